@@ -1,0 +1,134 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import { ErrorBodySchema, TokenResponseSchema } from './schemas';
+
+export interface OxlinConfig {
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** Per-request time limit; a slow call fails and is retried by Temporal. */
+  timeoutMs?: number;
+}
+
+export interface OxlinResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** The error types our activities raise for Oxlin; the workflow maps them onto states. */
+export const OxlinFailure = {
+  Rejected: 'OxlinRequestRejected',
+  BadResponse: 'OxlinBadResponse',
+} as const;
+
+/**
+ * Oxlin's HTTP API with a cached client-credentials token. Transient failures (network,
+ * 5xx, 429) are thrown as plain errors for Temporal to retry; a 4xx the caller did not
+ * expect is a non-retryable ApplicationFailure.
+ */
+export class OxlinClient {
+  private token: { value: string; expiresAt: number } | null = null;
+
+  constructor(private readonly config: OxlinConfig) {}
+
+  async request(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Record<string, string | number>; expect?: number[] } = {},
+  ): Promise<OxlinResponse> {
+    let response = await this.send(method, path, options, await this.accessToken());
+    if (response.status === 401) {
+      // The token may have been revoked early: fetch one new token, once.
+      this.token = null;
+      response = await this.send(method, path, options, await this.accessToken());
+    }
+    const expected = options.expect ?? [200];
+    if (expected.includes(response.status)) return response;
+    throw failure(`${method} ${path}`, response);
+  }
+
+  /** Requests and parses a JSON body with its schema. */
+  async get<T extends z.ZodType>(path: string, schema: T, query?: Record<string, string | number>): Promise<z.infer<T>> {
+    const response = await this.request('GET', path, { query });
+    return parse(schema, response.body, `GET ${path}`);
+  }
+
+  private async accessToken(): Promise<string> {
+    if (this.token && this.token.expiresAt > Date.now() + 60_000) return this.token.value;
+    const response = await this.fetch('POST', '/oauth2/token', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: this.config.clientId,
+        client_secret: this.config.clientSecret,
+      }).toString(),
+    });
+    if (response.status !== 200) throw failure('POST /oauth2/token', response);
+    const token = parse(TokenResponseSchema, response.body, 'POST /oauth2/token');
+    this.token = { value: token.access_token, expiresAt: Date.now() + token.expires_in * 1000 };
+    return token.access_token;
+  }
+
+  private send(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Record<string, string | number> },
+    token: string,
+  ): Promise<OxlinResponse> {
+    const query = options.query
+      ? '?' + new URLSearchParams(Object.entries(options.query).map(([k, v]): [string, string] => [k, String(v)])).toString()
+      : '';
+    return this.fetch(method, `/v2.1${path}${query}`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  }
+
+  private async fetch(method: string, path: string, init: { headers: Record<string, string>; body?: string }): Promise<OxlinResponse> {
+    const response = await fetch(new URL(path, this.config.baseUrl), {
+      method,
+      headers: { accept: 'application/json', ...init.headers },
+      body: init.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.config.timeoutMs ?? 15_000),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    if (text && response.headers.get('content-type')?.includes('json')) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw ApplicationFailure.nonRetryable(`Oxlin ${method} ${path} sent invalid JSON`, OxlinFailure.BadResponse);
+      }
+    }
+    return { status: response.status, headers: response.headers, body };
+  }
+}
+
+export function parse<T extends z.ZodType>(schema: T, body: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  throw ApplicationFailure.create({
+    type: OxlinFailure.BadResponse,
+    nonRetryable: true,
+    message: `Oxlin ${what}: unexpected response shape`,
+    details: [result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)],
+  });
+}
+
+function failure(what: string, response: OxlinResponse): Error {
+  const parsed = ErrorBodySchema.safeParse(response.body);
+  const description = parsed.success ? `${parsed.data.error}: ${parsed.data.error_description ?? ''}` : '';
+  const message = `Oxlin ${what} answered ${response.status} ${description}`.trim();
+  if (response.status >= 500 || response.status === 429) return new Error(message);
+  return ApplicationFailure.create({
+    type: OxlinFailure.Rejected,
+    nonRetryable: true,
+    message,
+    details: [{ status: response.status, error: parsed.success ? parsed.data.error : null }],
+  });
+}

@@ -1,0 +1,108 @@
+// Oxlin API v2.1 payloads (reference/001_e8a31cf31f07b5fb.txt). Responses are parsed, not trusted:
+// a provider that changes shape fails loudly here instead of deep inside a workflow.
+import { z } from 'zod';
+
+export const TokenResponseSchema = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string(),
+  expires_in: z.number().int().positive(),
+});
+
+export const CredentialDefinitionSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  regexp: z.string(),
+  type: z.string(),
+  encrypt: z.boolean(),
+});
+
+export const ChannelDefinitionSchema = z.object({
+  id: z.string(),
+  mode: z.enum(['REDIRECT', 'EMBEDDED']),
+  account_types: z.array(z.string()),
+  credentials: z.array(CredentialDefinitionSchema).optional(),
+});
+
+export const ProviderSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  channel_definitions: z.array(ChannelDefinitionSchema),
+});
+
+export const CHANNEL_STATUSES = [
+  'NEVER',
+  'EMPTY',
+  'RUNNING',
+  'SUCCESS',
+  'FAILED',
+  'CHALLENGE_REQUIRED',
+  'CHALLENGE_TIMED_OUT',
+  'CHALLENGE_FAILED',
+  'CHALLENGE_CANCELLED',
+  'AUTH_FAILED',
+  'TOO_MANY_ATTEMPTS',
+  'PASSWORD_CHANGE_REQUIRED',
+  'USER_ACTION_REQUIRED',
+] as const;
+
+export const ChannelSchema = z.object({
+  channel_definition_id: z.string(),
+  mode: z.enum(['REDIRECT', 'EMBEDDED']),
+  status: z.enum(CHANNEL_STATUSES),
+  expires: z.number().int().optional(),
+  last_success_date: z.number().int().optional(),
+  last_end_date: z.number().int().optional(),
+  account_types: z.array(z.string()),
+});
+export type OxlinChannel = z.infer<typeof ChannelSchema>;
+
+export const ConnectionSchema = z.object({
+  id: z.string(),
+  provider_id: z.string(),
+  status: z.string(),
+  channels: z.array(ChannelSchema),
+});
+export type OxlinConnection = z.infer<typeof ConnectionSchema>;
+
+export const EventSchema = z.object({
+  id: z.string(),
+  event_type: z.string(),
+  resource_type: z.string(),
+  channel_definition_id: z.string().optional(),
+  resource: ConnectionSchema,
+});
+export type OxlinEvent = z.infer<typeof EventSchema>;
+
+export const AccountSchema = z.object({
+  id: z.string(),
+  connection_id: z.string(),
+  name: z.string(),
+  type: z.string(),
+  status: z.string(),
+  currency: z.string(),
+  balance: z.number().nullable().optional(),
+  account_number: z.string().nullable().optional(),
+  iban: z.string().nullable().optional(),
+});
+export type OxlinAccount = z.infer<typeof AccountSchema>;
+
+export const TransactionSchema = z.object({
+  id: z.string(),
+  account_id: z.string(),
+  date: z.number().int(),
+  amount: z.number(),
+  currency: z.string(),
+  label: z.string(),
+  category_id: z.union([z.string(), z.number()]).nullable().optional(),
+});
+
+export const ErrorBodySchema = z.object({ error: z.string(), error_description: z.string().optional() });
+
+/** The query string Oxlin sends the browser back with (see sandbox/oxlin/README.md). */
+export const RedirectQuerySchema = z.object({
+  state: z.string().min(1).max(512),
+  status: z.enum(['SUCCESS', 'FAILED']),
+  connection_id: z.string().min(1).max(64).optional(),
+  queue_id: z.string().min(1).max(64).optional(),
+  error: z.string().max(200).optional(),
+});

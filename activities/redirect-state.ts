@@ -1,0 +1,38 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The `state` a provider carries through the bank and back: `<connectionId>.<nonce>.<mac>`.
+ * The HMAC binds it to one connection; the nonce binds it to one authorization, which the
+ * workflow accepts once.
+ */
+export interface RedirectState {
+  connectionId: string;
+  nonce: string;
+}
+
+const PART = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function createStateSigner(secret: string) {
+  const mac = (payload: string) => createHmac('sha256', secret).update(payload).digest();
+
+  return {
+    issue(connectionId: string): { state: string; nonce: string } {
+      const nonce = randomBytes(16).toString('base64url');
+      const payload = `${connectionId}.${nonce}`;
+      return { state: `${payload}.${mac(payload).toString('base64url')}`, nonce };
+    },
+
+    /** The connection and nonce of a state we signed, or null for anything else. */
+    verify(state: string): RedirectState | null {
+      const parts = state.split('.');
+      if (parts.length !== 3 || !parts.every((p) => PART.test(p))) return null;
+      const [connectionId, nonce, signature] = parts as [string, string, string];
+      const expected = mac(`${connectionId}.${nonce}`);
+      const given = Buffer.from(signature, 'base64url');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+      return { connectionId, nonce };
+    },
+  };
+}
+
+export type StateSigner = ReturnType<typeof createStateSigner>;

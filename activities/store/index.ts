@@ -1,0 +1,3 @@
+export { openDatabase, type Database, type DatabaseOptions, type Queryable } from './db';
+export { migrate } from './migrate';
+export { createRepository, decodeTransactionCursor, type Repository } from './repository';

@@ -1,0 +1,46 @@
+import { bodyParser } from '@koa/bodyparser';
+import type { Client } from '@temporalio/client';
+import Koa from 'koa';
+import type { StateSigner } from '../activities/redirect-state';
+import type { Repository } from '../activities/store';
+import { ApiError, type Logger, errorMiddleware } from './errors';
+import { callbackRoutes } from './routes/callbacks/callbacks';
+import { type ConnectionRoutesDeps, connectionRoutes } from './routes/connections/connections';
+
+export interface AppDeps {
+  client: Client;
+  repository: Repository;
+  stateSigner: StateSigner;
+  /** Public base URL of this API, as browsers and providers reach it. */
+  publicUrl: string;
+  defaults: ConnectionRoutesDeps['defaults'];
+  logger: Logger;
+}
+
+const BODY_LIMIT = '100kb';
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  // Koa would otherwise print every error; errorMiddleware logs what is worth logging.
+  app.silent = true;
+
+  app.use(errorMiddleware(deps.logger));
+  app.use(async (ctx, next) => {
+    if (ctx.request.length && !ctx.is('application/json')) {
+      throw new ApiError(415, 'unsupported_media_type', 'Send request bodies as application/json.');
+    }
+    await next();
+  });
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT, encoding: 'utf-8' }));
+
+  const connections = connectionRoutes({
+    client: deps.client,
+    repository: deps.repository,
+    callbackUrl: (provider) => new URL(`/callbacks/${provider}`, deps.publicUrl).toString(),
+    defaults: deps.defaults,
+  });
+  const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner });
+  for (const router of [connections, callbacks]) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  return app;
+}

@@ -1,0 +1,56 @@
+import Router from '@koa/router';
+import type { Client } from '@temporalio/client';
+import { ZodError } from 'zod';
+import { redirectParsers } from '../../../activities/providers';
+import type { StateSigner } from '../../../activities/redirect-state';
+import { ProviderSchema, redirectReceivedSignal } from '../../../workflows/messages';
+import { ApiError, notFound, zodDetails } from '../../errors';
+import { connectionHandle, readConnection } from '../../temporal';
+
+export interface CallbackRoutesDeps {
+  client: Client;
+  stateSigner: StateSigner;
+}
+
+/**
+ * Where providers send the end user's browser back. The signed state names the connection;
+ * the workflow hears about it by signal and the browser moves on to the client's redirect URL.
+ */
+export function callbackRoutes({ client, stateSigner }: CallbackRoutesDeps): Router {
+  const router = new Router({ prefix: '/callbacks' });
+
+  router.get('/:provider', async (ctx) => {
+    const provider = ProviderSchema.safeParse(ctx.params.provider);
+    if (!provider.success) throw notFound('provider');
+
+    let parsed;
+    try {
+      parsed = redirectParsers[provider.data](ctx.query);
+    } catch (err) {
+      if (err instanceof ZodError) throw new ApiError(400, 'invalid_callback', 'The redirect is malformed.', zodDetails(err));
+      throw err;
+    }
+    const verified = stateSigner.verify(parsed.state);
+    if (!verified) throw new ApiError(400, 'invalid_state', 'The redirect state is not one Linkflow issued.');
+
+    const { handle } = connectionHandle(client, verified.connectionId);
+    const view = await readConnection(handle);
+    if (view.state !== 'awaiting_redirect') {
+      throw new ApiError(
+        409,
+        'redirect_not_expected',
+        `The connection is ${view.state}; this redirect was already used or came too late.`,
+        { state: view.state },
+      );
+    }
+    await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...parsed.redirect });
+
+    const next = new URL(view.redirect_url);
+    next.searchParams.set('connection_id', view.id);
+    next.searchParams.set('outcome', parsed.redirect.outcome);
+    ctx.redirect(next.toString());
+    ctx.status = 303;
+  });
+
+  return router;
+}

@@ -1,0 +1,31 @@
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { type ConnectionView, UpdateRejection, stateQuery, workflowIdFor } from '../workflows/messages';
+import { ApiError, notFound } from './errors';
+
+export const ConnectionIdSchema = z.uuid();
+
+/** The workflow behind a connection id; anything that is not one of our ids is a 404. */
+export function connectionHandle(client: Client, rawId: string | undefined): { id: string; handle: WorkflowHandle } {
+  const id = ConnectionIdSchema.safeParse(rawId);
+  if (!id.success) throw notFound('connection');
+  return { id: id.data, handle: client.workflow.getHandle(workflowIdFor(id.data)) };
+}
+
+export const readConnection = (handle: WorkflowHandle): Promise<ConnectionView> =>
+  handle.query(stateQuery);
+
+/** An update rejected by the workflow's validator becomes 409 (wrong state) or 422 (bad input). */
+export async function runUpdate<T>(update: () => Promise<T>): Promise<T> {
+  try {
+    return await update();
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      const { type, message, details } = err.cause;
+      if (type === UpdateRejection.WrongState) throw new ApiError(409, 'wrong_state', message, details?.[0]);
+      if (type === UpdateRejection.InvalidInput) throw new ApiError(422, 'validation_failed', message, details?.[0]);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,45 @@
+// Linkflow's configuration, from the environment, validated once at start.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const seconds = z.coerce.number().int().positive();
+
+const EnvSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** How browsers and providers reach the API; callbacks are built on it. */
+  PUBLIC_URL: z.url().optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  DATABASE_URL: z.string().min(1).optional(),
+  LINKFLOW_DATA_DIR: z.string().min(1).default('.data'),
+  LINKFLOW_STATE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SANDBOX_PORT: port.default(4010),
+  OXLIN_BASE_URL: z.url().optional(),
+  OXLIN_CLIENT_ID: z.string().min(1).default('linkflow-sandbox'),
+  OXLIN_CLIENT_SECRET: z.string().min(1).default('sandbox-secret'),
+  LINKFLOW_SYNC_INTERVAL_SECONDS: seconds.default(86_400),
+  LINKFLOW_REDIRECT_TIMEOUT_SECONDS: seconds.default(1_800),
+  LINKFLOW_CONSENT_TIMEOUT_SECONDS: seconds.default(86_400),
+});
+
+export type Config = z.infer<typeof EnvSchema>;
+
+/** Parses the environment; a bad value stops the process with a message naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** Like loadConfig, for processes that need settings the embedded mode would otherwise provide. */
+export function requireSettings<K extends keyof Config>(config: Config, keys: K[]): Config & Required<Pick<Config, K>> {
+  const missing = keys.filter((k) => config[k] === undefined);
+  if (missing.length > 0) throw new Error(`Missing configuration: ${missing.join(', ')} must be set`);
+  return config as Config & Required<Pick<Config, K>>;
+}
+
+export const publicUrl = (config: Config): string => config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;

@@ -1,0 +1,36 @@
+import { builtinModules } from 'node:module';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.data/', '.scratch/'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        // node:test's describe/it return promises the runner itself awaits.
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
+      ],
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins.
+    files: ['workflows/**/*.ts'],
+    ignores: ['workflows/clock.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Use workflowNow() from workflows/clock.ts.' }],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Use workflowNow() from workflows/clock.ts.' }],
+      'no-restricted-imports': ['error', {
+        paths: builtinModules.map((name) => ({ name, message: 'Node built-ins are not allowed in workflows; use an activity.' })),
+        patterns: [
+          { group: ['node:*'], message: 'Node built-ins are not allowed in workflows; use an activity.' },
+          { group: ['../activities/*', '!../activities/types'], allowTypeImports: true, message: 'Workflows import activity types only.' },
+        ],
+      }],
+    },
+  },
+);

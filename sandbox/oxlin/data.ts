@@ -1,0 +1,290 @@
+import { createHash } from 'node:crypto';
+
+export type ChannelMode = 'REDIRECT' | 'EMBEDDED';
+export type AccountType = 'CHECKINGS' | 'SAVINGS' | 'CREDIT_CARD' | 'LOAN';
+export type CredentialType = 'TEXT' | 'PWD' | 'NUMERIC' | 'NUMERIC_PWD' | 'DATE';
+
+export interface CredentialDefinition {
+  id: string;
+  label: string;
+  regexp: string;
+  type: CredentialType;
+  encrypt: boolean;
+}
+
+export interface ChannelDefinition {
+  id: string;
+  mode: ChannelMode;
+  account_types: AccountType[];
+  interactive: boolean;
+  credentials: CredentialDefinition[];
+}
+
+export interface Provider {
+  id: string;
+  name: string;
+  branch_name: string;
+  base_url: string;
+  logo_url: string;
+  country_code: string;
+  channel_definitions: ChannelDefinition[];
+  unavailable: boolean;
+}
+
+const logoUrl = (providerId: string): string =>
+  `https://static.oxlin.io/common/pictures/providers_logos/${providerId}.png`;
+
+// The HSBC entry is the union of the two HSBC examples of the reference (one shows
+// `logo_url` and `interactive`, the other `credentials: []` on the REDIRECT definition).
+export const PROVIDERS: readonly Provider[] = [
+  {
+    id: '87',
+    name: 'Linxo Test Bank',
+    branch_name: '',
+    base_url: 'https://stettestbank.linxo.com',
+    logo_url: logoUrl('87'),
+    country_code: 'FRA',
+    channel_definitions: [
+      {
+        id: '8701',
+        mode: 'REDIRECT',
+        account_types: ['CHECKINGS', 'CREDIT_CARD'],
+        interactive: false,
+        credentials: [],
+      },
+      {
+        id: '8702',
+        mode: 'EMBEDDED',
+        account_types: ['SAVINGS', 'LOAN'],
+        interactive: true,
+        credentials: [
+          { id: '300', label: 'Identifiant', regexp: '.+', type: 'TEXT', encrypt: false },
+          { id: '301', label: 'Mot de passe', regexp: '.+', type: 'PWD', encrypt: true },
+          { id: '302', label: 'URL du fichier de configuration', regexp: '^https?://.+$', type: 'TEXT', encrypt: false },
+        ],
+      },
+    ],
+    unavailable: false,
+  },
+  {
+    id: '119',
+    name: 'HSBC',
+    branch_name: '',
+    base_url: 'https://www.hsbc.fr/1/2/hsbc-france/particuliers/connexion',
+    logo_url: logoUrl('119'),
+    country_code: 'FRA',
+    channel_definitions: [
+      {
+        id: 'redirect1',
+        mode: 'REDIRECT',
+        account_types: ['CHECKINGS', 'CREDIT_CARD'],
+        interactive: false,
+        credentials: [],
+      },
+      {
+        id: 'embedded1',
+        mode: 'EMBEDDED',
+        account_types: ['SAVINGS', 'LOAN'],
+        interactive: false,
+        credentials: [
+          { id: '3500', label: 'Identifiant', regexp: '^[\\a-zA-Z0-9@._-]{7,}$', type: 'TEXT', encrypt: false },
+          { id: '3501', label: 'Réponse mémorable', regexp: '.+', type: 'PWD', encrypt: false },
+          { id: '3502', label: 'Mot de passe (8 car. min.)', regexp: '^.{8,}$', type: 'PWD', encrypt: true },
+        ],
+      },
+    ],
+    unavailable: false,
+  },
+];
+
+export function findProvider(providerId: string): Provider | undefined {
+  return PROVIDERS.find((provider) => provider.id === providerId);
+}
+
+// ---------------------------------------------------------------------------
+// Deterministic generators
+
+export const DAY_SECONDS = 86_400;
+/** Transactions start this many days before the connection was created. */
+export const HISTORY_DAYS = 90;
+
+/** A number in [0, 1) that depends only on `seed`. */
+function unit(seed: string): number {
+  return createHash('sha256').update(seed).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+/** An integer in [min, max] that depends only on `seed`. */
+function intBetween(seed: string, min: number, max: number): number {
+  return min + Math.floor(unit(seed) * (max - min + 1));
+}
+
+function pick<T>(seed: string, items: readonly T[]): T {
+  const item = items[Math.floor(unit(seed) * items.length)];
+  if (item === undefined) throw new Error('pick from an empty list');
+  return item;
+}
+
+function digits(seed: string, length: number): string {
+  let out = '';
+  for (let i = 0; out.length < length; i += 1) {
+    out += createHash('sha256').update(`${seed}#${i}`).digest().readUInt32BE(0).toString().padStart(10, '0');
+  }
+  return out.slice(0, length);
+}
+
+const toAmount = (cents: number): number => Math.round(cents) / 100;
+
+/** French BBAN (bank, branch, account, RIB key) and IBAN with valid check digits. */
+function frenchIban(bankCode: string, branchCode: string, accountNumber: string): string {
+  const ribKey = 97n - ((89n * BigInt(bankCode) + 15n * BigInt(branchCode) + 3n * BigInt(accountNumber)) % 97n);
+  const bban = `${bankCode}${branchCode}${accountNumber}${ribKey.toString().padStart(2, '0')}`;
+  // "FR00" moved to the end, letters as numbers (F=15, R=27).
+  const check = 98n - (BigInt(`${bban}152700`) % 97n);
+  return `FR${check.toString().padStart(2, '0')}${bban}`;
+}
+
+export interface GeneratedAccount {
+  id: string;
+  name: string;
+  type: AccountType;
+  balance: number;
+  account_number: string;
+  iban: string | null;
+}
+
+interface AccountTemplate {
+  type: AccountType;
+  name: string;
+}
+
+// A channel lists, for each of its account types, the accounts below (in order).
+const ACCOUNT_TEMPLATES: Record<AccountType, readonly AccountTemplate[]> = {
+  CHECKINGS: [
+    { type: 'CHECKINGS', name: 'Compte courant' },
+    { type: 'CHECKINGS', name: 'Compte joint' },
+  ],
+  CREDIT_CARD: [{ type: 'CREDIT_CARD', name: 'Carte Visa Premier' }],
+  SAVINGS: [{ type: 'SAVINGS', name: 'Livret A' }],
+  LOAN: [{ type: 'LOAN', name: 'Prêt immobilier' }],
+};
+
+function accountBalance(accountId: string, type: AccountType): number {
+  const seed = `balance:${accountId}`;
+  switch (type) {
+    case 'CHECKINGS':
+      return toAmount(intBetween(seed, 50_000, 500_000));
+    case 'CREDIT_CARD':
+      return toAmount(-intBetween(seed, 0, 150_000));
+    case 'SAVINGS':
+      return toAmount(intBetween(seed, 100_000, 2_000_000));
+    case 'LOAN':
+      return toAmount(-intBetween(seed, 500_000, 15_000_000));
+  }
+}
+
+/**
+ * The accounts a channel lists for a connection. Ids are the connection id followed by a
+ * two-digit index (`${connectionId}01`, …), numbered across the channel's account types.
+ */
+export function generateAccounts(connectionId: string, providerId: string, accountTypes: readonly AccountType[]): GeneratedAccount[] {
+  const bankCode = digits(`bank:${providerId}`, 5);
+  const templates = accountTypes.flatMap((type) => ACCOUNT_TEMPLATES[type]);
+  return templates.map((template, index) => {
+    const id = `${connectionId}${String(index + 1).padStart(2, '0')}`;
+    const number = digits(`account:${id}`, 11);
+    const isCard = template.type === 'CREDIT_CARD';
+    return {
+      id,
+      name: template.name,
+      type: template.type,
+      balance: accountBalance(id, template.type),
+      account_number: isCard ? `4974 **** **** ${number.slice(-4)}` : number,
+      iban: isCard || template.type === 'LOAN' ? null : frenchIban(bankCode, digits(`branch:${connectionId}`, 5), number),
+    };
+  });
+}
+
+export interface Transaction {
+  id: string;
+  account_id: string;
+  date: number;
+  amount: number;
+  currency: 'EUR';
+  label: string;
+  category_id: string;
+}
+
+interface Spending {
+  label: string;
+  category_id: string;
+  minCents: number;
+  maxCents: number;
+}
+
+const CARD_SPENDINGS: readonly Spending[] = [
+  { label: 'CB CARREFOUR MARKET', category_id: '10', minCents: 1_500, maxCents: 12_000 },
+  { label: 'CB MONOPRIX', category_id: '10', minCents: 800, maxCents: 6_000 },
+  { label: 'CB BOULANGERIE PAUL', category_id: '11', minCents: 250, maxCents: 1_500 },
+  { label: 'CB SNCF CONNECT', category_id: '20', minCents: 2_000, maxCents: 15_000 },
+  { label: 'CB TOTALENERGIES', category_id: '21', minCents: 3_000, maxCents: 9_000 },
+  { label: 'CB PHARMACIE CENTRALE', category_id: '30', minCents: 500, maxCents: 4_000 },
+  { label: 'CB FNAC', category_id: '40', minCents: 1_000, maxCents: 20_000 },
+  { label: 'CB RESTAURANT LE PETIT ZINC', category_id: '12', minCents: 1_800, maxCents: 9_000 },
+];
+
+interface Entry {
+  label: string;
+  category_id: string;
+  cents: number;
+}
+
+function cardSpending(seed: string): Entry {
+  const spending = pick(`${seed}:kind`, CARD_SPENDINGS);
+  return { label: spending.label, category_id: spending.category_id, cents: -intBetween(`${seed}:amount`, spending.minCents, spending.maxCents) };
+}
+
+function entryFor(accountId: string, type: AccountType, dayIndex: number): Entry {
+  const seed = `tx:${accountId}:${dayIndex}`;
+  const dayOfCycle = dayIndex % 30;
+  switch (type) {
+    case 'CHECKINGS':
+      if (dayOfCycle === 0) return { label: 'VIR SEPA SALAIRE ACME SAS', category_id: '50', cents: intBetween(seed, 210_000, 260_000) };
+      if (dayOfCycle === 4) return { label: 'PRLV SEPA LOYER FONCIA', category_id: '60', cents: -85_000 };
+      if (dayOfCycle === 9) return { label: 'PRLV SEPA EDF', category_id: '61', cents: -intBetween(seed, 4_000, 9_000) };
+      return cardSpending(seed);
+    case 'CREDIT_CARD':
+      return cardSpending(seed);
+    case 'SAVINGS':
+      if (dayOfCycle === 1) return { label: 'VIR EPARGNE MENSUELLE', category_id: '70', cents: 20_000 };
+      return { label: 'INTERETS CREDITEURS', category_id: '71', cents: intBetween(seed, 1, 50) };
+    case 'LOAN':
+      if (dayOfCycle === 5) return { label: 'ECHEANCE PRET IMMOBILIER', category_id: '80', cents: 95_000 };
+      return { label: 'INTERETS INTERCALAIRES', category_id: '81', cents: -intBetween(seed, 100, 900) };
+  }
+}
+
+/** Midnight UTC (Unix seconds) of the first day that has transactions. */
+export function firstTransactionDay(connectionCreationSeconds: number): number {
+  const start = connectionCreationSeconds - HISTORY_DAYS * DAY_SECONDS;
+  return start - (((start % DAY_SECONDS) + DAY_SECONDS) % DAY_SECONDS);
+}
+
+/** How many daily transactions exist from `firstDay` up to `untilSeconds` (inclusive). */
+export function transactionCount(firstDay: number, untilSeconds: number): number {
+  if (untilSeconds < firstDay) return 0;
+  return Math.floor((untilSeconds - firstDay) / DAY_SECONDS) + 1;
+}
+
+/** The transaction of day `dayIndex` (0 = `firstDay`): the same inputs always give the same transaction. */
+export function generateTransaction(accountId: string, type: AccountType, firstDay: number, dayIndex: number): Transaction {
+  const entry = entryFor(accountId, type, dayIndex);
+  return {
+    id: `${accountId}-${dayIndex}`,
+    account_id: accountId,
+    date: firstDay + dayIndex * DAY_SECONDS,
+    amount: toAmount(entry.cents),
+    currency: 'EUR',
+    label: entry.label,
+    category_id: entry.category_id,
+  };
+}

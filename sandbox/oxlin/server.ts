@@ -1,0 +1,439 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
+import { z } from 'zod';
+import { PROVIDERS, findProvider } from './data';
+import { renderAuthorizePage, renderErrorPage } from './bank-page';
+import { ApiError, OxlinSimulator, TOKEN_LIFETIME_SECONDS, type AuthorizationSession } from './simulator';
+
+export interface OxlinSandboxOptions {
+  port?: number;
+  host?: string;
+  clientId?: string;
+  clientSecret?: string;
+  listDelayMs?: number;
+  syncDelayMs?: number;
+  /** Milliseconds since the epoch; every date the sandbox produces comes from it. */
+  now?: () => number;
+}
+
+export interface OxlinSandbox {
+  /** e.g. `http://127.0.0.1:41234` */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface OxlinSandboxApp {
+  app: Koa;
+  /** Cancels the pending LIST_ACCOUNTS and SYNC_ALL jobs. */
+  dispose(): void;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+// --- request parsing -------------------------------------------------------
+
+async function readBody(ctx: Koa.Context): Promise<string> {
+  const declared = Number(ctx.get('content-length') || '0');
+  if (declared > MAX_BODY_BYTES) throw new ApiError(413, 'invalid_request', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  return new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        ctx.req.off('data', onData);
+        // Let the rest of the upload drain so the 413 reaches the client.
+        ctx.req.resume();
+        reject(new ApiError(413, 'invalid_request', `The body is larger than ${MAX_BODY_BYTES} bytes.`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    ctx.req.on('data', onData);
+    ctx.req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    ctx.req.once('error', reject);
+  });
+}
+
+/** Form fields; a repeated field becomes an array so that validation rejects it. */
+function parseForm(text: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    const previous = fields[key];
+    fields[key] = previous === undefined ? value : [...[previous].flat(), value];
+  }
+  return fields;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'invalid_request', 'body: not valid JSON.');
+  }
+}
+
+const isJson = (ctx: Koa.Context): boolean => /^application\/([\w.+-]+\+)?json\b/i.test(ctx.get('content-type'));
+
+/**
+ * An API call's JSON body, whatever the content type: the reference's own examples send
+ * JSON with curl's default form content type. An empty body reads as `{}`.
+ */
+async function jsonBody(ctx: Koa.Context): Promise<unknown> {
+  const text = await readBody(ctx);
+  return text.trim() === '' ? {} : parseJson(text);
+}
+
+function describeIssues(error: z.ZodError, where: string): string {
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : where}: ${issue.message}`).join('; ');
+}
+
+function validate<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query'): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ApiError(400, 'invalid_request', describeIssues(result.error, where));
+  return result.data;
+}
+
+/** The URL this request reached the sandbox at (Koa 3's `ctx.origin` is the Origin header). */
+function baseUrl(ctx: Koa.Context): string {
+  return ctx.host ? `${ctx.protocol}://${ctx.host}` : '';
+}
+
+/** A status with an empty body (Koa would otherwise send the status message). */
+function respondEmpty(ctx: Koa.Context, status: number): void {
+  ctx.status = status;
+  ctx.body = '';
+  ctx.remove('content-type');
+}
+
+function param(ctx: RouterContext, name: string): string {
+  const value = ctx.params[name];
+  if (value === undefined) throw new ApiError(404, 'not_found', `Missing path parameter ${name}.`);
+  return value;
+}
+
+// --- schemas ----------------------------------------------------------------
+
+const noQuery = z.strictObject({});
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+
+const tokenBody = z.strictObject({
+  grant_type: z.string({ error: 'required' }),
+  client_id: z.string().optional(),
+  client_secret: z.string().optional(),
+  scope: z.string().optional(),
+});
+
+const authorizeUrlBody = z
+  .strictObject({
+    redirect_uri: httpUrl.optional(),
+    redirect_state: z
+      .string()
+      .max(1024)
+      .refine((state) => !state.includes('|'), 'must not contain "|" (reserved by Oxlin as a separator)')
+      .optional(),
+    use_client_redirect: z.boolean().optional(),
+    connection_id: z.string().min(1).optional(),
+    channel_definition_id: z.string().min(1).optional(),
+    widget_params: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((body) => (body.connection_id === undefined) === (body.channel_definition_id === undefined), {
+    message: 'connection_id and channel_definition_id go together (re-authorization of an existing connection)',
+    path: ['connection_id'],
+  });
+
+const widgetRedirectUri = z.object({ redirect_uri: httpUrl });
+
+const queueSubscribeBody = z.strictObject({
+  topics: z.array(z.literal('connections')).min(1),
+});
+
+const consentsBody = z.strictObject({
+  consents: z.array(z.strictObject({ account_id: z.string().min(1), consent: z.boolean() })).min(1),
+});
+
+const emptyBody = z.strictObject({});
+
+const accountsQuery = z.strictObject({ connection_id: z.string({ error: 'required' }).min(1) });
+
+const transactionsQuery = z.strictObject({
+  account_id: z.string({ error: 'required' }).min(1),
+  limit: wholeNumber(1, 500).optional(),
+  offset: wholeNumber(0).optional(),
+});
+
+const bankPageQuery = z.strictObject({ state: z.string({ error: 'required' }).min(1) });
+
+const bankFormBody = z.strictObject({
+  state: z.string({ error: 'required' }).min(1),
+  username: z.string().max(200).optional(),
+  password: z.string().max(200).optional(),
+  decision: z.enum(['approve', 'deny']),
+});
+
+// --- the app ------------------------------------------------------------------
+
+function clientCredentials(ctx: Koa.Context, body: z.output<typeof tokenBody>): { id: string; secret: string } {
+  const basic = /^Basic\s+(\S+)$/i.exec(ctx.get('authorization'));
+  if (basic?.[1]) {
+    if (body.client_id !== undefined || body.client_secret !== undefined) {
+      throw new ApiError(400, 'invalid_request', 'Use one client authentication method: the authorization header or the body.');
+    }
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new ApiError(400, 'invalid_request', 'authorization: malformed Basic credentials.');
+    try {
+      // RFC 6749 §2.3.1: both parts are form-urlencoded before the Basic encoding.
+      return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+    } catch {
+      throw new ApiError(400, 'invalid_request', 'authorization: malformed Basic credentials.');
+    }
+  }
+  return { id: body.client_id ?? '', secret: body.client_secret ?? '' };
+}
+
+function redirectBack(session: AuthorizationSession, params: Record<string, string>): string {
+  const url = new URL(session.redirectUri);
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  if (session.redirectState !== undefined) url.searchParams.set('state', session.redirectState);
+  return url.toString();
+}
+
+export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinSandboxApp {
+  const clientId = options.clientId ?? 'linkflow-sandbox';
+  const clientSecret = options.clientSecret ?? 'sandbox-secret';
+  const sim = new OxlinSimulator({
+    now: options.now ?? Date.now,
+    listDelayMs: options.listDelayMs ?? 50,
+    syncDelayMs: options.syncDelayMs ?? 50,
+  });
+
+  const app = new Koa();
+  const router = new Router();
+
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const apiError = toApiError(error);
+      ctx.status = apiError.status;
+      ctx.set(apiError.headers);
+      if (ctx.path.startsWith('/bank/')) {
+        ctx.type = 'html';
+        ctx.body = renderErrorPage(apiError.description);
+      } else {
+        ctx.body = { error: apiError.code, error_description: apiError.description };
+      }
+    }
+  });
+
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 404 && ctx.body == null) throw new ApiError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
+  });
+
+  const requireToken: RouterMiddleware = async (ctx, next) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
+    const challenge = { 'www-authenticate': 'Bearer realm="oxlin-sandbox", error="invalid_token"' };
+    if (!bearer?.[1]) throw new ApiError(401, 'invalid_token', 'Missing bearer access token in the authorization header.', challenge);
+    if (!sim.isValidToken(bearer[1])) throw new ApiError(401, 'invalid_token', 'Unknown or expired access token.', challenge);
+    await next();
+  };
+
+  router.post('/oauth2/token', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const text = await readBody(ctx);
+    const body = validate(tokenBody, isJson(ctx) ? parseJson(text) : parseForm(text), 'body');
+    if (body.grant_type !== 'client_credentials') {
+      throw new ApiError(400, 'unsupported_grant_type', `grant_type: "${body.grant_type}" is not supported; use client_credentials.`);
+    }
+    const client = clientCredentials(ctx, body);
+    if (client.id !== clientId || client.secret !== clientSecret) {
+      throw new ApiError(401, 'invalid_client', 'Unknown client or wrong client secret.', { 'www-authenticate': 'Basic realm="oxlin-sandbox"' });
+    }
+    ctx.set({ 'cache-control': 'no-store', pragma: 'no-cache' });
+    ctx.body = { access_token: sim.issueToken(), token_type: 'bearer', expires_in: TOKEN_LIFETIME_SECONDS };
+  });
+
+  router.get('/v2.1/providers', requireToken, (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    ctx.body = PROVIDERS;
+  });
+
+  router.get('/v2.1/providers/:id', requireToken, (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const providerId = param(ctx, 'id');
+    const provider = findProvider(providerId);
+    if (!provider) throw new ApiError(404, 'not_found', `No provider with id "${providerId}".`);
+    ctx.body = provider;
+  });
+
+  const authorizeUrl: RouterMiddleware = async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const providerId = param(ctx, 'id');
+    const channelDefinitionId = param(ctx, 'cd');
+    const provider = findProvider(providerId);
+    if (!provider) throw new ApiError(404, 'not_found', `No provider with id "${providerId}".`);
+    const channelDefinition = provider.channel_definitions.find((definition) => definition.id === channelDefinitionId);
+    if (!channelDefinition) {
+      throw new ApiError(400, 'invalid_request', `Provider "${providerId}" has no channel definition "${channelDefinitionId}".`);
+    }
+    if (channelDefinition.mode !== 'REDIRECT') {
+      throw new ApiError(400, 'invalid_request', `Channel definition "${channelDefinitionId}" is ${channelDefinition.mode}, not REDIRECT.`);
+    }
+    const body = validate(authorizeUrlBody, await jsonBody(ctx), 'body');
+    // The reference's "let OXLIN create the connection" example passes redirect_uri in widget_params.
+    const redirectUri = body.redirect_uri ?? widgetRedirectUri.safeParse(body.widget_params).data?.redirect_uri;
+    if (redirectUri === undefined) throw new ApiError(400, 'invalid_request', 'redirect_uri: required (an http(s) URL).');
+    if (body.connection_id !== undefined) {
+      if (body.channel_definition_id !== channelDefinitionId) {
+        throw new ApiError(400, 'invalid_request', `channel_definition_id: "${body.channel_definition_id}" differs from the path's "${channelDefinitionId}".`);
+      }
+      const connection = sim.connection(body.connection_id);
+      if (connection.provider.id !== providerId) {
+        throw new ApiError(400, 'invalid_request', `connection_id: connection "${connection.id}" belongs to provider "${connection.provider.id}".`);
+      }
+    }
+    const session = sim.createSession({
+      provider,
+      channelDefinition,
+      redirectUri,
+      redirectState: body.redirect_state,
+      connectionId: body.connection_id,
+    });
+    respondEmpty(ctx, 201);
+    ctx.set('location', `${baseUrl(ctx)}/bank/authorize?state=${encodeURIComponent(session.id)}`);
+  };
+  router.post('/v2.1/providers/:id/channels/:cd/authorize_url', requireToken, authorizeUrl);
+  router.post('/v2.1/providers/:id/channel_definitions/:cd/authorize_url', requireToken, authorizeUrl);
+
+  router.get('/bank/authorize', (ctx) => {
+    const { state } = validate(bankPageQuery, ctx.query, 'query');
+    const session = sim.usableSession(state);
+    ctx.set({ 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+    ctx.type = 'html';
+    ctx.body = renderAuthorizePage(session);
+  });
+
+  router.post('/bank/authorize', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const form = validate(bankFormBody, parseForm(await readBody(ctx)), 'body');
+    const session = sim.usableSession(form.state);
+    if (form.decision === 'deny') {
+      sim.deny(session);
+      ctx.status = 303;
+      ctx.redirect(redirectBack(session, { status: 'FAILED', error: 'access_denied' }));
+      return;
+    }
+    if (!form.username) {
+      ctx.status = 400;
+      ctx.type = 'html';
+      ctx.body = renderAuthorizePage(session, 'Enter a user name.');
+      return;
+    }
+    const { connectionId, queueId } = sim.approve(session);
+    ctx.status = 303;
+    ctx.redirect(redirectBack(session, { connection_id: connectionId, status: 'SUCCESS', queue_id: queueId }));
+  });
+
+  router.post('/v2.1/queues/subscribe', requireToken, async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    validate(queueSubscribeBody, await jsonBody(ctx), 'body');
+    respondEmpty(ctx, 201);
+    ctx.set('location', `/queues/${sim.subscribe()}`);
+  });
+
+  router.get('/v2.1/queues/:id', requireToken, (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    ctx.body = sim.drainQueue(param(ctx, 'id'));
+  });
+
+  router.get('/v2.1/connections/:id', requireToken, (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    ctx.body = sim.connectionResource(sim.connection(param(ctx, 'id')));
+  });
+
+  router.put('/v2.1/connections/:id/consents', requireToken, async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const connection = sim.connection(param(ctx, 'id'));
+    const body = validate(consentsBody, await jsonBody(ctx), 'body');
+    sim.setConsents(connection, body.consents);
+    ctx.status = 204;
+  });
+
+  router.post('/v2.1/connections/:id/synchronize', requireToken, async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const connection = sim.connection(param(ctx, 'id'));
+    validate(emptyBody, await jsonBody(ctx), 'body');
+    sim.synchronize(connection);
+    respondEmpty(ctx, 202);
+  });
+
+  router.get('/v2.1/accounts', requireToken, (ctx) => {
+    const query = validate(accountsQuery, ctx.query, 'query');
+    ctx.body = sim.accountsOf(sim.connection(query.connection_id));
+  });
+
+  router.get('/v2.1/transactions', requireToken, (ctx) => {
+    const query = validate(transactionsQuery, ctx.query, 'query');
+    const { page, total } = sim.transactions(query.account_id, query.limit ?? 100, query.offset ?? 0);
+    ctx.set('x-total-count', String(total));
+    ctx.body = page;
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+
+  return { app, dispose: () => sim.dispose() };
+}
+
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  // @koa/router's allowedMethods throws http-errors (405, 501).
+  if (error instanceof Error && 'status' in error && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+    const code = error.status === 405 ? 'method_not_allowed' : 'invalid_request';
+    const headers = 'headers' in error && isStringRecord(error.headers) ? error.headers : {};
+    return new ApiError(error.status, code, error.message, headers);
+  }
+  console.error('oxlin sandbox: unexpected error', error);
+  return new ApiError(500, 'server_error', 'Unexpected sandbox error.');
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return typeof value === 'object' && value !== null && Object.values(value).every((item) => typeof item === 'string');
+}
+
+export async function startOxlinSandbox(options: OxlinSandboxOptions = {}): Promise<OxlinSandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const { app, dispose } = createOxlinSandboxApp(options);
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    close: async () => {
+      dispose();
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}

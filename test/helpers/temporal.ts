@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  DefaultLogger,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  makeTelemetryFilterString,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { devServerExecutable, testServerExecutable } from '../../scripts/temporal-binaries';
+import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
+
+// Tests print what fails, not every worker's start-up lines.
+Runtime.install({
+  logger: new DefaultLogger('WARN'),
+  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+});
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflows bundled once per test process: a worker per test then starts in milliseconds. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  return bundle;
+}
+
+/** Java time-skipping test server: timers fire as soon as the workflow would otherwise wait. */
+export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: await testServerExecutable() } });
+  // The workflow upserts Linkflow's search attributes; the test server knows them once told.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [
+        name,
+        type === 'Keyword' ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+      ]),
+    ),
+  });
+  return env;
+}
+
+/** The Temporal CLI dev server with Linkflow's search attributes, as `npm start` runs it. */
+export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: await devServerExecutable(),
+      searchAttributes: Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => ({
+        name,
+        type: type === 'Keyword' ? 'KEYWORD' : 'BOOL',
+      })),
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+}
+
+export const uniqueTaskQueue = (): string => `test-${randomUUID()}`;
+
+export async function runWorkerWhile<T>(
+  env: TestWorkflowEnvironment,
+  options: { taskQueue: string; activities: object },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: options.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: options.activities,
+  });
+  return worker.runUntil(fn);
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta),
+};

@@ -1,0 +1,2 @@
+// The worker's workflowsPath: workflow functions only.
+export { connectionWorkflow } from './connection';
