@@ -1,9 +1,11 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
+import { TASK_QUEUE } from '../workflows/messages';
 import type { StateSigner } from '../activities/redirect-state';
 import type { Repository } from '../activities/store';
-import { ApiError, type Logger, errorMiddleware } from './errors';
+import type { Logger } from '../logger';
+import { ApiError, errorMiddleware } from './errors';
 import { callbackRoutes } from './routes/callbacks/callbacks';
 import { type ConnectionRoutesDeps, connectionRoutes } from './routes/connections/connections';
 
@@ -15,6 +17,8 @@ export interface AppDeps {
   publicUrl: string;
   defaults: ConnectionRoutesDeps['defaults'];
   logger: Logger;
+  /** The workflows' task queue (tests run each suite on its own). */
+  taskQueue?: string;
 }
 
 const BODY_LIMIT = '100kb';
@@ -39,6 +43,7 @@ export function createApp(deps: AppDeps): Koa {
     repository: deps.repository,
     callbackUrl: (provider) => new URL(`/callbacks/${provider}`, deps.publicUrl).toString(),
     defaults: deps.defaults,
+    taskQueue: deps.taskQueue ?? TASK_QUEUE,
   });
   const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner });
   for (const router of [connections, callbacks]) app.use(router.routes()).use(router.allowedMethods({ throw: true }));

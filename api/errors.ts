@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Middleware } from 'koa';
 import { ZodError } from 'zod';
+import type { Logger } from '../logger';
 
 /** An error a client caused or may act on: rendered as `{ error: { code, message, details? } }`. */
 export class ApiError extends Error {
@@ -24,6 +25,7 @@ export const zodDetails = (error: ZodError) =>
 // Errors thrown by Koa's body parser and friends carry an HTTP status meant for the client.
 const CLIENT_ERROR_CODES: Record<number, string> = {
   400: 'malformed_request',
+  405: 'method_not_allowed',
   413: 'body_too_large',
   415: 'unsupported_media_type',
 };
@@ -33,11 +35,6 @@ interface HttpLikeError {
   statusCode?: number;
   expose?: boolean;
   message?: string;
-}
-
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
 }
 
 /** The one place that writes error bodies. Every response carries its request id. */
@@ -72,6 +69,7 @@ function toApiError(err: unknown): ApiError {
   if (err instanceof WorkflowNotFoundError) return notFound('connection');
   const httpError = err as HttpLikeError;
   const status = httpError.status ?? httpError.statusCode;
+  if (status === 400) return new ApiError(400, 'malformed_request', 'The request body is not valid JSON.');
   if (status && status >= 400 && status < 500 && httpError.expose !== false) {
     return new ApiError(status, CLIENT_ERROR_CODES[status] ?? 'bad_request', httpError.message ?? 'Bad request.');
   }

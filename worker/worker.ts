@@ -1,7 +1,14 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  type NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+  makeTelemetryFilterString,
+} from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
-import { TASK_QUEUE } from '../workflows/messages';
+import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/messages';
 
 export interface WorkerSetup extends ActivityDeps {
   connection: NativeConnection;
@@ -20,3 +27,15 @@ export function createWorker({ connection, namespace, workflowBundle, taskQueue,
     activities: createActivities(deps),
   });
 }
+
+/** The SDK's start-up chatter (bundler output, state changes) would drown Linkflow's own log lines. */
+export function quietTemporalLogs(): void {
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+  });
+}
+
+/** Linkflow's search attributes in the form the SDK's dev-server launcher registers them. */
+export const devServerSearchAttributes = () =>
+  Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => ({ name, type: type === 'Keyword' ? 'KEYWORD' : 'BOOL' }) as const);

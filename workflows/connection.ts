@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -259,8 +260,19 @@ export async function connectionWorkflow(input: ConnectionInput, memory?: Connec
     LinkflowProvider: [input.provider],
     ...(input.userRef ? { LinkflowUserRef: [input.userRef] } : {}),
   });
+  try {
+    return await run(connection, memory === undefined);
+  } catch (err) {
+    // A provider call that failed for good (after Temporal's retries) ends this attempt visibly.
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+      return connection.end('failed', err.cause.type ?? 'PROVIDER_ERROR', err.cause.message);
+    }
+    throw err;
+  }
+}
 
-  if (memory === undefined) {
+async function run(connection: Connection, firstRun: boolean): Promise<ConnectionView> {
+  if (firstRun) {
     const ended = (await connection.authorize()) ?? (await connection.takeConsent());
     if (ended) return ended;
     // Consent itself starts the provider's first full sync.
@@ -269,7 +281,7 @@ export async function connectionWorkflow(input: ConnectionInput, memory?: Connec
     connection.moveTo(connection.state, connection.memory.nextAction, connection.memory.reason);
   }
 
-  const intervalMs = input.syncIntervalSeconds * 1000;
+  const intervalMs = connection.input.syncIntervalSeconds * 1000;
   for (let cycle = 0; cycle < SYNC_CYCLES_PER_RUN && !workflowInfo().continueAsNewSuggested; cycle++) {
     connection.nextSyncAt = workflowNow() + intervalMs;
     await sleep(intervalMs);
@@ -277,5 +289,5 @@ export async function connectionWorkflow(input: ConnectionInput, memory?: Connec
   }
 
   await condition(allHandlersFinished);
-  return continueAsNew<typeof connectionWorkflow>(input, connection.memory);
+  return continueAsNew<typeof connectionWorkflow>(connection.input, connection.memory);
 }

@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  DefaultLogger,
-  Runtime,
-  Worker,
-  bundleWorkflowCode,
-  makeTelemetryFilterString,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { devServerExecutable, testServerExecutable } from '../../scripts/temporal-binaries';
+import { devServerSearchAttributes, quietTemporalLogs } from '../../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
 
 // Tests print what fails, not every worker's start-up lines.
-Runtime.install({
-  logger: new DefaultLogger('WARN'),
-  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
-});
+quietTemporalLogs();
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -47,10 +38,7 @@ export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: await devServerExecutable(),
-      searchAttributes: Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => ({
-        name,
-        type: type === 'Keyword' ? 'KEYWORD' : 'BOOL',
-      })),
+      searchAttributes: devServerSearchAttributes(),
       extraArgs: ['--log-level', 'error'],
     },
   });

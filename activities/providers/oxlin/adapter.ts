@@ -14,7 +14,6 @@ import {
   TransactionSchema,
 } from './schemas';
 
-const POLL_INTERVAL_MS = 1_000;
 const TRANSACTION_PAGE_SIZE = 500;
 
 type Job = 'LIST_ACCOUNTS' | 'SYNC_ALL';
@@ -63,7 +62,7 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
         }
         ctx.heartbeat({ waiting: job });
       }
-      await ctx.sleep(POLL_INTERVAL_MS);
+      await ctx.sleep(config.pollIntervalMs ?? 1_000);
     }
   }
 

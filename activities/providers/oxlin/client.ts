@@ -8,6 +8,8 @@ export interface OxlinConfig {
   clientSecret: string;
   /** Per-request time limit; a slow call fails and is retried by Temporal. */
   timeoutMs?: number;
+  /** How often a waiting activity reads the event queue (default 1 s). */
+  pollIntervalMs?: number;
 }
 
 export interface OxlinResponse {

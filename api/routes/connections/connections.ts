@@ -6,7 +6,6 @@ import { decodeTransactionCursor } from '../../../activities/store';
 import {
   type ConnectionInput,
   type ConnectionView,
-  TASK_QUEUE,
   giveConsentUpdate,
   workflowIdFor,
 } from '../../../workflows/messages';
@@ -21,12 +20,13 @@ export interface ConnectionRoutesDeps {
   /** Builds Linkflow's callback URL for a provider, e.g. https://linkflow.example/callbacks/oxlin. */
   callbackUrl(provider: string): string;
   defaults: { syncIntervalSeconds: number; redirectTimeoutSeconds: number; consentTimeoutSeconds: number };
+  taskQueue: string;
 }
 
 /** How long POST /v1/connections waits for the authorize URL before answering with `authorizing`. */
 const FIRST_ACTION_WAIT_MS = 10_000;
 
-export function connectionRoutes({ client, repository, callbackUrl, defaults }: ConnectionRoutesDeps): Router {
+export function connectionRoutes({ client, repository, callbackUrl, defaults, taskQueue }: ConnectionRoutesDeps): Router {
   const router = new Router({ prefix: '/v1/connections' });
 
   router.post('/', async (ctx) => {
@@ -44,7 +44,7 @@ export function connectionRoutes({ client, repository, callbackUrl, defaults }: 
       consentTimeoutSeconds: body.consent_timeout_seconds ?? defaults.consentTimeoutSeconds,
     };
     const handle = await client.workflow.start('connectionWorkflow', {
-      taskQueue: TASK_QUEUE,
+      taskQueue,
       workflowId: workflowIdFor(connectionId),
       args: [input],
     });

@@ -1,0 +1,39 @@
+// The API alone (docker-compose, scale-out): needs a Temporal cluster and the store.
+import { Client, Connection } from '@temporalio/client';
+import { createStateSigner } from '../activities/redirect-state';
+import { createRepository } from '../activities/store';
+import { loadConfig, publicUrl, requireSettings } from '../config';
+import { createLogger } from '../logger';
+import { openStore, stateSecret } from '../worker/deps';
+import { createApp } from './app';
+
+const log = createLogger('api');
+
+async function main(): Promise<void> {
+  const config = requireSettings(loadConfig(), ['TEMPORAL_ADDRESS', 'LINKFLOW_STATE_SECRET']);
+  const db = await openStore(config, log);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const app = createApp({
+    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+    repository: createRepository(db),
+    stateSigner: createStateSigner(await stateSecret(config)),
+    publicUrl: publicUrl(config),
+    defaults: {
+      syncIntervalSeconds: config.LINKFLOW_SYNC_INTERVAL_SECONDS,
+      redirectTimeoutSeconds: config.LINKFLOW_REDIRECT_TIMEOUT_SECONDS,
+      consentTimeoutSeconds: config.LINKFLOW_CONSENT_TIMEOUT_SECONDS,
+    },
+    logger: log,
+  });
+  const server = app.listen(config.PORT, config.HOST, () => log.info(`API listening on ${publicUrl(config)}`));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      server.close(() => void Promise.all([connection.close(), db.close()]).then(() => process.exit(0)));
+    });
+  }
+}
+
+main().catch((err: unknown) => {
+  log.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+// `npm start`: Linkflow in one command. Brings up the Temporal dev server (SQLite under .data/,
+// Web UI), the Oxlin sandbox, the store, the worker and the API; Ctrl-C stops them all.
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection } from '@temporalio/worker';
+import { createApp } from '../api/app';
+import { type Config, loadConfig, publicUrl } from '../config';
+import { createLogger } from '../logger';
+import { startOxlinSandbox } from '../sandbox/oxlin/server';
+import { activityDeps, openStore } from '../worker/deps';
+import { createWorker, devServerSearchAttributes, quietTemporalLogs } from '../worker/worker';
+import { devServerExecutable } from './temporal-binaries';
+
+const log = createLogger('linkflow');
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  quietTemporalLogs();
+  await assertPortsFree(config);
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => log.error('while stopping', { error: String(err) }));
+  };
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info('stopping…');
+      void stopAll().then(() => process.exit(0));
+    });
+  }
+
+  try {
+    const temporalAddress = config.TEMPORAL_ADDRESS ?? (await startTemporal(config, stops));
+
+    let oxlinBaseUrl = config.OXLIN_BASE_URL;
+    if (!oxlinBaseUrl) {
+      const sandbox = await startOxlinSandbox({ port: config.SANDBOX_PORT, host: config.HOST });
+      stops.push(() => sandbox.close());
+      oxlinBaseUrl = sandbox.url;
+      log.info(`Oxlin sandbox listening on ${sandbox.url}`);
+    }
+
+    const db = await openStore(config, log);
+    stops.push(() => db.close());
+    const deps = await activityDeps(config, db, oxlinBaseUrl);
+
+    log.info('bundling workflows and starting the worker…');
+    const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+    const worker = await createWorker({ connection: workerConnection, namespace: config.TEMPORAL_NAMESPACE, ...deps });
+    const running = worker.run();
+    stops.push(async () => {
+      worker.shutdown();
+      await running;
+      await workerConnection.close();
+    });
+
+    const clientConnection = await Connection.connect({ address: temporalAddress });
+    stops.push(() => clientConnection.close());
+    const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+    const app = createApp({
+      client,
+      repository: deps.repository,
+      stateSigner: deps.stateSigner,
+      publicUrl: publicUrl(config),
+      defaults: {
+        syncIntervalSeconds: config.LINKFLOW_SYNC_INTERVAL_SECONDS,
+        redirectTimeoutSeconds: config.LINKFLOW_REDIRECT_TIMEOUT_SECONDS,
+        consentTimeoutSeconds: config.LINKFLOW_CONSENT_TIMEOUT_SECONDS,
+      },
+      logger: createLogger('api'),
+    });
+    const server = app.listen(config.PORT, config.HOST);
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+    stops.push(() => new Promise((resolve) => server.close(resolve)));
+
+    log.info(`API listening on ${publicUrl(config)}  (try: curl ${publicUrl(config)}/v1/connections/<id>)`);
+    if (!config.TEMPORAL_ADDRESS) log.info(`Temporal Web UI on http://localhost:${config.TEMPORAL_UI_PORT}`);
+    log.info('ready — Ctrl-C stops everything');
+    void running.catch(async (err) => {
+      log.error('worker stopped', { error: String(err) });
+      await stopAll();
+      process.exit(1);
+    });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** The dev server, with its SQLite file in the data dir so connections survive a restart. */
+async function startTemporal(config: Config, stops: (() => Promise<unknown>)[]): Promise<string> {
+  const executable = await devServerExecutable((line) => log.info(line));
+  await mkdir(config.LINKFLOW_DATA_DIR, { recursive: true });
+  log.info('starting the Temporal dev server…');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable,
+      ip: '127.0.0.1',
+      port: config.TEMPORAL_PORT,
+      ui: true,
+      uiPort: config.TEMPORAL_UI_PORT,
+      dbFilename: join(config.LINKFLOW_DATA_DIR, 'temporal.sqlite'),
+      namespace: config.TEMPORAL_NAMESPACE,
+      searchAttributes: devServerSearchAttributes(),
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  stops.push(() => env.teardown());
+  const address = `127.0.0.1:${config.TEMPORAL_PORT}`;
+  log.info(`Temporal dev server on ${address} (data: ${join(config.LINKFLOW_DATA_DIR, 'temporal.sqlite')})`);
+  return address;
+}
+
+/** A port already taken is reported with what to do, before anything starts. */
+async function assertPortsFree(config: Config): Promise<void> {
+  const ports: [number, string, string][] = [[config.PORT, 'the API', 'PORT']];
+  if (!config.OXLIN_BASE_URL) ports.push([config.SANDBOX_PORT, 'the Oxlin sandbox', 'SANDBOX_PORT']);
+  if (!config.TEMPORAL_ADDRESS) {
+    ports.push([config.TEMPORAL_PORT, 'Temporal', 'TEMPORAL_PORT'], [config.TEMPORAL_UI_PORT, 'the Temporal Web UI', 'TEMPORAL_UI_PORT']);
+  }
+  for (const [port, what, variable] of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer()
+        .once('error', () => resolve(false))
+        .listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (!free) throw new Error(`Port ${port} (${what}) is already in use: stop what uses it, or set ${variable} to another port.`);
+  }
+}
+
+main().catch((err: unknown) => {
+  log.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,240 @@
+// End to end through the HTTP API: the Temporal dev server, the real worker and activities,
+// the Oxlin sandbox, PGlite, and the Koa app on a real port. The test plays the client's
+// backend (HTTP calls) and the end user's browser (the bank page and the redirects).
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { type Server, createServer } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createApp } from '../../api/app';
+import { createAdapters } from '../../activities/providers';
+import { createStateSigner } from '../../activities/redirect-state';
+import { type Database, createRepository, migrate, openDatabase } from '../../activities/store';
+import { createLogger } from '../../logger';
+import { type OxlinSandbox, startOxlinSandbox } from '../../sandbox/oxlin/server';
+import { createWorker } from '../../worker/worker';
+import type { ConnectionView } from '../../workflows/messages';
+import { approveAtBank } from '../helpers/oxlin';
+import { devServerEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+
+describe('Linkflow API, end to end on Oxlin', () => {
+  let env: TestWorkflowEnvironment;
+  let sandbox: OxlinSandbox;
+  let db: Database;
+  let worker: Worker;
+  let running: Promise<void>;
+  let server: Server;
+  let api: string;
+
+  before(async () => {
+    env = await devServerEnv();
+    sandbox = await startOxlinSandbox({ listDelayMs: 20, syncDelayMs: 20 });
+    db = await openDatabase({});
+    await migrate(db);
+    const repository = createRepository(db);
+    const stateSigner = createStateSigner('e2e-secret-e2e-secret-e2e-secret');
+    const taskQueue = uniqueTaskQueue();
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      adapters: createAdapters({
+        oxlin: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
+      }),
+      repository,
+      stateSigner,
+    });
+    running = worker.run();
+    // Listen first: the callback URL given to the provider needs the port.
+    server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const app = createApp({
+      client: env.client,
+      repository,
+      stateSigner,
+      publicUrl: api,
+      defaults: { syncIntervalSeconds: 86_400, redirectTimeoutSeconds: 1_800, consentTimeoutSeconds: 86_400 },
+      logger: createLogger('api', () => undefined),
+      taskQueue,
+    });
+    server.on('request', app.callback());
+  });
+
+  after(async () => {
+    server?.close();
+    worker?.shutdown();
+    await running;
+    await sandbox?.close();
+    await db?.close();
+    await env?.teardown();
+  });
+
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(api + path, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      redirect: 'manual',
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+
+  const until = async (id: string, done: (v: ConnectionView) => boolean): Promise<ConnectionView> => {
+    for (let i = 0; i < 300; i++) {
+      const { body } = await call('GET', `/v1/connections/${id}`);
+      if (done(body)) return body;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`gave up waiting for connection ${id}`);
+  };
+
+  const start = async () => {
+    const created = await call('POST', '/v1/connections', {
+      provider: 'oxlin',
+      institution_id: '87',
+      redirect_url: 'https://client.example/linked?session=abc',
+      user_ref: 'user-42',
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get('location'), `/v1/connections/${created.body.id}`);
+    return created.body as ConnectionView;
+  };
+
+  it('starts a connection, follows the bank redirect, takes consent and serves accounts and transactions', async () => {
+    const connection = await start();
+    assert.equal(connection.state, 'awaiting_redirect');
+    assert.equal(connection.next_action?.type, 'redirect');
+    assert.equal(connection.user_ref, 'user-42');
+
+    // The browser: the bank, then Linkflow's callback, then on to the client's redirect URL.
+    const callback = await approveAtBank(connection.next_action.type === 'redirect' ? connection.next_action.url : '');
+    assert.equal(callback.origin, api);
+    assert.equal(callback.pathname, '/callbacks/oxlin');
+    const landing = await fetch(callback, { redirect: 'manual' });
+    assert.equal(landing.status, 303);
+    const final = new URL(landing.headers.get('location') ?? '');
+    assert.equal(final.origin + final.pathname, 'https://client.example/linked');
+    assert.equal(final.searchParams.get('session'), 'abc');
+    assert.equal(final.searchParams.get('connection_id'), connection.id);
+    assert.equal(final.searchParams.get('outcome'), 'success');
+
+    // The same redirect again is refused and changes nothing.
+    const replay = await call('GET', callback.pathname + callback.search);
+    assert.equal(replay.status, 409);
+    assert.equal(replay.body.error.code, 'redirect_not_expected');
+
+    const listed = await until(connection.id, (v) => v.state === 'awaiting_consent');
+    assert.equal(listed.next_action?.type, 'consent');
+    assert.equal(listed.accounts.length, 3);
+    const [keep, drop, card] = listed.accounts.map((a) => a.id);
+
+    const unknown = await call('PUT', `/v1/connections/${connection.id}/consents`, {
+      consents: [{ account_id: 'not-an-account', consent: true }],
+    });
+    assert.equal(unknown.status, 422);
+    assert.deepEqual(unknown.body.error.details, { unknown_account_ids: ['not-an-account'] });
+
+    const consented = await call('PUT', `/v1/connections/${connection.id}/consents`, {
+      consents: [
+        { account_id: keep, consent: true },
+        { account_id: drop, consent: false },
+        { account_id: card, consent: true },
+      ],
+    });
+    assert.equal(consented.status, 200);
+    assert.equal(consented.body.state, 'syncing');
+
+    const active = await until(connection.id, (v) => v.state === 'active');
+    assert.equal(active.next_action, null);
+    assert.equal(active.last_sync?.transactions_added, 2 * 91);
+    assert.ok(active.next_sync_at);
+
+    const again = await call('PUT', `/v1/connections/${connection.id}/consents`, { consents: [{ account_id: keep, consent: true }] });
+    assert.equal(again.status, 409);
+    assert.deepEqual(again.body, {
+      error: {
+        code: 'wrong_state',
+        message: 'consent can only be given in state awaiting_consent; the connection is active',
+        details: { state: 'active' },
+      },
+    });
+
+    const accounts = await call('GET', `/v1/connections/${connection.id}/accounts`);
+    assert.equal(accounts.status, 200);
+    assert.deepEqual(accounts.body.data.map((a: { id: string }) => a.id).sort(), [keep, card].sort());
+
+    // Page through every transaction with the cursor: all there, none twice, newest first.
+    const seen: { id: string; booked_at: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { data: { id: string; booked_at: string }[]; next_cursor: string | null } } =
+        await call('GET', `/v1/connections/${connection.id}/transactions?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(page.status, 200);
+      seen.push(...page.body.data);
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    assert.equal(seen.length, 2 * 91);
+    assert.equal(new Set(seen.map((t) => t.id)).size, seen.length);
+    assert.ok(seen.every((t, i) => i === 0 || seen[i - 1]!.booked_at >= t.booked_at));
+
+    const only = await call('GET', `/v1/connections/${connection.id}/transactions?account_id=${card}&limit=500`);
+    assert.equal(only.body.data.length, 91);
+
+    // Operators find it in the Temporal Web UI by the same search attributes.
+    let found = false;
+    for (let i = 0; i < 100 && !found; i++) {
+      for await (const wf of env.client.workflow.list({ query: `LinkflowState = 'active' AND LinkflowUserRef = 'user-42'` })) {
+        if (wf.workflowId === `connection-${connection.id}`) found = true;
+      }
+      if (!found) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(found, 'the connection is listed by its search attributes');
+  });
+
+  it('ends cancelled when the end user declines at the bank', async () => {
+    const connection = await start();
+    const callback = await approveAtBank(connection.next_action?.type === 'redirect' ? connection.next_action.url : '', 'deny');
+    const landing = await fetch(callback, { redirect: 'manual' });
+    assert.equal(new URL(landing.headers.get('location') ?? '').searchParams.get('outcome'), 'denied');
+    const ended = await until(connection.id, (v) => v.state === 'cancelled');
+    assert.equal(ended.reason, 'ACCESS_DENIED');
+    assert.equal(ended.next_action?.type, 'reconnect');
+  });
+
+  it('answers every malformed request with a clear 4xx and changes nothing', async () => {
+    const connection = await start();
+    const id = connection.id;
+    const cases: [string, string, unknown, Record<string, string>, number, string][] = [
+      ['POST', '/v1/connections', { provider: 'nope', institution_id: '87', redirect_url: 'https://x.example' }, {}, 422, 'validation_failed'],
+      ['POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'javascript:alert(1)' }, {}, 422, 'validation_failed'],
+      ['POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://x.example', extra: 1 }, {}, 422, 'validation_failed'],
+      ['POST', '/v1/connections', '{not json', {}, 400, 'malformed_request'],
+      ['POST', '/v1/connections', 'provider=oxlin', { 'content-type': 'application/x-www-form-urlencoded' }, 415, 'unsupported_media_type'],
+      ['POST', '/v1/connections', JSON.stringify({ pad: 'x'.repeat(200_000) }), {}, 413, 'body_too_large'],
+      ['GET', '/v1/connections/not-a-uuid', undefined, {}, 404, 'not_found'],
+      ['GET', '/v1/connections/6f1c2d3e-4b5a-4c6d-8e7f-8091a2b3c4d5', undefined, {}, 404, 'not_found'],
+      ['GET', '/v1/connections/6f1c2d3e-4b5a-4c6d-8e7f-8091a2b3c4d5/accounts', undefined, {}, 404, 'not_found'],
+      ['GET', `/v1/connections/${id}/transactions?limit=0`, undefined, {}, 400, 'invalid_query'],
+      ['GET', `/v1/connections/${id}/transactions?cursor=bm9wZQ`, undefined, {}, 400, 'invalid_cursor'],
+      ['PUT', `/v1/connections/${id}/consents`, { consents: [] }, {}, 422, 'validation_failed'],
+      ['PUT', `/v1/connections/${id}/consents`, { consents: [{ account_id: 'a', consent: true }] }, {}, 409, 'wrong_state'],
+      ['GET', '/callbacks/oxlin?status=SUCCESS', undefined, {}, 400, 'invalid_callback'],
+      ['GET', `/callbacks/oxlin?status=SUCCESS&connection_id=1&queue_id=q&state=${id}.forged.c2lnbmF0dXJl`, undefined, {}, 400, 'invalid_state'],
+      ['GET', '/callbacks/unknown?state=x', undefined, {}, 404, 'not_found'],
+      ['DELETE', '/v1/connections', undefined, {}, 405, 'method_not_allowed'],
+      ['GET', '/nowhere', undefined, {}, 404, 'not_found'],
+    ];
+    for (const [method, path, body, headers, status, code] of cases) {
+      const response = await call(method, path, body, headers);
+      assert.equal(response.status, status, `${method} ${path} → ${JSON.stringify(response.body)}`);
+      assert.equal(response.body?.error?.code, code, `${method} ${path}`);
+      assert.equal(typeof response.body.error.message, 'string');
+    }
+    const after = await call('GET', `/v1/connections/${id}`);
+    assert.equal(after.body.state, 'awaiting_redirect');
+  });
+});

@@ -1,0 +1,30 @@
+// The worker alone (docker-compose, scale-out): needs a Temporal cluster, PostgreSQL and the provider URLs.
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig, requireSettings } from '../config';
+import { createLogger } from '../logger';
+import { activityDeps, openStore } from './deps';
+import { createWorker, quietTemporalLogs } from './worker';
+
+const log = createLogger('worker');
+
+async function main(): Promise<void> {
+  const config = requireSettings(loadConfig(), ['TEMPORAL_ADDRESS', 'OXLIN_BASE_URL', 'LINKFLOW_STATE_SECRET']);
+  quietTemporalLogs();
+  const db = await openStore(config, log);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    ...(await activityDeps(config, db, config.OXLIN_BASE_URL)),
+  });
+  log.info('worker running', { temporal: config.TEMPORAL_ADDRESS });
+  // Worker.run() shuts down gracefully on SIGINT/SIGTERM by default.
+  await worker.run();
+  await connection.close();
+  await db.close();
+}
+
+main().catch((err: unknown) => {
+  log.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
