@@ -16,6 +16,8 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   LINKFLOW_DATA_DIR: z.string().min(1).default('.data'),
   LINKFLOW_STATE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Armored OpenPGP private key that credentials are encrypted to. */
+  LINKFLOW_CREDENTIALS_KEY: z.string().includes('BEGIN PGP PRIVATE KEY BLOCK', { message: 'must be an armored OpenPGP private key' }).optional(),
   SANDBOX_PORT: port.default(4010),
   OXLIN_BASE_URL: z.url().optional(),
   OXLIN_CLIENT_ID: z.string().min(1).default('linkflow-sandbox'),
@@ -23,6 +25,7 @@ const EnvSchema = z.object({
   LINKFLOW_SYNC_INTERVAL_SECONDS: seconds.default(86_400),
   LINKFLOW_REDIRECT_TIMEOUT_SECONDS: seconds.default(1_800),
   LINKFLOW_CONSENT_TIMEOUT_SECONDS: seconds.default(86_400),
+  LINKFLOW_RENEWAL_LEAD_SECONDS: seconds.default(7 * 86_400),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -1,6 +1,15 @@
 import { Context } from '@temporalio/activity';
-import type { ListedAccount, ProviderName } from '../workflows/messages';
-import type { AdapterRegistry, JobContext, ProviderConnection } from './providers';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  type Challenge,
+  type ChannelMode,
+  type ListedAccount,
+  type ProviderName,
+  type SyncSummary,
+  UpdateRejection,
+} from '../workflows/messages';
+import { type CredentialsKey, checkFields } from './credentials';
+import type { AdapterRegistry, Authorization, JobContext, JobOutcome, ProviderConnection } from './providers';
 import type { StateSigner } from './redirect-state';
 import type { Repository } from './store';
 
@@ -8,18 +17,14 @@ export interface ActivityDeps {
   adapters: AdapterRegistry;
   repository: Repository;
   stateSigner: StateSigner;
+  credentialsKey: CredentialsKey;
 }
 
 interface ProviderCall extends ProviderConnection {
   provider: ProviderName;
 }
 
-export interface SyncResult {
-  synced_at: string;
-  accounts: number;
-  transactions_added: number;
-  transactions_modified: number;
-}
+type Encrypted = { id: string; value: string }[];
 
 const jobContext = (): JobContext => {
   const ctx = Context.current();
@@ -27,56 +32,96 @@ const jobContext = (): JobContext => {
 };
 
 /** Every side effect of the connection workflow. Each activity is safe to run again. */
-export function createActivities({ adapters, repository, stateSigner }: ActivityDeps) {
+export function createActivities({ adapters, repository, stateSigner, credentialsKey }: ActivityDeps) {
+  /**
+   * Decrypts what the client encrypted for Linkflow. The plaintext lives only in this call's
+   * memory; a value that is not ours is reported by field id, never echoed.
+   */
+  async function decryptAll(values: Encrypted): Promise<{ id: string; value: string }[]> {
+    const plain = await Promise.all(values.map(async (v) => ({ id: v.id, value: await credentialsKey.decrypt(v.value) })));
+    const unreadable = plain.filter((v) => v.value === null).map((v) => ({ id: v.id, message: "is not encrypted with Linkflow's credentials key" }));
+    if (unreadable.length > 0) throw invalidCredentials(unreadable);
+    return plain as { id: string; value: string }[];
+  }
+
   return {
-    /** A fresh, signed redirect state and the provider's authorize URL carrying it. */
+    /** A redirect URL carrying a fresh signed state, or the credential fields to ask for. */
     async startAuthorization(input: {
       connectionId: string;
       provider: ProviderName;
       institutionId: string;
+      mode: ChannelMode;
       callbackUrl: string;
-    }): Promise<{ url: string; nonce: string }> {
+      existing?: ProviderConnection & { channelId?: string };
+    }): Promise<Authorization & { nonce?: string }> {
       const { state, nonce } = stateSigner.issue(input.connectionId);
-      const { url } = await adapters[input.provider].authorize({
+      const authorization = await adapters[input.provider].authorize({
         institutionId: input.institutionId,
+        mode: input.mode,
         redirectUri: input.callbackUrl,
         state,
+        ...(input.existing ? { existing: input.existing } : {}),
       });
-      return { url, nonce };
+      return authorization.kind === 'redirect' ? { ...authorization, nonce } : authorization;
+    },
+
+    /** Checks the end user's credentials against the provider's fields, then sends them. */
+    async submitCredentials(input: {
+      provider: ProviderName;
+      institutionId: string;
+      channelId: string;
+      credentials: Encrypted;
+      existing?: ProviderConnection;
+    }): Promise<ProviderConnection> {
+      const adapter = adapters[input.provider];
+      const plain = await decryptAll(input.credentials);
+      const errors = checkFields(await adapter.credentialFields(input.institutionId, input.channelId), plain, true);
+      if (errors.length > 0) throw invalidCredentials(errors);
+      return adapter.submitCredentials({
+        institutionId: input.institutionId,
+        channelId: input.channelId,
+        credentials: plain,
+        ...(input.existing ? { existing: input.existing } : {}),
+      });
+    },
+
+    /** Waits for the provider's listing or sync job; `trigger` first asks the provider to sync. */
+    async waitForJob({ provider, job, trigger, ...connection }: ProviderCall & { job: 'list' | 'sync'; trigger: boolean }): Promise<JobOutcome> {
+      const adapter = adapters[provider];
+      if (trigger) await adapter.startSync(connection);
+      return adapter.waitForJob(connection, job, jobContext());
+    },
+
+    async answerChallenge({ provider, challenge, answers, ...connection }: ProviderCall & { challenge: Challenge; answers: Encrypted }) {
+      const plain = await decryptAll(answers);
+      const errors = checkFields(challenge.fields, plain, false);
+      if (errors.length > 0) throw invalidCredentials(errors);
+      await adapters[provider].answerChallenge(connection, challenge, plain);
     },
 
     async listAccounts({ provider, ...connection }: ProviderCall): Promise<ListedAccount[]> {
-      return adapters[provider].listAccounts(connection, jobContext());
+      return adapters[provider].listAccounts(connection);
     },
 
-    async giveConsent({
-      provider,
-      consents,
-      ...connection
-    }: ProviderCall & { consents: { account_id: string; consent: boolean }[] }): Promise<void> {
+    async giveConsent({ provider, consents, ...connection }: ProviderCall & { consents: { account_id: string; consent: boolean }[] }) {
       await adapters[provider].giveConsent(connection, consents);
     },
 
     /**
-     * Refreshes the provider's data and upserts it into the store. Only consented accounts
-     * are written; rows are keyed by the provider's ids, so a retry adds nothing twice.
+     * Copies the provider's data for the consented accounts into the store, after a sync. Rows
+     * are keyed by the provider's ids, so a retried import adds nothing twice.
      */
-    async syncConnection({
+    async importData({
       provider,
       connectionId,
       accountIds,
-      trigger,
       ...connection
-    }: ProviderCall & { connectionId: string; accountIds: string[]; trigger: boolean }): Promise<SyncResult> {
+    }: ProviderCall & { connectionId: string; accountIds: string[] }): Promise<SyncSummary> {
       const adapter = adapters[provider];
       const ctx = jobContext();
-      if (trigger) await adapter.startSync(connection);
-      await adapter.waitForSync(connection, ctx);
-
       const consented = new Set(accountIds);
       const accounts = (await adapter.fetchAccounts(connection)).filter((a) => consented.has(a.providerAccountId));
       await repository.upsertAccounts(connectionId, provider, accounts);
-
       let added = 0;
       let modified = 0;
       for (const account of accounts) {
@@ -90,14 +135,22 @@ export function createActivities({ adapters, repository, stateSigner }: Activity
           ctx.heartbeat({ account: account.providerAccountId });
         } while (cursor !== null);
       }
-      return {
-        synced_at: new Date().toISOString(),
-        accounts: accounts.length,
-        transactions_added: added,
-        transactions_modified: modified,
-      };
+      return { synced_at: new Date().toISOString(), accounts: accounts.length, transactions_added: added, transactions_modified: modified };
+    },
+
+    async disconnect({ provider, ...connection }: ProviderCall): Promise<void> {
+      await adapters[provider].disconnect(connection);
     },
   };
+}
+
+function invalidCredentials(fields: { id: string; message: string }[]): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: UpdateRejection.InvalidCredentials,
+    nonRetryable: true,
+    message: `invalid fields: ${fields.map((f) => f.id).join(', ')}`,
+    details: [{ fields }],
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -7,12 +7,14 @@ import type { Repository } from '../activities/store';
 import type { Logger } from '../logger';
 import { ApiError, errorMiddleware } from './errors';
 import { callbackRoutes } from './routes/callbacks/callbacks';
+import { keyRoutes } from './routes/keys/keys';
 import { type ConnectionRoutesDeps, connectionRoutes } from './routes/connections/connections';
 
 export interface AppDeps {
   client: Client;
   repository: Repository;
   stateSigner: StateSigner;
+  credentialsKey: { publicKeyArmored: string; fingerprint: string };
   /** Public base URL of this API, as browsers and providers reach it. */
   publicUrl: string;
   defaults: ConnectionRoutesDeps['defaults'];
@@ -44,8 +46,9 @@ export function createApp(deps: AppDeps): Koa {
     callbackUrl: (provider) => new URL(`/callbacks/${provider}`, deps.publicUrl).toString(),
     defaults: deps.defaults,
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
+    credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
   });
   const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner });
-  for (const router of [connections, callbacks]) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  for (const router of [connections, callbacks, keyRoutes(deps.credentialsKey)]) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   return app;
 }

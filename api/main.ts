@@ -4,7 +4,7 @@ import { createStateSigner } from '../activities/redirect-state';
 import { createRepository } from '../activities/store';
 import { loadConfig, publicUrl, requireSettings } from '../config';
 import { createLogger } from '../logger';
-import { openStore, stateSecret } from '../worker/deps';
+import { credentialsKey, openStore, stateSecret } from '../worker/deps';
 import { createApp } from './app';
 
 const log = createLogger('api');
@@ -17,11 +17,13 @@ async function main(): Promise<void> {
     client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     repository: createRepository(db),
     stateSigner: createStateSigner(await stateSecret(config)),
+    credentialsKey: await credentialsKey(config),
     publicUrl: publicUrl(config),
     defaults: {
       syncIntervalSeconds: config.LINKFLOW_SYNC_INTERVAL_SECONDS,
       redirectTimeoutSeconds: config.LINKFLOW_REDIRECT_TIMEOUT_SECONDS,
       consentTimeoutSeconds: config.LINKFLOW_CONSENT_TIMEOUT_SECONDS,
+      renewalLeadSeconds: config.LINKFLOW_RENEWAL_LEAD_SECONDS,
     },
     logger: log,
   });

@@ -25,6 +25,10 @@ export async function runUpdate<T>(update: () => Promise<T>): Promise<T> {
       const { type, message, details } = err.cause;
       if (type === UpdateRejection.WrongState) throw new ApiError(409, 'wrong_state', message, details?.[0]);
       if (type === UpdateRejection.InvalidInput) throw new ApiError(422, 'validation_failed', message, details?.[0]);
+      if (type === UpdateRejection.InvalidCredentials) {
+        throw new ApiError(422, 'invalid_credentials', 'Some fields are not valid.', details?.[0]);
+      }
+      if (type === UpdateRejection.ProviderRejected) throw new ApiError(422, 'provider_rejected', message, details?.[0]);
     }
     throw err;
   }

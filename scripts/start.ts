@@ -66,11 +66,13 @@ async function main(): Promise<void> {
       client,
       repository: deps.repository,
       stateSigner: deps.stateSigner,
+      credentialsKey: deps.credentialsKey,
       publicUrl: publicUrl(config),
       defaults: {
         syncIntervalSeconds: config.LINKFLOW_SYNC_INTERVAL_SECONDS,
         redirectTimeoutSeconds: config.LINKFLOW_REDIRECT_TIMEOUT_SECONDS,
         consentTimeoutSeconds: config.LINKFLOW_CONSENT_TIMEOUT_SECONDS,
+        renewalLeadSeconds: config.LINKFLOW_RENEWAL_LEAD_SECONDS,
       },
       logger: createLogger('api'),
     });

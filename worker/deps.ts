@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { type ProvidersConfig, createAdapters } from '../activities/providers';
+import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../activities/credentials';
 import { createStateSigner } from '../activities/redirect-state';
 import { type Database, createRepository, migrate, openDatabase } from '../activities/store';
 import type { Config } from '../config';
@@ -20,25 +21,35 @@ export async function openStore(config: Config, log: Logger): Promise<Database> 
   return db;
 }
 
-/**
- * The secret that signs redirect states. Worker and API must share it: in production it comes
- * from LINKFLOW_STATE_SECRET; the embedded mode keeps a generated one in the data dir.
- */
-export async function stateSecret(config: Config): Promise<string> {
-  if (config.LINKFLOW_STATE_SECRET) return config.LINKFLOW_STATE_SECRET;
-  const file = join(config.LINKFLOW_DATA_DIR, 'state-secret');
+/** A secret kept in the data dir for the embedded mode: created once (0600), read ever after. */
+async function embeddedSecret(config: Config, name: string, generate: () => Promise<string>): Promise<string> {
+  const file = join(config.LINKFLOW_DATA_DIR, name);
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   await mkdir(config.LINKFLOW_DATA_DIR, { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
-  await writeFile(file, secret, { mode: 0o600, flag: 'wx' }).catch(async (err: NodeJS.ErrnoException) => {
+  // 'wx': if another process won the race, its secret is the one.
+  await writeFile(file, await generate(), { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EEXIST') throw err;
   });
   await chmod(file, 0o600);
   return (await readFile(file, 'utf8')).trim();
+}
+
+/**
+ * The secret that signs redirect states. Worker and API must share it: in production it comes
+ * from LINKFLOW_STATE_SECRET; the embedded mode keeps a generated one in the data dir.
+ */
+export const stateSecret = (config: Config): Promise<string> =>
+  config.LINKFLOW_STATE_SECRET
+    ? Promise.resolve(config.LINKFLOW_STATE_SECRET)
+    : embeddedSecret(config, 'state-secret', async () => randomBytes(32).toString('base64url'));
+
+/** Linkflow's OpenPGP key for credentials: LINKFLOW_CREDENTIALS_KEY, or one generated into the data dir. */
+export async function credentialsKey(config: Config): Promise<CredentialsKey> {
+  return loadCredentialsKey(config.LINKFLOW_CREDENTIALS_KEY ?? (await embeddedSecret(config, 'credentials-key.asc', generateCredentialsKey)));
 }
 
 export function providersConfig(config: Config, oxlinBaseUrl: string): ProvidersConfig {
@@ -50,5 +61,6 @@ export async function activityDeps(config: Config, db: Database, oxlinBaseUrl: s
     adapters: createAdapters(providersConfig(config, oxlinBaseUrl)),
     repository: createRepository(db),
     stateSigner: createStateSigner(await stateSecret(config)),
+    credentialsKey: await credentialsKey(config),
   };
 }

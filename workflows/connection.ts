@@ -7,13 +7,17 @@ import {
   log,
   proxyActivities,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { Authorization, ChannelInfo, JobOutcome, ProviderFailure } from '../activities/providers';
 import { isoAt, workflowNow } from './clock';
 import {
+  type AddChannel,
+  type AnswerChallenge,
+  type Challenge,
+  type ChannelMode,
   type ConnectionInput,
   type ConnectionState,
   type ConnectionView,
@@ -22,12 +26,20 @@ import {
   type ListedAccount,
   type NextAction,
   type RedirectReceived,
+  type SubmitCredentials,
+  SubmitCredentialsSchema,
   type SyncSummary,
   TERMINAL_STATES,
   UpdateRejection,
+  addChannelUpdate,
+  answerChallengeUpdate,
+  disconnectRequestedSignal,
   giveConsentUpdate,
   redirectReceivedSignal,
+  requestRenewalUpdate,
   stateQuery,
+  submitCredentialsUpdate,
+  syncRequestedSignal,
 } from './messages';
 
 // Activities
@@ -45,13 +57,29 @@ const PROVIDER_JOB = {
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
 } as const;
 
-const { startAuthorization, giveConsent } = proxyActivities<Activities>(PROVIDER_CALL);
-const { listAccounts, syncConnection } = proxyActivities<Activities>(PROVIDER_JOB);
+const { startAuthorization, submitCredentials, answerChallenge, listAccounts, giveConsent, disconnect } =
+  proxyActivities<Activities>(PROVIDER_CALL);
+const { waitForJob, importData } = proxyActivities<Activities>(PROVIDER_JOB);
 
 /** A run continues as new after this many sync cycles, so a years-long connection keeps a short history. */
-const SYNC_CYCLES_PER_RUN = 50;
+export const SYNC_CYCLES_PER_RUN = 25;
+/** When a challenge carries no TIMEOUT_MSG. */
+const DEFAULT_CHALLENGE_TIMEOUT_MS = 10 * 60_000;
+
+const CREDENTIAL_FAILURES: readonly ProviderFailure[] = ['AUTH_FAILED', 'PASSWORD_CHANGE_REQUIRED', 'TOO_MANY_ATTEMPTS'];
 
 type TerminalState = 'expired' | 'cancelled' | 'failed' | 'disconnected';
+
+/** Thrown inside a phase when the client asked to disconnect; handled once, at the top. */
+class Disconnect extends Error {}
+
+/** A renewal of a redirect channel under way: its authorize URL, and the moment the channel lapses. */
+interface Renewal {
+  channelId: string;
+  nonce: string;
+  url: string;
+  deadline: number;
+}
 
 /** Everything a connection carries from one run to the next (continue-as-new). */
 export interface ConnectionMemory {
@@ -60,18 +88,33 @@ export interface ConnectionMemory {
   nextAction: NextAction | null;
   providerConnectionId: string | null;
   providerRef: Record<string, string>;
+  channels: ChannelInfo[];
   accounts: ListedAccount[];
   consents: Record<string, boolean>;
   lastSync: SyncSummary | null;
+  renewal: Renewal | null;
   createdAt: string;
 }
 
 class Connection {
   memory: ConnectionMemory;
-  /** The nonce of the authorization a redirect must answer; cleared once one arrives (single use). */
-  expectedNonce: string | null = null;
+  /** The nonce a redirect must carry; cleared once one arrives (single use). */
+  expectedNonce: string | null;
   redirect: RedirectReceived | null = null;
+  /** Channel whose credentials the end user is being asked for. */
+  credentialsChannel: string | null = null;
+  acceptedCredentials = false;
+  challenge: Challenge | null = null;
+  challengeAnswered = false;
+  /** Counts the provider's answers to waitForJob: an answered challenge waits for the next one. */
+  jobAnswers = 0;
   pendingConsent: GiveConsent | null = null;
+  syncRequested = false;
+  disconnectRequested = false;
+  renewalRequested = false;
+  addChannel: ChannelMode | null = null;
+  /** An update handler is talking to the provider; a second one must wait its turn. */
+  busy = false;
   nextSyncAt: number | null = null;
 
   constructor(
@@ -84,11 +127,14 @@ class Connection {
       nextAction: null,
       providerConnectionId: null,
       providerRef: {},
+      channels: [],
       accounts: [],
       consents: {},
       lastSync: null,
+      renewal: null,
       createdAt: isoAt(workflowNow()),
     };
+    this.expectedNonce = this.memory.renewal?.nonce ?? null;
   }
 
   get state(): ConnectionState {
@@ -104,9 +150,16 @@ class Connection {
     });
   }
 
-  end(state: TerminalState, reason: string, message: string): ConnectionView {
-    this.moveTo(state, { type: 'reconnect', message }, reason);
+  end(state: TerminalState, reason: string, message: string | null): ConnectionView {
+    this.moveTo(state, message === null ? null : { type: 'reconnect', message }, reason);
     return this.view();
+  }
+
+  /** Active, or renewal_required while a renewal waits for the end user. */
+  settle(reason: string | null = null): void {
+    const renewal = this.memory.renewal;
+    if (renewal) this.moveTo('renewal_required', { type: 'redirect', url: renewal.url, expires_at: isoAt(renewal.deadline) }, reason);
+    else this.moveTo('active', null, reason);
   }
 
   view(): ConnectionView {
@@ -120,8 +173,10 @@ class Connection {
       reason: m.reason,
       next_action: m.nextAction,
       accounts: m.accounts.map((a) => ({ ...a, consent: m.consents[a.id] ?? null })),
+      channels: m.channels.map((c) => ({ id: c.id, mode: c.mode, expires_at: c.expiresAt })),
       last_sync: m.lastSync,
-      next_sync_at: m.state === 'active' && this.nextSyncAt !== null ? isoAt(this.nextSyncAt) : null,
+      next_sync_at: this.nextSyncAt !== null && !TERMINAL_STATES.includes(m.state) ? isoAt(this.nextSyncAt) : null,
+      renewal_due_at: this.renewalDueAt() === null ? null : isoAt(this.renewalDueAt() as number),
       redirect_url: this.input.redirectUrl,
       created_at: m.createdAt,
     };
@@ -134,13 +189,79 @@ class Connection {
 
     setHandler(redirectReceivedSignal, (redirect) => {
       // Late, replayed or foreign redirects change nothing.
-      if (this.state !== 'awaiting_redirect' || redirect.nonce !== this.expectedNonce) {
+      if (this.expectedNonce === null || redirect.nonce !== this.expectedNonce) {
         log.warn('redirect ignored', { state: this.state });
         return;
       }
       this.expectedNonce = null;
       this.redirect = redirect;
     });
+
+    setHandler(syncRequestedSignal, () => {
+      this.syncRequested = true;
+    });
+
+    setHandler(disconnectRequestedSignal, () => {
+      this.disconnectRequested = true;
+    });
+
+    setHandler(
+      submitCredentialsUpdate,
+      async ({ credentials }) => {
+        this.busy = true;
+        try {
+          const connection = await this.viaProvider(() =>
+            submitCredentials({
+              provider: this.input.provider,
+              institutionId: this.input.institutionId,
+              channelId: this.credentialsChannel as string,
+              credentials,
+              ...(this.memory.providerConnectionId ? { existing: this.providerConnection() } : {}),
+            }),
+          );
+          this.memory.providerConnectionId = connection.providerConnectionId;
+          this.memory.providerRef = { ...this.memory.providerRef, ...connection.providerRef };
+          this.acceptedCredentials = true;
+        } finally {
+          this.busy = false;
+        }
+        await condition(() => !this.acceptedCredentials);
+        return this.view();
+      },
+      {
+        validator: (submitted: SubmitCredentials) => {
+          this.expect(this.credentialsChannel !== null && !this.acceptedCredentials, 'awaiting_credentials or credentials_invalid');
+          const parsed = SubmitCredentialsSchema.safeParse(submitted);
+          if (!parsed.success) this.reject(parsed.error.message);
+        },
+      },
+    );
+
+    setHandler(
+      answerChallengeUpdate,
+      async ({ answers }: AnswerChallenge) => {
+        const challenge = this.challenge as Challenge;
+        const answersBefore = this.jobAnswers;
+        this.busy = true;
+        try {
+          await this.viaProvider(() => answerChallenge({ ...this.providerCall(), challenge, answers }));
+          this.challengeAnswered = true;
+        } finally {
+          this.busy = false;
+        }
+        // Answered: the update's result is what the provider made of it — a new challenge or the job going on.
+        await condition(() => this.jobAnswers !== answersBefore);
+        return this.view();
+      },
+      {
+        validator: ({ answers }: AnswerChallenge) => {
+          this.expect(this.state === 'challenge_required' && this.challenge !== null && !this.challengeAnswered, 'challenge_required');
+          const known = new Set(this.challenge?.fields.map((f) => f.id));
+          const unknown = answers.map((a) => a.id).filter((id) => !known.has(id));
+          if (unknown.length > 0) this.reject(`not fields of the current challenge: ${unknown.join(', ')}`, { unknown_field_ids: unknown });
+        },
+      },
+    );
 
     setHandler(
       giveConsentUpdate,
@@ -151,107 +272,362 @@ class Connection {
       },
       {
         validator: (consent: GiveConsent) => {
-          if (this.state !== 'awaiting_consent' || this.pendingConsent !== null) {
-            throw ApplicationFailure.create({
-              type: UpdateRejection.WrongState,
-              message: `consent can only be given in state awaiting_consent; the connection is ${this.state}`,
-              details: [{ state: this.state }],
-            });
-          }
+          this.expect(this.state === 'awaiting_consent' && this.pendingConsent === null, 'awaiting_consent');
           const parsed = GiveConsentSchema.safeParse(consent);
-          if (!parsed.success) {
-            throw ApplicationFailure.create({ type: UpdateRejection.InvalidInput, message: parsed.error.message });
-          }
-          const known = new Set(this.memory.accounts.map((a) => a.id));
-          const unknown = consent.consents.map((c) => c.account_id).filter((id) => !known.has(id));
-          if (unknown.length > 0) {
-            throw ApplicationFailure.create({
-              type: UpdateRejection.InvalidInput,
-              message: `unknown account ids: ${unknown.join(', ')}`,
-              details: [{ unknown_account_ids: unknown }],
-            });
-          }
+          if (!parsed.success) this.reject(parsed.error.message);
+          const asked = new Set(this.memory.nextAction?.type === 'consent' ? this.memory.nextAction.accounts.map((a) => a.id) : []);
+          const unknown = consent.consents.map((c) => c.account_id).filter((id) => !asked.has(id));
+          if (unknown.length > 0) this.reject(`unknown account ids: ${unknown.join(', ')}`, { unknown_account_ids: unknown });
+        },
+      },
+    );
+
+    setHandler(
+      requestRenewalUpdate,
+      async () => {
+        this.renewalRequested = true;
+        await condition(() => !this.renewalRequested);
+        return this.view();
+      },
+      {
+        validator: () => {
+          this.expect(['active', 'user_action_required', 'renewal_required'].includes(this.state), 'active');
+          if (!this.memory.channels.some((c) => c.mode === 'redirect')) this.reject('the connection has no redirect channel to renew');
+        },
+      },
+    );
+
+    setHandler(
+      addChannelUpdate,
+      async ({ mode }: AddChannel) => {
+        this.addChannel = mode;
+        // Answered once the new channel asks for its authorization (or the attempt ended).
+        await condition(() => this.addChannel === null && !['active', 'user_action_required', 'syncing'].includes(this.state));
+        return this.view();
+      },
+      {
+        validator: ({ mode }: AddChannel) => {
+          this.expect(['active', 'user_action_required'].includes(this.state) && this.addChannel === null, 'active');
+          if (this.memory.channels.some((c) => c.mode === mode)) this.reject(`the connection already has a ${mode} channel`);
         },
       },
     );
   }
 
-  // Main logic
-
-  async authorize(): Promise<ConnectionView | undefined> {
-    this.moveTo('authorizing');
-    const { url, nonce } = await startAuthorization({
-      connectionId: this.input.connectionId,
-      provider: this.input.provider,
-      institutionId: this.input.institutionId,
-      callbackUrl: this.input.callbackUrl,
-    });
-    const timeoutMs = this.input.redirectTimeoutSeconds * 1000;
-    this.expectedNonce = nonce;
-    this.moveTo('awaiting_redirect', { type: 'redirect', url, expires_at: isoAt(workflowNow() + timeoutMs) });
-
-    if (!(await condition(() => this.redirect !== null, timeoutMs))) {
-      this.expectedNonce = null;
-      return this.end('expired', 'REDIRECT_TIMEOUT', 'The end user did not come back from the bank in time.');
+  /** Update validators: a message the current state does not allow is a WrongState rejection (409). */
+  private expect(allowed: boolean, states: string): void {
+    if (!allowed || this.busy) {
+      throw ApplicationFailure.create({
+        type: UpdateRejection.WrongState,
+        message: `allowed only in state ${states}; the connection is ${this.state}${this.busy ? ' (busy with the provider)' : ''}`,
+        details: [{ state: this.state }],
+      });
     }
-    const redirect = this.redirect as RedirectReceived;
-    if (redirect.outcome === 'denied') {
-      return this.end('cancelled', 'ACCESS_DENIED', 'The end user declined access at the bank.');
-    }
-    if (redirect.outcome === 'failed' || !redirect.providerConnectionId) {
-      return this.end('failed', 'PROVIDER_ERROR', redirect.error ?? 'The provider reported a failed authorization.');
-    }
-    this.memory.providerConnectionId = redirect.providerConnectionId;
-    this.memory.providerRef = redirect.providerRef ?? {};
-    return undefined;
   }
 
-  async takeConsent(): Promise<ConnectionView | undefined> {
-    this.moveTo('listing_accounts');
-    this.memory.accounts = await listAccounts(this.providerCall());
+  private reject(message: string, details?: Record<string, unknown>): never {
+    throw ApplicationFailure.create({ type: UpdateRejection.InvalidInput, message, details: details ? [details] : [] });
+  }
 
-    const timeoutMs = this.input.consentTimeoutSeconds * 1000;
-    this.moveTo('awaiting_consent', {
-      type: 'consent',
-      accounts: this.memory.accounts,
-      expires_at: isoAt(workflowNow() + timeoutMs),
-    });
-    if (!(await condition(() => this.pendingConsent !== null, timeoutMs))) {
-      return this.end('expired', 'CONSENT_TIMEOUT', 'The end user did not give consent in time.');
+  /** Runs an activity for an update; its failures become the update's answer, not the workflow's. */
+  private async viaProvider<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+        const { type, message, details } = err.cause;
+        const rejection = type === UpdateRejection.InvalidCredentials ? type : UpdateRejection.ProviderRejected;
+        throw ApplicationFailure.create({ type: rejection, message, details: details ? [...details] : [] });
+      }
+      throw err;
+    }
+  }
+
+  // Main logic
+
+  /**
+   * Authorizes a channel and brings its accounts in: redirect or credentials, listing (with
+   * any challenges), consent for the accounts not yet decided, first sync. `initial` is the
+   * connection's first channel: there, giving up ends the connection; later (added or repaired
+   * channels) it only ends the attempt.
+   */
+  async connect(mode: ChannelMode, purpose: 'initial' | 'add' | 'repair', channelId?: string): Promise<ConnectionView | 'done' | 'abandoned'> {
+    const initial = purpose === 'initial';
+    const giveUp = (state: TerminalState, reason: string, message: string) => {
+      if (initial) return this.end(state, reason, message);
+      this.settle(reason);
+      return 'abandoned' as const;
+    };
+
+    for (let attempt = 0; ; attempt++) {
+      // Repairing waits as long as it takes; a first or added channel waits the authorization timeout.
+      const repairing = purpose === 'repair' || attempt > 0;
+      const authorized = await this.authorize(mode, initial && attempt === 0 ? null : (channelId ?? null), {
+        state: repairing ? 'credentials_invalid' : mode === 'redirect' ? 'awaiting_redirect' : 'awaiting_credentials',
+        reason: repairing ? this.memory.reason : null,
+        timeoutMs: purpose === 'repair' ? undefined : this.input.redirectTimeoutSeconds * 1000,
+      });
+      if (authorized.result !== 'ok' && purpose === 'repair') continue; // still invalid: offer a fresh authorization
+      if (authorized.result === 'timeout') return giveUp('expired', 'AUTHORIZATION_TIMEOUT', 'The end user did not finish at the bank in time.');
+      if (authorized.result === 'denied') return giveUp('cancelled', 'ACCESS_DENIED', 'The end user declined access at the bank.');
+      if (authorized.result === 'failed') return giveUp('failed', 'PROVIDER_ERROR', authorized.error);
+      if (authorized.result !== 'ok') continue;
+      channelId = authorized.channelId;
+      if (mode === 'redirect' && purpose === 'repair') return 'done'; // a re-authorized redirect channel has nothing new to list
+
+      this.moveTo('listing_accounts');
+      const listed = await this.job('list', false);
+      if (listed.outcome === 'success') {
+        this.memory.channels = listed.channels;
+        break;
+      }
+      if (CREDENTIAL_FAILURES.includes(listed.status)) {
+        this.moveTo('credentials_invalid', null, listed.status);
+        continue;
+      }
+      if (listed.status === 'CHALLENGE_CANCELLED') return giveUp('cancelled', listed.status, 'The end user cancelled the bank challenge.');
+      if (listed.status === 'CHALLENGE_TIMED_OUT') return giveUp('expired', listed.status, 'The bank challenge was not answered in time.');
+      return giveUp('failed', listed.status, `The provider could not list the accounts (${listed.status}).`);
+    }
+
+    this.memory.accounts = await listAccounts(this.providerCall());
+    const undecided = this.memory.accounts.filter((a) => this.memory.consents[a.id] === undefined);
+    if (undecided.length === 0) return 'done';
+    const consentMs = this.input.consentTimeoutSeconds * 1000;
+    this.moveTo('awaiting_consent', { type: 'consent', accounts: undecided, expires_at: isoAt(workflowNow() + consentMs) });
+    if (!(await this.waitFor(() => this.pendingConsent !== null, consentMs))) {
+      return giveUp('expired', 'CONSENT_TIMEOUT', 'The end user did not give consent in time.');
     }
     const { consents } = this.pendingConsent as GiveConsent;
-    this.memory.consents = Object.fromEntries(consents.map((c) => [c.account_id, c.consent]));
-    if (!consents.some((c) => c.consent)) {
+    this.pendingConsent = null;
+    for (const c of consents) this.memory.consents[c.account_id] = c.consent;
+    if (initial && !consents.some((c) => c.consent)) {
       return this.end('cancelled', 'CONSENT_DECLINED', 'The end user consented to no account.');
     }
     this.moveTo('syncing');
     await giveConsent({ ...this.providerCall(), consents });
-    return undefined;
+    // Consent itself starts the provider's full sync.
+    await this.sync(false);
+    return 'done';
   }
 
-  async sync(trigger: boolean): Promise<void> {
-    this.moveTo('syncing');
-    this.memory.lastSync = await syncConnection({
-      ...this.providerCall(),
+  /** Asks for a channel's authorization (redirect or credentials) and waits for the end user. */
+  private async authorize(
+    mode: ChannelMode,
+    channelId: string | null,
+    shown: { state: ConnectionState; reason: string | null; timeoutMs: number | undefined },
+  ): Promise<{ result: 'ok'; channelId: string } | { result: 'timeout' | 'denied' } | { result: 'failed'; error: string }> {
+    const authorization: Authorization & { nonce?: string } = await startAuthorization({
       connectionId: this.input.connectionId,
-      accountIds: Object.keys(this.memory.consents).filter((id) => this.memory.consents[id]),
-      trigger,
+      provider: this.input.provider,
+      institutionId: this.input.institutionId,
+      mode,
+      callbackUrl: this.input.callbackUrl,
+      ...(this.memory.providerConnectionId
+        ? { existing: { ...this.providerConnection(), ...(channelId ? { channelId } : {}) } }
+        : {}),
     });
-    this.moveTo('active');
+
+    if (authorization.kind === 'credentials') {
+      this.credentialsChannel = authorization.channelId;
+      this.moveTo(shown.state, { type: 'credentials', channel_id: authorization.channelId, fields: authorization.fields }, shown.reason);
+      const submitted = await this.waitFor(() => this.acceptedCredentials, shown.timeoutMs);
+      this.credentialsChannel = null;
+      this.acceptedCredentials = false;
+      return submitted ? { result: 'ok', channelId: authorization.channelId } : { result: 'timeout' };
+    }
+
+    const expiresAt = shown.timeoutMs === undefined ? null : workflowNow() + shown.timeoutMs;
+    this.expectedNonce = authorization.nonce ?? null;
+    this.redirect = null;
+    this.moveTo(
+      shown.state,
+      { type: 'redirect', url: authorization.url, expires_at: isoAt(expiresAt ?? workflowNow() + 86_400_000) },
+      shown.reason,
+    );
+    const arrived = await this.waitFor(() => this.redirect !== null, shown.timeoutMs);
+    this.expectedNonce = null;
+    const redirect = this.redirect as RedirectReceived | null;
+    this.redirect = null;
+    if (!arrived || !redirect) return { result: 'timeout' };
+    return this.acceptRedirect(redirect, authorization.channelId);
   }
 
-  private providerCall() {
-    return {
+  private acceptRedirect(redirect: RedirectReceived, channelId: string) {
+    if (redirect.outcome === 'denied') return { result: 'denied' as const };
+    if (redirect.outcome === 'failed' || !redirect.providerConnectionId) {
+      return { result: 'failed' as const, error: redirect.error ?? 'The provider reported a failed authorization.' };
+    }
+    this.memory.providerConnectionId = redirect.providerConnectionId;
+    this.memory.providerRef = { ...this.memory.providerRef, ...redirect.providerRef };
+    return { result: 'ok' as const, channelId };
+  }
+
+  /** Waits for the provider's job, putting each challenge to the end user until it ends. */
+  async job(kind: 'list' | 'sync', trigger: boolean): Promise<Exclude<JobOutcome, { outcome: 'challenge' }>> {
+    for (let first = true; ; first = false) {
+      const outcome = await waitForJob({ ...this.providerCall(), job: kind, trigger: trigger && first });
+      this.jobAnswers++;
+      if (outcome.outcome !== 'challenge') return outcome;
+
+      const { challenge } = outcome;
+      const timeoutMs = challenge.timeoutSeconds === null ? DEFAULT_CHALLENGE_TIMEOUT_MS : challenge.timeoutSeconds * 1000;
+      this.challenge = challenge;
+      this.challengeAnswered = false;
+      this.moveTo('challenge_required', {
+        type: 'challenge',
+        fields: challenge.fields,
+        messages: challenge.messages,
+        expires_at: isoAt(workflowNow() + timeoutMs),
+      });
+      const answered = await this.waitFor(() => this.challengeAnswered, timeoutMs);
+      this.challenge = null;
+      if (!answered) return { outcome: 'failed', status: 'CHALLENGE_TIMED_OUT', channelId: challenge.channelId };
+      this.challengeAnswered = false;
+      this.moveTo(kind === 'list' ? 'listing_accounts' : 'syncing');
+    }
+  }
+
+  /** One sync; failures move the connection to the state the end user can act on. */
+  async sync(trigger: boolean): Promise<void> {
+    this.syncRequested = false;
+    this.moveTo('syncing');
+    const outcome = await this.job('sync', trigger);
+    if (outcome.outcome === 'success') {
+      this.memory.channels = outcome.channels;
+      this.memory.lastSync = await importData({
+        ...this.providerCall(),
+        connectionId: this.input.connectionId,
+        accountIds: Object.keys(this.memory.consents).filter((id) => this.memory.consents[id]),
+      });
+      this.settle();
+      return;
+    }
+    if (CREDENTIAL_FAILURES.includes(outcome.status)) {
+      await this.repair(outcome.status, outcome.channelId);
+      return;
+    }
+    if (outcome.status === 'USER_ACTION_REQUIRED') {
+      this.moveTo(
+        'user_action_required',
+        { type: 'message', message: "The bank asks the end user to act on its website; Linkflow retries at the next sync." },
+        outcome.status,
+      );
+      return;
+    }
+    // A challenge left unanswered or a provider error skips this sync; the next one tries again.
+    this.settle(outcome.status);
+  }
+
+  /** credentials_invalid: new credentials (embedded) or a new redirect, then a sync. */
+  private async repair(reason: ProviderFailure, channelId: string | null): Promise<void> {
+    const channel = this.memory.channels.find((c) => c.id === channelId) ?? this.memory.channels[0];
+    this.moveTo('credentials_invalid', null, reason);
+    const result = await this.connect(channel?.mode ?? this.input.mode, 'repair', channel?.id);
+    if (result === 'done') await this.sync(true);
+  }
+
+  /** The renewal of a redirect channel: a fresh authorize URL for the existing connection. */
+  async startRenewal(): Promise<void> {
+    const channel = this.renewableChannel();
+    if (!channel) return;
+    const authorization = await startAuthorization({
+      connectionId: this.input.connectionId,
       provider: this.input.provider,
-      providerConnectionId: this.memory.providerConnectionId as string,
-      providerRef: this.memory.providerRef,
-    };
+      institutionId: this.input.institutionId,
+      mode: 'redirect',
+      callbackUrl: this.input.callbackUrl,
+      existing: { ...this.providerConnection(), channelId: channel.id },
+    });
+    if (authorization.kind !== 'redirect' || !authorization.nonce) return;
+    const deadline = channel.expiresAt ? Date.parse(channel.expiresAt) : workflowNow() + this.input.renewalLeadSeconds * 1000;
+    this.memory.renewal = { channelId: channel.id, nonce: authorization.nonce, url: authorization.url, deadline };
+    this.expectedNonce = authorization.nonce;
+    this.settle();
+  }
+
+  renewalDueAt(): number | null {
+    const channel = this.renewableChannel();
+    if (!channel?.expiresAt || this.memory.renewal) return null;
+    return Date.parse(channel.expiresAt) - this.input.renewalLeadSeconds * 1000;
+  }
+
+  private renewableChannel(): ChannelInfo | undefined {
+    return this.memory.channels
+      .filter((c) => c.mode === 'redirect')
+      .sort((a, b) => (a.expiresAt ?? '9').localeCompare(b.expiresAt ?? '9'))[0];
+  }
+
+  /** Active life: periodic syncs, syncs on request, renewals, added channels — until disconnected. */
+  async live(): Promise<ConnectionView> {
+    const intervalMs = this.input.syncIntervalSeconds * 1000;
+    this.nextSyncAt = workflowNow() + intervalMs;
+    for (let cycle = 0; cycle < SYNC_CYCLES_PER_RUN && !workflowInfo().continueAsNewSuggested; ) {
+      const renewal = this.memory.renewal;
+      const wakeAt = Math.min(this.nextSyncAt, renewal?.deadline ?? Infinity, this.renewalDueAt() ?? Infinity);
+      await this.waitFor(
+        () => this.syncRequested || this.redirect !== null || this.renewalRequested || this.addChannel !== null,
+        Math.max(0, wakeAt - workflowNow()),
+      );
+      const now = workflowNow();
+
+      if (this.redirect && renewal) {
+        const accepted = this.acceptRedirect(this.redirect, renewal.channelId);
+        this.redirect = null;
+        this.memory.renewal = null;
+        if (accepted.result !== 'ok') await this.startRenewal();
+        else await this.sync(true);
+        continue;
+      }
+      this.redirect = null;
+      if (renewal && now >= renewal.deadline) {
+        return this.end('expired', 'CONSENT_EXPIRED', 'The bank authorization expired before the end user renewed it.');
+      }
+      if (this.renewalRequested || (this.renewalDueAt() ?? Infinity) <= now) {
+        if (!this.memory.renewal) await this.startRenewal();
+        this.renewalRequested = false;
+        continue;
+      }
+      if (this.addChannel) {
+        const mode = this.addChannel;
+        this.addChannel = null;
+        await this.connect(mode, 'add');
+        continue;
+      }
+      if (this.syncRequested || now >= this.nextSyncAt) {
+        cycle++;
+        await this.sync(true);
+        this.nextSyncAt = workflowNow() + intervalMs;
+      }
+    }
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof connectionWorkflow>(this.input, this.memory);
+  }
+
+  /** condition(), also woken by a disconnect request, which it turns into a Disconnect. */
+  private async waitFor(done: () => boolean, timeoutMs: number | undefined): Promise<boolean> {
+    const met =
+      timeoutMs === undefined
+        ? (await condition(() => done() || this.disconnectRequested), true)
+        : await condition(() => done() || this.disconnectRequested, timeoutMs);
+    if (this.disconnectRequested) throw new Disconnect();
+    return met && done();
+  }
+
+  providerConnection() {
+    return { providerConnectionId: this.memory.providerConnectionId as string, providerRef: this.memory.providerRef };
+  }
+
+  providerCall() {
+    return { provider: this.input.provider, ...this.providerConnection() };
   }
 }
 
 /**
  * One bank connection, from authorization to years of periodic syncs.
- * authorizing → awaiting_redirect → listing_accounts → awaiting_consent → syncing → active ⟲
+ * authorizing → awaiting_redirect | awaiting_credentials → listing_accounts (⇄ challenge_required)
+ * → awaiting_consent → syncing → active ⟲, with renewal_required, credentials_invalid and
+ * user_action_required on the way, until expired, cancelled, failed or disconnected.
  */
 export async function connectionWorkflow(input: ConnectionInput, memory?: ConnectionMemory): Promise<ConnectionView> {
   const connection = new Connection(input, memory);
@@ -261,33 +637,22 @@ export async function connectionWorkflow(input: ConnectionInput, memory?: Connec
     ...(input.userRef ? { LinkflowUserRef: [input.userRef] } : {}),
   });
   try {
-    return await run(connection, memory === undefined);
+    if (memory === undefined) {
+      const connected = await connection.connect(input.mode, 'initial');
+      if (typeof connected !== 'string') return connected;
+    } else {
+      connection.moveTo(connection.state, connection.memory.nextAction, connection.memory.reason);
+    }
+    return await connection.live();
   } catch (err) {
+    if (err instanceof Disconnect) {
+      if (connection.memory.providerConnectionId) await disconnect(connection.providerCall());
+      return connection.end('disconnected', 'DISCONNECTED', null);
+    }
     // A provider call that failed for good (after Temporal's retries) ends this attempt visibly.
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
       return connection.end('failed', err.cause.type ?? 'PROVIDER_ERROR', err.cause.message);
     }
     throw err;
   }
-}
-
-async function run(connection: Connection, firstRun: boolean): Promise<ConnectionView> {
-  if (firstRun) {
-    const ended = (await connection.authorize()) ?? (await connection.takeConsent());
-    if (ended) return ended;
-    // Consent itself starts the provider's first full sync.
-    await connection.sync(false);
-  } else {
-    connection.moveTo(connection.state, connection.memory.nextAction, connection.memory.reason);
-  }
-
-  const intervalMs = connection.input.syncIntervalSeconds * 1000;
-  for (let cycle = 0; cycle < SYNC_CYCLES_PER_RUN && !workflowInfo().continueAsNewSuggested; cycle++) {
-    connection.nextSyncAt = workflowNow() + intervalMs;
-    await sleep(intervalMs);
-    await connection.sync(true);
-  }
-
-  await condition(allHandlersFinished);
-  return continueAsNew<typeof connectionWorkflow>(connection.input, connection.memory);
 }

@@ -45,6 +45,30 @@ export const SEARCH_ATTRIBUTES = {
 
 const seconds = (max: number) => z.number().int().positive().max(max);
 
+export const ChannelModeSchema = z.enum(['redirect', 'embedded']);
+export type ChannelMode = z.infer<typeof ChannelModeSchema>;
+
+/** A field the end user fills in: bank credentials or a challenge input. */
+export const InputFieldSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  type: z.string(),
+  regexp: z.string().nullable(),
+  /** The provider wants this value encrypted end to end (Linkflow does it; the client always encrypts for Linkflow). */
+  encrypt: z.boolean(),
+});
+export type InputField = z.infer<typeof InputFieldSchema>;
+
+/** A provider's challenge (SCA, OTP, confirmation) as the end user should see it. */
+export const ChallengeSchema = z.object({
+  channelId: z.string(),
+  fields: z.array(InputFieldSchema),
+  /** INFO_MSG, ERROR_MSG, TIMEOUT_MSG texts with their {param} placeholders filled in. */
+  messages: z.array(z.object({ id: z.string(), type: z.string(), text: z.string() })),
+  timeoutSeconds: z.number().int().positive().nullable(),
+});
+export type Challenge = z.infer<typeof ChallengeSchema>;
+
 /** What the API passes when it starts a connection workflow. */
 export const ConnectionInputSchema = z.object({
   connectionId: z.string().min(1),
@@ -55,9 +79,13 @@ export const ConnectionInputSchema = z.object({
   redirectUrl: z.url(),
   /** Linkflow's own callback for this provider, given to the provider as redirect_uri. */
   callbackUrl: z.url(),
+  /** Which of the institution's channels to authorize first. */
+  mode: ChannelModeSchema,
   syncIntervalSeconds: seconds(365 * 86400),
   redirectTimeoutSeconds: seconds(86400),
   consentTimeoutSeconds: seconds(30 * 86400),
+  /** How long before a channel expires the connection asks for renewal. */
+  renewalLeadSeconds: seconds(90 * 86400),
 });
 export type ConnectionInput = z.infer<typeof ConnectionInputSchema>;
 
@@ -73,7 +101,15 @@ export type ListedAccount = z.infer<typeof ListedAccountSchema>;
 
 export const NextActionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('redirect'), url: z.url(), expires_at: z.iso.datetime() }),
+  z.object({ type: z.literal('credentials'), channel_id: z.string(), fields: z.array(InputFieldSchema) }),
+  z.object({
+    type: z.literal('challenge'),
+    fields: z.array(InputFieldSchema),
+    messages: z.array(z.object({ id: z.string(), type: z.string(), text: z.string() })),
+    expires_at: z.iso.datetime(),
+  }),
   z.object({ type: z.literal('consent'), accounts: z.array(ListedAccountSchema), expires_at: z.iso.datetime() }),
+  z.object({ type: z.literal('message'), message: z.string() }),
   z.object({ type: z.literal('reconnect'), message: z.string() }),
 ]);
 export type NextAction = z.infer<typeof NextActionSchema>;
@@ -96,8 +132,10 @@ export const ConnectionViewSchema = z.object({
   reason: z.string().nullable(),
   next_action: NextActionSchema.nullable(),
   accounts: z.array(ListedAccountSchema.extend({ consent: z.boolean().nullable() })),
+  channels: z.array(z.object({ id: z.string(), mode: ChannelModeSchema, expires_at: z.iso.datetime().nullable() })),
   last_sync: SyncSummarySchema.nullable(),
   next_sync_at: z.iso.datetime().nullable(),
+  renewal_due_at: z.iso.datetime().nullable(),
   redirect_url: z.url(),
   created_at: z.iso.datetime(),
 });
@@ -119,6 +157,12 @@ export const RedirectReceivedSchema = z.object({
 export type RedirectReceived = z.infer<typeof RedirectReceivedSchema>;
 export const redirectReceivedSignal = defineSignal<[RedirectReceived]>('redirectReceived');
 
+/** Sync now, outside the periodic schedule. */
+export const syncRequestedSignal = defineSignal('syncRequested');
+
+/** Disconnect at the provider and end the connection. */
+export const disconnectRequestedSignal = defineSignal('disconnectRequested');
+
 // Updates
 
 export const GiveConsentSchema = z
@@ -132,6 +176,46 @@ export const GiveConsentSchema = z
 export type GiveConsent = z.infer<typeof GiveConsentSchema>;
 export const giveConsentUpdate = defineUpdate<ConnectionView, [GiveConsent]>('giveConsent');
 
+const ARMORED_PGP_MESSAGE = /^-----BEGIN PGP MESSAGE-----[\s\S]+-----END PGP MESSAGE-----\s*$/;
+
+/** An OpenPGP message encrypted with Linkflow's credentials key: all the workflow ever holds of a secret. */
+export const EncryptedValueSchema = z
+  .string()
+  .max(16_384)
+  .regex(ARMORED_PGP_MESSAGE, 'must be an armored PGP message encrypted with GET /v1/keys/credentials');
+
+export const SubmitCredentialsSchema = z
+  .object({
+    credentials: z
+      .array(z.object({ id: z.string().min(1).max(64), value: EncryptedValueSchema }).strict())
+      .min(1)
+      .max(20)
+      .refine((cs) => new Set(cs.map((c) => c.id)).size === cs.length, 'each field may appear once'),
+  })
+  .strict();
+export type SubmitCredentials = z.infer<typeof SubmitCredentialsSchema>;
+export const submitCredentialsUpdate = defineUpdate<ConnectionView, [SubmitCredentials]>('submitCredentials');
+
+/** Challenge answers as the workflow receives them: the API has validated and encrypted each value. */
+export const AnswerChallengeSchema = z
+  .object({
+    answers: z
+      .array(z.object({ id: z.string().min(1).max(64), value: EncryptedValueSchema }).strict())
+      .min(1)
+      .max(20),
+  })
+  .strict();
+export type AnswerChallenge = z.infer<typeof AnswerChallengeSchema>;
+export const answerChallengeUpdate = defineUpdate<ConnectionView, [AnswerChallenge]>('answerChallenge');
+
+/** Ask for a fresh authorization of the connection's redirect channel now, before it expires. */
+export const requestRenewalUpdate = defineUpdate<ConnectionView, []>('requestRenewal');
+
+export const AddChannelSchema = z.object({ mode: ChannelModeSchema }).strict();
+export type AddChannel = z.infer<typeof AddChannelSchema>;
+/** Add another channel of the institution (e.g. EMBEDDED for savings and loans) to the connection. */
+export const addChannelUpdate = defineUpdate<ConnectionView, [AddChannel]>('addChannel');
+
 // Queries
 
 export const stateQuery = defineQuery<ConnectionView>('state');
@@ -142,4 +226,8 @@ export const UpdateRejection = {
   WrongState: 'WrongState',
   /** The payload names something the connection does not have (422). */
   InvalidInput: 'InvalidInput',
+  /** Credentials the provider's field rules reject (422, one detail per field). */
+  InvalidCredentials: 'InvalidCredentials',
+  /** The provider refused what the end user sent (422). */
+  ProviderRejected: 'ProviderRejected',
 } as const;

@@ -17,4 +17,4 @@ export const redirectParsers: Record<ProviderName, (query: unknown) => ParsedRed
   oxlin: parseOxlinRedirect,
 };
 
-export type { AdapterRegistry, ProviderAdapter, ProviderConnection, JobContext, ParsedRedirect } from './types';
+export type { AdapterRegistry, Authorization, ChannelInfo, JobContext, JobOutcome, ParsedRedirect, ProviderAdapter, ProviderConnection, ProviderFailure } from './types';

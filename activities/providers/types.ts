@@ -1,4 +1,11 @@
-import type { ListedAccount, ProviderName, RedirectReceived } from '../../workflows/messages';
+import type {
+  Challenge,
+  ChannelMode,
+  InputField,
+  ListedAccount,
+  ProviderName,
+  RedirectReceived,
+} from '../../workflows/messages';
 import type { AccountRecord, TransactionRecord } from '../store/repository';
 
 /** Which provider connection a Linkflow connection is bound to, as the provider names it. */
@@ -19,18 +26,72 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+export interface ChannelInfo {
+  id: string;
+  mode: ChannelMode;
+  /** When the channel's authorization lapses (PSD2 consent), if it does. */
+  expiresAt: string | null;
+}
+
+/** Provider statuses that end a job without data; the workflow maps each onto a state. */
+export const PROVIDER_FAILURES = [
+  'AUTH_FAILED',
+  'PASSWORD_CHANGE_REQUIRED',
+  'TOO_MANY_ATTEMPTS',
+  'USER_ACTION_REQUIRED',
+  'CHALLENGE_CANCELLED',
+  'CHALLENGE_TIMED_OUT',
+  'CHALLENGE_FAILED',
+  'FAILED',
+] as const;
+export type ProviderFailure = (typeof PROVIDER_FAILURES)[number];
+
+/** How a provider job (listing accounts, syncing) ended — or paused for the end user. */
+export type JobOutcome =
+  | { outcome: 'success'; channels: ChannelInfo[] }
+  | { outcome: 'challenge'; challenge: Challenge }
+  | { outcome: 'failed'; status: ProviderFailure; channelId: string | null };
+
+export type Authorization =
+  | { kind: 'redirect'; channelId: string; url: string }
+  | { kind: 'credentials'; channelId: string; fields: InputField[] };
+
 /** One provider's API, turned into the lifecycle's steps. Implemented once per folder in providers/. */
 export interface ProviderAdapter {
-  /** The URL the end user's browser is sent to; `state` comes back on the redirect. */
-  authorize(request: { institutionId: string; redirectUri: string; state: string }): Promise<{ url: string }>;
-  /** Waits for the provider to list the connection's accounts and returns them for consent. */
-  listAccounts(connection: ProviderConnection, job: JobContext): Promise<ListedAccount[]>;
+  /**
+   * Starts authorizing a channel of the given mode: a URL for the end user's browser (`state`
+   * comes back on the redirect), or the credential fields to ask for. With `existing`, the
+   * channel of an existing provider connection is renewed, repaired or added.
+   */
+  authorize(request: {
+    institutionId: string;
+    mode: ChannelMode;
+    redirectUri: string;
+    state: string;
+    existing?: ProviderConnection & { channelId?: string };
+  }): Promise<Authorization>;
+  /** The channel's credential fields, as the provider defines them. */
+  credentialFields(institutionId: string, channelId: string): Promise<InputField[]>;
+  /** Sends plaintext credentials (held in memory only); creates the provider connection or updates its channel. */
+  submitCredentials(request: {
+    institutionId: string;
+    channelId: string;
+    credentials: { id: string; value: string }[];
+    existing?: ProviderConnection;
+  }): Promise<ProviderConnection>;
+  /** Waits for the provider's running job (listing or sync) to end or to ask the end user something. */
+  waitForJob(connection: ProviderConnection, job: 'list' | 'sync', ctx: JobContext): Promise<JobOutcome>;
+  /** Answers the challenge with plaintext values (held in memory only). */
+  answerChallenge(connection: ProviderConnection, challenge: Challenge, answers: { id: string; value: string }[]): Promise<void>;
+  /** Every account the provider knows on the connection (consented or waiting for consent). */
+  listAccounts(connection: ProviderConnection): Promise<ListedAccount[]>;
   giveConsent(connection: ProviderConnection, consents: { account_id: string; consent: boolean }[]): Promise<void>;
   /** Asks the provider to refresh its data; a refresh already running counts as started. */
   startSync(connection: ProviderConnection): Promise<void>;
-  waitForSync(connection: ProviderConnection, job: JobContext): Promise<void>;
   fetchAccounts(connection: ProviderConnection): Promise<AccountRecord[]>;
   fetchTransactions(connection: ProviderConnection, accountId: string, cursor: string | null): Promise<Page<TransactionRecord>>;
+  /** Removes the connection at the provider; one already gone counts as removed. */
+  disconnect(connection: ProviderConnection): Promise<void>;
 }
 
 export type AdapterRegistry = Record<ProviderName, ProviderAdapter>;

@@ -66,7 +66,7 @@ ${error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(error)}
 <button type="submit" id="deny" name="decision" value="deny" formnovalidate>Deny</button>
 </div>
 </form>
-<p class="note">Oxlin sandbox bank: any user name is accepted.</p>`,
+<p class="note">Oxlin sandbox bank: any user name is accepted; test users such as <code>user_sms</code> or <code>user_short_consent</code> select a scenario (see the sandbox README).</p>`,
   );
 }
 

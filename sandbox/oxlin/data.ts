@@ -101,6 +101,15 @@ export function findProvider(providerId: string): Provider | undefined {
   return PROVIDERS.find((provider) => provider.id === providerId);
 }
 
+/**
+ * Which credential of each EMBEDDED channel definition is the login (it selects the test
+ * user) and which the password. Kept apart from PROVIDERS, which is served as is.
+ */
+export const CREDENTIAL_ROLES: Readonly<Record<string, { login: string; password: string }>> = {
+  '8702': { login: '300', password: '301' },
+  embedded1: { login: '3500', password: '3502' },
+};
+
 // ---------------------------------------------------------------------------
 // Deterministic generators
 
@@ -182,15 +191,38 @@ function accountBalance(accountId: string, type: AccountType): number {
   }
 }
 
+export interface AccountGeneration {
+  /** The two-digit index of the first account (`${connectionId}NN`). */
+  firstIndex: number;
+  /** How many accounts, cycling through the account types; the default is one set of templates. */
+  count?: number;
+}
+
+function templatesFor(accountTypes: readonly AccountType[], count: number | undefined): AccountTemplate[] {
+  const templates = accountTypes.flatMap((type) => ACCOUNT_TEMPLATES[type]);
+  if (count === undefined) return templates;
+  return Array.from({ length: count }, (_, index) => {
+    const type = accountTypes[index % accountTypes.length];
+    const template = type === undefined ? undefined : ACCOUNT_TEMPLATES[type][0];
+    if (!template) throw new Error('no account type to generate');
+    return { type: template.type, name: `${template.name} ${Math.floor(index / accountTypes.length) + 1}` };
+  });
+}
+
 /**
  * The accounts a channel lists for a connection. Ids are the connection id followed by a
- * two-digit index (`${connectionId}01`, …), numbered across the channel's account types.
+ * two-digit index (`${connectionId}01`, …), numbered from `firstIndex` across the channel's
+ * account types.
  */
-export function generateAccounts(connectionId: string, providerId: string, accountTypes: readonly AccountType[]): GeneratedAccount[] {
+export function generateAccounts(
+  connectionId: string,
+  providerId: string,
+  accountTypes: readonly AccountType[],
+  generation: AccountGeneration,
+): GeneratedAccount[] {
   const bankCode = digits(`bank:${providerId}`, 5);
-  const templates = accountTypes.flatMap((type) => ACCOUNT_TEMPLATES[type]);
-  return templates.map((template, index) => {
-    const id = `${connectionId}${String(index + 1).padStart(2, '0')}`;
+  return templatesFor(accountTypes, generation.count).map((template, index) => {
+    const id = `${connectionId}${String(generation.firstIndex + index).padStart(2, '0')}`;
     const number = digits(`account:${id}`, 11);
     const isCard = template.type === 'CREDIT_CARD';
     return {

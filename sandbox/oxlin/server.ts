@@ -3,9 +3,12 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
 import { z } from 'zod';
-import { PROVIDERS, findProvider } from './data';
+import { PROVIDERS, findProvider, type ChannelDefinition, type Provider } from './data';
 import { renderAuthorizePage, renderErrorPage } from './bank-page';
-import { ApiError, OxlinSimulator, TOKEN_LIFETIME_SECONDS, type AuthorizationSession } from './simulator';
+import { checkCredentials } from './credentials';
+import { ApiError } from './errors';
+import { KeyStore } from './keys';
+import { OxlinSimulator, SYNC_OUTCOMES, TOKEN_LIFETIME_SECONDS, type AuthorizationSession } from './simulator';
 
 export interface OxlinSandboxOptions {
   port?: number;
@@ -14,6 +17,8 @@ export interface OxlinSandboxOptions {
   clientSecret?: string;
   listDelayMs?: number;
   syncDelayMs?: number;
+  /** How long LIST_ACCOUNTS takes for the test user `user_slow` (default 3000 ms). */
+  slowListDelayMs?: number;
   /** Milliseconds since the epoch; every date the sandbox produces comes from it. */
   now?: () => number;
 }
@@ -164,6 +169,43 @@ const consentsBody = z.strictObject({
 
 const emptyBody = z.strictObject({});
 
+const resourceId = z.string({ error: 'required' }).min(1).max(64);
+
+const keyBody = z.strictObject({ type: z.literal('PGP', { error: 'must be "PGP"' }) });
+
+// Values are never echoed: zod's messages for them name the problem, not the input.
+const credentialValue = z.string({ error: 'must be a string' }).max(16 * 1024);
+
+const credentialsInput = z
+  .array(z.strictObject({ id: resourceId, value: credentialValue }), { error: 'required (an array of {id, value})' })
+  .min(1)
+  .max(50);
+
+const connectionBody = z.strictObject({
+  provider_id: resourceId,
+  key_id: resourceId,
+  credentials: credentialsInput,
+  channel_definition_id: resourceId.optional(),
+});
+
+const channelCredentialsBody = z.strictObject({
+  id: resourceId,
+  key_id: resourceId,
+  credentials: credentialsInput,
+});
+
+const credentialBody = z.strictObject({ key_id: resourceId.optional(), value: credentialValue });
+
+const userInputBody = z.strictObject({
+  credentials: z
+    .array(z.strictObject({ id: resourceId, value: z.string({ error: 'must be a string' }).max(1024) }), {
+      error: 'required (an array of {id, value})',
+    })
+    .min(1),
+});
+
+const nextSyncBody = z.strictObject({ outcome: z.enum(SYNC_OUTCOMES) });
+
 const accountsQuery = z.strictObject({ connection_id: z.string({ error: 'required' }).min(1) });
 
 const transactionsQuery = z.strictObject({
@@ -202,6 +244,23 @@ function clientCredentials(ctx: Koa.Context, body: z.output<typeof tokenBody>): 
   return { id: body.client_id ?? '', secret: body.client_secret ?? '' };
 }
 
+/** The EMBEDDED channel definition a new connection uses: the one named, else the provider's first. */
+function embeddedDefinition(provider: Provider, channelDefinitionId: string | undefined): ChannelDefinition {
+  if (channelDefinitionId === undefined) {
+    const first = provider.channel_definitions.find((definition) => definition.mode === 'EMBEDDED');
+    if (!first) throw new ApiError(400, 'invalid_request', `provider_id: provider "${provider.id}" has no EMBEDDED channel definition.`);
+    return first;
+  }
+  const definition = provider.channel_definitions.find((candidate) => candidate.id === channelDefinitionId);
+  if (!definition) {
+    throw new ApiError(400, 'invalid_request', `channel_definition_id: provider "${provider.id}" has no channel definition "${channelDefinitionId}".`);
+  }
+  if (definition.mode !== 'EMBEDDED') {
+    throw new ApiError(400, 'invalid_request', `channel_definition_id: "${channelDefinitionId}" is ${definition.mode}; use authorize_url for it.`);
+  }
+  return definition;
+}
+
 function redirectBack(session: AuthorizationSession, params: Record<string, string>): string {
   const url = new URL(session.redirectUri);
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
@@ -212,11 +271,14 @@ function redirectBack(session: AuthorizationSession, params: Record<string, stri
 export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinSandboxApp {
   const clientId = options.clientId ?? 'linkflow-sandbox';
   const clientSecret = options.clientSecret ?? 'sandbox-secret';
+  const now = options.now ?? Date.now;
   const sim = new OxlinSimulator({
-    now: options.now ?? Date.now,
+    now,
     listDelayMs: options.listDelayMs ?? 50,
     syncDelayMs: options.syncDelayMs ?? 50,
+    slowListDelayMs: options.slowListDelayMs ?? 3000,
   });
+  const keys = new KeyStore(now);
 
   const app = new Koa();
   const router = new Router();
@@ -341,7 +403,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
       ctx.body = renderAuthorizePage(session, 'Enter a user name.');
       return;
     }
-    const { connectionId, queueId } = sim.approve(session);
+    const { connectionId, queueId } = sim.approve(session, form.username);
     ctx.status = 303;
     ctx.redirect(redirectBack(session, { connection_id: connectionId, status: 'SUCCESS', queue_id: queueId }));
   });
@@ -358,9 +420,84 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
     ctx.body = sim.drainQueue(param(ctx, 'id'));
   });
 
+  router.post('/v2.1/keys', requireToken, async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    validate(keyBody, await jsonBody(ctx), 'body');
+    const key = await keys.create();
+    respondEmpty(ctx, 201);
+    ctx.set('location', `/keys/${key.id}`);
+  });
+
+  router.get('/v2.1/keys/:id', requireToken, (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const keyId = param(ctx, 'id');
+    const key = keys.resource(keyId);
+    if (!key) throw new ApiError(404, 'not_found', `No key with id "${keyId}".`);
+    ctx.body = key;
+  });
+
+  router.post('/v2.1/connections', requireToken, async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const body = validate(connectionBody, await jsonBody(ctx), 'body');
+    const provider = findProvider(body.provider_id);
+    if (!provider) throw new ApiError(400, 'invalid_request', `provider_id: no provider with id "${body.provider_id}".`);
+    const channelDefinition = embeddedDefinition(provider, body.channel_definition_id);
+    const credentials = await checkCredentials(channelDefinition, body.key_id, body.credentials, keys, true);
+    const connection = sim.createEmbeddedConnection(provider, channelDefinition, credentials);
+    respondEmpty(ctx, 201);
+    ctx.set('location', `/connections/${connection.id}`);
+  });
+
   router.get('/v2.1/connections/:id', requireToken, (ctx) => {
     validate(noQuery, ctx.query, 'query');
     ctx.body = sim.connectionResource(sim.connection(param(ctx, 'id')));
+  });
+
+  router.delete('/v2.1/connections/:id', requireToken, async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const connection = sim.connection(param(ctx, 'id'));
+    validate(emptyBody, await jsonBody(ctx), 'body');
+    sim.deleteConnection(connection);
+    respondEmpty(ctx, 204);
+  });
+
+  // Reference: "Update credentials for an embedded channel"; on an EMPTY channel it adds the channel.
+  router.put('/v2.1/connections/:id/channels/:cd', requireToken, async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const connectionId = param(ctx, 'id');
+    const channelDefinitionId = param(ctx, 'cd');
+    const connection = sim.connection(connectionId);
+    const channelDefinition = sim.embeddedChannelDefinition(connection, channelDefinitionId);
+    const body = validate(channelCredentialsBody, await jsonBody(ctx), 'body');
+    if (body.id !== channelDefinitionId) {
+      throw new ApiError(400, 'invalid_request', `id: "${body.id}" differs from the path's channel definition "${channelDefinitionId}".`);
+    }
+    sim.assertIdle(connection);
+    const credentials = await checkCredentials(channelDefinition, body.key_id, body.credentials, keys, true);
+    // Looked up again: the connection may have changed while the credentials were decrypted.
+    sim.updateCredentials(sim.connection(connectionId), channelDefinitionId, credentials, false);
+    respondEmpty(ctx, 204);
+  });
+
+  router.put('/v2.1/connections/:id/credentials/:credentialId', requireToken, async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const connectionId = param(ctx, 'id');
+    const credentialId = param(ctx, 'credentialId');
+    const connection = sim.connection(connectionId);
+    const channelDefinition = sim.credentialChannelDefinition(connection, credentialId);
+    const body = validate(credentialBody, await jsonBody(ctx), 'body');
+    sim.assertIdle(connection);
+    const credentials = await checkCredentials(channelDefinition, body.key_id, [{ id: credentialId, value: body.value }], keys, false);
+    sim.updateCredentials(sim.connection(connectionId), channelDefinition.id, credentials, true);
+    respondEmpty(ctx, 204);
+  });
+
+  router.post('/v2.1/connections/:id/channels/:cd/user_input', requireToken, async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const connection = sim.connection(param(ctx, 'id'));
+    const body = validate(userInputBody, await jsonBody(ctx), 'body');
+    sim.answerChallenge(connection, param(ctx, 'cd'), body.credentials);
+    respondEmpty(ctx, 204);
   });
 
   router.put('/v2.1/connections/:id/consents', requireToken, async (ctx) => {
@@ -377,6 +514,15 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
     validate(emptyBody, await jsonBody(ctx), 'body');
     sim.synchronize(connection);
     respondEmpty(ctx, 202);
+  });
+
+  // Sandbox-only scenario control, deliberately without a token so that tests can drive it.
+  router.post('/sandbox/connections/:id/next-sync', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const connection = sim.connection(param(ctx, 'id'));
+    const body = validate(nextSyncBody, await jsonBody(ctx), 'body');
+    sim.setNextSync(connection, body.outcome);
+    respondEmpty(ctx, 204);
   });
 
   router.get('/v2.1/accounts', requireToken, (ctx) => {

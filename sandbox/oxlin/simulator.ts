@@ -1,5 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { maskCredentials, type MaskedCredential } from './credentials';
 import {
+  CREDENTIAL_ROLES,
   DAY_SECONDS,
   firstTransactionDay,
   generateAccounts,
@@ -12,19 +14,23 @@ import {
   type Provider,
   type Transaction,
 } from './data';
-
-/** An error answered as `{error, error_description}` with an HTTP status. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly description: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(`${status} ${code}: ${description}`);
-    this.name = 'ApiError';
-  }
-}
+import { ApiError } from './errors';
+import {
+  CHALLENGE_ATTEMPTS,
+  CHALLENGE_TIMEOUT_SECONDS,
+  MANY_ACCOUNTS,
+  MESSAGE_TYPES,
+  SMS_CODE,
+  SMS_CODE_FIELD,
+  SMS_CONFIRM_ANSWER,
+  SMS_OFFER_ANSWER,
+  TEST_PASSWORD,
+  redirectConsentDays,
+  scenarioOf,
+  smsCodeRequest,
+  smsOffer,
+  type ChallengeItem,
+} from './scenarios';
 
 export type ChannelStatus =
   | 'EMPTY'
@@ -53,13 +59,22 @@ const FAILED_CHANNEL_STATUSES: ReadonlySet<ChannelStatus> = new Set<ChannelStatu
   'CHALLENGE_CANCELLED',
 ]);
 
-export type EventType =
-  | 'LIST_ACCOUNTS_STARTED'
-  | 'LIST_ACCOUNTS_SUCCESS'
-  | 'LIST_ACCOUNTS_FAILED'
-  | 'SYNC_ALL_STARTED'
-  | 'SYNC_ALL_SUCCESS'
-  | 'SYNC_ALL_FAILED';
+export type JobKind = 'LIST_ACCOUNTS' | 'SYNC_ALL';
+export type EventType = `${JobKind}_${'STARTED' | 'SUCCESS' | 'FAILED' | 'USER_INPUT_REQUESTED'}`;
+
+/** How the next SYNC_ALL of a connection ends (`POST /sandbox/connections/{id}/next-sync`). */
+export const SYNC_OUTCOMES = ['AUTH_FAILED', 'PASSWORD_CHANGE_REQUIRED', 'USER_ACTION_REQUIRED', 'CHALLENGE', 'SUCCESS'] as const;
+export type SyncOutcome = (typeof SYNC_OUTCOMES)[number];
+
+/** The channel status a job ends with. */
+type JobEnd =
+  | 'SUCCESS'
+  | 'AUTH_FAILED'
+  | 'PASSWORD_CHANGE_REQUIRED'
+  | 'USER_ACTION_REQUIRED'
+  | 'TOO_MANY_ATTEMPTS'
+  | 'CHALLENGE_CANCELLED'
+  | 'CHALLENGE_TIMED_OUT';
 
 export type AccountStatus = 'PENDING_CONSENT' | 'ACTIVE';
 
@@ -70,7 +85,7 @@ export interface ChannelResource {
   status: ChannelStatus;
   last_success_date?: number;
   last_end_date?: number;
-  credentials: [];
+  credentials: MaskedCredential[];
   account_types: AccountType[];
 }
 
@@ -86,6 +101,10 @@ export interface ConnectionResource {
   owner: Record<string, never>;
 }
 
+export interface UserInputRequest {
+  challenge: ChallengeItem[];
+}
+
 export interface OxlinEvent {
   id: string;
   event_type: EventType;
@@ -93,6 +112,8 @@ export interface OxlinEvent {
   channel_definition_id: string;
   creation_date: number;
   resource: ConnectionResource;
+  list_accounts_user_input_requested?: UserInputRequest;
+  sync_all_user_input_requested?: UserInputRequest;
 }
 
 export interface AccountResource {
@@ -125,12 +146,47 @@ export interface Consent {
   consent: boolean;
 }
 
+export interface UserInput {
+  id: string;
+  value: string;
+}
+
+interface PendingChallenge {
+  step: 'offer' | 'code';
+  items: ChallengeItem[];
+  /** Wrong codes still allowed. */
+  remainingAttempts: number;
+  /** Sandbox milliseconds; an answer after this is too late. */
+  deadline: number;
+}
+
+/** A LIST_ACCOUNTS or SYNC_ALL running on one channel. */
+interface Job {
+  kind: JobKind;
+  delayMs: number;
+  /** Set by the next-sync control. */
+  forced: SyncOutcome | undefined;
+  challengePassed: boolean;
+  challenge?: PendingChallenge;
+  timer?: NodeJS.Timeout;
+}
+
 export interface Channel {
   definition: ChannelDefinition;
+  /** This channel's accounts are numbered from here, so channels never share an id. */
+  firstAccountIndex: number;
   status: ChannelStatus;
   expires?: number;
   lastSuccessDate?: number;
   lastEndDate?: number;
+  /** The user name at the bank (REDIRECT) or the login credential (EMBEDDED): it selects the scenario. */
+  user?: string;
+  /** EMBEDDED credentials by id, decrypted. */
+  credentials: Map<string, string>;
+  accountsListed: boolean;
+  /** `user_action` has had its one USER_ACTION_REQUIRED. */
+  userActionDone: boolean;
+  job?: Job;
 }
 
 export interface Connection {
@@ -138,14 +194,14 @@ export interface Connection {
   provider: Provider;
   creationDate: number;
   channels: Channel[];
-  /** A LIST_ACCOUNTS or SYNC_ALL is running. */
-  busy: boolean;
+  nextSync?: SyncOutcome;
 }
 
 interface Account {
   generated: GeneratedAccount;
   connectionId: string;
   providerId: string;
+  channelDefinitionId: string;
   status: AccountStatus;
   /** The time of the latest completed SYNC_ALL that covered this account. */
   syncedUntil?: number;
@@ -161,13 +217,19 @@ export interface SimulatorOptions {
   now: () => number;
   listDelayMs: number;
   syncDelayMs: number;
+  /** How long a `user_slow` LIST_ACCOUNTS takes. */
+  slowListDelayMs: number;
 }
 
 export const TOKEN_LIFETIME_SECONDS = 3600;
 const SESSION_LIFETIME_MS = 30 * 60 * 1000;
-const REDIRECT_CHANNEL_LIFETIME_SECONDS = 180 * DAY_SECONDS;
+/** Room for the 25 accounts of `user_many` in each channel's block of ids. */
+const ACCOUNTS_PER_CHANNEL = 50;
 
 const randomId = (bytes: number): string => randomBytes(bytes).toString('base64url');
+
+const conflict = (connection: Connection): ApiError =>
+  new ApiError(409, 'conflict', `A synchronization of connection "${connection.id}" is already running.`);
 
 /** The sandbox's in-memory state and the asynchronous jobs (LIST_ACCOUNTS, SYNC_ALL) acting on it. */
 export class OxlinSimulator {
@@ -185,13 +247,19 @@ export class OxlinSimulator {
     return Math.floor(this.options.now() / 1000);
   }
 
-  private schedule(delayMs: number, job: () => void): void {
+  private schedule(delayMs: number, job: () => void): NodeJS.Timeout {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       job();
     }, delayMs);
     timer.unref();
     this.timers.add(timer);
+    return timer;
+  }
+
+  private cancel(timer: NodeJS.Timeout): void {
+    clearTimeout(timer);
+    this.timers.delete(timer);
   }
 
   /** Cancels the pending jobs. */
@@ -235,19 +303,21 @@ export class OxlinSimulator {
     return session;
   }
 
-  /** The end user approved at the bank: creates or renews the connection. */
-  approve(session: AuthorizationSession): { connectionId: string; queueId: string } {
+  /**
+   * The end user `user` approved at the bank: creates the connection, or renews the
+   * channel of an existing one (and lists its accounts if it has none listed yet).
+   */
+  approve(session: AuthorizationSession, user: string): { connectionId: string; queueId: string } {
     session.used = true;
-    if (session.connectionId !== undefined) {
-      const connection = this.connection(session.connectionId);
-      const channel = this.channel(connection, session.channelDefinition.id);
-      channel.expires = this.nowSeconds() + REDIRECT_CHANNEL_LIFETIME_SECONDS;
-      if (channel.status !== 'RUNNING') channel.status = 'SUCCESS';
-      return { connectionId: connection.id, queueId: this.subscribe(connection.id) };
-    }
-    const connection = this.createConnection(session.provider, session.channelDefinition);
+    const connection = session.connectionId === undefined ? this.newConnection(session.provider) : this.connection(session.connectionId);
+    const channel = this.channel(connection, session.channelDefinition.id);
+    this.setUser(channel, user);
+    channel.expires = this.nowSeconds() + redirectConsentDays(user) * DAY_SECONDS;
     const queueId = this.subscribe(connection.id);
-    this.listAccounts(connection, this.channel(connection, session.channelDefinition.id));
+    if (channel.job === undefined) {
+      if (channel.accountsListed) channel.status = 'SUCCESS';
+      else this.startJob(connection, channel, 'LIST_ACCOUNTS');
+    }
     return { connectionId: connection.id, queueId };
   }
 
@@ -257,28 +327,39 @@ export class OxlinSimulator {
 
   // --- connections ---------------------------------------------------------
 
-  private createConnection(provider: Provider, authorized: ChannelDefinition): Connection {
+  private newConnection(provider: Provider): Connection {
     let id: string;
     do id = String(randomInt(100_000_000, 1_000_000_000));
     while (this.connections.has(id));
-    const now = this.nowSeconds();
     const connection: Connection = {
       id,
       provider,
-      creationDate: now,
-      channels: provider.channel_definitions.map((definition): Channel =>
-        definition.id === authorized.id
-          ? { definition, status: 'NEVER', expires: now + REDIRECT_CHANNEL_LIFETIME_SECONDS }
-          : { definition, status: 'EMPTY' },
-      ),
-      busy: false,
+      creationDate: this.nowSeconds(),
+      channels: provider.channel_definitions.map((definition, position) => ({
+        definition,
+        firstAccountIndex: position * ACCOUNTS_PER_CHANNEL + 1,
+        status: 'EMPTY',
+        credentials: new Map(),
+        accountsListed: false,
+        userActionDone: false,
+      })),
     };
     this.connections.set(id, connection);
     return connection;
   }
 
-  /** The connection, or a 404. */
+  /** Creates a connection through an EMBEDDED channel with checked credentials; LIST_ACCOUNTS starts. */
+  createEmbeddedConnection(provider: Provider, channelDefinition: ChannelDefinition, credentials: ReadonlyMap<string, string>): Connection {
+    const connection = this.newConnection(provider);
+    const channel = this.channel(connection, channelDefinition.id);
+    this.setCredentials(channel, credentials);
+    this.startJob(connection, channel, 'LIST_ACCOUNTS');
+    return connection;
+  }
+
+  /** The connection, or a 404. Challenges past their deadline expire first. */
   connection(connectionId: string): Connection {
+    this.expireChallenges();
     const connection = this.connections.get(connectionId);
     if (!connection) throw new ApiError(404, 'not_found', `No connection with id "${connectionId}".`);
     return connection;
@@ -286,8 +367,79 @@ export class OxlinSimulator {
 
   private channel(connection: Connection, channelDefinitionId: string): Channel {
     const channel = connection.channels.find((candidate) => candidate.definition.id === channelDefinitionId);
-    if (!channel) throw new Error(`connection ${connection.id} has no channel ${channelDefinitionId}`);
+    if (!channel) throw new ApiError(404, 'not_found', `Connection "${connection.id}" has no channel "${channelDefinitionId}".`);
     return channel;
+  }
+
+  /** The EMBEDDED channel definition of a connection; 404 if unknown, 400 if it is a REDIRECT one. */
+  embeddedChannelDefinition(connection: Connection, channelDefinitionId: string): ChannelDefinition {
+    const { definition } = this.channel(connection, channelDefinitionId);
+    if (definition.mode !== 'EMBEDDED') {
+      throw new ApiError(
+        400,
+        'invalid_request',
+        `Channel "${channelDefinitionId}" is REDIRECT: renew it through authorize_url with connection_id and channel_definition_id.`,
+      );
+    }
+    return definition;
+  }
+
+  /** The channel definition a credential belongs to; 409 while that channel has no credentials yet. */
+  credentialChannelDefinition(connection: Connection, credentialId: string): ChannelDefinition {
+    const channel = connection.channels.find((candidate) => candidate.definition.credentials.some((credential) => credential.id === credentialId));
+    if (!channel) throw new ApiError(404, 'not_found', `Connection "${connection.id}" has no credential "${credentialId}".`);
+    if (channel.credentials.size === 0) {
+      throw new ApiError(
+        409,
+        'conflict',
+        `Channel "${channel.definition.id}" is EMPTY: add it with PUT /connections/${connection.id}/channels/${channel.definition.id}.`,
+      );
+    }
+    return channel.definition;
+  }
+
+  /** 409 while a job runs (or waits for user input) on the connection. */
+  assertIdle(connection: Connection): void {
+    if (connection.channels.some((channel) => channel.job !== undefined)) throw conflict(connection);
+  }
+
+  /**
+   * Sets checked credentials of an EMBEDDED channel (all of them, or `merge` a few into the
+   * current ones) and lists its accounts; on an EMPTY channel this adds the channel.
+   */
+  updateCredentials(connection: Connection, channelDefinitionId: string, credentials: ReadonlyMap<string, string>, merge: boolean): void {
+    this.assertIdle(connection);
+    const channel = this.channel(connection, channelDefinitionId);
+    this.setCredentials(channel, merge ? new Map([...channel.credentials, ...credentials]) : credentials);
+    this.startJob(connection, channel, 'LIST_ACCOUNTS');
+  }
+
+  private setCredentials(channel: Channel, credentials: ReadonlyMap<string, string>): void {
+    channel.credentials = new Map(credentials);
+    const roles = CREDENTIAL_ROLES[channel.definition.id];
+    this.setUser(channel, roles && credentials.get(roles.login));
+  }
+
+  private setUser(channel: Channel, user: string | undefined): void {
+    if (channel.user === user) return;
+    channel.user = user;
+    channel.userActionDone = false;
+  }
+
+  /** Removes the connection, its accounts (and so their transactions) and its pending jobs. */
+  deleteConnection(connection: Connection): void {
+    for (const channel of connection.channels) {
+      if (channel.job?.timer) this.cancel(channel.job.timer);
+      channel.job = undefined;
+    }
+    for (const [accountId, account] of this.accounts) {
+      if (account.connectionId === connection.id) this.accounts.delete(accountId);
+    }
+    this.connections.delete(connection.id);
+  }
+
+  setNextSync(connection: Connection, outcome: SyncOutcome): void {
+    connection.nextSync = outcome;
   }
 
   connectionResource(connection: Connection): ConnectionResource {
@@ -307,53 +459,120 @@ export class OxlinSimulator {
         status: channel.status,
         ...(channel.lastSuccessDate !== undefined && { last_success_date: channel.lastSuccessDate }),
         ...(channel.lastEndDate !== undefined && { last_end_date: channel.lastEndDate }),
-        credentials: [],
+        credentials: maskCredentials(channel.definition, channel.credentials),
         account_types: [...channel.definition.account_types],
       })),
       owner: {},
     };
   }
 
-  private listAccounts(connection: Connection, channel: Channel): void {
-    connection.busy = true;
+  // --- jobs ------------------------------------------------------------------
+
+  private startJob(connection: Connection, channel: Channel, kind: JobKind, forced?: SyncOutcome): void {
+    const listDelayMs = scenarioOf(channel.user) === 'user_slow' ? this.options.slowListDelayMs : this.options.listDelayMs;
+    const job: Job = { kind, delayMs: kind === 'LIST_ACCOUNTS' ? listDelayMs : this.options.syncDelayMs, forced, challengePassed: false };
+    channel.job = job;
     channel.status = 'RUNNING';
-    this.emit(connection, channel, 'LIST_ACCOUNTS_STARTED');
-    this.schedule(this.options.listDelayMs, () => {
-      for (const generated of generateAccounts(connection.id, connection.provider.id, channel.definition.account_types)) {
-        if (this.accounts.has(generated.id)) continue;
-        this.accounts.set(generated.id, { generated, connectionId: connection.id, providerId: connection.provider.id, status: 'PENDING_CONSENT' });
-      }
-      const now = this.nowSeconds();
-      channel.status = 'SUCCESS';
-      channel.lastSuccessDate = now;
-      channel.lastEndDate = now;
-      connection.busy = false;
-      this.emit(connection, channel, 'LIST_ACCOUNTS_SUCCESS');
+    this.emit(connection, channel, `${kind}_STARTED`);
+    this.proceedLater(connection, channel, job);
+  }
+
+  /** After the job's delay, it asks for the SMS challenge or ends. */
+  private proceedLater(connection: Connection, channel: Channel, job: Job): void {
+    job.timer = this.schedule(job.delayMs, () => {
+      job.timer = undefined;
+      if (channel.job !== job) return;
+      const outcome = this.outcome(channel, job);
+      if (outcome === 'CHALLENGE') this.askChallenge(connection, channel, job, 'offer', CHALLENGE_ATTEMPTS);
+      else this.finish(connection, channel, job, outcome);
     });
+  }
+
+  private outcome(channel: Channel, job: Job): SyncOutcome {
+    const scenario = scenarioOf(channel.user);
+    if (channel.definition.mode === 'REDIRECT' && channel.expires !== undefined && channel.expires <= this.nowSeconds()) return 'AUTH_FAILED';
+    if (!this.passwordAccepted(channel)) return 'AUTH_FAILED';
+    if (scenario === 'user_pwchange') return 'PASSWORD_CHANGE_REQUIRED';
+    if (job.forced !== undefined) return job.forced === 'CHALLENGE' && job.challengePassed ? 'SUCCESS' : job.forced;
+    const asksCode = job.kind === 'LIST_ACCOUNTS' ? scenario === 'user_sms' : scenario === 'user_sms_sync';
+    if (asksCode && !job.challengePassed) return 'CHALLENGE';
+    if (job.kind === 'SYNC_ALL' && scenario === 'user_action' && !channel.userActionDone) return 'USER_ACTION_REQUIRED';
+    return 'SUCCESS';
+  }
+
+  private passwordAccepted(channel: Channel): boolean {
+    const roles = CREDENTIAL_ROLES[channel.definition.id];
+    if (channel.definition.mode !== 'EMBEDDED' || !roles) return true;
+    return scenarioOf(channel.user) !== 'user_wrongpass' && channel.credentials.get(roles.password) === TEST_PASSWORD;
+  }
+
+  private askChallenge(connection: Connection, channel: Channel, job: Job, step: PendingChallenge['step'], remainingAttempts: number): void {
+    const items = step === 'offer' ? smsOffer() : smsCodeRequest(remainingAttempts);
+    job.challenge = { step, items, remainingAttempts, deadline: this.options.now() + CHALLENGE_TIMEOUT_SECONDS * 1000 };
+    channel.status = 'CHALLENGE_REQUIRED';
+    this.emit(connection, channel, `${job.kind}_USER_INPUT_REQUESTED`, items);
+  }
+
+  private finish(connection: Connection, channel: Channel, job: Job, end: JobEnd): void {
+    if (job.timer) this.cancel(job.timer);
+    channel.job = undefined;
+    const now = this.nowSeconds();
+    channel.lastEndDate = now;
+    if (end === 'SUCCESS') {
+      channel.lastSuccessDate = now;
+      // A SYNC_ALL also finds the accounts of a channel whose LIST_ACCOUNTS never succeeded.
+      if (job.kind === 'LIST_ACCOUNTS' || !channel.accountsListed) this.listAccounts(connection, channel);
+      if (job.kind === 'SYNC_ALL') {
+        for (const account of this.accounts.values()) {
+          if (account.connectionId === connection.id && account.channelDefinitionId === channel.definition.id && account.status === 'ACTIVE') {
+            account.syncedUntil = now;
+          }
+        }
+      }
+    } else if (end === 'USER_ACTION_REQUIRED') {
+      channel.userActionDone = true;
+    }
+    channel.status = end;
+    this.emit(connection, channel, `${job.kind}_${end === 'SUCCESS' ? 'SUCCESS' : 'FAILED'}`);
+  }
+
+  private listAccounts(connection: Connection, channel: Channel): void {
+    const generated = generateAccounts(connection.id, connection.provider.id, channel.definition.account_types, {
+      firstIndex: channel.firstAccountIndex,
+      ...(scenarioOf(channel.user) === 'user_many' && { count: MANY_ACCOUNTS }),
+    });
+    for (const account of generated) {
+      if (this.accounts.has(account.id)) continue;
+      this.accounts.set(account.id, {
+        generated: account,
+        connectionId: connection.id,
+        providerId: connection.provider.id,
+        channelDefinitionId: channel.definition.id,
+        status: 'PENDING_CONSENT',
+      });
+    }
+    channel.accountsListed = true;
+  }
+
+  /** Ends the challenges nobody answered in time; runs before the connections and queues are read. */
+  private expireChallenges(): void {
+    const now = this.options.now();
+    for (const connection of this.connections.values()) {
+      for (const channel of connection.channels) {
+        const job = channel.job;
+        if (job?.challenge && now > job.challenge.deadline) this.finish(connection, channel, job, 'CHALLENGE_TIMED_OUT');
+      }
+    }
   }
 
   /** Starts a SYNC_ALL of every channel in use; 409 while another job runs on the connection. */
   synchronize(connection: Connection): void {
-    if (connection.busy) throw new ApiError(409, 'conflict', `A synchronization of connection "${connection.id}" is already running.`);
-    const channels = connection.channels.filter((channel) => channel.status !== 'EMPTY');
-    connection.busy = true;
-    for (const channel of channels) {
-      channel.status = 'RUNNING';
-      this.emit(connection, channel, 'SYNC_ALL_STARTED');
+    this.assertIdle(connection);
+    const forced = connection.nextSync;
+    connection.nextSync = undefined;
+    for (const channel of connection.channels) {
+      if (channel.status !== 'EMPTY') this.startJob(connection, channel, 'SYNC_ALL', forced);
     }
-    this.schedule(this.options.syncDelayMs, () => {
-      const now = this.nowSeconds();
-      for (const account of this.accounts.values()) {
-        if (account.connectionId === connection.id && account.status === 'ACTIVE') account.syncedUntil = now;
-      }
-      connection.busy = false;
-      for (const channel of channels) {
-        channel.status = 'SUCCESS';
-        channel.lastSuccessDate = now;
-        channel.lastEndDate = now;
-        this.emit(connection, channel, 'SYNC_ALL_SUCCESS');
-      }
-    });
   }
 
   /** Applies the user's consents (true: ACTIVE, false: deleted), then starts a SYNC_ALL. */
@@ -369,7 +588,7 @@ export class OxlinSimulator {
       if (seen.has(accountId)) throw new ApiError(400, 'invalid_request', `consents: account "${accountId}" is listed more than once.`);
       seen.add(accountId);
     }
-    if (connection.busy) throw new ApiError(409, 'conflict', `A synchronization of connection "${connection.id}" is already running.`);
+    this.assertIdle(connection);
     for (const consent of consents) {
       const account = this.accounts.get(consent.account_id);
       if (!account) continue;
@@ -377,6 +596,66 @@ export class OxlinSimulator {
       else this.accounts.delete(consent.account_id);
     }
     this.synchronize(connection);
+  }
+
+  // --- user input ------------------------------------------------------------
+
+  /** The user's answer to the challenge pending on a channel (`user_input`). */
+  answerChallenge(connection: Connection, channelDefinitionId: string, answers: readonly UserInput[]): void {
+    const channel = this.channel(connection, channelDefinitionId);
+    const job = channel.job;
+    const challenge = job?.challenge;
+    if (!job || !challenge) {
+      throw new ApiError(409, 'conflict', `No challenge is pending on channel "${channelDefinitionId}" of connection "${connection.id}".`);
+    }
+    const given = this.checkAnswers(challenge, answers);
+    const required = (id: string): string => {
+      const value = given.get(id);
+      if (value === undefined) throw new ApiError(400, 'invalid_request', `credentials: "${id}" is required.`);
+      return value;
+    };
+
+    if (challenge.step === 'offer') {
+      if (required(SMS_OFFER_ANSWER) === 'false') this.finish(connection, channel, job, 'CHALLENGE_CANCELLED');
+      else this.askChallenge(connection, channel, job, 'code', CHALLENGE_ATTEMPTS);
+      return;
+    }
+    if (required(SMS_CONFIRM_ANSWER) === 'false') {
+      this.finish(connection, channel, job, 'CHALLENGE_CANCELLED');
+      return;
+    }
+    if (required(SMS_CODE_FIELD) === SMS_CODE) {
+      job.challenge = undefined;
+      job.challengePassed = true;
+      channel.status = 'RUNNING';
+      this.proceedLater(connection, channel, job);
+      return;
+    }
+    const remainingAttempts = challenge.remainingAttempts - 1;
+    if (remainingAttempts === 0) this.finish(connection, channel, job, 'TOO_MANY_ATTEMPTS');
+    else this.askChallenge(connection, channel, job, 'code', remainingAttempts);
+  }
+
+  /** The answers by id, each an input of the challenge and matching its regexp. */
+  private checkAnswers(challenge: PendingChallenge, answers: readonly UserInput[]): Map<string, string> {
+    const inputs = new Map(challenge.items.filter((item) => !MESSAGE_TYPES.has(item.type)).map((item) => [item.id, item]));
+    const given = new Map<string, string>();
+    for (const { id, value } of answers) {
+      const item = inputs.get(id);
+      if (!item) {
+        const expected = [...inputs.keys()].map((input) => `"${input}"`).join(', ');
+        throw new ApiError(400, 'invalid_request', `credentials: "${id}" is not an input of the pending challenge (expected ${expected}).`);
+      }
+      if (given.has(id)) throw new ApiError(400, 'invalid_request', `credentials: "${id}" is given more than once.`);
+      if (item.type === 'OK_CANCEL' && value !== 'true' && value !== 'false') {
+        throw new ApiError(400, 'invalid_request', `credentials: "${id}" is OK_CANCEL; its value is "true" or "false".`);
+      }
+      if (!new RegExp(item.regexp).test(value)) {
+        throw new ApiError(400, 'invalid_request', `credentials: the value of "${id}" does not match ${item.regexp}.`);
+      }
+      given.set(id, value);
+    }
+    return given;
   }
 
   // --- queues and events ---------------------------------------------------
@@ -390,13 +669,20 @@ export class OxlinSimulator {
 
   /** The waiting events, oldest first; reading removes them. */
   drainQueue(queueId: string): OxlinEvent[] {
+    this.expireChallenges();
     const queue = this.queues.get(queueId);
     if (!queue) throw new ApiError(404, 'not_found', `No queue with id "${queueId}".`);
     return queue.events.splice(0);
   }
 
-  private emit(connection: Connection, channel: Channel, eventType: EventType): void {
+  private emit(connection: Connection, channel: Channel, eventType: EventType, challenge?: ChallengeItem[]): void {
     this.lastEventId += 1;
+    const input: Partial<OxlinEvent> =
+      challenge === undefined
+        ? {}
+        : eventType === 'LIST_ACCOUNTS_USER_INPUT_REQUESTED'
+          ? { list_accounts_user_input_requested: { challenge } }
+          : { sync_all_user_input_requested: { challenge } };
     const event: OxlinEvent = {
       id: String(this.lastEventId),
       event_type: eventType,
@@ -404,6 +690,7 @@ export class OxlinSimulator {
       channel_definition_id: channel.definition.id,
       creation_date: this.nowSeconds(),
       resource: this.connectionResource(connection),
+      ...input,
     };
     for (const queue of this.queues.values()) {
       if (queue.connectionId === undefined || queue.connectionId === connection.id) queue.events.push(structuredClone(event));

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
+import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
 import { createAdapters } from '../../activities/providers';
 import { createStateSigner } from '../../activities/redirect-state';
 import { type Database, createRepository, migrate, openDatabase } from '../../activities/store';
@@ -26,6 +27,7 @@ describe('Linkflow API, end to end on Oxlin', () => {
   let running: Promise<void>;
   let server: Server;
   let api: string;
+  let credentialsKey: CredentialsKey;
 
   before(async () => {
     env = await devServerEnv();
@@ -34,6 +36,7 @@ describe('Linkflow API, end to end on Oxlin', () => {
     await migrate(db);
     const repository = createRepository(db);
     const stateSigner = createStateSigner('e2e-secret-e2e-secret-e2e-secret');
+    credentialsKey = await loadCredentialsKey(await generateCredentialsKey());
     const taskQueue = uniqueTaskQueue();
     worker = await createWorker({
       connection: env.nativeConnection,
@@ -45,6 +48,7 @@ describe('Linkflow API, end to end on Oxlin', () => {
       }),
       repository,
       stateSigner,
+      credentialsKey,
     });
     running = worker.run();
     // Listen first: the callback URL given to the provider needs the port.
@@ -55,8 +59,9 @@ describe('Linkflow API, end to end on Oxlin', () => {
       client: env.client,
       repository,
       stateSigner,
+      credentialsKey,
       publicUrl: api,
-      defaults: { syncIntervalSeconds: 86_400, redirectTimeoutSeconds: 1_800, consentTimeoutSeconds: 86_400 },
+      defaults: { syncIntervalSeconds: 86_400, redirectTimeoutSeconds: 1_800, consentTimeoutSeconds: 86_400, renewalLeadSeconds: 7 * 86_400 },
       logger: createLogger('api', () => undefined),
       taskQueue,
     });
@@ -158,7 +163,7 @@ describe('Linkflow API, end to end on Oxlin', () => {
     assert.deepEqual(again.body, {
       error: {
         code: 'wrong_state',
-        message: 'consent can only be given in state awaiting_consent; the connection is active',
+        message: 'allowed only in state awaiting_consent; the connection is active',
         details: { state: 'active' },
       },
     });

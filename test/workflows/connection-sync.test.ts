@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
+import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
 import { createAdapters, redirectParsers } from '../../activities/providers';
 import { createStateSigner } from '../../activities/redirect-state';
 import { type Database, createRepository, migrate, openDatabase } from '../../activities/store';
@@ -20,11 +21,13 @@ describe('connectionWorkflow with the Oxlin sandbox and the store', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: OxlinSandbox;
   let db: Database;
-  let clock = Date.parse('2026-03-02T10:00:00Z');
+  // The sandbox's clock follows the test server's, which time skipping moves ahead.
+  let clock = 0;
   const signer = createStateSigner('test-secret-test-secret-test-secret');
 
   before(async () => {
     env = await timeSkippingEnv();
+    clock = await env.currentTimeMs();
     sandbox = await startOxlinSandbox({ now: () => clock, listDelayMs: 20, syncDelayMs: 20 });
     db = await openDatabase({});
     await migrate(db);
@@ -43,6 +46,7 @@ describe('connectionWorkflow with the Oxlin sandbox and the store', () => {
       }),
       repository,
       stateSigner: signer,
+      credentialsKey: await loadCredentialsKey(await generateCredentialsKey()),
     });
     const connectionId = randomUUID();
     const taskQueue = uniqueTaskQueue();
@@ -58,9 +62,11 @@ describe('connectionWorkflow with the Oxlin sandbox and the store', () => {
             institutionId: '87',
             redirectUrl: 'https://client.example/done',
             callbackUrl: 'https://linkflow.example/callbacks/oxlin',
+            mode: 'redirect',
             syncIntervalSeconds: 86_400,
             redirectTimeoutSeconds: 1_800,
             consentTimeoutSeconds: 86_400,
+            renewalLeadSeconds: 7 * 86_400,
           },
         ],
       });

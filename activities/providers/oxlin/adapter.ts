@@ -1,26 +1,38 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import * as openpgp from 'openpgp';
 import { z } from 'zod';
-import type { ListedAccount } from '../../../workflows/messages';
+import type { Challenge, InputField, ListedAccount } from '../../../workflows/messages';
 import type { AccountRecord, TransactionRecord } from '../../store/repository';
-import type { JobContext, Page, ProviderAdapter, ProviderConnection } from '../types';
+import type {
+  ChannelInfo,
+  JobContext,
+  JobOutcome,
+  Page,
+  ProviderAdapter,
+  ProviderConnection,
+  ProviderFailure,
+} from '../types';
 import { OxlinClient, type OxlinConfig, parse } from './client';
 import {
   AccountSchema,
   ConnectionSchema,
   EventSchema,
+  KeySchema,
   type OxlinAccount,
   type OxlinChannel,
+  type OxlinChallengeItem,
+  type OxlinConnection,
+  type OxlinEvent,
   ProviderSchema,
   TransactionSchema,
 } from './schemas';
 
 const TRANSACTION_PAGE_SIZE = 500;
 
-type Job = 'LIST_ACCOUNTS' | 'SYNC_ALL';
-
-/** Channel statuses that end a job without success, as the failure type the workflow sees. */
-const FAILED_STATUSES: Partial<Record<OxlinChannel['status'], string>> = {
-  FAILED: 'ProviderJobFailed',
+/** Channel statuses that end a job without data, as the lifecycle names them. */
+const FAILURES: Partial<Record<OxlinChannel['status'], ProviderFailure>> = {
+  FAILED: 'FAILED',
   AUTH_FAILED: 'AUTH_FAILED',
   TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
   PASSWORD_CHANGE_REQUIRED: 'PASSWORD_CHANGE_REQUIRED',
@@ -30,63 +42,176 @@ const FAILED_STATUSES: Partial<Record<OxlinChannel['status'], string>> = {
   CHALLENGE_CANCELLED: 'CHALLENGE_CANCELLED',
 };
 
+const INPUT_TYPES = new Set(['OK_CANCEL', 'NUMERIC', 'TEXT', 'PWD', 'NUMERIC_PWD', 'DATE']);
+const JOB_EVENTS = { list: 'LIST_ACCOUNTS', sync: 'SYNC_ALL' } as const;
+
+/** Oxlin's challenge items split into what the end user answers and what they read, {param}s filled in. */
+export function toChallenge(channelId: string, items: OxlinChallengeItem[]): Challenge {
+  const fill = (item: OxlinChallengeItem) =>
+    item.label.replace(/\{(\w+)\}/g, (whole, name: string) => (item.params?.[name] === undefined ? whole : String(item.params[name])));
+  const timeout = items.find((i) => i.type === 'TIMEOUT_MSG')?.params?.timeout;
+  const seconds = timeout === undefined ? NaN : Number(timeout);
+  return {
+    channelId,
+    fields: items
+      .filter((i) => INPUT_TYPES.has(i.type))
+      .map((i) => ({ id: i.id, label: fill(i), type: i.type, regexp: i.regexp ?? null, encrypt: i.encrypt ?? false })),
+    messages: items.filter((i) => !INPUT_TYPES.has(i.type)).map((i) => ({ id: i.id, type: i.type, text: fill(i) })),
+    timeoutSeconds: Number.isInteger(seconds) && seconds > 0 ? seconds : null,
+  };
+}
+
+const channelInfo = (connection: OxlinConnection): ChannelInfo[] =>
+  connection.channels
+    .filter((c) => c.status !== 'EMPTY' && c.status !== 'NEVER')
+    .map((c) => ({
+      id: c.channel_definition_id,
+      mode: c.mode === 'REDIRECT' ? 'redirect' : 'embedded',
+      expiresAt: c.expires === undefined ? null : new Date(c.expires * 1000).toISOString(),
+    }));
+
 export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
   const oxlin = new OxlinClient(config);
+  let providerKey: { id: string; key: openpgp.PublicKey; expiresAt: number } | null = null;
 
-  const queueId = (connection: ProviderConnection): string => {
-    const id = connection.providerRef.queueId;
-    if (!id) throw ApplicationFailure.nonRetryable('Oxlin connection has no event queue', 'OxlinMissingQueue');
-    return id;
-  };
+  const provider = (institutionId: string) => oxlin.get(`/providers/${encodeURIComponent(institutionId)}`, ProviderSchema);
+  const connectionResource = (c: ProviderConnection) => oxlin.get(`/connections/${c.providerConnectionId}`, ConnectionSchema);
 
-  /**
-   * Waits for a LIST_ACCOUNTS or SYNC_ALL job through the connection's event queue. Reading
-   * the queue consumes events, so a retried attempt may find it empty: the channels' own
-   * statuses on the connection resource then settle the outcome.
-   */
-  async function waitForJob(connection: ProviderConnection, job: Job, ctx: JobContext): Promise<void> {
-    for (;;) {
-      const events = await oxlin.get(`/queues/${queueId(connection)}`, z.array(EventSchema));
-      const mine = events.filter((e) => e.resource.id === connection.providerConnectionId);
-      for (const event of mine) {
-        ctx.heartbeat({ event: event.event_type });
-        if (event.event_type === `${job}_SUCCESS`) return;
-        if (event.event_type === `${job}_FAILED`) throw jobFailed(job, event.resource.channels);
-      }
-      if (mine.length === 0) {
-        const resource = await oxlin.get(`/connections/${connection.providerConnectionId}`, ConnectionSchema);
-        const active = resource.channels.filter((c) => c.status !== 'EMPTY' && c.status !== 'NEVER');
-        if (active.length > 0 && active.every((c) => c.status !== 'RUNNING')) {
-          if (active.some((c) => FAILED_STATUSES[c.status])) throw jobFailed(job, active);
-          return;
-        }
-        ctx.heartbeat({ waiting: job });
-      }
-      await ctx.sleep(config.pollIntervalMs ?? 1_000);
-    }
+  async function channelDefinition(institutionId: string, channelId: string) {
+    const definition = (await provider(institutionId)).channel_definitions.find((c) => c.id === channelId);
+    if (!definition) throw ApplicationFailure.nonRetryable(`Oxlin provider ${institutionId} has no channel ${channelId}`, 'UnsupportedInstitution');
+    return definition;
   }
 
-  const fetchOxlinAccounts = (connection: ProviderConnection): Promise<OxlinAccount[]> =>
-    oxlin.get('/accounts', z.array(AccountSchema), { connection_id: connection.providerConnectionId });
+  const fieldsOf = (definition: Awaited<ReturnType<typeof channelDefinition>>): InputField[] =>
+    (definition.credentials ?? []).map((c) => ({ id: c.id, label: c.label, type: c.type, regexp: c.regexp, encrypt: c.encrypt }));
+
+  /** Oxlin's PGP key for `encrypt: true` values (POST /keys, then GET /keys/{id}), reused until it nears expiry. */
+  async function encryptionKey(): Promise<{ id: string; key: openpgp.PublicKey }> {
+    if (providerKey && providerKey.expiresAt > Date.now() + 3_600_000) return providerKey;
+    const created = await oxlin.request('POST', '/keys', { body: { type: 'PGP' }, expect: [201] });
+    const location = parse(z.string().regex(/\/keys\/[^/]+$/), created.headers.get('location'), 'POST /keys location');
+    const key = await oxlin.get(`/keys/${location.split('/').pop()}`, KeySchema);
+    providerKey = {
+      id: key.id,
+      key: await openpgp.readKey({ armoredKey: key.public_key }),
+      expiresAt: key.expiration_date ? key.expiration_date * 1000 : Date.now() + 86_400_000,
+    };
+    return providerKey;
+  }
+
+  async function encryptForOxlin(fields: Pick<InputField, 'id' | 'encrypt'>[], values: { id: string; value: string }[]) {
+    const encrypted = new Set(fields.filter((f) => f.encrypt).map((f) => f.id));
+    const key = values.some((v) => encrypted.has(v.id)) ? await encryptionKey() : null;
+    const credentials = await Promise.all(
+      values.map(async ({ id, value }) => {
+        if (!encrypted.has(id) || !key) return { id, value };
+        const message = await openpgp.createMessage({ text: value });
+        return { id, value: await openpgp.encrypt({ message, encryptionKeys: key.key, format: 'armored' }) };
+      }),
+    );
+    return { keyId: key?.id, credentials };
+  }
+
+  const decide = (job: 'list' | 'sync', event: OxlinEvent): JobOutcome | null => {
+    const prefix = JOB_EVENTS[job];
+    const request = job === 'list' ? event.list_accounts_user_input_requested : event.sync_all_user_input_requested;
+    if (event.event_type === `${prefix}_USER_INPUT_REQUESTED` && request) {
+      const channelId = event.channel_definition_id ?? event.resource.channels.find((c) => c.status === 'CHALLENGE_REQUIRED')?.channel_definition_id;
+      if (!channelId) throw ApplicationFailure.nonRetryable('Oxlin challenge event names no channel', 'OxlinBadResponse');
+      return { outcome: 'challenge', challenge: toChallenge(channelId, request.challenge) };
+    }
+    if (event.event_type === `${prefix}_FAILED`) return failed(event.resource.channels);
+    return null;
+  };
 
   return {
-    async authorize({ institutionId, redirectUri, state }) {
-      const provider = await oxlin.get(`/providers/${encodeURIComponent(institutionId)}`, ProviderSchema);
-      const channel = provider.channel_definitions.find((c) => c.mode === 'REDIRECT');
-      if (!channel) {
-        throw ApplicationFailure.nonRetryable(`Oxlin provider ${institutionId} has no REDIRECT channel`, 'UnsupportedInstitution');
+    async authorize({ institutionId, mode, redirectUri, state, existing }) {
+      const definitions = (await provider(institutionId)).channel_definitions;
+      const definition = existing?.channelId
+        ? definitions.find((c) => c.id === existing.channelId)
+        : definitions.find((c) => c.mode === (mode === 'redirect' ? 'REDIRECT' : 'EMBEDDED'));
+      if (!definition) {
+        throw ApplicationFailure.nonRetryable(`Oxlin provider ${institutionId} has no ${mode} channel`, 'UnsupportedInstitution');
       }
+      if (definition.mode === 'EMBEDDED') return { kind: 'credentials', channelId: definition.id, fields: fieldsOf(definition) };
       const response = await oxlin.request(
         'POST',
-        `/providers/${encodeURIComponent(provider.id)}/channels/${encodeURIComponent(channel.id)}/authorize_url`,
-        { body: { redirect_uri: redirectUri, redirect_state: state }, expect: [201] },
+        `/providers/${encodeURIComponent(institutionId)}/channels/${encodeURIComponent(definition.id)}/authorize_url`,
+        {
+          body: {
+            redirect_uri: redirectUri,
+            redirect_state: state,
+            ...(existing ? { connection_id: existing.providerConnectionId, channel_definition_id: definition.id } : {}),
+          },
+          expect: [201],
+        },
       );
-      const url = parse(z.url(), response.headers.get('location'), 'authorize_url location');
-      return { url };
+      return { kind: 'redirect', channelId: definition.id, url: parse(z.url(), response.headers.get('location'), 'authorize_url location') };
     },
 
-    async listAccounts(connection, ctx): Promise<ListedAccount[]> {
-      await waitForJob(connection, 'LIST_ACCOUNTS', ctx);
+    credentialFields: async (institutionId, channelId) => fieldsOf(await channelDefinition(institutionId, channelId)),
+
+    async submitCredentials({ institutionId, channelId, credentials, existing }) {
+      const { keyId, credentials: sent } = await encryptForOxlin(fieldsOf(await channelDefinition(institutionId, channelId)), credentials);
+      if (existing) {
+        await oxlin.request('PUT', `/connections/${existing.providerConnectionId}/channels/${encodeURIComponent(channelId)}`, {
+          body: { id: channelId, ...(keyId ? { key_id: keyId } : {}), credentials: sent },
+          expect: [204],
+        });
+        return existing;
+      }
+      // Subscribe first, so the queue holds the new connection's LIST_ACCOUNTS events.
+      const queue = await oxlin.request('POST', '/queues/subscribe', { body: { topics: ['connections'] }, expect: [201] });
+      const queueId = parse(z.string().regex(/\/queues\/[^/]+$/), queue.headers.get('location'), 'queue location').split('/').pop() as string;
+      const created = await oxlin.request('POST', '/connections', {
+        body: { provider_id: institutionId, channel_definition_id: channelId, ...(keyId ? { key_id: keyId } : {}), credentials: sent },
+        expect: [201],
+      });
+      const location = parse(z.string().regex(/\/connections\/[^/]+$/), created.headers.get('location'), 'connection location');
+      return { providerConnectionId: location.split('/').pop() as string, providerRef: { queueId } };
+    },
+
+    /**
+     * Follows the connection's event queue until the job ends or asks for user input. Reading
+     * the queue consumes events, so a retried attempt may find it empty: the heartbeat keeps the
+     * challenge it saw, and the channels' own statuses settle the rest.
+     */
+    async waitForJob(connection, job, ctx: JobContext): Promise<JobOutcome> {
+      const queueId = connection.providerRef.queueId;
+      if (!queueId) throw ApplicationFailure.nonRetryable('Oxlin connection has no event queue', 'OxlinMissingQueue');
+      const seen = lastChallenge();
+      for (;;) {
+        const events = await oxlin.get(`/queues/${queueId}`, z.array(EventSchema));
+        const mine = events.filter((e) => e.resource.id === connection.providerConnectionId);
+        for (const event of mine) {
+          const outcome = decide(job, event);
+          if (outcome?.outcome === 'challenge') ctx.heartbeat({ challenge: outcome.challenge });
+          if (outcome) return outcome;
+          if (event.event_type === `${JOB_EVENTS[job]}_SUCCESS`) {
+            return { outcome: 'success', channels: channelInfo(await connectionResource(connection)) };
+          }
+        }
+        const resource = await connectionResource(connection);
+        const channels = resource.channels.filter((c) => c.status !== 'EMPTY' && c.status !== 'NEVER');
+        if (channels.length > 0 && !channels.some((c) => c.status === 'RUNNING' || c.status === 'CHALLENGE_REQUIRED')) {
+          return channels.some((c) => FAILURES[c.status]) ? failed(channels) : { outcome: 'success', channels: channelInfo(resource) };
+        }
+        if (seen && channels.some((c) => c.status === 'CHALLENGE_REQUIRED') && mine.length === 0) {
+          return { outcome: 'challenge', challenge: seen };
+        }
+        ctx.heartbeat({ waiting: job });
+        await ctx.sleep(config.pollIntervalMs ?? 1_000);
+      }
+    },
+
+    async answerChallenge(connection, challenge, answers) {
+      const { credentials } = await encryptForOxlin(challenge.fields, answers);
+      const path = `/connections/${connection.providerConnectionId}/channels/${encodeURIComponent(challenge.channelId)}/user_input`;
+      await oxlin.request('POST', path, { body: { credentials }, expect: [204] });
+    },
+
+    async listAccounts(connection): Promise<ListedAccount[]> {
       return (await fetchOxlinAccounts(connection)).map((a) => ({
         id: a.id,
         name: a.name,
@@ -97,18 +222,13 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
     },
 
     async giveConsent(connection, consents) {
-      await oxlin.request('PUT', `/connections/${connection.providerConnectionId}/consents`, {
-        body: { consents },
-        expect: [204],
-      });
+      await oxlin.request('PUT', `/connections/${connection.providerConnectionId}/consents`, { body: { consents }, expect: [204] });
     },
 
     async startSync(connection) {
       // 409: a synchronization is already running, which is what we asked for.
       await oxlin.request('POST', `/connections/${connection.providerConnectionId}/synchronize`, { expect: [202, 409] });
     },
-
-    waitForSync: (connection, ctx) => waitForJob(connection, 'SYNC_ALL', ctx),
 
     async fetchAccounts(connection): Promise<AccountRecord[]> {
       return (await fetchOxlinAccounts(connection)).map((a) => ({
@@ -143,16 +263,29 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
         nextCursor: transactions.length > 0 && next < total ? String(next) : null,
       };
     },
+
+    async disconnect(connection) {
+      await oxlin.request('DELETE', `/connections/${connection.providerConnectionId}`, { expect: [204, 404] });
+    },
   };
+
+  function fetchOxlinAccounts(connection: ProviderConnection): Promise<OxlinAccount[]> {
+    return oxlin.get('/accounts', z.array(AccountSchema), { connection_id: connection.providerConnectionId });
+  }
 }
 
-function jobFailed(job: Job, channels: OxlinChannel[]): ApplicationFailure {
-  const failed = channels.find((c) => FAILED_STATUSES[c.status]);
-  const status = failed?.status ?? 'FAILED';
-  return ApplicationFailure.create({
-    type: FAILED_STATUSES[status] ?? 'ProviderJobFailed',
-    nonRetryable: true,
-    message: `Oxlin ${job} ended with channel status ${status}`,
-    details: [{ job, channel: failed?.channel_definition_id ?? null, status }],
-  });
+/** The challenge a previous attempt of this activity saw (and consumed from the queue), if any. */
+function lastChallenge(): Challenge | null {
+  try {
+    const details: unknown = Context.current().info.heartbeatDetails;
+    const challenge = (details as { challenge?: Challenge } | undefined)?.challenge;
+    return challenge ?? null;
+  } catch {
+    return null; // not inside an activity (adapter used directly)
+  }
+}
+
+function failed(channels: OxlinChannel[]): Extract<JobOutcome, { outcome: 'failed' }> {
+  const channel = channels.find((c) => FAILURES[c.status]);
+  return { outcome: 'failed', status: channel ? (FAILURES[channel.status] as ProviderFailure) : 'FAILED', channelId: channel?.channel_definition_id ?? null };
 }

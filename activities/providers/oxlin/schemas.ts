@@ -47,6 +47,7 @@ export const CHANNEL_STATUSES = [
 
 export const ChannelSchema = z.object({
   channel_definition_id: z.string(),
+  credentials: z.array(z.object({ id: z.string(), masked_value: z.string().optional() })).optional(),
   mode: z.enum(['REDIRECT', 'EMBEDDED']),
   status: z.enum(CHANNEL_STATUSES),
   expires: z.number().int().optional(),
@@ -64,12 +65,33 @@ export const ConnectionSchema = z.object({
 });
 export type OxlinConnection = z.infer<typeof ConnectionSchema>;
 
+export const ChallengeItemSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  regexp: z.string().nullable().optional(),
+  type: z.enum(['INFO_MSG', 'OK_CANCEL', 'NUMERIC', 'TEXT', 'PWD', 'NUMERIC_PWD', 'DATE', 'TIMEOUT_MSG', 'ERROR_MSG']),
+  encrypt: z.boolean().optional(),
+  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+});
+export type OxlinChallengeItem = z.infer<typeof ChallengeItemSchema>;
+
+const UserInputRequestSchema = z.object({ challenge: z.array(ChallengeItemSchema).min(1) });
+
 export const EventSchema = z.object({
   id: z.string(),
   event_type: z.string(),
   resource_type: z.string(),
   channel_definition_id: z.string().optional(),
   resource: ConnectionSchema,
+  list_accounts_user_input_requested: UserInputRequestSchema.optional(),
+  sync_all_user_input_requested: UserInputRequestSchema.optional(),
+});
+
+export const KeySchema = z.object({
+  id: z.string(),
+  public_key: z.string().includes('BEGIN PGP PUBLIC KEY BLOCK'),
+  type: z.literal('PGP'),
+  expiration_date: z.number().int().optional(),
 });
 export type OxlinEvent = z.infer<typeof EventSchema>;
 

@@ -1,32 +1,57 @@
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
+import { checkFields, encryptForLinkflow } from '../../../activities/credentials';
 import type { Repository } from '../../../activities/store';
 import { decodeTransactionCursor } from '../../../activities/store';
 import {
   type ConnectionInput,
+  type ConnectionState,
   type ConnectionView,
+  TERMINAL_STATES,
+  addChannelUpdate,
+  answerChallengeUpdate,
+  disconnectRequestedSignal,
   giveConsentUpdate,
+  requestRenewalUpdate,
+  submitCredentialsUpdate,
+  syncRequestedSignal,
   workflowIdFor,
 } from '../../../workflows/messages';
 import { ApiError } from '../../errors';
 import { connectionHandle, readConnection, runUpdate } from '../../temporal';
 import { parseBody, parseQuery } from '../../validate';
-import { ConsentSchema, CreateConnectionSchema, TransactionsQuerySchema } from './schema';
+import {
+  ChallengeAnswersSchema,
+  ChannelSchema,
+  ConsentSchema,
+  CreateConnectionSchema,
+  CredentialsSchema,
+  TransactionsQuerySchema,
+} from './schema';
 
 export interface ConnectionRoutesDeps {
   client: Client;
   repository: Repository;
   /** Builds Linkflow's callback URL for a provider, e.g. https://linkflow.example/callbacks/oxlin. */
   callbackUrl(provider: string): string;
-  defaults: { syncIntervalSeconds: number; redirectTimeoutSeconds: number; consentTimeoutSeconds: number };
+  /** Linkflow's credentials public key: the API encrypts challenge answers with it. */
+  credentialsPublicKey: string;
+  defaults: {
+    syncIntervalSeconds: number;
+    redirectTimeoutSeconds: number;
+    consentTimeoutSeconds: number;
+    renewalLeadSeconds: number;
+  };
   taskQueue: string;
 }
 
-/** How long POST /v1/connections waits for the authorize URL before answering with `authorizing`. */
+/** How long POST /v1/connections waits for the first next action before answering with `authorizing`. */
 const FIRST_ACTION_WAIT_MS = 10_000;
+const SYNCABLE: readonly ConnectionState[] = ['active', 'user_action_required', 'renewal_required'];
 
-export function connectionRoutes({ client, repository, callbackUrl, defaults, taskQueue }: ConnectionRoutesDeps): Router {
+export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
+  const { client, repository } = deps;
   const router = new Router({ prefix: '/v1/connections' });
 
   router.post('/', async (ctx) => {
@@ -38,13 +63,15 @@ export function connectionRoutes({ client, repository, callbackUrl, defaults, ta
       institutionId: body.institution_id,
       ...(body.user_ref ? { userRef: body.user_ref } : {}),
       redirectUrl: body.redirect_url,
-      callbackUrl: callbackUrl(body.provider),
-      syncIntervalSeconds: body.sync_interval_seconds ?? defaults.syncIntervalSeconds,
-      redirectTimeoutSeconds: body.redirect_timeout_seconds ?? defaults.redirectTimeoutSeconds,
-      consentTimeoutSeconds: body.consent_timeout_seconds ?? defaults.consentTimeoutSeconds,
+      callbackUrl: deps.callbackUrl(body.provider),
+      mode: body.mode,
+      syncIntervalSeconds: body.sync_interval_seconds ?? deps.defaults.syncIntervalSeconds,
+      redirectTimeoutSeconds: body.redirect_timeout_seconds ?? deps.defaults.redirectTimeoutSeconds,
+      consentTimeoutSeconds: body.consent_timeout_seconds ?? deps.defaults.consentTimeoutSeconds,
+      renewalLeadSeconds: body.renewal_lead_seconds ?? deps.defaults.renewalLeadSeconds,
     };
     const handle = await client.workflow.start('connectionWorkflow', {
-      taskQueue,
+      taskQueue: deps.taskQueue,
       workflowId: workflowIdFor(connectionId),
       args: [input],
     });
@@ -57,11 +84,71 @@ export function connectionRoutes({ client, repository, callbackUrl, defaults, ta
     ctx.body = await readConnection(connectionHandle(client, ctx.params.id).handle);
   });
 
+  router.delete('/:id', async (ctx) => {
+    const { handle } = connectionHandle(client, ctx.params.id);
+    const view = await readConnection(handle);
+    if (TERMINAL_STATES.includes(view.state)) throw wrongState(view, 'a connection that has not ended');
+    await handle.signal(disconnectRequestedSignal);
+    ctx.status = 202;
+    ctx.body = await settled(() => readConnection(handle), (v) => v.state === 'disconnected');
+  });
+
+  router.post('/:id/sync', async (ctx) => {
+    const { handle } = connectionHandle(client, ctx.params.id);
+    const view = await readConnection(handle);
+    if (!SYNCABLE.includes(view.state)) throw wrongState(view, SYNCABLE.join(', '));
+    await handle.signal(syncRequestedSignal);
+    ctx.status = 202;
+    ctx.body = view;
+  });
+
   router.put('/:id/consents', async (ctx) => {
     const { handle } = connectionHandle(client, ctx.params.id);
     const body = parseBody(ConsentSchema, ctx.request.body);
     await handle.describe(); // 404 before anything else for an unknown connection
     ctx.body = await runUpdate(() => handle.executeUpdate(giveConsentUpdate, { args: [body] }));
+  });
+
+  router.post('/:id/credentials', async (ctx) => {
+    const { handle } = connectionHandle(client, ctx.params.id);
+    const body = parseBody(CredentialsSchema, ctx.request.body);
+    await handle.describe();
+    ctx.body = await runUpdate(() => handle.executeUpdate(submitCredentialsUpdate, { args: [body] }));
+  });
+
+  router.post('/:id/challenge', async (ctx) => {
+    const { handle } = connectionHandle(client, ctx.params.id);
+    const { answers } = parseBody(ChallengeAnswersSchema, ctx.request.body);
+    const view = await readConnection(handle);
+    if (view.next_action?.type !== 'challenge') throw wrongState(view, 'challenge_required');
+    const { fields } = view.next_action;
+    const errors = checkFields(fields, answers, false);
+    // A confirmation (OK_CANCEL) is always answered; the other inputs unless the end user cancels.
+    const cancelled = answers.some((a) => fields.find((f) => f.id === a.id)?.type === 'OK_CANCEL' && a.value === 'false');
+    for (const field of fields) {
+      if (!answers.some((a) => a.id === field.id) && (field.type === 'OK_CANCEL' || !cancelled)) {
+        errors.push({ id: field.id, message: `${field.label} is required` });
+      }
+    }
+    if (errors.length > 0) throw new ApiError(422, 'invalid_answers', 'Some answers are not valid.', { fields: errors });
+    // The workflow (and so its history) only ever sees the answers encrypted.
+    const encrypted = await Promise.all(
+      answers.map(async (a) => ({ id: a.id, value: await encryptForLinkflow(deps.credentialsPublicKey, a.value) })),
+    );
+    ctx.body = await runUpdate(() => handle.executeUpdate(answerChallengeUpdate, { args: [{ answers: encrypted }] }));
+  });
+
+  router.post('/:id/channels', async (ctx) => {
+    const { handle } = connectionHandle(client, ctx.params.id);
+    const body = parseBody(ChannelSchema, ctx.request.body);
+    await handle.describe();
+    ctx.body = await runUpdate(() => handle.executeUpdate(addChannelUpdate, { args: [body] }));
+  });
+
+  router.post('/:id/renewal', async (ctx) => {
+    const { handle } = connectionHandle(client, ctx.params.id);
+    await handle.describe();
+    ctx.body = await runUpdate(() => handle.executeUpdate(requestRenewalUpdate));
   });
 
   router.get('/:id/accounts', async (ctx) => {
@@ -111,11 +198,16 @@ export function connectionRoutes({ client, repository, callbackUrl, defaults, ta
   return router;
 }
 
-/** A new connection is worth returning once it offers its first next action (the authorize URL). */
-async function firstAction(read: () => Promise<ConnectionView>): Promise<ConnectionView> {
+const wrongState = (view: ConnectionView, allowed: string) =>
+  new ApiError(409, 'wrong_state', `allowed only in state ${allowed}; the connection is ${view.state}`, { state: view.state });
+
+/** A new connection is worth returning once it offers its first next action (authorize URL or fields). */
+const firstAction = (read: () => Promise<ConnectionView>) => settled(read, (v) => v.state !== 'authorizing');
+
+async function settled(read: () => Promise<ConnectionView>, done: (v: ConnectionView) => boolean): Promise<ConnectionView> {
   const deadline = Date.now() + FIRST_ACTION_WAIT_MS;
   let view = await read();
-  while (view.state === 'authorizing' && Date.now() < deadline) {
+  while (!done(view) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     view = await read();
   }

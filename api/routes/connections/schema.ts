@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { GiveConsentSchema, ProviderSchema } from '../../../workflows/messages';
+import {
+  AddChannelSchema,
+  ChannelModeSchema,
+  GiveConsentSchema,
+  ProviderSchema,
+  SubmitCredentialsSchema,
+} from '../../../workflows/messages';
 
 const httpUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname });
 
@@ -12,6 +18,9 @@ export const CreateConnectionSchema = z
     redirect_url: httpUrl,
     /** The client's own reference for its end user; searchable. */
     user_ref: z.string().min(1).max(200).optional(),
+    /** The institution's channel to authorize first: the bank's own page (redirect) or a credentials form (embedded). */
+    mode: ChannelModeSchema.default('redirect'),
+    renewal_lead_seconds: z.number().int().min(3600).max(7_776_000).optional(),
     sync_interval_seconds: z.number().int().min(300).max(31_536_000).optional(),
     redirect_timeout_seconds: z.number().int().min(60).max(86_400).optional(),
     consent_timeout_seconds: z.number().int().min(60).max(2_592_000).optional(),
@@ -20,6 +29,22 @@ export const CreateConnectionSchema = z
 export type CreateConnection = z.infer<typeof CreateConnectionSchema>;
 
 export const ConsentSchema = GiveConsentSchema;
+
+/** Credential values, each encrypted with GET /v1/keys/credentials. */
+export const CredentialsSchema = SubmitCredentialsSchema;
+
+/** Challenge answers in plaintext over TLS: the API checks them, then encrypts them for the workflow. */
+export const ChallengeAnswersSchema = z
+  .object({
+    answers: z
+      .array(z.object({ id: z.string().min(1).max(64), value: z.string().max(256) }).strict())
+      .min(1)
+      .max(20)
+      .refine((as) => new Set(as.map((a) => a.id)).size === as.length, 'each field may appear once'),
+  })
+  .strict();
+
+export const ChannelSchema = AddChannelSchema;
 
 export const TransactionsQuerySchema = z
   .object({

@@ -1,0 +1,133 @@
+import { Context } from '@temporalio/activity';
+import type { Activities } from '../../activities';
+import type { ChannelInfo, JobOutcome } from '../../activities/providers';
+import type { Challenge, ConnectionInput, ListedAccount } from '../../workflows/messages';
+
+export const ACCOUNTS: ListedAccount[] = [
+  { id: 'acc-1', name: 'Compte courant', type: 'CHECKINGS', currency: 'EUR', mask: '0001' },
+  { id: 'acc-2', name: 'Compte joint', type: 'CHECKINGS', currency: 'EUR' },
+  { id: 'acc-3', name: 'Carte', type: 'CREDIT_CARD', currency: 'EUR' },
+];
+
+export const SAVINGS: ListedAccount[] = [
+  { id: 'acc-4', name: 'Livret A', type: 'SAVINGS', currency: 'EUR' },
+  { id: 'acc-5', name: 'Prêt immobilier', type: 'LOAN', currency: 'EUR' },
+];
+
+export const SMS_CHALLENGE: Challenge = {
+  channelId: 'embedded1',
+  fields: [
+    { id: '306', label: 'Code', type: 'NUMERIC', regexp: '^[0-9]{6}$', encrypt: false },
+    { id: '307', label: 'Valider', type: 'OK_CANCEL', regexp: '.*', encrypt: false },
+  ],
+  messages: [{ id: '305', type: 'INFO_MSG', text: 'Un code a été envoyé par SMS sur votre téléphone au 0606060606.' }],
+  timeoutSeconds: 120,
+};
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A scriptable provider behind the activity interface: each queue holds the outcomes the next
+ * calls return (success once it is empty), and every call is recorded for assertions.
+ */
+export class FakeProvider {
+  listing: JobOutcome[] = [];
+  syncing: JobOutcome[] = [];
+  /** Accounts the provider lists; tests add to it (e.g. a second channel). */
+  accounts: ListedAccount[] = [...ACCOUNTS];
+  /** When the redirect channel lapses (workflow time); set at the first success and on each renewal. */
+  expiresAt: number | null = null;
+  channelDays = 180;
+  nonces: string[] = [];
+  calls = {
+    authorize: [] as { mode: string; existing: boolean }[],
+    credentials: [] as { channelId: string; ids: string[]; values: string[]; existing: boolean }[],
+    answers: [] as { ids: string[]; values: string[] }[],
+    consents: [] as { account_id: string; consent: boolean }[][],
+    syncs: [] as { trigger: boolean }[],
+    imports: [] as string[][],
+    disconnects: 0,
+  };
+
+  get lastNonce(): string {
+    return this.nonces[this.nonces.length - 1] ?? '';
+  }
+
+  /** Renews the redirect channel as the provider would on a successful re-authorization. */
+  renew(nowMs: number): void {
+    this.expiresAt = nowMs + this.channelDays * DAY_MS;
+  }
+
+  private channels(): ChannelInfo[] {
+    const now = Context.current().info.currentAttemptScheduledTimestampMs;
+    if (this.expiresAt === null) this.renew(now);
+    return [{ id: 'redirect1', mode: 'redirect', expiresAt: new Date(this.expiresAt as number).toISOString() }];
+  }
+
+  activities(): Activities {
+    return {
+      startAuthorization: async ({ mode, existing }) => {
+        this.calls.authorize.push({ mode, existing: existing !== undefined });
+        if (mode === 'embedded' && !existing?.channelId?.startsWith('redirect')) {
+          return {
+            kind: 'credentials',
+            channelId: 'embedded1',
+            fields: [
+              { id: '3500', label: 'Identifiant', type: 'TEXT', regexp: '.+', encrypt: false },
+              { id: '3502', label: 'Mot de passe', type: 'PWD', regexp: '^.{8,}$', encrypt: true },
+            ],
+          };
+        }
+        const nonce = `nonce-${this.nonces.length + 1}`;
+        this.nonces.push(nonce);
+        return { kind: 'redirect', channelId: 'redirect1', url: `https://bank.example/authorize?s=${nonce}`, nonce };
+      },
+      submitCredentials: async ({ channelId, credentials, existing }) => {
+        this.calls.credentials.push({
+          channelId,
+          ids: credentials.map((c) => c.id),
+          values: credentials.map((c) => c.value),
+          existing: existing !== undefined,
+        });
+        return existing ?? { providerConnectionId: 'ox-1', providerRef: { queueId: 'q-1' } };
+      },
+      waitForJob: async ({ job, trigger }) => {
+        if (job === 'list') return this.listing.shift() ?? { outcome: 'success', channels: this.channels() };
+        this.calls.syncs.push({ trigger });
+        return this.syncing.shift() ?? { outcome: 'success', channels: this.channels() };
+      },
+      answerChallenge: async ({ answers }) => {
+        this.calls.answers.push({ ids: answers.map((a) => a.id), values: answers.map((a) => a.value) });
+      },
+      listAccounts: async () => this.accounts,
+      giveConsent: async ({ consents }) => {
+        this.calls.consents.push(consents);
+      },
+      importData: async ({ accountIds }) => {
+        this.calls.imports.push(accountIds);
+        return { synced_at: new Date().toISOString(), accounts: accountIds.length, transactions_added: 0, transactions_modified: 0 };
+      },
+      disconnect: async () => {
+        this.calls.disconnects++;
+      },
+    };
+  }
+}
+
+export const connectionInput = (overrides: Partial<ConnectionInput> = {}): ConnectionInput => ({
+  connectionId: crypto.randomUUID(),
+  provider: 'oxlin',
+  institutionId: '87',
+  redirectUrl: 'https://client.example/done',
+  callbackUrl: 'http://localhost:3000/callbacks/oxlin',
+  mode: 'redirect',
+  syncIntervalSeconds: 86_400,
+  redirectTimeoutSeconds: 1_800,
+  consentTimeoutSeconds: 86_400,
+  renewalLeadSeconds: 7 * 86_400,
+  ...overrides,
+});
+
+/** A PGP-armored placeholder: the workflow checks the shape, the fake provider does not decrypt. */
+export const armored = (label: string): string =>
+  `-----BEGIN PGP MESSAGE-----\n\n${Buffer.from(label).toString('base64')}\n-----END PGP MESSAGE-----\n`;
