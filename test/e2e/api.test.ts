@@ -2,100 +2,23 @@
 // the Oxlin sandbox, PGlite, and the Koa app on a real port. The test plays the client's
 // backend (HTTP calls) and the end user's browser (the bank page and the redirects).
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { type Server, createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { createApp } from '../../api/app';
-import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
-import { createAdapters } from '../../activities/providers';
-import { createStateSigner } from '../../activities/redirect-state';
-import { type Database, createRepository, migrate, openDatabase } from '../../activities/store';
-import { createLogger } from '../../logger';
-import { type OxlinSandbox, startOxlinSandbox } from '../../sandbox/oxlin/server';
-import { createWorker } from '../../worker/worker';
 import type { ConnectionView } from '../../workflows/messages';
+import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 import { approveAtBank } from '../helpers/oxlin';
-import { devServerEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 
 describe('Linkflow API, end to end on Oxlin', () => {
-  let env: TestWorkflowEnvironment;
-  let sandbox: OxlinSandbox;
-  let db: Database;
-  let worker: Worker;
-  let running: Promise<void>;
-  let server: Server;
+  let lf: Linkflow;
   let api: string;
-  let credentialsKey: CredentialsKey;
-
   before(async () => {
-    env = await devServerEnv();
-    sandbox = await startOxlinSandbox({ listDelayMs: 20, syncDelayMs: 20 });
-    db = await openDatabase({});
-    await migrate(db);
-    const repository = createRepository(db);
-    const stateSigner = createStateSigner('e2e-secret-e2e-secret-e2e-secret');
-    credentialsKey = await loadCredentialsKey(await generateCredentialsKey());
-    const taskQueue = uniqueTaskQueue();
-    worker = await createWorker({
-      connection: env.nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      adapters: createAdapters({
-        oxlin: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
-      }),
-      repository,
-      stateSigner,
-      credentialsKey,
-    });
-    running = worker.run();
-    // Listen first: the callback URL given to the provider needs the port.
-    server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const app = createApp({
-      client: env.client,
-      repository,
-      stateSigner,
-      credentialsKey,
-      publicUrl: api,
-      defaults: { syncIntervalSeconds: 86_400, redirectTimeoutSeconds: 1_800, consentTimeoutSeconds: 86_400, renewalLeadSeconds: 7 * 86_400 },
-      logger: createLogger('api', () => undefined),
-      taskQueue,
-    });
-    server.on('request', app.callback());
+    lf = await startLinkflow();
+    api = lf.api;
   });
-
   after(async () => {
-    server?.close();
-    worker?.shutdown();
-    await running;
-    await sandbox?.close();
-    await db?.close();
-    await env?.teardown();
+    await lf?.stop();
   });
-
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(api + path, {
-      method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      redirect: 'manual',
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  };
-
-  const until = async (id: string, done: (v: ConnectionView) => boolean): Promise<ConnectionView> => {
-    for (let i = 0; i < 300; i++) {
-      const { body } = await call('GET', `/v1/connections/${id}`);
-      if (done(body)) return body;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.fail(`gave up waiting for connection ${id}`);
-  };
+  const call: Linkflow['call'] = (...args) => lf.call(...args);
+  const until: Linkflow['until'] = (...args) => lf.until(...args);
 
   const start = async () => {
     const created = await call('POST', '/v1/connections', {
@@ -192,7 +115,7 @@ describe('Linkflow API, end to end on Oxlin', () => {
     // Operators find it in the Temporal Web UI by the same search attributes.
     let found = false;
     for (let i = 0; i < 100 && !found; i++) {
-      for await (const wf of env.client.workflow.list({ query: `LinkflowState = 'active' AND LinkflowUserRef = 'user-42'` })) {
+      for await (const wf of lf.env.client.workflow.list({ query: `LinkflowState = 'active' AND LinkflowUserRef = 'user-42'` })) {
         if (wf.workflowId === `connection-${connection.id}`) found = true;
       }
       if (!found) await new Promise((r) => setTimeout(r, 100));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
  * The end user at the sandbox bank, as a browser does it: open the authorize page, submit
  * the login form, and follow the bank's redirect. Returns where the bank sent the browser.
  */
-export async function approveAtBank(authorizeUrl: string, decision: 'approve' | 'deny' = 'approve'): Promise<URL> {
+export async function approveAtBank(authorizeUrl: string, decision: 'approve' | 'deny' = 'approve', username = 'alice'): Promise<URL> {
   const page = await fetch(authorizeUrl);
   assert.equal(page.status, 200);
   const html = await page.text();
@@ -14,7 +14,7 @@ export async function approveAtBank(authorizeUrl: string, decision: 'approve' | 
   const submitted = await fetch(action, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ state, username: 'alice', password: 'secret-password', decision }).toString(),
+    body: new URLSearchParams({ state, username, password: 'secret-password', decision }).toString(),
     redirect: 'manual',
   });
   assert.equal(submitted.status, 303);

@@ -35,7 +35,8 @@ export function callbackRoutes({ client, stateSigner }: CallbackRoutesDeps): Rou
 
     const { handle } = connectionHandle(client, verified.connectionId);
     const view = await readConnection(handle);
-    if (view.state !== 'awaiting_redirect') {
+    // A connection waits for a redirect when it offers one: first authorization, repair or renewal.
+    if (view.next_action?.type !== 'redirect') {
       throw new ApiError(
         409,
         'redirect_not_expected',

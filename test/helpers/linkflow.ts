@@ -1,0 +1,121 @@
+// Linkflow assembled for end-to-end tests, as `npm start` assembles it: the Temporal dev
+// server, the real worker and activities, the Oxlin sandbox, PGlite, and the Koa API on a port.
+import assert from 'node:assert/strict';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createApp } from '../../api/app';
+import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
+import { createAdapters } from '../../activities/providers';
+import { createStateSigner } from '../../activities/redirect-state';
+import { type Database, type Repository, createRepository, migrate, openDatabase } from '../../activities/store';
+import { createLogger } from '../../logger';
+import { type OxlinSandbox, type OxlinSandboxOptions, startOxlinSandbox } from '../../sandbox/oxlin/server';
+import { createWorker } from '../../worker/worker';
+import type { ConnectionView } from '../../workflows/messages';
+import { devServerEnv, uniqueTaskQueue, workflowBundle } from './temporal';
+
+export interface Response {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read JSON bodies field by field
+  body: any;
+}
+
+export interface Linkflow {
+  api: string;
+  env: TestWorkflowEnvironment;
+  sandbox: OxlinSandbox;
+  db: Database;
+  repository: Repository;
+  credentialsKey: CredentialsKey;
+  /** Every line the API logged. */
+  logs: string[];
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** Polls GET /v1/connections/:id until `done` holds. */
+  until(id: string, done: (v: ConnectionView) => boolean): Promise<ConnectionView>;
+  stop(): Promise<void>;
+}
+
+export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): Promise<Linkflow> {
+  const env = await devServerEnv();
+  const sandbox = await startOxlinSandbox({ listDelayMs: 20, syncDelayMs: 20, ...sandboxOptions });
+  const db = await openDatabase({});
+  await migrate(db);
+  const repository = createRepository(db);
+  const stateSigner = createStateSigner('e2e-secret-e2e-secret-e2e-secret');
+  const credentialsKey = await loadCredentialsKey(await generateCredentialsKey());
+  const taskQueue = uniqueTaskQueue();
+  const worker: Worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    adapters: createAdapters({
+      oxlin: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
+    }),
+    repository,
+    stateSigner,
+    credentialsKey,
+  });
+  const running = worker.run();
+
+  // Listen first: the callback URL given to the provider needs the port.
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const logs: string[] = [];
+  const app = createApp({
+    client: env.client,
+    repository,
+    stateSigner,
+    credentialsKey,
+    publicUrl: api,
+    defaults: { syncIntervalSeconds: 86_400, redirectTimeoutSeconds: 1_800, consentTimeoutSeconds: 86_400, renewalLeadSeconds: 7 * 86_400 },
+    logger: createLogger('api', (line) => logs.push(line)),
+    taskQueue,
+  });
+  server.on('request', app.callback());
+
+  const call: Linkflow['call'] = async (method, path, body, headers = {}) => {
+    const response = await fetch(api + path, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      redirect: 'manual',
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+
+  const until: Linkflow['until'] = async (id, done) => {
+    let last: ConnectionView | undefined;
+    for (let i = 0; i < 400; i++) {
+      last = (await call('GET', `/v1/connections/${id}`)).body as ConnectionView;
+      if (done(last)) return last;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`gave up waiting for connection ${id}; it is ${last?.state} (${last?.reason})`);
+  };
+
+  return {
+    api,
+    env,
+    sandbox,
+    db,
+    repository,
+    credentialsKey,
+    logs,
+    call,
+    until,
+    async stop() {
+      server.close();
+      worker.shutdown();
+      await running;
+      await sandbox.close();
+      await db.close();
+      await env.teardown();
+    },
+  };
+}
