@@ -62,7 +62,7 @@ const { startAuthorization, submitCredentials, answerChallenge, listAccounts, gi
 const { waitForJob, importData } = proxyActivities<Activities>(PROVIDER_JOB);
 
 /** A run continues as new after this many sync cycles, so a years-long connection keeps a short history. */
-export const SYNC_CYCLES_PER_RUN = 25;
+export const SYNC_CYCLES_PER_RUN = 20;
 /** When a challenge carries no TIMEOUT_MSG. */
 const DEFAULT_CHALLENGE_TIMEOUT_MS = 10 * 60_000;
 
@@ -116,6 +116,8 @@ class Connection {
   /** An update handler is talking to the provider; a second one must wait its turn. */
   busy = false;
   nextSyncAt: number | null = null;
+  /** The search attributes last written, so unchanged ones are not written again. */
+  private indexed = '';
 
   constructor(
     readonly input: ConnectionInput,
@@ -144,10 +146,13 @@ class Connection {
   moveTo(state: ConnectionState, nextAction: NextAction | null = null, reason: string | null = null): void {
     if (state !== this.memory.state) log.info('connection state changed', { from: this.memory.state, to: state, reason });
     this.memory = { ...this.memory, state, nextAction, reason };
-    upsertSearchAttributes({
-      LinkflowState: [state],
-      LinkflowNeedsAction: [nextAction !== null && !TERMINAL_STATES.includes(state)],
-    });
+    // Visibility shows where a connection rests: a routine sync would add two history events a day for nothing.
+    if (state === 'syncing') return;
+    const needsAction = nextAction !== null && !TERMINAL_STATES.includes(state);
+    const indexed = `${state}/${needsAction}`;
+    if (indexed === this.indexed) return;
+    this.indexed = indexed;
+    upsertSearchAttributes({ LinkflowState: [state], LinkflowNeedsAction: [needsAction] });
   }
 
   end(state: TerminalState, reason: string, message: string | null): ConnectionView {

@@ -1,0 +1,38 @@
+// Replays recorded histories of the main paths with today's workflow code: a change that would
+// break connections already running (non-determinism) fails here, in CI, not in production.
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../helpers/temporal';
+
+const DIR = join(__dirname, 'histories');
+
+describe('replay of recorded connection histories', async () => {
+  const files = (await readdir(DIR)).filter((f) => f.endsWith('.json')).sort();
+
+  it('has histories for the main paths', () => {
+    assert.ok(files.length >= 6, `found ${files.join(', ')}`);
+  });
+
+  for (const file of files) {
+    it(`replays ${file} deterministically`, async () => {
+      const history = historyFromJSON(JSON.parse(await readFile(join(DIR, file), 'utf8')));
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+    });
+  }
+});
+
+describe('the replay check itself', () => {
+  it('fails when the code would schedule something else than the history recorded', async () => {
+    const json = JSON.parse(await readFile(join(DIR, 'redirect-active-daily-sync.json'), 'utf8'));
+    const scheduled = json.events.find((e: { activityTaskScheduledEventAttributes?: unknown }) => e.activityTaskScheduledEventAttributes);
+    scheduled.activityTaskScheduledEventAttributes.activityType.name = 'someOtherActivity';
+    await assert.rejects(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, historyFromJSON(json), 'tampered'),
+      /[Nn]ondeterminism|DeterminismViolation/,
+    );
+  });
+});

@@ -1,0 +1,127 @@
+// The main paths of a connection, driven against a fake provider: recorded once into
+// histories/ (npm run record:histories) and replayed by replay.test.ts on every CI run.
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { connectionWorkflow } from '../../workflows';
+import {
+  type ConnectionInput,
+  type ConnectionState,
+  addChannelUpdate,
+  answerChallengeUpdate,
+  disconnectRequestedSignal,
+  giveConsentUpdate,
+  redirectReceivedSignal,
+  stateQuery,
+  submitCredentialsUpdate,
+  syncRequestedSignal,
+} from '../../workflows/messages';
+import { ACCOUNTS, FakeProvider, SAVINGS, SMS_CHALLENGE, armored } from '../helpers/fake-provider';
+
+type Handle = WorkflowHandle<typeof connectionWorkflow>;
+
+export interface Scenario {
+  input: Partial<ConnectionInput>;
+  prepare?(fake: FakeProvider): void;
+  drive(handle: Handle, fake: FakeProvider, env: TestWorkflowEnvironment): Promise<void>;
+}
+
+async function reach(handle: Handle, state: ConnectionState): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if ((await handle.query(stateQuery)).state === state) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`never reached ${state}`);
+}
+
+const redirect = (fake: FakeProvider) =>
+  ({ nonce: fake.lastNonce, outcome: 'success', providerConnectionId: 'ox-1', providerRef: { queueId: 'q-1' } }) as const;
+const consentAll = (accounts = ACCOUNTS) => ({ consents: accounts.map((a) => ({ account_id: a.id, consent: true })) });
+const credentials = { credentials: [{ id: '3500', value: armored('alice') }, { id: '3502', value: armored('password') }] };
+
+async function activate(handle: Handle, fake: FakeProvider): Promise<void> {
+  await reach(handle, 'awaiting_redirect');
+  await handle.signal(redirectReceivedSignal, redirect(fake));
+  await reach(handle, 'awaiting_consent');
+  await handle.executeUpdate(giveConsentUpdate, { args: [consentAll()] });
+  await reach(handle, 'active');
+}
+
+export const SCENARIOS: Record<string, Scenario> = {
+  'redirect-active-daily-sync': {
+    input: {},
+    async drive(handle, fake, env) {
+      await activate(handle, fake);
+      await env.sleep('1 day');
+      await handle.signal(syncRequestedSignal);
+      await reach(handle, 'active');
+    },
+  },
+  'embedded-challenge-wrong-code': {
+    input: { mode: 'embedded' },
+    prepare(fake) {
+      fake.listing.push({ outcome: 'challenge', challenge: SMS_CHALLENGE }, { outcome: 'challenge', challenge: SMS_CHALLENGE });
+    },
+    async drive(handle) {
+      await reach(handle, 'awaiting_credentials');
+      await handle.executeUpdate(submitCredentialsUpdate, { args: [credentials] });
+      const answer = { answers: [{ id: '306', value: armored('000000') }, { id: '307', value: armored('true') }] };
+      await reach(handle, 'challenge_required');
+      await handle.executeUpdate(answerChallengeUpdate, { args: [answer] });
+      await handle.executeUpdate(answerChallengeUpdate, { args: [answer] });
+      await reach(handle, 'awaiting_consent');
+      await handle.executeUpdate(giveConsentUpdate, { args: [consentAll()] });
+      await reach(handle, 'active');
+    },
+  },
+  'credentials-invalid-repaired': {
+    input: { mode: 'embedded' },
+    prepare(fake) {
+      fake.listing.push({ outcome: 'failed', status: 'AUTH_FAILED', channelId: 'embedded1' });
+    },
+    async drive(handle) {
+      await reach(handle, 'awaiting_credentials');
+      await handle.executeUpdate(submitCredentialsUpdate, { args: [credentials] });
+      await reach(handle, 'credentials_invalid');
+      await handle.executeUpdate(submitCredentialsUpdate, { args: [credentials] });
+      await reach(handle, 'awaiting_consent');
+    },
+  },
+  'renewal-then-user-action-then-disconnect': {
+    input: { syncIntervalSeconds: 30 * 86_400 },
+    prepare(fake) {
+      fake.channelDays = 10;
+    },
+    async drive(handle, fake, env) {
+      await activate(handle, fake);
+      await env.sleep('4 days');
+      await reach(handle, 'renewal_required');
+      fake.renew(await env.currentTimeMs());
+      await handle.signal(redirectReceivedSignal, redirect(fake));
+      await reach(handle, 'active');
+      fake.syncing.push({ outcome: 'failed', status: 'USER_ACTION_REQUIRED', channelId: 'redirect1' });
+      await handle.signal(syncRequestedSignal);
+      await reach(handle, 'user_action_required');
+      await handle.signal(disconnectRequestedSignal);
+      await handle.result();
+    },
+  },
+  'add-embedded-channel': {
+    input: {},
+    async drive(handle, fake) {
+      await activate(handle, fake);
+      fake.accounts = [...ACCOUNTS, ...SAVINGS];
+      await handle.executeUpdate(addChannelUpdate, { args: [{ mode: 'embedded' }] });
+      await handle.executeUpdate(submitCredentialsUpdate, { args: [credentials] });
+      await reach(handle, 'awaiting_consent');
+      await handle.executeUpdate(giveConsentUpdate, { args: [consentAll(SAVINGS)] });
+      await reach(handle, 'active');
+    },
+  },
+  'continue-as-new': {
+    input: { syncIntervalSeconds: 86_400 },
+    async drive(handle, fake, env) {
+      await activate(handle, fake);
+      await env.sleep('25 days'); // past SYNC_CYCLES_PER_RUN daily syncs: the first run continued as new
+    },
+  },
+};
