@@ -19,6 +19,8 @@ const EnvSchema = z.object({
   /** Armored OpenPGP private key that credentials are encrypted to. */
   LINKFLOW_CREDENTIALS_KEY: z.string().includes('BEGIN PGP PRIVATE KEY BLOCK', { message: 'must be an armored OpenPGP private key' }).optional(),
   SANDBOX_PORT: port.default(4010),
+  /** Where browsers reach the sandbox bank, if not at the address the worker uses (docker-compose). */
+  SANDBOX_PUBLIC_URL: z.url().optional(),
   OXLIN_BASE_URL: z.url().optional(),
   OXLIN_CLIENT_ID: z.string().min(1).default('linkflow-sandbox'),
   OXLIN_CLIENT_SECRET: z.string().min(1).default('sandbox-secret'),

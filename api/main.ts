@@ -10,7 +10,7 @@ import { createApp } from './app';
 const log = createLogger('api');
 
 async function main(): Promise<void> {
-  const config = requireSettings(loadConfig(), ['TEMPORAL_ADDRESS', 'LINKFLOW_STATE_SECRET']);
+  const config = requireSettings(loadConfig(), ['TEMPORAL_ADDRESS', 'LINKFLOW_STATE_SECRET', 'LINKFLOW_CREDENTIALS_KEY']);
   const db = await openStore(config, log);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const app = createApp({

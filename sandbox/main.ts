@@ -7,7 +7,11 @@ const log = createLogger('sandbox');
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const oxlin = await startOxlinSandbox({ port: config.SANDBOX_PORT, host: config.HOST });
+  const oxlin = await startOxlinSandbox({
+    port: config.SANDBOX_PORT,
+    host: config.HOST,
+    ...(config.SANDBOX_PUBLIC_URL ? { publicUrl: config.SANDBOX_PUBLIC_URL } : {}),
+  });
   log.info(`Oxlin sandbox listening on ${oxlin.url}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void oxlin.close().then(() => process.exit(0)));
 }

@@ -8,7 +8,7 @@ import { createWorker, quietTemporalLogs } from './worker';
 const log = createLogger('worker');
 
 async function main(): Promise<void> {
-  const config = requireSettings(loadConfig(), ['TEMPORAL_ADDRESS', 'OXLIN_BASE_URL', 'LINKFLOW_STATE_SECRET']);
+  const config = requireSettings(loadConfig(), ['TEMPORAL_ADDRESS', 'OXLIN_BASE_URL', 'LINKFLOW_STATE_SECRET', 'LINKFLOW_CREDENTIALS_KEY']);
   quietTemporalLogs();
   const db = await openStore(config, log);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });

@@ -21,6 +21,8 @@ export interface OxlinSandboxOptions {
   slowListDelayMs?: number;
   /** Milliseconds since the epoch; every date the sandbox produces comes from it. */
   now?: () => number;
+  /** Where browsers reach the bank page, when not where the API client reached the sandbox (e.g. behind docker-compose). */
+  publicUrl?: string;
 }
 
 export interface OxlinSandbox {
@@ -374,7 +376,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
       connectionId: body.connection_id,
     });
     respondEmpty(ctx, 201);
-    ctx.set('location', `${baseUrl(ctx)}/bank/authorize?state=${encodeURIComponent(session.id)}`);
+    ctx.set('location', `${options.publicUrl ?? baseUrl(ctx)}/bank/authorize?state=${encodeURIComponent(session.id)}`);
   };
   router.post('/v2.1/providers/:id/channels/:cd/authorize_url', requireToken, authorizeUrl);
   router.post('/v2.1/providers/:id/channel_definitions/:cd/authorize_url', requireToken, authorizeUrl);

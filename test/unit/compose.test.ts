@@ -40,7 +40,8 @@ interface CheckResult { ok: boolean; stdout: string; stderr: string }
 
 async function check(checker: string, file: string): Promise<CheckResult> {
   const env = { ...process.env };
-  delete env.LINKFLOW_STATE_SECRET; // the checker supplies a dummy value
+  delete env.LINKFLOW_STATE_SECRET; // the checker supplies dummy values
+  delete env.LINKFLOW_CREDENTIALS_KEY;
   try {
     const { stdout, stderr } = await run(checker, [file], { env });
     return { ok: true, stdout, stderr };

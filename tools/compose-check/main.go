@@ -24,7 +24,8 @@ const projectName = "linkflow"
 
 // dummyEnv holds values for variables the compose file requires; real values win.
 var dummyEnv = map[string]string{
-	"LINKFLOW_STATE_SECRET": "compose-check-dummy-secret-0123456789abcdef",
+	"LINKFLOW_STATE_SECRET":    "compose-check-dummy-secret-0123456789abcdef",
+	"LINKFLOW_CREDENTIALS_KEY": "-----BEGIN PGP PRIVATE KEY BLOCK-----",
 }
 
 func main() {
