@@ -16,6 +16,8 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   LINKFLOW_DATA_DIR: z.string().min(1).default('.data'),
   LINKFLOW_STATE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** The operator's key for /v1/admin (tenants and API keys); admin routes are off without it. */
+  LINKFLOW_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Armored OpenPGP private key that credentials are encrypted to. */
   LINKFLOW_CREDENTIALS_KEY: z.string().includes('BEGIN PGP PRIVATE KEY BLOCK', { message: 'must be an armored OpenPGP private key' }).optional(),
   SANDBOX_PORT: port.default(4010),

@@ -3,9 +3,11 @@ import type { Client } from '@temporalio/client';
 import Koa from 'koa';
 import { TASK_QUEUE } from '../workflows/messages';
 import type { StateSigner } from '../activities/redirect-state';
-import type { Repository } from '../activities/store';
+import type { Repository, TenantStore } from '../activities/store';
 import type { Logger } from '../logger';
 import { ApiError, errorMiddleware } from './errors';
+import { requireTenant } from './auth';
+import { adminRoutes } from './routes/admin/admin';
 import { callbackRoutes } from './routes/callbacks/callbacks';
 import { keyRoutes } from './routes/keys/keys';
 import { type ConnectionRoutesDeps, connectionRoutes } from './routes/connections/connections';
@@ -13,6 +15,9 @@ import { type ConnectionRoutesDeps, connectionRoutes } from './routes/connection
 export interface AppDeps {
   client: Client;
   repository: Repository;
+  tenants: TenantStore;
+  /** LINKFLOW_ADMIN_KEY: enables /v1/admin. */
+  adminKey?: string;
   stateSigner: StateSigner;
   credentialsKey: { publicKeyArmored: string; fingerprint: string };
   /** Public base URL of this API, as browsers and providers reach it. */
@@ -47,8 +52,10 @@ export function createApp(deps: AppDeps): Koa {
     defaults: deps.defaults,
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
+    auth: requireTenant(deps.tenants),
   });
   const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner });
-  for (const router of [connections, callbacks, keyRoutes(deps.credentialsKey)]) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  const routers = [connections, callbacks, keyRoutes(deps.credentialsKey), adminRoutes(deps.tenants, deps.adminKey)];
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   return app;
 }

@@ -1,7 +1,7 @@
 // The API alone (docker-compose, scale-out): needs a Temporal cluster and the store.
 import { Client, Connection } from '@temporalio/client';
 import { createStateSigner } from '../activities/redirect-state';
-import { createRepository } from '../activities/store';
+import { createRepository, createTenantStore } from '../activities/store';
 import { loadConfig, publicUrl, requireSettings } from '../config';
 import { createLogger } from '../logger';
 import { credentialsKey, openStore, stateSecret } from '../worker/deps';
@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   const app = createApp({
     client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     repository: createRepository(db),
+    tenants: createTenantStore(db),
+    ...(config.LINKFLOW_ADMIN_KEY ? { adminKey: config.LINKFLOW_ADMIN_KEY } : {}),
     stateSigner: createStateSigner(await stateSecret(config)),
     credentialsKey: await credentialsKey(config),
     publicUrl: publicUrl(config),

@@ -16,6 +16,18 @@ export function connectionHandle(client: Client, rawId: string | undefined): { i
 export const readConnection = (handle: WorkflowHandle): Promise<ConnectionView> =>
   handle.query(stateQuery);
 
+/** A connection of this tenant, read; anyone else's (or none) is the same 404. */
+export async function ownedConnection(
+  client: Client,
+  rawId: string | undefined,
+  tenantId: string,
+): Promise<{ id: string; handle: WorkflowHandle; view: ConnectionView }> {
+  const { id, handle } = connectionHandle(client, rawId);
+  const view = await readConnection(handle);
+  if (view.tenant_id !== tenantId) throw notFound('connection');
+  return { id, handle, view };
+}
+
 /** An update rejected by the workflow's validator becomes 409 (wrong state) or 422 (bad input). */
 export async function runUpdate<T>(update: () => Promise<T>): Promise<T> {
   try {

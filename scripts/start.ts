@@ -1,5 +1,6 @@
 // `npm start`: Linkflow in one command. Brings up the Temporal dev server (SQLite under .data/,
 // Web UI), the Oxlin sandbox, the store, the worker and the API; Ctrl-C stops them all.
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -10,7 +11,8 @@ import { createApp } from '../api/app';
 import { type Config, loadConfig, publicUrl } from '../config';
 import { createLogger } from '../logger';
 import { startOxlinSandbox } from '../sandbox/oxlin/server';
-import { activityDeps, openStore } from '../worker/deps';
+import { createTenantStore } from '../activities/store';
+import { activityDeps, embeddedSecret, embeddedTenantKeyFile, openStore } from '../worker/deps';
 import { createWorker, devServerSearchAttributes, quietTemporalLogs } from '../worker/worker';
 import { devServerExecutable } from './temporal-binaries';
 
@@ -48,6 +50,9 @@ async function main(): Promise<void> {
     const db = await openStore(config, log);
     stops.push(() => db.close());
     const deps = await activityDeps(config, db, oxlinBaseUrl);
+    const tenants = createTenantStore(db);
+    const keyFile = await embeddedTenantKeyFile(config, tenants);
+    const adminKey = config.LINKFLOW_ADMIN_KEY ?? (await embeddedSecret(config, 'admin-key', async () => randomBytes(32).toString('base64url')));
 
     log.info('bundling workflows and starting the worker…');
     const workerConnection = await NativeConnection.connect({ address: temporalAddress });
@@ -65,6 +70,8 @@ async function main(): Promise<void> {
     const app = createApp({
       client,
       repository: deps.repository,
+      tenants,
+      adminKey,
       stateSigner: deps.stateSigner,
       credentialsKey: deps.credentialsKey,
       publicUrl: publicUrl(config),
@@ -80,7 +87,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
     stops.push(() => new Promise((resolve) => server.close(resolve)));
 
-    log.info(`API listening on ${publicUrl(config)}  (try: curl ${publicUrl(config)}/v1/connections/<id>)`);
+    log.info(`API listening on ${publicUrl(config)} — API key of the default tenant in ${keyFile}`);
     if (!config.TEMPORAL_ADDRESS) log.info(`Temporal Web UI on http://localhost:${config.TEMPORAL_UI_PORT}`);
     log.info('ready — Ctrl-C stops everything');
     void running.catch(async (err) => {

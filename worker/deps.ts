@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { type ProvidersConfig, createAdapters } from '../activities/providers';
 import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../activities/credentials';
 import { createStateSigner } from '../activities/redirect-state';
-import { type Database, createRepository, migrate, openDatabase } from '../activities/store';
+import { type Database, type TenantStore, createRepository, migrate, openDatabase } from '../activities/store';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 
@@ -22,7 +22,7 @@ export async function openStore(config: Config, log: Logger): Promise<Database> 
 }
 
 /** A secret kept in the data dir for the embedded mode: created once (0600), read ever after. */
-async function embeddedSecret(config: Config, name: string, generate: () => Promise<string>): Promise<string> {
+export async function embeddedSecret(config: Config, name: string, generate: () => Promise<string>): Promise<string> {
   const file = join(config.LINKFLOW_DATA_DIR, name);
   try {
     return (await readFile(file, 'utf8')).trim();
@@ -63,4 +63,16 @@ export async function activityDeps(config: Config, db: Database, oxlinBaseUrl: s
     stateSigner: createStateSigner(await stateSecret(config)),
     credentialsKey: await credentialsKey(config),
   };
+}
+
+/**
+ * The embedded mode's own tenant, so `npm start` is all the set-up there is: created once, its
+ * API key kept in the data dir (0600) and never logged.
+ */
+export async function embeddedTenantKeyFile(config: Config, tenants: TenantStore): Promise<string> {
+  await embeddedSecret(config, 'api-key', async () => {
+    const tenant = await tenants.createTenant('default');
+    return (await tenants.issueKey(tenant.id)).key;
+  });
+  return join(config.LINKFLOW_DATA_DIR, 'api-key');
 }

@@ -171,6 +171,7 @@ class Connection {
     const m = this.memory;
     return {
       id: this.input.connectionId,
+      tenant_id: this.input.tenantId ?? null,
       provider: this.input.provider,
       institution_id: this.input.institutionId,
       user_ref: this.input.userRef ?? null,

@@ -72,6 +72,8 @@ export type Challenge = z.infer<typeof ChallengeSchema>;
 /** What the API passes when it starts a connection workflow. */
 export const ConnectionInputSchema = z.object({
   connectionId: z.string().min(1),
+  /** The tenant the connection belongs to; every other tenant sees a 404. */
+  tenantId: z.string().min(1).optional(),
   provider: ProviderSchema,
   institutionId: z.string().min(1),
   userRef: z.string().optional(),
@@ -125,6 +127,7 @@ export type SyncSummary = z.infer<typeof SyncSummarySchema>;
 /** Everything `GET /v1/connections/:id` returns: the `state` query answers with exactly this. */
 export const ConnectionViewSchema = z.object({
   id: z.string(),
+  tenant_id: z.string().nullable(),
   provider: ProviderSchema,
   institution_id: z.string(),
   user_ref: z.string().nullable(),

@@ -1,3 +1,4 @@
 export { openDatabase, type Database, type DatabaseOptions, type Queryable } from './db';
 export { migrate } from './migrate';
 export { createRepository, decodeTransactionCursor, type Repository } from './repository';
+export { createTenantStore, type IssuedKey, type Tenant, type TenantStore } from './tenants';

@@ -165,4 +165,50 @@ describe('Linkflow API, end to end on Oxlin', () => {
     const after = await call('GET', `/v1/connections/${id}`);
     assert.equal(after.body.state, 'awaiting_redirect');
   });
+
+  it('protects every connection endpoint: 401 without a valid key, 404 for another tenant', async () => {
+    const connection = await start();
+    const other = await call('POST', '/v1/admin/tenants', { name: 'Other fintech' }, { authorization: `Bearer ${lf.adminKey}` });
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    assert.match(other.body.api_key.key, /^lf_/);
+    const otherKey = { authorization: `Bearer ${other.body.api_key.key}` };
+    const id = connection.id;
+    const routes: [string, string, unknown?][] = [
+      ['POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://x.example' }],
+      ['GET', `/v1/connections/${id}`],
+      ['DELETE', `/v1/connections/${id}`],
+      ['POST', `/v1/connections/${id}/sync`],
+      ['PUT', `/v1/connections/${id}/consents`, { consents: [{ account_id: 'a', consent: true }] }],
+      ['POST', `/v1/connections/${id}/credentials`, { credentials: [{ id: '1', value: 'x' }] }],
+      ['POST', `/v1/connections/${id}/challenge`, { answers: [{ id: '1', value: 'x' }] }],
+      ['POST', `/v1/connections/${id}/channels`, { mode: 'embedded' }],
+      ['POST', `/v1/connections/${id}/renewal`],
+      ['GET', `/v1/connections/${id}/accounts`],
+      ['GET', `/v1/connections/${id}/transactions`],
+    ];
+    for (const [method, path, body] of routes) {
+      for (const authorization of ['', 'Bearer lf_not-a-key', 'Basic dXNlcjpwYXNz']) {
+        const response = await call(method, path, body, { authorization });
+        assert.equal(response.status, 401, `${method} ${path} with "${authorization}"`);
+        assert.equal(response.headers.get('www-authenticate'), 'Bearer');
+        assert.equal(response.body.error.code, 'unauthorized');
+      }
+      if (method === 'POST' && path === '/v1/connections') continue;
+      const foreign = await call(method, path, body, otherKey);
+      assert.equal(foreign.status, 404, `${method} ${path} as another tenant → ${JSON.stringify(foreign.body)}`);
+      assert.deepEqual(foreign.body, { error: { code: 'not_found', message: 'connection not found' } });
+    }
+    assert.equal((await call('GET', `/v1/connections/${id}`)).body.state, 'awaiting_redirect', 'nothing changed');
+
+    const admin = await call('POST', '/v1/admin/tenants', { name: 'x' }, { authorization: `Bearer ${lf.apiKey}` });
+    assert.equal(admin.status, 401);
+    assert.equal((await call('POST', '/v1/admin/tenants', { name: '' }, { authorization: `Bearer ${lf.adminKey}` })).status, 422);
+    const secondKey = await call('POST', `/v1/admin/tenants/${other.body.tenant.id}/api-keys`, undefined, { authorization: `Bearer ${lf.adminKey}` });
+    assert.equal(secondKey.status, 201);
+    const viaSecond = await call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://x.example' }, {
+      authorization: `Bearer ${secondKey.body.key}`,
+    });
+    assert.equal(viaSecond.status, 201);
+    assert.equal(viaSecond.body.tenant_id, other.body.tenant.id);
+  });
 });

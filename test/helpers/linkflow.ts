@@ -9,7 +9,7 @@ import { createApp } from '../../api/app';
 import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
 import { createAdapters } from '../../activities/providers';
 import { createStateSigner } from '../../activities/redirect-state';
-import { type Database, type Repository, createRepository, migrate, openDatabase } from '../../activities/store';
+import { type Database, type Repository, createRepository, createTenantStore, migrate, openDatabase } from '../../activities/store';
 import { createLogger } from '../../logger';
 import { type OxlinSandbox, type OxlinSandboxOptions, startOxlinSandbox } from '../../sandbox/oxlin/server';
 import { createWorker } from '../../worker/worker';
@@ -32,6 +32,10 @@ export interface Linkflow {
   credentialsKey: CredentialsKey;
   /** Every line the API logged. */
   logs: string[];
+  /** The API key of the tenant `call` acts as. */
+  apiKey: string;
+  adminKey: string;
+  /** A call as the test's tenant (pass an `authorization` header to act as someone else). */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   /** Polls GET /v1/connections/:id until `done` holds. */
   until(id: string, done: (v: ConnectionView) => boolean): Promise<ConnectionView>;
@@ -66,9 +70,15 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const logs: string[] = [];
+  const tenants = createTenantStore(db);
+  const tenant = await tenants.createTenant('test tenant');
+  const apiKey = (await tenants.issueKey(tenant.id)).key;
+  const adminKey = 'admin-key-admin-key-admin-key-admin-key';
   const app = createApp({
     client: env.client,
     repository,
+    tenants,
+    adminKey,
     stateSigner,
     credentialsKey,
     publicUrl: api,
@@ -81,7 +91,11 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
   const call: Linkflow['call'] = async (method, path, body, headers = {}) => {
     const response = await fetch(api + path, {
       method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       redirect: 'manual',
     });
@@ -107,6 +121,8 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
     repository,
     credentialsKey,
     logs,
+    apiKey,
+    adminKey,
     call,
     until,
     async stop() {

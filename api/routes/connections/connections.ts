@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { Client } from '@temporalio/client';
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { checkFields, encryptForLinkflow } from '../../../activities/credentials';
 import type { Repository } from '../../../activities/store';
 import { decodeTransactionCursor } from '../../../activities/store';
@@ -19,7 +21,8 @@ import {
   workflowIdFor,
 } from '../../../workflows/messages';
 import { ApiError } from '../../errors';
-import { connectionHandle, readConnection, runUpdate } from '../../temporal';
+import { tenantOf } from '../../auth';
+import { ownedConnection, readConnection, runUpdate } from '../../temporal';
 import { parseBody, parseQuery } from '../../validate';
 import {
   ChallengeAnswersSchema,
@@ -44,21 +47,27 @@ export interface ConnectionRoutesDeps {
     renewalLeadSeconds: number;
   };
   taskQueue: string;
+  /** Resolves the calling tenant (401 without a valid API key). */
+  auth: Middleware;
 }
 
 /** How long POST /v1/connections waits for the first next action before answering with `authorizing`. */
 const FIRST_ACTION_WAIT_MS = 10_000;
+const TENANT_ATTRIBUTE = defineSearchAttributeKey('LinkflowTenant', SearchAttributeType.KEYWORD);
 const SYNCABLE: readonly ConnectionState[] = ['active', 'user_action_required', 'renewal_required'];
 
 export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   const { client, repository } = deps;
   const router = new Router({ prefix: '/v1/connections' });
+  router.use(deps.auth);
 
   router.post('/', async (ctx) => {
     const body = parseBody(CreateConnectionSchema, ctx.request.body);
     const connectionId = randomUUID();
+    const tenant = tenantOf(ctx);
     const input: ConnectionInput = {
       connectionId,
+      tenantId: tenant.id,
       provider: body.provider,
       institutionId: body.institution_id,
       ...(body.user_ref ? { userRef: body.user_ref } : {}),
@@ -74,19 +83,23 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
       taskQueue: deps.taskQueue,
       workflowId: workflowIdFor(connectionId),
       args: [input],
+      // Set at start (not upserted by the workflow) so operators can filter by tenant from the first event.
+      typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenant.id }],
     });
     ctx.status = 201;
     ctx.set('location', `/v1/connections/${connectionId}`);
     ctx.body = await firstAction(() => readConnection(handle));
   });
 
+  const owned = (ctx: { params: Record<string, string | undefined> } & Parameters<typeof tenantOf>[0]) =>
+    ownedConnection(client, ctx.params.id, tenantOf(ctx).id);
+
   router.get('/:id', async (ctx) => {
-    ctx.body = await readConnection(connectionHandle(client, ctx.params.id).handle);
+    ctx.body = (await owned(ctx)).view;
   });
 
   router.delete('/:id', async (ctx) => {
-    const { handle } = connectionHandle(client, ctx.params.id);
-    const view = await readConnection(handle);
+    const { handle, view } = await owned(ctx);
     if (TERMINAL_STATES.includes(view.state)) throw wrongState(view, 'a connection that has not ended');
     await handle.signal(disconnectRequestedSignal);
     ctx.status = 202;
@@ -94,8 +107,7 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   });
 
   router.post('/:id/sync', async (ctx) => {
-    const { handle } = connectionHandle(client, ctx.params.id);
-    const view = await readConnection(handle);
+    const { handle, view } = await owned(ctx);
     if (!SYNCABLE.includes(view.state)) throw wrongState(view, SYNCABLE.join(', '));
     await handle.signal(syncRequestedSignal);
     ctx.status = 202;
@@ -103,23 +115,20 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   });
 
   router.put('/:id/consents', async (ctx) => {
-    const { handle } = connectionHandle(client, ctx.params.id);
+    const { handle } = await owned(ctx);
     const body = parseBody(ConsentSchema, ctx.request.body);
-    await handle.describe(); // 404 before anything else for an unknown connection
     ctx.body = await runUpdate(() => handle.executeUpdate(giveConsentUpdate, { args: [body] }));
   });
 
   router.post('/:id/credentials', async (ctx) => {
-    const { handle } = connectionHandle(client, ctx.params.id);
+    const { handle } = await owned(ctx);
     const body = parseBody(CredentialsSchema, ctx.request.body);
-    await handle.describe();
     ctx.body = await runUpdate(() => handle.executeUpdate(submitCredentialsUpdate, { args: [body] }));
   });
 
   router.post('/:id/challenge', async (ctx) => {
-    const { handle } = connectionHandle(client, ctx.params.id);
+    const { handle, view } = await owned(ctx);
     const { answers } = parseBody(ChallengeAnswersSchema, ctx.request.body);
-    const view = await readConnection(handle);
     if (view.next_action?.type !== 'challenge') throw wrongState(view, 'challenge_required');
     const { fields } = view.next_action;
     const errors = checkFields(fields, answers, false);
@@ -139,21 +148,18 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   });
 
   router.post('/:id/channels', async (ctx) => {
-    const { handle } = connectionHandle(client, ctx.params.id);
+    const { handle } = await owned(ctx);
     const body = parseBody(ChannelSchema, ctx.request.body);
-    await handle.describe();
     ctx.body = await runUpdate(() => handle.executeUpdate(addChannelUpdate, { args: [body] }));
   });
 
   router.post('/:id/renewal', async (ctx) => {
-    const { handle } = connectionHandle(client, ctx.params.id);
-    await handle.describe();
+    const { handle } = await owned(ctx);
     ctx.body = await runUpdate(() => handle.executeUpdate(requestRenewalUpdate));
   });
 
   router.get('/:id/accounts', async (ctx) => {
-    const { id, handle } = connectionHandle(client, ctx.params.id);
-    await handle.describe();
+    const { id } = await owned(ctx);
     const accounts = await repository.listAccounts(id);
     ctx.body = {
       data: accounts.map((a) => ({
@@ -170,11 +176,10 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   });
 
   router.get('/:id/transactions', async (ctx) => {
-    const { id, handle } = connectionHandle(client, ctx.params.id);
+    const { id } = await owned(ctx);
     const query = parseQuery(TransactionsQuerySchema, ctx.query);
     const after = query.cursor === undefined ? undefined : decodeTransactionCursor(query.cursor);
     if (after === null) throw new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned.');
-    await handle.describe();
     const page = await repository.listTransactions(id, {
       limit: query.limit,
       ...(query.account_id ? { accountId: query.account_id } : {}),
