@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   LINKFLOW_REDIRECT_TIMEOUT_SECONDS: seconds.default(1_800),
   LINKFLOW_CONSENT_TIMEOUT_SECONDS: seconds.default(86_400),
   LINKFLOW_RENEWAL_LEAD_SECONDS: seconds.default(7 * 86_400),
+  LINKFLOW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  LINKFLOW_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

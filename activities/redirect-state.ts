@@ -22,6 +22,21 @@ export function createStateSigner(secret: string) {
       return { state: `${payload}.${mac(payload).toString('base64url')}`, nonce };
     },
 
+    /** `payload.mac`: tamper-evident (not secret) text, e.g. a list cursor bound to its query. */
+    seal(payload: string): string {
+      const data = Buffer.from(payload).toString('base64url');
+      return `${data}.${mac(`seal:${data}`).toString('base64url')}`;
+    },
+
+    unseal(sealed: string): string | null {
+      const [data, signature, ...rest] = sealed.split('.');
+      if (!data || !signature || rest.length > 0) return null;
+      const expected = mac(`seal:${data}`);
+      const given = Buffer.from(signature, 'base64url');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+      return Buffer.from(data, 'base64url').toString('utf8');
+    },
+
     /** The connection and nonce of a state we signed, or null for anything else. */
     verify(state: string): RedirectState | null {
       const parts = state.split('.');

@@ -7,6 +7,7 @@ import type { Repository, TenantStore } from '../activities/store';
 import type { Logger } from '../logger';
 import { ApiError, errorMiddleware } from './errors';
 import { requireTenant } from './auth';
+import { deadline, rateLimit } from './limits';
 import { adminRoutes } from './routes/admin/admin';
 import { callbackRoutes } from './routes/callbacks/callbacks';
 import { keyRoutes } from './routes/keys/keys';
@@ -26,6 +27,10 @@ export interface AppDeps {
   logger: Logger;
   /** The workflows' task queue (tests run each suite on its own). */
   taskQueue?: string;
+  /** Per-tenant requests a minute (default 600). */
+  rateLimitPerMinute?: number;
+  /** Longest a request may take before a 504 (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
 const BODY_LIMIT = '100kb';
@@ -37,6 +42,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
 
   app.use(errorMiddleware(deps.logger));
+  app.use(deadline(deps.requestTimeoutMs ?? 30_000));
   app.use(async (ctx, next) => {
     if (ctx.request.length && !ctx.is('application/json')) {
       throw new ApiError(415, 'unsupported_media_type', 'Send request bodies as application/json.');
@@ -52,10 +58,17 @@ export function createApp(deps: AppDeps): Koa {
     defaults: deps.defaults,
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
-    auth: requireTenant(deps.tenants),
+    stateSigner: deps.stateSigner,
+    auth: tenantThenLimit(requireTenant(deps.tenants), rateLimit(deps.rateLimitPerMinute ?? 600)),
   });
   const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner });
   const routers = [connections, callbacks, keyRoutes(deps.credentialsKey), adminRoutes(deps.tenants, deps.adminKey)];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   return app;
 }
+
+/** Authentication first (the limit is per tenant), then the rate limit. */
+const tenantThenLimit =
+  (auth: Koa.Middleware, limit: Koa.Middleware): Koa.Middleware =>
+  (ctx, next) =>
+    auth(ctx, () => limit(ctx, next));

@@ -28,8 +28,12 @@ async function main(): Promise<void> {
       renewalLeadSeconds: config.LINKFLOW_RENEWAL_LEAD_SECONDS,
     },
     logger: log,
+    rateLimitPerMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE,
+    requestTimeoutMs: config.LINKFLOW_REQUEST_TIMEOUT_MS,
   });
   const server = app.listen(config.PORT, config.HOST, () => log.info(`API listening on ${publicUrl(config)}`));
+  // Slow clients (headers or body trickling in) are cut off too, not only slow handlers.
+  server.requestTimeout = config.LINKFLOW_REQUEST_TIMEOUT_MS;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       server.close(() => void Promise.all([connection.close(), db.close()]).then(() => process.exit(0)));

@@ -82,8 +82,12 @@ async function main(): Promise<void> {
         renewalLeadSeconds: config.LINKFLOW_RENEWAL_LEAD_SECONDS,
       },
       logger: createLogger('api'),
+      rateLimitPerMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE,
+      requestTimeoutMs: config.LINKFLOW_REQUEST_TIMEOUT_MS,
     });
     const server = app.listen(config.PORT, config.HOST);
+    // Slow clients (headers or body trickling in) are cut off too, not only slow handlers.
+    server.requestTimeout = config.LINKFLOW_REQUEST_TIMEOUT_MS;
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
     stops.push(() => new Promise((resolve) => server.close(resolve)));
 

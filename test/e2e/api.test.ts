@@ -175,6 +175,7 @@ describe('Linkflow API, end to end on Oxlin', () => {
     const id = connection.id;
     const routes: [string, string, unknown?][] = [
       ['POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://x.example' }],
+      ['GET', '/v1/connections'],
       ['GET', `/v1/connections/${id}`],
       ['DELETE', `/v1/connections/${id}`],
       ['POST', `/v1/connections/${id}/sync`],
@@ -193,7 +194,7 @@ describe('Linkflow API, end to end on Oxlin', () => {
         assert.equal(response.headers.get('www-authenticate'), 'Bearer');
         assert.equal(response.body.error.code, 'unauthorized');
       }
-      if (method === 'POST' && path === '/v1/connections') continue;
+      if (path === '/v1/connections') continue;
       const foreign = await call(method, path, body, otherKey);
       assert.equal(foreign.status, 404, `${method} ${path} as another tenant → ${JSON.stringify(foreign.body)}`);
       assert.deepEqual(foreign.body, { error: { code: 'not_found', message: 'connection not found' } });
@@ -210,5 +211,65 @@ describe('Linkflow API, end to end on Oxlin', () => {
     });
     assert.equal(viaSecond.status, 201);
     assert.equal(viaSecond.body.tenant_id, other.body.tenant.id);
+  });
+
+  it('lists and searches the tenant’s connections from Temporal visibility, page by page', async () => {
+    const ref = `user-${Date.now()}`;
+    const mine = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://x.example', user_ref: ref });
+      mine.push(created.body.id as string);
+    }
+    const other = await call('POST', '/v1/admin/tenants', { name: 'Lister' }, { authorization: `Bearer ${lf.adminKey}` });
+    await call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://x.example', user_ref: ref }, {
+      authorization: `Bearer ${other.body.api_key.key}`,
+    });
+
+    // Visibility is eventually consistent: wait until all three are indexed as awaiting_redirect.
+    const query = `/v1/connections?user_ref=${ref}&state=awaiting_redirect&needs_action=true&provider=oxlin`;
+    let listed: { id: string; state: string; needs_action: boolean; user_ref: string }[] = [];
+    for (let i = 0; i < 100 && listed.length < 3; i++) {
+      listed = (await call('GET', query)).body.data;
+      if (listed.length < 3) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(listed.map((c) => c.id).sort(), [...mine].sort(), 'exactly this tenant’s three');
+    assert.ok(listed.every((c) => c.state === 'awaiting_redirect' && c.needs_action && c.user_ref === ref));
+
+    const first = await call('GET', `/v1/connections?user_ref=${ref}&limit=2`);
+    assert.equal(first.body.data.length, 2);
+    assert.ok(first.body.next_cursor);
+    const second = await call('GET', `/v1/connections?user_ref=${ref}&limit=2&cursor=${first.body.next_cursor}`);
+    assert.deepEqual([...first.body.data, ...second.body.data].map((c: { id: string }) => c.id).sort(), [...mine].sort());
+    assert.equal((await call('GET', `/v1/connections?user_ref=${ref}&state=active`)).body.data.length, 0);
+
+    for (const bad of ['state=sleeping', 'limit=1000', "user_ref=a'%20OR%20'1'='1", 'cursor=!!', 'unknown=1']) {
+      const response = await call('GET', `/v1/connections?${bad}`);
+      assert.equal(response.status, 400, bad);
+      assert.equal(response.body.error.code, 'invalid_query');
+    }
+    assert.equal((await call('GET', '/v1/connections?cursor=bm90LWEtY3Vyc29y')).status, 400);
+    const forged = await call('GET', `/v1/connections?user_ref=${ref}&state=active&cursor=${first.body.next_cursor}`);
+    assert.equal(forged.status, 400, 'a cursor pages only through the query that made it');
+    assert.equal(forged.body.error.code, 'invalid_cursor');
+  });
+
+  it('returns the same connection for the same Idempotency-Key', async () => {
+    const body = { provider: 'oxlin', institution_id: '87', redirect_url: 'https://x.example/idem' };
+    const key = { 'idempotency-key': `order-${Date.now()}` };
+    const first = await call('POST', '/v1/connections', body, key);
+    assert.equal(first.status, 201);
+    const again = await call('POST', '/v1/connections', body, key);
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal(again.body.id, first.body.id);
+    const changed = await call('POST', '/v1/connections', { ...body, institution_id: '119' }, key);
+    assert.equal(changed.status, 422);
+    assert.equal(changed.body.error.code, 'idempotency_key_reused');
+    const other = await call('POST', '/v1/admin/tenants', { name: 'Idem' }, { authorization: `Bearer ${lf.adminKey}` });
+    const theirs = await call('POST', '/v1/connections', body, { ...key, authorization: `Bearer ${other.body.api_key.key}` });
+    assert.equal(theirs.status, 201, 'keys are per tenant');
+    assert.notEqual(theirs.body.id, first.body.id);
+    const bad = await call('POST', '/v1/connections', body, { 'idempotency-key': 'é'.repeat(3) });
+    assert.equal(bad.status, 400);
   });
 });

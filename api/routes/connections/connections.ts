@@ -1,9 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import type { Client } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { checkFields, encryptForLinkflow } from '../../../activities/credentials';
+import type { StateSigner } from '../../../activities/redirect-state';
 import type { Repository } from '../../../activities/store';
 import { decodeTransactionCursor } from '../../../activities/store';
 import {
@@ -30,6 +32,8 @@ import {
   ConsentSchema,
   CreateConnectionSchema,
   CredentialsSchema,
+  IdempotencyKeySchema,
+  ListConnectionsQuerySchema,
   TransactionsQuerySchema,
 } from './schema';
 
@@ -38,6 +42,8 @@ export interface ConnectionRoutesDeps {
   repository: Repository;
   /** Builds Linkflow's callback URL for a provider, e.g. https://linkflow.example/callbacks/oxlin. */
   callbackUrl(provider: string): string;
+  /** Seals list cursors (the redirect-state secret). */
+  stateSigner: StateSigner;
   /** Linkflow's credentials public key: the API encrypts challenge answers with it. */
   credentialsPublicKey: string;
   defaults: {
@@ -54,6 +60,19 @@ export interface ConnectionRoutesDeps {
 /** How long POST /v1/connections waits for the first next action before answering with `authorizing`. */
 const FIRST_ACTION_WAIT_MS = 10_000;
 const TENANT_ATTRIBUTE = defineSearchAttributeKey('LinkflowTenant', SearchAttributeType.KEYWORD);
+const STATE_ATTRIBUTE = defineSearchAttributeKey('LinkflowState', SearchAttributeType.KEYWORD);
+const PROVIDER_ATTRIBUTE = defineSearchAttributeKey('LinkflowProvider', SearchAttributeType.KEYWORD);
+const USER_REF_ATTRIBUTE = defineSearchAttributeKey('LinkflowUserRef', SearchAttributeType.KEYWORD);
+const NEEDS_ACTION_ATTRIBUTE = defineSearchAttributeKey('LinkflowNeedsAction', SearchAttributeType.BOOL);
+
+/** A UUID (v5 layout) from the tenant and its Idempotency-Key: the same pair, the same connection. */
+function idempotentId(tenantId: string, key: string): string {
+  const bytes = createHash('sha256').update(`${tenantId}\0${key}`).digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x50;
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 const SYNCABLE: readonly ConnectionState[] = ['active', 'user_action_required', 'renewal_required'];
 
 export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
@@ -63,8 +82,13 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
 
   router.post('/', async (ctx) => {
     const body = parseBody(CreateConnectionSchema, ctx.request.body);
-    const connectionId = randomUUID();
     const tenant = tenantOf(ctx);
+    const idempotencyKey = ctx.get('idempotency-key');
+    if (idempotencyKey && !IdempotencyKeySchema.safeParse(idempotencyKey).success) {
+      throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be printable ASCII, at most 255 characters.');
+    }
+    // The same key always names the same connection: Temporal's workflow-id uniqueness makes it idempotent.
+    const connectionId = idempotencyKey ? idempotentId(tenant.id, idempotencyKey) : randomUUID();
     const input: ConnectionInput = {
       connectionId,
       tenantId: tenant.id,
@@ -79,16 +103,80 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
       consentTimeoutSeconds: body.consent_timeout_seconds ?? deps.defaults.consentTimeoutSeconds,
       renewalLeadSeconds: body.renewal_lead_seconds ?? deps.defaults.renewalLeadSeconds,
     };
-    const handle = await client.workflow.start('connectionWorkflow', {
-      taskQueue: deps.taskQueue,
-      workflowId: workflowIdFor(connectionId),
-      args: [input],
-      // Set at start (not upserted by the workflow) so operators can filter by tenant from the first event.
-      typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenant.id }],
-    });
+    const handle = client.workflow.getHandle(workflowIdFor(connectionId));
+    try {
+      await client.workflow.start('connectionWorkflow', {
+        taskQueue: deps.taskQueue,
+        workflowId: workflowIdFor(connectionId),
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // Set at start (not upserted by the workflow) so operators can filter by tenant from the first event.
+        typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenant.id }],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw err;
+      const existing = await readConnection(handle);
+      const same =
+        existing.tenant_id === tenant.id &&
+        existing.provider === body.provider &&
+        existing.institution_id === body.institution_id &&
+        existing.redirect_url === body.redirect_url;
+      if (!same) {
+        throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request.');
+      }
+      ctx.set('idempotent-replayed', 'true');
+      ctx.body = existing;
+      return;
+    }
     ctx.status = 201;
     ctx.set('location', `/v1/connections/${connectionId}`);
     ctx.body = await firstAction(() => readConnection(handle));
+  });
+
+  router.get('/', async (ctx) => {
+    const query = parseQuery(ListConnectionsQuerySchema, ctx.query);
+    const tenant = tenantOf(ctx);
+    // Every value below is an enum or matched a restricted pattern: nothing to escape.
+    const filters = [
+      `WorkflowType = 'connectionWorkflow'`,
+      `ExecutionStatus != 'ContinuedAsNew'`,
+      `LinkflowTenant = '${tenant.id}'`,
+      ...(query.state ? [`LinkflowState = '${query.state}'`] : []),
+      ...(query.provider ? [`LinkflowProvider = '${query.provider}'`] : []),
+      ...(query.user_ref ? [`LinkflowUserRef = '${query.user_ref}'`] : []),
+      ...(query.needs_action ? [`LinkflowNeedsAction = ${query.needs_action}`] : []),
+    ];
+    const visibilityQuery = filters.join(' AND ');
+    // The cursor is Temporal's page token, sealed together with the query it pages through.
+    let nextPageToken: Buffer | undefined;
+    if (query.cursor) {
+      const [token, forQuery] = JSON.parse(deps.stateSigner.unseal(query.cursor) ?? '[null,null]') as [string | null, string | null];
+      if (!token || forQuery !== visibilityQuery) {
+        throw new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned for these filters.');
+      }
+      nextPageToken = Buffer.from(token, 'base64');
+    }
+    const page = await client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query: visibilityQuery,
+      pageSize: query.limit,
+      nextPageToken,
+    });
+    ctx.body = {
+      data: (page.executions ?? []).map((execution) => {
+        const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
+        return {
+          id: (execution.execution?.workflowId ?? '').replace(/^connection-/, ''),
+          provider: attributes.get(PROVIDER_ATTRIBUTE) ?? null,
+          state: attributes.get(STATE_ATTRIBUTE) ?? null,
+          needs_action: attributes.get(NEEDS_ACTION_ATTRIBUTE) ?? false,
+          user_ref: attributes.get(USER_REF_ATTRIBUTE) ?? null,
+        };
+      }),
+      next_cursor: page.nextPageToken?.length
+        ? deps.stateSigner.seal(JSON.stringify([Buffer.from(page.nextPageToken).toString('base64'), visibilityQuery]))
+        : null,
+    };
   });
 
   const owned = (ctx: { params: Record<string, string | undefined> } & Parameters<typeof tenantOf>[0]) =>

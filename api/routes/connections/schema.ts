@@ -2,10 +2,14 @@ import { z } from 'zod';
 import {
   AddChannelSchema,
   ChannelModeSchema,
+  ConnectionStateSchema,
   GiveConsentSchema,
   ProviderSchema,
   SubmitCredentialsSchema,
 } from '../../../workflows/messages';
+
+/** The client's own id for its end user: searchable, so kept to characters that need no escaping. */
+const UserRefSchema = z.string().regex(/^[A-Za-z0-9._@:+-]{1,200}$/, 'letters, digits and . _ @ : + - only (at most 200)');
 
 const httpUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname });
 
@@ -17,7 +21,7 @@ export const CreateConnectionSchema = z
     /** Where the end user's browser is sent once the bank is done with it. */
     redirect_url: httpUrl,
     /** The client's own reference for its end user; searchable. */
-    user_ref: z.string().min(1).max(200).optional(),
+    user_ref: UserRefSchema.optional(),
     /** The institution's channel to authorize first: the bank's own page (redirect) or a credentials form (embedded). */
     mode: ChannelModeSchema.default('redirect'),
     renewal_lead_seconds: z.number().int().min(3600).max(7_776_000).optional(),
@@ -53,3 +57,17 @@ export const TransactionsQuerySchema = z
     cursor: z.string().min(1).max(512).optional(),
   })
   .strict();
+
+export const ListConnectionsQuerySchema = z
+  .object({
+    state: ConnectionStateSchema.optional(),
+    provider: ProviderSchema.optional(),
+    user_ref: UserRefSchema.optional(),
+    needs_action: z.enum(['true', 'false']).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(25),
+    cursor: z.string().min(1).max(4096).regex(/^[A-Za-z0-9_.-]+$/, 'not a cursor this API returned').optional(),
+  })
+  .strict();
+
+/** Idempotency-Key header of POST /v1/connections. */
+export const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'printable ASCII, at most 255 characters');
