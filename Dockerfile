@@ -10,7 +10,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund && npm cache clean --force
 
 # Sources listed explicitly (no .dockerignore needed: the host's node_modules and .data stay out).
-COPY tsconfig.json config.ts ./
+COPY tsconfig.json config.ts logger.ts ./
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker

@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   OXLIN_BASE_URL: z.url().optional(),
   OXLIN_CLIENT_ID: z.string().min(1).default('linkflow-sandbox'),
   OXLIN_CLIENT_SECRET: z.string().min(1).default('sandbox-secret'),
+  /** Verifies Oxlin's webhooks (POST /webhooks/oxlin); unset: that endpoint is off (embedded: generated and given to the sandbox). */
+  OXLIN_WEBHOOK_SECRET: z.string().min(16).optional(),
   LINKFLOW_SYNC_INTERVAL_SECONDS: seconds.default(86_400),
   LINKFLOW_REDIRECT_TIMEOUT_SECONDS: seconds.default(1_800),
   LINKFLOW_CONSENT_TIMEOUT_SECONDS: seconds.default(86_400),
@@ -52,3 +54,11 @@ export function requireSettings<K extends keyof Config>(config: Config, keys: K[
 }
 
 export const publicUrl = (config: Config): string => config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+
+/** Settings for new connections, from LINKFLOW_*_SECONDS. */
+export const connectionDefaults = (config: Config) => ({
+  syncIntervalSeconds: config.LINKFLOW_SYNC_INTERVAL_SECONDS,
+  redirectTimeoutSeconds: config.LINKFLOW_REDIRECT_TIMEOUT_SECONDS,
+  consentTimeoutSeconds: config.LINKFLOW_CONSENT_TIMEOUT_SECONDS,
+  renewalLeadSeconds: config.LINKFLOW_RENEWAL_LEAD_SECONDS,
+});

@@ -11,11 +11,13 @@ import {
 import { type CredentialsKey, checkFields } from './credentials';
 import type { AdapterRegistry, Authorization, JobContext, JobOutcome, ProviderConnection } from './providers';
 import type { StateSigner } from './redirect-state';
-import type { Repository } from './store';
+import type { ProviderLinks, Repository } from './store';
+import { type WebhookDeps, createWebhookActivities } from './webhooks';
 
-export interface ActivityDeps {
+export interface ActivityDeps extends WebhookDeps {
   adapters: AdapterRegistry;
   repository: Repository;
+  providerLinks: ProviderLinks;
   stateSigner: StateSigner;
   credentialsKey: CredentialsKey;
 }
@@ -31,8 +33,13 @@ const jobContext = (): JobContext => {
   return { heartbeat: (details) => ctx.heartbeat(details), sleep: (ms) => ctx.sleep(ms) };
 };
 
+/** Every activity the worker registers: the connection workflow's, and webhook emission and delivery. */
+export function createActivities(deps: ActivityDeps) {
+  return { ...connectionActivities(deps), ...createWebhookActivities(deps) };
+}
+
 /** Every side effect of the connection workflow. Each activity is safe to run again. */
-export function createActivities({ adapters, repository, stateSigner, credentialsKey }: ActivityDeps) {
+function connectionActivities({ adapters, repository, providerLinks, stateSigner, credentialsKey }: ActivityDeps) {
   /**
    * Decrypts what the client encrypted for Linkflow. The plaintext lives only in this call's
    * memory; a value that is not ours is reported by field id, never echoed.
@@ -138,6 +145,11 @@ export function createActivities({ adapters, repository, stateSigner, credential
       return { synced_at: new Date().toISOString(), accounts: accounts.length, transactions_added: added, transactions_modified: modified };
     },
 
+    /** Remembers which connection a provider connection id belongs to, for its webhooks. */
+    async linkProviderConnection(input: { provider: ProviderName; providerConnectionId: string; connectionId: string }): Promise<void> {
+      await providerLinks.link(input.provider, input.providerConnectionId, input.connectionId);
+    },
+
     async disconnect({ provider, ...connection }: ProviderCall): Promise<void> {
       await adapters[provider].disconnect(connection);
     },
@@ -153,4 +165,7 @@ function invalidCredentials(fields: { id: string; message: string }[]): Applicat
   });
 }
 
-export type Activities = ReturnType<typeof createActivities>;
+/** The connection workflow's provider and store activities (what test fakes implement). */
+export type Activities = ReturnType<typeof connectionActivities>;
+/** `emitWebhookEvent` and `deliverWebhook`: proxy them with their own options. */
+export type { WebhookActivities, WebhookDeliveryResult } from './webhooks';

@@ -1,22 +1,34 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
-import { TASK_QUEUE } from '../workflows/messages';
+import { type ProviderName, TASK_QUEUE } from '../workflows/messages';
 import type { StateSigner } from '../activities/redirect-state';
-import type { Repository, TenantStore } from '../activities/store';
+import type { ProviderLinks, RedirectClaims, Repository, TenantStore } from '../activities/store';
+import type { WebhookEndpointStore } from '../activities/store/webhooks';
 import type { Logger } from '../logger';
 import { ApiError, errorMiddleware } from './errors';
 import { requireTenant } from './auth';
 import { deadline, rateLimit } from './limits';
 import { adminRoutes } from './routes/admin/admin';
 import { callbackRoutes } from './routes/callbacks/callbacks';
+import { docsRoutes } from './routes/docs/docs';
 import { keyRoutes } from './routes/keys/keys';
+import { providerWebhookRoutes } from './routes/provider-webhooks/provider-webhooks';
 import { type ConnectionRoutesDeps, connectionRoutes } from './routes/connections/connections';
+import { webhookRoutes } from './routes/webhooks/webhooks';
 
 export interface AppDeps {
   client: Client;
   repository: Repository;
   tenants: TenantStore;
+  /** Tenants' webhook endpoints (secrets sealed: the worker shares the sealing key). */
+  webhookEndpoints: WebhookEndpointStore;
+  /** Redirect states already used (single use). */
+  redirectClaims: RedirectClaims;
+  /** Provider connection ids → connections, and provider webhook events already applied. */
+  providerLinks: ProviderLinks;
+  /** Each provider's webhook secret (OXLIN_WEBHOOK_SECRET, …): enables POST /webhooks/:provider. */
+  providerWebhookSecrets?: Partial<Record<ProviderName, string>>;
   /** LINKFLOW_ADMIN_KEY: enables /v1/admin. */
   adminKey?: string;
   stateSigner: StateSigner;
@@ -43,14 +55,19 @@ export function createApp(deps: AppDeps): Koa {
 
   app.use(errorMiddleware(deps.logger));
   app.use(deadline(deps.requestTimeoutMs ?? 30_000));
+  // Provider webhooks verify their raw body before anything else: no parsing, no content-type rule first.
+  const providerWebhook = (ctx: Koa.Context) => ctx.path.startsWith('/webhooks/');
   app.use(async (ctx, next) => {
-    if (ctx.request.length && !ctx.is('application/json')) {
+    if (!providerWebhook(ctx) && ctx.request.length && !ctx.is('application/json')) {
       throw new ApiError(415, 'unsupported_media_type', 'Send request bodies as application/json.');
     }
     await next();
   });
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT, encoding: 'utf-8' }));
+  const parseJson = bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT, encoding: 'utf-8' });
+  app.use((ctx, next) => (providerWebhook(ctx) ? next() : parseJson(ctx, next)));
 
+  // One instance for every tenant route: one rate-limit budget per tenant.
+  const auth = tenantThenLimit(requireTenant(deps.tenants), rateLimit(deps.rateLimitPerMinute ?? 600));
   const connections = connectionRoutes({
     client: deps.client,
     repository: deps.repository,
@@ -59,11 +76,27 @@ export function createApp(deps: AppDeps): Koa {
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
     stateSigner: deps.stateSigner,
-    auth: tenantThenLimit(requireTenant(deps.tenants), rateLimit(deps.rateLimitPerMinute ?? 600)),
+    auth,
   });
-  const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner });
-  const routers = [connections, callbacks, keyRoutes(deps.credentialsKey), adminRoutes(deps.tenants, deps.adminKey)];
+  const webhooks = webhookRoutes({ endpoints: deps.webhookEndpoints, auth });
+  const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner, redirectClaims: deps.redirectClaims });
+  const inbound = providerWebhookRoutes({
+    client: deps.client,
+    providerLinks: deps.providerLinks,
+    secrets: deps.providerWebhookSecrets ?? {},
+  });
+  const routers = [
+    connections,
+    webhooks,
+    callbacks,
+    inbound,
+    keyRoutes(deps.credentialsKey),
+    adminRoutes(deps.tenants, deps.adminKey),
+  ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  // GET /openapi.json and GET /docs: public, no API key.
+  const docs = docsRoutes({ publicUrl: deps.publicUrl });
+  app.use(docs.routes()).use(docs.allowedMethods({ throw: true }));
   return app;
 }
 

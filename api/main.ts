@@ -1,10 +1,10 @@
 // The API alone (docker-compose, scale-out): needs a Temporal cluster and the store.
 import { Client, Connection } from '@temporalio/client';
 import { createStateSigner } from '../activities/redirect-state';
-import { createRepository, createTenantStore } from '../activities/store';
-import { loadConfig, publicUrl, requireSettings } from '../config';
+import { createRedirectClaims, createProviderLinks, createRepository, createTenantStore } from '../activities/store';
+import { connectionDefaults, loadConfig, publicUrl, requireSettings } from '../config';
 import { createLogger } from '../logger';
-import { credentialsKey, openStore, stateSecret } from '../worker/deps';
+import { credentialsKey, openStore, stateSecret, webhookEndpointStore } from '../worker/deps';
 import { createApp } from './app';
 
 const log = createLogger('api');
@@ -17,16 +17,15 @@ async function main(): Promise<void> {
     client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     repository: createRepository(db),
     tenants: createTenantStore(db),
+    providerLinks: createProviderLinks(db),
+    redirectClaims: createRedirectClaims(db),
+    ...(config.OXLIN_WEBHOOK_SECRET ? { providerWebhookSecrets: { oxlin: config.OXLIN_WEBHOOK_SECRET } } : {}),
+    webhookEndpoints: await webhookEndpointStore(config, db),
     ...(config.LINKFLOW_ADMIN_KEY ? { adminKey: config.LINKFLOW_ADMIN_KEY } : {}),
     stateSigner: createStateSigner(await stateSecret(config)),
     credentialsKey: await credentialsKey(config),
     publicUrl: publicUrl(config),
-    defaults: {
-      syncIntervalSeconds: config.LINKFLOW_SYNC_INTERVAL_SECONDS,
-      redirectTimeoutSeconds: config.LINKFLOW_REDIRECT_TIMEOUT_SECONDS,
-      consentTimeoutSeconds: config.LINKFLOW_CONSENT_TIMEOUT_SECONDS,
-      renewalLeadSeconds: config.LINKFLOW_RENEWAL_LEAD_SECONDS,
-    },
+    defaults: connectionDefaults(config),
     logger: log,
     rateLimitPerMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE,
     requestTimeoutMs: config.LINKFLOW_REQUEST_TIMEOUT_MS,

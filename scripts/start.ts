@@ -8,10 +8,10 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
-import { type Config, loadConfig, publicUrl } from '../config';
+import { type Config, connectionDefaults, loadConfig, publicUrl } from '../config';
 import { createLogger } from '../logger';
 import { startOxlinSandbox } from '../sandbox/oxlin/server';
-import { createTenantStore } from '../activities/store';
+import { createRedirectClaims, createTenantStore } from '../activities/store';
 import { activityDeps, embeddedSecret, embeddedTenantKeyFile, openStore } from '../worker/deps';
 import { createWorker, devServerSearchAttributes, quietTemporalLogs } from '../worker/worker';
 import { devServerExecutable } from './temporal-binaries';
@@ -40,8 +40,15 @@ async function main(): Promise<void> {
     const temporalAddress = config.TEMPORAL_ADDRESS ?? (await startTemporal(config, stops));
 
     let oxlinBaseUrl = config.OXLIN_BASE_URL;
+    const oxlinWebhookSecret =
+      config.OXLIN_WEBHOOK_SECRET ?? (await embeddedSecret(config, 'oxlin-webhook-secret', async () => randomBytes(24).toString('base64url')));
     if (!oxlinBaseUrl) {
-      const sandbox = await startOxlinSandbox({ port: config.SANDBOX_PORT, host: config.HOST });
+      const sandbox = await startOxlinSandbox({
+        port: config.SANDBOX_PORT,
+        host: config.HOST,
+        // The sandbox sends its events as signed webhooks, like the real Oxlin.
+        webhook: { url: new URL('/webhooks/oxlin', publicUrl(config)).toString(), secret: oxlinWebhookSecret },
+      });
       stops.push(() => sandbox.close());
       oxlinBaseUrl = sandbox.url;
       log.info(`Oxlin sandbox listening on ${sandbox.url}`);
@@ -49,7 +56,11 @@ async function main(): Promise<void> {
 
     const db = await openStore(config, log);
     stops.push(() => db.close());
-    const deps = await activityDeps(config, db, oxlinBaseUrl);
+    // The API's client; the worker's emitWebhookEvent activity signals delivery workflows with it too.
+    const clientConnection = await Connection.connect({ address: temporalAddress });
+    stops.push(() => clientConnection.close());
+    const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+    const deps = await activityDeps(config, db, oxlinBaseUrl, client);
     const tenants = createTenantStore(db);
     const keyFile = await embeddedTenantKeyFile(config, tenants);
     const adminKey = config.LINKFLOW_ADMIN_KEY ?? (await embeddedSecret(config, 'admin-key', async () => randomBytes(32).toString('base64url')));
@@ -64,23 +75,19 @@ async function main(): Promise<void> {
       await workerConnection.close();
     });
 
-    const clientConnection = await Connection.connect({ address: temporalAddress });
-    stops.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
     const app = createApp({
       client,
       repository: deps.repository,
       tenants,
+      webhookEndpoints: deps.webhookEndpoints,
       adminKey,
+      providerLinks: deps.providerLinks,
+      redirectClaims: createRedirectClaims(db),
+      providerWebhookSecrets: { oxlin: oxlinWebhookSecret },
       stateSigner: deps.stateSigner,
       credentialsKey: deps.credentialsKey,
       publicUrl: publicUrl(config),
-      defaults: {
-        syncIntervalSeconds: config.LINKFLOW_SYNC_INTERVAL_SECONDS,
-        redirectTimeoutSeconds: config.LINKFLOW_REDIRECT_TIMEOUT_SECONDS,
-        consentTimeoutSeconds: config.LINKFLOW_CONSENT_TIMEOUT_SECONDS,
-        renewalLeadSeconds: config.LINKFLOW_RENEWAL_LEAD_SECONDS,
-      },
+      defaults: connectionDefaults(config),
       logger: createLogger('api'),
       rateLimitPerMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE,
       requestTimeoutMs: config.LINKFLOW_REQUEST_TIMEOUT_MS,

@@ -2,10 +2,12 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { type ProvidersConfig, createAdapters } from '../activities/providers';
 import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../activities/credentials';
 import { createStateSigner } from '../activities/redirect-state';
-import { type Database, type TenantStore, createRepository, migrate, openDatabase } from '../activities/store';
+import { type Database, type TenantStore, createProviderLinks, createRepository, migrate, openDatabase } from '../activities/store';
+import { type WebhookEndpointStore, createWebhookEndpointStore } from '../activities/store/webhooks';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 
@@ -56,12 +58,23 @@ export function providersConfig(config: Config, oxlinBaseUrl: string): Providers
   return { oxlin: { baseUrl: oxlinBaseUrl, clientId: config.OXLIN_CLIENT_ID, clientSecret: config.OXLIN_CLIENT_SECRET } };
 }
 
-export async function activityDeps(config: Config, db: Database, oxlinBaseUrl: string) {
+/**
+ * Tenants' webhook endpoints. Their signing secrets are sealed under a key derived (HKDF, with its
+ * own label) from the state secret, which the API (seals) and the worker (opens) already share.
+ */
+export const webhookEndpointStore = async (config: Config, db: Database): Promise<WebhookEndpointStore> =>
+  createWebhookEndpointStore(db, await stateSecret(config));
+
+/** `client` starts and signals the webhook delivery workflows. */
+export async function activityDeps(config: Config, db: Database, oxlinBaseUrl: string, client: Client) {
   return {
     adapters: createAdapters(providersConfig(config, oxlinBaseUrl)),
     repository: createRepository(db),
+    providerLinks: createProviderLinks(db),
     stateSigner: createStateSigner(await stateSecret(config)),
     credentialsKey: await credentialsKey(config),
+    webhookEndpoints: await webhookEndpointStore(config, db),
+    client,
   };
 }
 

@@ -1,4 +1,5 @@
 // The worker alone (docker-compose, scale-out): needs a Temporal cluster, PostgreSQL and the provider URLs.
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, requireSettings } from '../config';
 import { createLogger } from '../logger';
@@ -12,14 +13,18 @@ async function main(): Promise<void> {
   quietTemporalLogs();
   const db = await openStore(config, log);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // The emitWebhookEvent activity starts and signals the webhook delivery workflows with it.
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
-    ...(await activityDeps(config, db, config.OXLIN_BASE_URL)),
+    ...(await activityDeps(config, db, config.OXLIN_BASE_URL, client)),
   });
   log.info('worker running', { temporal: config.TEMPORAL_ADDRESS });
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM by default.
   await worker.run();
+  await clientConnection.close();
   await connection.close();
   await db.close();
 }

@@ -6,11 +6,12 @@ import {
   continueAsNew,
   log,
   proxyActivities,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities, WebhookActivities } from '../activities';
 import type { Authorization, ChannelInfo, JobOutcome, ProviderFailure } from '../activities/providers';
 import { isoAt, workflowNow } from './clock';
 import {
@@ -25,10 +26,12 @@ import {
   GiveConsentSchema,
   type ListedAccount,
   type NextAction,
+  type ProviderEvent,
   type RedirectReceived,
   type SubmitCredentials,
   SubmitCredentialsSchema,
   type SyncSummary,
+  type WebhookEvent,
   TERMINAL_STATES,
   UpdateRejection,
   addChannelUpdate,
@@ -36,6 +39,7 @@ import {
   disconnectRequestedSignal,
   giveConsentUpdate,
   redirectReceivedSignal,
+  providerEventSignal,
   requestRenewalUpdate,
   stateQuery,
   submitCredentialsUpdate,
@@ -57,18 +61,24 @@ const PROVIDER_JOB = {
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
 } as const;
 
-const { startAuthorization, submitCredentials, answerChallenge, listAccounts, giveConsent, disconnect } =
+const { startAuthorization, submitCredentials, answerChallenge, listAccounts, giveConsent, disconnect, linkProviderConnection } =
   proxyActivities<Activities>(PROVIDER_CALL);
 const { waitForJob, importData } = proxyActivities<Activities>(PROVIDER_JOB);
+/** Hands an event to the connection's delivery workflow (which retries the client's endpoint for days). */
+const { emitWebhookEvent } = proxyActivities<WebhookActivities>(PROVIDER_CALL);
 
-/** A run continues as new after this many sync cycles, so a years-long connection keeps a short history. */
-export const SYNC_CYCLES_PER_RUN = 20;
+/**
+ * A run continues as new after this many sync cycles, so a years-long connection keeps a short
+ * history (a few hundred events). Runs that also emit client webhook events continue sooner.
+ */
+const SYNC_CYCLES_PER_RUN = { before: 20, withWebhookEvents: 15 } as const;
 /** When a challenge carries no TIMEOUT_MSG. */
 const DEFAULT_CHALLENGE_TIMEOUT_MS = 10 * 60_000;
 
 const CREDENTIAL_FAILURES: readonly ProviderFailure[] = ['AUTH_FAILED', 'PASSWORD_CHANGE_REQUIRED', 'TOO_MANY_ATTEMPTS'];
 
 type TerminalState = 'expired' | 'cancelled' | 'failed' | 'disconnected';
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** Thrown inside a phase when the client asked to disconnect; handled once, at the top. */
 class Disconnect extends Error {}
@@ -93,6 +103,13 @@ export interface ConnectionMemory {
   consents: Record<string, boolean>;
   lastSync: SyncSummary | null;
   renewal: Renewal | null;
+  /** The provider connection id last recorded for webhook routing. */
+  linkedProviderConnectionId?: string | null;
+  /** When the workflow last saw a provider job's outcome itself (webhooks from before are stale). */
+  providerSeenAt?: string;
+  /** Events sent to the client so far (their ids are evt_<connection>_<n>), and the last state announced. */
+  eventsSent?: number;
+  announcedState?: ConnectionState | null;
   createdAt: string;
 }
 
@@ -113,11 +130,16 @@ class Connection {
   disconnectRequested = false;
   renewalRequested = false;
   addChannel: ChannelMode | null = null;
+  /** Provider webhooks not yet acted on, and the ids already seen (providers redeliver). */
+  providerEvents: ProviderEvent[] = [];
+  private seenProviderEvents: string[] = [];
   /** An update handler is talking to the provider; a second one must wait its turn. */
   busy = false;
   nextSyncAt: number | null = null;
   /** The search attributes last written, so unchanged ones are not written again. */
   private indexed = '';
+  /** Client webhook events go out one after another, in order, without holding up the lifecycle. */
+  private outbox: Promise<void> = Promise.resolve();
 
   constructor(
     readonly input: ConnectionInput,
@@ -134,6 +156,8 @@ class Connection {
       consents: {},
       lastSync: null,
       renewal: null,
+      // A connection starts out authorizing (what POST /v1/connections answers): events start at its first move.
+      announcedState: 'authorizing',
       createdAt: isoAt(workflowNow()),
     };
     this.expectedNonce = this.memory.renewal?.nonce ?? null;
@@ -145,7 +169,9 @@ class Connection {
 
   moveTo(state: ConnectionState, nextAction: NextAction | null = null, reason: string | null = null): void {
     if (state !== this.memory.state) log.info('connection state changed', { from: this.memory.state, to: state, reason });
+    const actionChanged = JSON.stringify(nextAction) !== JSON.stringify(this.memory.nextAction);
     this.memory = { ...this.memory, state, nextAction, reason };
+    this.announce(state, nextAction, reason, actionChanged);
     // Visibility shows where a connection rests: a routine sync would add two history events a day for nothing.
     if (state === 'syncing') return;
     const needsAction = nextAction !== null && !TERMINAL_STATES.includes(state);
@@ -153,6 +179,54 @@ class Connection {
     if (indexed === this.indexed) return;
     this.indexed = indexed;
     upsertSearchAttributes({ LinkflowState: [state], LinkflowNeedsAction: [needsAction] });
+  }
+
+  /** The client's webhook events for a move: state changes (routine syncs aside), actions, endings. */
+  private announce(state: ConnectionState, nextAction: NextAction | null, reason: string | null, actionChanged: boolean): void {
+    if (state === 'syncing' || !patched('webhook-events')) return;
+    const previous = this.memory.announcedState ?? null;
+    if (state !== previous) {
+      this.memory.announcedState = state;
+      this.emit({ type: 'connection.state_changed', data: { state, previous_state: previous, reason } });
+      if (state === 'failed' || state === 'expired' || state === 'cancelled') {
+        this.emit({ type: 'connection.failed', data: { state, reason, next_action: nextAction } });
+      }
+      if (state === 'disconnected') this.emit({ type: 'connection.disconnected', data: { reason } });
+    }
+    if (nextAction && actionChanged && !TERMINAL_STATES.includes(state)) {
+      this.emit({ type: 'connection.action_required', data: { state, next_action: nextAction } });
+    }
+  }
+
+  /** Queues one client webhook event; ids are sequential per connection, so a retried emit is dropped downstream. */
+  emit(event: DistributiveOmit<WebhookEvent, 'id' | 'tenant_id' | 'connection_id' | 'created_at'>): void {
+    const sequence = (this.memory.eventsSent ?? 0) + 1;
+    this.memory.eventsSent = sequence;
+    const full = {
+      ...event,
+      id: `evt_${this.input.connectionId}_${sequence}`,
+      tenant_id: this.input.tenantId ?? null,
+      connection_id: this.input.connectionId,
+      created_at: isoAt(workflowNow()),
+    } as WebhookEvent;
+    this.outbox = this.outbox
+      .then(() => emitWebhookEvent(full))
+      .then(
+        () => undefined,
+        (err: unknown) => log.error('webhook event not queued', { id: full.id, error: String(err) }),
+      );
+  }
+
+  /** Before the run ends (continue-as-new, or for good): every queued event handed over. */
+  flushEvents(): Promise<void> {
+    return this.outbox;
+  }
+
+  /** Runs `fn` and, when it returns a final view, first hands every queued event over. */
+  async flushedAfter(fn: () => Promise<ConnectionView>): Promise<ConnectionView> {
+    const view = await fn();
+    await this.flushEvents();
+    return view;
   }
 
   end(state: TerminalState, reason: string, message: string | null): ConnectionView {
@@ -201,6 +275,12 @@ class Connection {
       }
       this.expectedNonce = null;
       this.redirect = redirect;
+    });
+
+    setHandler(providerEventSignal, (event) => {
+      if (this.seenProviderEvents.includes(event.eventId)) return;
+      this.seenProviderEvents = [...this.seenProviderEvents.slice(-99), event.eventId];
+      this.providerEvents.push(event);
     });
 
     setHandler(syncRequestedSignal, () => {
@@ -379,9 +459,13 @@ class Connection {
       if (authorized.result === 'failed') return giveUp('failed', 'PROVIDER_ERROR', authorized.error);
       if (authorized.result !== 'ok') continue;
       channelId = authorized.channelId;
-      if (mode === 'redirect' && purpose === 'repair') return 'done'; // a re-authorized redirect channel has nothing new to list
+      if (mode === 'redirect' && purpose === 'repair') {
+        await this.linkProvider();
+        return 'done'; // a re-authorized redirect channel has nothing new to list
+      }
 
       this.moveTo('listing_accounts');
+      await this.linkProvider();
       const listed = await this.job('list', false);
       if (listed.outcome === 'success') {
         this.memory.channels = listed.channels;
@@ -415,6 +499,14 @@ class Connection {
     // Consent itself starts the provider's full sync.
     await this.sync(false);
     return 'done';
+  }
+
+  /** Records the provider connection id so the provider's webhooks find this connection. */
+  private async linkProvider(): Promise<void> {
+    const id = this.memory.providerConnectionId;
+    if (!id || id === this.memory.linkedProviderConnectionId || !patched('provider-links')) return;
+    await linkProviderConnection({ provider: this.input.provider, providerConnectionId: id, connectionId: this.input.connectionId });
+    this.memory.linkedProviderConnectionId = id;
   }
 
   /** Asks for a channel's authorization (redirect or credentials) and waits for the end user. */
@@ -474,6 +566,7 @@ class Connection {
     for (let first = true; ; first = false) {
       const outcome = await waitForJob({ ...this.providerCall(), job: kind, trigger: trigger && first });
       this.jobAnswers++;
+      this.memory.providerSeenAt = isoAt(workflowNow());
       if (outcome.outcome !== 'challenge') return outcome;
 
       const { challenge } = outcome;
@@ -498,14 +591,20 @@ class Connection {
   async sync(trigger: boolean): Promise<void> {
     this.syncRequested = false;
     this.moveTo('syncing');
-    const outcome = await this.job('sync', trigger);
+    await this.afterSync(await this.job('sync', trigger));
+  }
+
+  /** A sync's outcome (ours, or one the provider reported by webhook) applied to the connection. */
+  private async afterSync(outcome: Exclude<JobOutcome, { outcome: 'challenge' }>): Promise<void> {
     if (outcome.outcome === 'success') {
+      this.moveTo('syncing');
       this.memory.channels = outcome.channels;
       this.memory.lastSync = await importData({
         ...this.providerCall(),
         connectionId: this.input.connectionId,
         accountIds: Object.keys(this.memory.consents).filter((id) => this.memory.consents[id]),
       });
+      if (patched('webhook-events')) this.emit({ type: 'connection.synced', data: this.memory.lastSync });
       this.settle();
       return;
     }
@@ -550,6 +649,12 @@ class Connection {
     this.memory.renewal = { channelId: channel.id, nonce: authorization.nonce, url: authorization.url, deadline };
     this.expectedNonce = authorization.nonce;
     this.settle();
+    if (patched('webhook-events')) {
+      this.emit({
+        type: 'connection.renewal_due',
+        data: { channel_id: channel.id, expires_at: isoAt(deadline), next_action: this.memory.nextAction },
+      });
+    }
   }
 
   renewalDueAt(): number | null {
@@ -567,12 +672,18 @@ class Connection {
   /** Active life: periodic syncs, syncs on request, renewals, added channels — until disconnected. */
   async live(): Promise<ConnectionView> {
     const intervalMs = this.input.syncIntervalSeconds * 1000;
+    const cyclesPerRun = patched('webhook-events') ? SYNC_CYCLES_PER_RUN.withWebhookEvents : SYNC_CYCLES_PER_RUN.before;
     this.nextSyncAt = workflowNow() + intervalMs;
-    for (let cycle = 0; cycle < SYNC_CYCLES_PER_RUN && !workflowInfo().continueAsNewSuggested; ) {
+    for (let cycle = 0; cycle < cyclesPerRun && !workflowInfo().continueAsNewSuggested; ) {
       const renewal = this.memory.renewal;
       const wakeAt = Math.min(this.nextSyncAt, renewal?.deadline ?? Infinity, this.renewalDueAt() ?? Infinity);
       await this.waitFor(
-        () => this.syncRequested || this.redirect !== null || this.renewalRequested || this.addChannel !== null,
+        () =>
+          this.syncRequested ||
+          this.redirect !== null ||
+          this.renewalRequested ||
+          this.addChannel !== null ||
+          this.providerEvents.length > 0,
         Math.max(0, wakeAt - workflowNow()),
       );
       const now = workflowNow();
@@ -594,6 +705,20 @@ class Connection {
         this.renewalRequested = false;
         continue;
       }
+      const event = this.providerEvents.shift();
+      // Our own jobs are reported by webhook too: what happened up to when we last looked is handled.
+      // Providers date events to the second: one in that same second waits for the next sync.
+      const seenAt = this.memory.providerSeenAt?.slice(0, 19);
+      const stale = event?.occurredAt !== undefined && seenAt !== undefined && event.occurredAt.slice(0, 19) <= seenAt;
+      if (event && !stale) {
+        await this.afterSync(
+          event.kind === 'data_available'
+            ? { outcome: 'success', channels: this.memory.channels }
+            : { outcome: 'failed', status: (event.status ?? 'FAILED') as ProviderFailure, channelId: event.channelId },
+        );
+        continue;
+      }
+      if (event) continue;
       if (this.addChannel) {
         const mode = this.addChannel;
         this.addChannel = null;
@@ -607,6 +732,7 @@ class Connection {
       }
     }
     await condition(allHandlersFinished);
+    await this.flushEvents();
     return continueAsNew<typeof connectionWorkflow>(this.input, this.memory);
   }
 
@@ -643,21 +769,24 @@ export async function connectionWorkflow(input: ConnectionInput, memory?: Connec
     ...(input.userRef ? { LinkflowUserRef: [input.userRef] } : {}),
   });
   try {
-    if (memory === undefined) {
-      const connected = await connection.connect(input.mode, 'initial');
-      if (typeof connected !== 'string') return connected;
-    } else {
-      connection.moveTo(connection.state, connection.memory.nextAction, connection.memory.reason);
-    }
-    return await connection.live();
+    return await connection.flushedAfter(async () => {
+      if (memory === undefined) {
+        const connected = await connection.connect(input.mode, 'initial');
+        if (typeof connected !== 'string') return connected;
+      } else {
+        connection.moveTo(connection.state, connection.memory.nextAction, connection.memory.reason);
+      }
+      return connection.live();
+    });
   } catch (err) {
     if (err instanceof Disconnect) {
       if (connection.memory.providerConnectionId) await disconnect(connection.providerCall());
-      return connection.end('disconnected', 'DISCONNECTED', null);
+      return connection.flushedAfter(async () => connection.end('disconnected', 'DISCONNECTED', null));
     }
     // A provider call that failed for good (after Temporal's retries) ends this attempt visibly.
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-      return connection.end('failed', err.cause.type ?? 'PROVIDER_ERROR', err.cause.message);
+      const { type, message } = err.cause;
+      return connection.flushedAfter(async () => connection.end('failed', type ?? 'PROVIDER_ERROR', message));
     }
     throw err;
   }

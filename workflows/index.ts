@@ -1,2 +1,3 @@
 // The worker's workflowsPath: workflow functions only.
 export { connectionWorkflow } from './connection';
+export { webhookDeliveryWorkflow } from './webhooks';

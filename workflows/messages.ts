@@ -160,6 +160,18 @@ export const RedirectReceivedSchema = z.object({
 export type RedirectReceived = z.infer<typeof RedirectReceivedSchema>;
 export const redirectReceivedSignal = defineSignal<[RedirectReceived]>('redirectReceived');
 
+/** Something the provider told us by webhook (verified and de-duplicated by the API). */
+export const ProviderEventSchema = z.object({
+  eventId: z.string(),
+  kind: z.enum(['data_available', 'failure']),
+  status: z.string().optional(),
+  channelId: z.string().nullable(),
+  /** When the provider says it happened (ISO 8601). */
+  occurredAt: z.iso.datetime().optional(),
+});
+export type ProviderEvent = z.infer<typeof ProviderEventSchema>;
+export const providerEventSignal = defineSignal<[ProviderEvent]>('providerEvent');
+
 /** Sync now, outside the periodic schedule. */
 export const syncRequestedSignal = defineSignal('syncRequested');
 
@@ -234,3 +246,72 @@ export const UpdateRejection = {
   /** The provider refused what the end user sent (422). */
   ProviderRejected: 'ProviderRejected',
 } as const;
+
+// Webhooks to the client
+
+/** One delivery workflow per connection keeps that connection's events in order. */
+export const webhooksWorkflowIdFor = (connectionId: string): string => `webhooks-${connectionId}`;
+
+/**
+ * Event ids are deterministic per connection event (the connection workflow numbers its events),
+ * so an emit that is retried is recognised and delivered once; clients de-duplicate on it too.
+ */
+export const webhookEventId = (connectionId: string, sequence: number): string => `evt_${connectionId}_${sequence}`;
+
+export const WEBHOOK_EVENT_TYPES = [
+  'connection.state_changed',
+  'connection.action_required',
+  'connection.synced',
+  'connection.renewal_due',
+  'connection.failed',
+  'connection.disconnected',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+const webhookEnvelope = {
+  id: z.string().regex(/^evt_[A-Za-z0-9_-]{1,200}$/, 'must be evt_<connection id>_<sequence>'),
+  /** Whose endpoints receive it; null (a connection without tenant) means nobody. Not sent to the client. */
+  tenant_id: z.string().min(1).nullable(),
+  connection_id: z.string().min(1),
+  /** When it happened, in workflow time. */
+  created_at: z.iso.datetime(),
+};
+
+/** What the connection workflow passes to `emitWebhookEvent`; the client receives it without `tenant_id`. */
+export const WebhookEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    ...webhookEnvelope,
+    type: z.literal('connection.state_changed'),
+    data: z.object({ state: ConnectionStateSchema, previous_state: ConnectionStateSchema.nullable(), reason: z.string().nullable() }),
+  }),
+  z.object({
+    ...webhookEnvelope,
+    type: z.literal('connection.action_required'),
+    data: z.object({ state: ConnectionStateSchema, next_action: NextActionSchema }),
+  }),
+  z.object({ ...webhookEnvelope, type: z.literal('connection.synced'), data: SyncSummarySchema }),
+  z.object({
+    ...webhookEnvelope,
+    type: z.literal('connection.renewal_due'),
+    data: z.object({ channel_id: z.string(), expires_at: z.iso.datetime(), next_action: NextActionSchema.nullable() }),
+  }),
+  z.object({
+    ...webhookEnvelope,
+    type: z.literal('connection.failed'),
+    data: z.object({ state: z.enum(['failed', 'expired', 'cancelled']), reason: z.string().nullable(), next_action: NextActionSchema.nullable() }),
+  }),
+  z.object({ ...webhookEnvelope, type: z.literal('connection.disconnected'), data: z.object({ reason: z.string().nullable() }) }),
+]);
+export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
+
+type WithoutTenant<E> = E extends unknown ? Omit<E, 'tenant_id'> : never;
+/** The JSON body a client's endpoint receives. */
+export type WebhookEventBody = WithoutTenant<WebhookEvent>;
+
+/** One event for the delivery workflow, with the tenant's endpoints when it was emitted. */
+export const WebhookDeliverySchema = z.object({
+  event: WebhookEventSchema,
+  endpoint_ids: z.array(z.string().min(1)).min(1),
+});
+export type WebhookDelivery = z.infer<typeof WebhookDeliverySchema>;
+export const webhookEventSignal = defineSignal<[WebhookDelivery]>('webhookEvent');

@@ -2,3 +2,5 @@ export { openDatabase, type Database, type DatabaseOptions, type Queryable } fro
 export { migrate } from './migrate';
 export { createRepository, decodeTransactionCursor, type Repository } from './repository';
 export { createTenantStore, type IssuedKey, type Tenant, type TenantStore } from './tenants';
+export { createProviderLinks, type ProviderLinks } from './provider-links';
+export { createRedirectClaims, type RedirectClaims } from './redirect-claims';

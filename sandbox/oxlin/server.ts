@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
@@ -8,7 +9,7 @@ import { renderAuthorizePage, renderErrorPage } from './bank-page';
 import { checkCredentials } from './credentials';
 import { ApiError } from './errors';
 import { KeyStore } from './keys';
-import { OxlinSimulator, SYNC_OUTCOMES, TOKEN_LIFETIME_SECONDS, type AuthorizationSession } from './simulator';
+import { OxlinSimulator, SYNC_OUTCOMES, TOKEN_LIFETIME_SECONDS, type AuthorizationSession, type OxlinEvent } from './simulator';
 
 export interface OxlinSandboxOptions {
   port?: number;
@@ -23,6 +24,8 @@ export interface OxlinSandboxOptions {
   now?: () => number;
   /** Where browsers reach the bank page, when not where the API client reached the sandbox (e.g. behind docker-compose). */
   publicUrl?: string;
+  /** Send every event as a signed webhook to this URL (see README: Webhooks). */
+  webhook?: { url: string; secret: string };
 }
 
 export interface OxlinSandbox {
@@ -101,6 +104,34 @@ function validate<S extends z.ZodType>(schema: S, input: unknown, where: 'body' 
   const result = schema.safeParse(input);
   if (!result.success) throw new ApiError(400, 'invalid_request', describeIssues(result.error, where));
   return result.data;
+}
+
+/**
+ * Posts each event to the client's webhook URL, signed `x-oxlin-signature: sha256=<hex HMAC-SHA256
+ * of the raw body>` (the scheme this sandbox chose: see README), retrying a few times like a
+ * provider would. Delivery is best effort and never blocks the simulation.
+ */
+function webhookSender(webhook: { url: string; secret: string }): (event: OxlinEvent) => void {
+  return (event) => {
+    const body = JSON.stringify(event);
+    const signature = `sha256=${createHmac('sha256', webhook.secret).update(body).digest('hex')}`;
+    void (async () => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          const response = await fetch(webhook.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-oxlin-signature': signature },
+            body,
+            signal: AbortSignal.timeout(5_000),
+          });
+          if (response.status < 500) return;
+        } catch {
+          // the client is down: try again shortly
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt).unref());
+      }
+    })();
+  };
 }
 
 /** The URL this request reached the sandbox at (Koa 3's `ctx.origin` is the Origin header). */
@@ -279,6 +310,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
     listDelayMs: options.listDelayMs ?? 50,
     syncDelayMs: options.syncDelayMs ?? 50,
     slowListDelayMs: options.slowListDelayMs ?? 3000,
+    ...(options.webhook ? { onEvent: webhookSender(options.webhook) } : {}),
   });
   const keys = new KeyStore(now);
 
@@ -515,6 +547,14 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
     const connection = sim.connection(param(ctx, 'id'));
     validate(emptyBody, await jsonBody(ctx), 'body');
     sim.synchronize(connection);
+    respondEmpty(ctx, 202);
+  });
+
+  // Sandbox-only: Oxlin's own scheduled synchronization (not asked for by the client); its
+  // events reach the client by webhook.
+  router.post('/sandbox/connections/:id/auto-sync', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    sim.synchronize(sim.connection(param(ctx, 'id')));
     respondEmpty(ctx, 202);
   });
 

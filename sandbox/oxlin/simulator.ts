@@ -219,6 +219,8 @@ export interface SimulatorOptions {
   syncDelayMs: number;
   /** How long a `user_slow` LIST_ACCOUNTS takes. */
   slowListDelayMs: number;
+  /** Called with every event, as queued: the server sends them as webhooks. */
+  onEvent?: (event: OxlinEvent) => void;
 }
 
 export const TOKEN_LIFETIME_SECONDS = 3600;
@@ -695,6 +697,7 @@ export class OxlinSimulator {
     for (const queue of this.queues.values()) {
       if (queue.connectionId === undefined || queue.connectionId === connection.id) queue.events.push(structuredClone(event));
     }
+    this.options.onEvent?.(structuredClone(event));
   }
 
   // --- accounts and transactions ------------------------------------------

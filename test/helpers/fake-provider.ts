@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
-import type { Activities } from '../../activities';
+import type { Activities, WebhookActivities } from '../../activities';
 import type { ChannelInfo, JobOutcome } from '../../activities/providers';
-import type { Challenge, ConnectionInput, ListedAccount } from '../../workflows/messages';
+import type { Challenge, ConnectionInput, ListedAccount, WebhookEvent } from '../../workflows/messages';
 
 export const ACCOUNTS: ListedAccount[] = [
   { id: 'acc-1', name: 'Compte courant', type: 'CHECKINGS', currency: 'EUR', mask: '0001' },
@@ -47,6 +47,9 @@ export class FakeProvider {
     syncs: [] as { trigger: boolean }[],
     imports: [] as string[][],
     disconnects: 0,
+    links: [] as string[],
+    /** Client webhook events, in the order the workflow handed them over. */
+    events: [] as WebhookEvent[],
   };
 
   get lastNonce(): string {
@@ -64,8 +67,12 @@ export class FakeProvider {
     return [{ id: 'redirect1', mode: 'redirect', expiresAt: new Date(this.expiresAt as number).toISOString() }];
   }
 
-  activities(): Activities {
+  activities(): Activities & Pick<WebhookActivities, 'emitWebhookEvent'> {
     return {
+      emitWebhookEvent: async (event) => {
+        this.calls.events.push(event);
+        return { endpoints: 1 };
+      },
       startAuthorization: async ({ mode, existing }) => {
         this.calls.authorize.push({ mode, existing: existing !== undefined });
         if (mode === 'embedded' && !existing?.channelId?.startsWith('redirect')) {
@@ -106,6 +113,9 @@ export class FakeProvider {
       importData: async ({ accountIds }) => {
         this.calls.imports.push(accountIds);
         return { synced_at: new Date().toISOString(), accounts: accountIds.length, transactions_added: 0, transactions_modified: 0 };
+      },
+      linkProviderConnection: async ({ providerConnectionId }) => {
+        this.calls.links.push(providerConnectionId);
       },
       disconnect: async () => {
         this.calls.disconnects++;

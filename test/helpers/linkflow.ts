@@ -9,7 +9,8 @@ import { createApp } from '../../api/app';
 import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
 import { createAdapters } from '../../activities/providers';
 import { createStateSigner } from '../../activities/redirect-state';
-import { type Database, type Repository, createRepository, createTenantStore, migrate, openDatabase } from '../../activities/store';
+import { type Database, type Repository, createProviderLinks, createRedirectClaims, createRepository, createTenantStore, migrate, openDatabase } from '../../activities/store';
+import { type WebhookEndpointStore, createWebhookEndpointStore } from '../../activities/store/webhooks';
 import { createLogger } from '../../logger';
 import { type OxlinSandbox, type OxlinSandboxOptions, startOxlinSandbox } from '../../sandbox/oxlin/server';
 import { createWorker } from '../../worker/worker';
@@ -29,6 +30,7 @@ export interface Linkflow {
   sandbox: OxlinSandbox;
   db: Database;
   repository: Repository;
+  webhookEndpoints: WebhookEndpointStore;
   credentialsKey: CredentialsKey;
   /** Every line the API logged. */
   logs: string[];
@@ -42,14 +44,28 @@ export interface Linkflow {
   stop(): Promise<void>;
 }
 
+/** The secret the sandbox signs its webhooks with, and Linkflow verifies them with. */
+export const OXLIN_WEBHOOK_SECRET = 'e2e-oxlin-webhook-secret';
+
 export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): Promise<Linkflow> {
   const env = await devServerEnv();
-  const sandbox = await startOxlinSandbox({ listDelayMs: 20, syncDelayMs: 20, ...sandboxOptions });
+  // Listen first: the callback URL given to the provider, and its webhook URL, need the port.
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const sandbox = await startOxlinSandbox({
+    listDelayMs: 20,
+    syncDelayMs: 20,
+    webhook: { url: `${api}/webhooks/oxlin`, secret: OXLIN_WEBHOOK_SECRET },
+    ...sandboxOptions,
+  });
   const db = await openDatabase({});
   await migrate(db);
   const repository = createRepository(db);
+  const providerLinks = createProviderLinks(db);
   const stateSigner = createStateSigner('e2e-secret-e2e-secret-e2e-secret');
   const credentialsKey = await loadCredentialsKey(await generateCredentialsKey());
+  const webhookEndpoints = createWebhookEndpointStore(db, 'e2e-webhook-sealing-secret-e2e-webhook');
   const taskQueue = uniqueTaskQueue();
   const worker: Worker = await createWorker({
     connection: env.nativeConnection,
@@ -60,15 +76,14 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
       oxlin: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
     }),
     repository,
+    providerLinks,
     stateSigner,
     credentialsKey,
+    webhookEndpoints,
+    client: env.client,
   });
   const running = worker.run();
 
-  // Listen first: the callback URL given to the provider needs the port.
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const logs: string[] = [];
   const tenants = createTenantStore(db);
   const tenant = await tenants.createTenant('test tenant');
@@ -78,6 +93,10 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
     client: env.client,
     repository,
     tenants,
+    webhookEndpoints,
+    providerLinks,
+    redirectClaims: createRedirectClaims(db),
+    providerWebhookSecrets: { oxlin: OXLIN_WEBHOOK_SECRET },
     adminKey,
     stateSigner,
     credentialsKey,
@@ -119,6 +138,7 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
     sandbox,
     db,
     repository,
+    webhookEndpoints,
     credentialsKey,
     logs,
     apiKey,

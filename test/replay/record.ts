@@ -1,14 +1,17 @@
-// Records the histories replay.test.ts replays: `npm run record:histories`. Re-record only on
-// purpose (a new path, or a change you have made safe for running workflows with patched()).
+// Records the histories replay.test.ts replays: `npm run record:histories -- <tag>` writes
+// histories/<scenario>.<tag>.json. Keep the older files: they are the connections already
+// running, which every later version must still replay (guard changes with patched()).
 import { writeFile } from 'node:fs/promises';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { join } from 'node:path';
 import { connectionWorkflow } from '../../workflows';
 import { FakeProvider, connectionInput } from '../helpers/fake-provider';
-import { runWorkerWhile, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 import { SCENARIOS } from './scenarios';
 
 async function main(): Promise<void> {
+  const tag = process.argv[2];
+  if (!tag || !/^[a-z0-9-]+$/.test(tag)) throw new Error('usage: npm run record:histories -- <tag, e.g. v3>');
   const env = await timeSkippingEnv();
   try {
     for (const [name, scenario] of Object.entries(SCENARIOS)) {
@@ -25,10 +28,9 @@ async function main(): Promise<void> {
         await scenario.drive(handle, fake, env);
         // The first run: for continue-as-new, the run that ended by continuing.
         const history = await env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory();
-        await writeFile(join(__dirname, 'histories', `${name}.json`), historyToJSON(history) + '\n');
+        await writeFile(join(__dirname, 'histories', `${name}.${tag}.json`), historyToJSON(history) + '\n');
         console.log(`${name}: ${history.events?.length} events`);
-        const { status } = await env.client.workflow.getHandle(handle.workflowId).describe();
-        if (status.name === 'RUNNING') await env.client.workflow.getHandle(handle.workflowId).terminate('recorded');
+        await stopQuietly(env, handle.workflowId);
       });
     }
   } finally {

@@ -121,7 +121,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     input: { syncIntervalSeconds: 86_400 },
     async drive(handle, fake, env) {
       await activate(handle, fake);
-      await env.sleep('25 days'); // past SYNC_CYCLES_PER_RUN daily syncs: the first run continued as new
+      await env.sleep('25 days'); // past a run's sync cycles (20, or 15 with webhook events): the first run continued as new
     },
   },
 };

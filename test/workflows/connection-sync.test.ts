@@ -8,7 +8,7 @@ import { createActivities } from '../../activities';
 import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
 import { createAdapters, redirectParsers } from '../../activities/providers';
 import { createStateSigner } from '../../activities/redirect-state';
-import { type Database, createRepository, migrate, openDatabase } from '../../activities/store';
+import { type Database, createProviderLinks, createRepository, migrate, openDatabase } from '../../activities/store';
 import { type OxlinSandbox, startOxlinSandbox } from '../../sandbox/oxlin/server';
 import { connectionWorkflow } from '../../workflows';
 import { type ConnectionView, giveConsentUpdate, redirectReceivedSignal, stateQuery } from '../../workflows/messages';
@@ -45,6 +45,7 @@ describe('connectionWorkflow with the Oxlin sandbox and the store', () => {
         oxlin: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
       }),
       repository,
+      providerLinks: createProviderLinks(db),
       stateSigner: signer,
       credentialsKey: await loadCredentialsKey(await generateCredentialsKey()),
     });

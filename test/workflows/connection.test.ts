@@ -20,7 +20,7 @@ import {
   syncRequestedSignal,
 } from '../../workflows/messages';
 import { ACCOUNTS, FakeProvider, SAVINGS, SMS_CHALLENGE, armored, connectionInput } from '../helpers/fake-provider';
-import { runWorkerWhile, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
 type Handle = WorkflowHandle<typeof connectionWorkflow>;
 
@@ -55,9 +55,7 @@ describe('connectionWorkflow', () => {
       try {
         return await fn(handle);
       } finally {
-        // A workflow left running with nobody to poll its task queue would stall time skipping for the next test.
-        const { status } = await env.client.workflow.getHandle(handle.workflowId).describe();
-        if (status.name === 'RUNNING') await env.client.workflow.getHandle(handle.workflowId).terminate('test over');
+        await stopQuietly(env, handle.workflowId);
       }
     });
   }
@@ -102,7 +100,12 @@ describe('connectionWorkflow', () => {
 
     it('expires when the redirect never comes, after the timeout and without waiting for it', async () => {
       const started = Date.now();
-      const view = await withConnection(new FakeProvider(), { redirectTimeoutSeconds: 1_800 }, (handle) => handle.result());
+      const view = await withConnection(new FakeProvider(), { redirectTimeoutSeconds: 1_800 }, async (handle) => {
+        await waitForState(handle, 'awaiting_redirect');
+        // Moved explicitly: the test server stops skipping time on its own once any test used an update.
+        await env.sleep('31 minutes');
+        return handle.result();
+      });
       assert.equal(view.state, 'expired');
       assert.equal(view.reason, 'AUTHORIZATION_TIMEOUT');
       assert.equal(view.next_action?.type, 'reconnect');
@@ -184,6 +187,8 @@ describe('connectionWorkflow', () => {
       const view = await withConnection(fake, { consentTimeoutSeconds: 3_600 }, async (handle) => {
         await waitForState(handle, 'awaiting_redirect');
         await handle.signal(redirectReceivedSignal, redirectOk(fake.lastNonce));
+        await waitForState(handle, 'awaiting_consent');
+        await env.sleep('61 minutes');
         return handle.result();
       });
       assert.equal(view.state, 'expired');
@@ -283,6 +288,7 @@ describe('connectionWorkflow', () => {
         const asked = await waitForState(handle, 'challenge_required');
         const expires = asked.next_action?.type === 'challenge' ? Date.parse(asked.next_action.expires_at) : 0;
         assert.ok(expires - Date.parse(asked.created_at) <= 130_000, 'the TIMEOUT_MSG (120 s) sets the deadline');
+        await env.sleep('3 minutes');
         return handle.result();
       });
       assert.equal(view.state, 'expired');
@@ -445,6 +451,42 @@ describe('connectionWorkflow', () => {
       assert.equal(view.state, 'disconnected');
       assert.equal(view.next_action, null);
       assert.equal(fake.calls.disconnects, 1);
+    });
+  });
+
+  describe('webhook events to the client', () => {
+    it('announces state changes, actions, syncs, renewal and the end, in order and with sequential ids', async () => {
+      const fake = new FakeProvider();
+      fake.channelDays = 10;
+      await withConnection(fake, { tenantId: 'ten_1', syncIntervalSeconds: 30 * 86_400 }, async (handle) => {
+        await activate(handle, fake);
+        await env.sleep('4 days');
+        await waitForState(handle, 'renewal_required');
+        await handle.signal(disconnectRequestedSignal);
+        await waitForState(handle, 'disconnected');
+      });
+      const events = fake.calls.events;
+      assert.deepEqual(
+        events.map((e) => (e.type === 'connection.state_changed' ? `${e.type}:${e.data.state}` : e.type)),
+        [
+          'connection.state_changed:awaiting_redirect',
+          'connection.action_required',
+          'connection.state_changed:listing_accounts',
+          'connection.state_changed:awaiting_consent',
+          'connection.action_required',
+          'connection.synced',
+          'connection.state_changed:active',
+          'connection.state_changed:renewal_required',
+          'connection.action_required',
+          'connection.renewal_due',
+          'connection.state_changed:disconnected',
+          'connection.disconnected',
+        ],
+      );
+      assert.deepEqual(events.map((e) => Number(e.id.split('_').pop())), events.map((_, i) => i + 1));
+      assert.ok(events.every((e) => e.tenant_id === 'ten_1'));
+      const first = events[0];
+      assert.equal(first?.type === 'connection.state_changed' && first.data.previous_state, 'authorizing');
     });
   });
 });

@@ -226,6 +226,10 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
     },
 
     async startSync(connection) {
+      // Events of earlier jobs (Oxlin's own scheduled syncs, already reported by webhook) would
+      // otherwise be taken for this sync's outcome.
+      const queueId = connection.providerRef.queueId;
+      if (queueId) await oxlin.get(`/queues/${queueId}`, z.array(EventSchema));
       // 409: a synchronization is already running, which is what we asked for.
       await oxlin.request('POST', `/connections/${connection.providerConnectionId}/synchronize`, { expect: [202, 409] });
     },

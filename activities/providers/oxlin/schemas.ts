@@ -82,6 +82,7 @@ export const EventSchema = z.object({
   event_type: z.string(),
   resource_type: z.string(),
   channel_definition_id: z.string().optional(),
+  creation_date: z.number().int().optional(),
   resource: ConnectionSchema,
   list_accounts_user_input_requested: UserInputRequestSchema.optional(),
   sync_all_user_input_requested: UserInputRequestSchema.optional(),

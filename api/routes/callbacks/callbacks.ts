@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { ZodError } from 'zod';
 import { redirectParsers } from '../../../activities/providers';
 import type { StateSigner } from '../../../activities/redirect-state';
+import type { RedirectClaims } from '../../../activities/store';
 import { ProviderSchema, redirectReceivedSignal } from '../../../workflows/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
 import { connectionHandle, readConnection } from '../../temporal';
@@ -10,13 +11,14 @@ import { connectionHandle, readConnection } from '../../temporal';
 export interface CallbackRoutesDeps {
   client: Client;
   stateSigner: StateSigner;
+  redirectClaims: RedirectClaims;
 }
 
 /**
  * Where providers send the end user's browser back. The signed state names the connection;
  * the workflow hears about it by signal and the browser moves on to the client's redirect URL.
  */
-export function callbackRoutes({ client, stateSigner }: CallbackRoutesDeps): Router {
+export function callbackRoutes({ client, stateSigner, redirectClaims }: CallbackRoutesDeps): Router {
   const router = new Router({ prefix: '/callbacks' });
 
   router.get('/:provider', async (ctx) => {
@@ -36,7 +38,7 @@ export function callbackRoutes({ client, stateSigner }: CallbackRoutesDeps): Rou
     const { handle } = connectionHandle(client, verified.connectionId);
     const view = await readConnection(handle);
     // A connection waits for a redirect when it offers one: first authorization, repair or renewal.
-    if (view.next_action?.type !== 'redirect') {
+    if (view.next_action?.type !== 'redirect' || !(await redirectClaims.claim(verified.nonce, view.id))) {
       throw new ApiError(
         409,
         'redirect_not_expected',

@@ -1,0 +1,36 @@
+import type { Queryable } from './db';
+
+export function createProviderLinks(db: Queryable) {
+  return {
+    /** Idempotent: the first link of a provider connection wins. */
+    async link(provider: string, providerConnectionId: string, connectionId: string): Promise<void> {
+      await db.query(
+        `INSERT INTO provider_connections (provider, provider_connection_id, connection_id) VALUES ($1, $2, $3)
+         ON CONFLICT (provider, provider_connection_id) DO NOTHING`,
+        [provider, providerConnectionId, connectionId],
+      );
+    },
+
+    async connectionFor(provider: string, providerConnectionId: string): Promise<string | null> {
+      const [row] = await db.query<{ connection_id: string }>(
+        'SELECT connection_id FROM provider_connections WHERE provider = $1 AND provider_connection_id = $2',
+        [provider, providerConnectionId],
+      );
+      return row?.connection_id ?? null;
+    },
+
+    async seen(provider: string, eventId: string): Promise<boolean> {
+      const rows = await db.query('SELECT 1 FROM provider_webhook_events WHERE provider = $1 AND event_id = $2', [provider, eventId]);
+      return rows.length > 0;
+    },
+
+    async markSeen(provider: string, eventId: string): Promise<void> {
+      await db.query('INSERT INTO provider_webhook_events (provider, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+        provider,
+        eventId,
+      ]);
+    },
+  };
+}
+
+export type ProviderLinks = ReturnType<typeof createProviderLinks>;

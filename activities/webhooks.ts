@@ -1,0 +1,163 @@
+import { createHmac } from 'node:crypto';
+import { Context, log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import {
+  type WebhookDelivery,
+  type WebhookEvent,
+  type WebhookEventBody,
+  WebhookEventSchema,
+  webhookEventSignal,
+  webhooksWorkflowIdFor,
+} from '../workflows/messages';
+import type { webhookDeliveryWorkflow } from '../workflows/webhooks';
+import type { WebhookEndpointStore } from './store/webhooks';
+
+export interface WebhookDeps {
+  /** Starts and signals the delivery workflows; without it events are dropped with a warning. */
+  client?: Client;
+  webhookEndpoints?: WebhookEndpointStore;
+}
+
+export const WEBHOOK_USER_AGENT = 'Linkflow-Webhooks/1';
+/** One attempt; the activity's startToCloseTimeout is a little longer. */
+export const WEBHOOK_ATTEMPT_TIMEOUT_MS = 10_000;
+
+/** Failure types, as the delivery workflow sees them. */
+export const WebhookFailure = {
+  /** 5xx, 408, 429, timeout, refused: retried with backoff. */
+  Unavailable: 'WebhookReceiverUnavailable',
+  /** The receiver answered 3xx or 4xx: retrying would not change its answer. */
+  Rejected: 'WebhookRejected',
+  InvalidEvent: 'InvalidWebhookEvent',
+  NotConfigured: 'WebhooksNotConfigured',
+} as const;
+
+export type WebhookDeliveryResult = { outcome: 'delivered'; status: number } | { outcome: 'endpoint_gone' };
+
+/** The exact bytes sent: what the signature covers. */
+export function webhookBody({ id, type, created_at, connection_id, data }: WebhookEvent): string {
+  return JSON.stringify({ id, type, created_at, connection_id, data } as WebhookEventBody);
+}
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`; the key is the whole `whsec_…` string. */
+export function webhookSignature(secret: string, timestamp: number, body: string): string {
+  const mac = createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
+  return `t=${timestamp},v1=${mac}`;
+}
+
+const RETRYABLE_4XX = new Set([408, 429]);
+
+export function createWebhookActivities({ client, webhookEndpoints }: WebhookDeps) {
+  return {
+    /**
+     * Queues an event for the connection's delivery workflow (started if need be). Safe to retry:
+     * the workflow drops an event id it already has. Returns how many endpoints will receive it.
+     */
+    async emitWebhookEvent(event: WebhookEvent): Promise<{ endpoints: number }> {
+      const parsed = WebhookEventSchema.safeParse(event);
+      if (!parsed.success) {
+        throw ApplicationFailure.create({
+          type: WebhookFailure.InvalidEvent,
+          nonRetryable: true,
+          message: `webhook event is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+        });
+      }
+      const { tenant_id: tenantId, connection_id: connectionId } = parsed.data;
+      if (tenantId === null) return { endpoints: 0 };
+      if (!client || !webhookEndpoints) {
+        log.warn('webhooks are not configured on this worker: event dropped', { eventId: parsed.data.id });
+        return { endpoints: 0 };
+      }
+      // The endpoints at emit time receive the event; none, and no workflow is started at all.
+      const endpointIds = (await webhookEndpoints.list(tenantId)).map((e) => e.id);
+      if (endpointIds.length === 0) return { endpoints: 0 };
+      await client.workflow.signalWithStart<typeof webhookDeliveryWorkflow, [WebhookDelivery]>('webhookDeliveryWorkflow', {
+        workflowId: webhooksWorkflowIdFor(connectionId),
+        // The worker running this activity runs the delivery workflow too.
+        taskQueue: Context.current().info.taskQueue,
+        args: [{ connectionId }],
+        signal: webhookEventSignal,
+        signalArgs: [{ event: parsed.data, endpoint_ids: endpointIds }],
+      });
+      return { endpoints: endpointIds.length };
+    },
+
+    /** One signed POST of one event to one endpoint; failures are left to the activity's retry policy. */
+    async deliverWebhook({ endpointId, event }: { endpointId: string; event: WebhookEvent }): Promise<WebhookDeliveryResult> {
+      if (!webhookEndpoints) {
+        throw ApplicationFailure.create({ type: WebhookFailure.NotConfigured, message: 'webhooks are not configured on this worker' });
+      }
+      const endpoint = await webhookEndpoints.forDelivery(endpointId);
+      if (!endpoint || endpoint.disabled) return { outcome: 'endpoint_gone' };
+      if (endpoint.tenantId !== event.tenant_id) {
+        // Never one tenant's events to another's endpoint, whatever the caller passed.
+        throw ApplicationFailure.create({
+          type: WebhookFailure.Rejected,
+          nonRetryable: true,
+          message: `endpoint ${endpointId} does not belong to the event's tenant`,
+        });
+      }
+
+      const body = webhookBody(event);
+      const timestamp = Math.floor(Date.now() / 1000);
+      const where = { endpointId, eventId: event.id };
+      let response: Response;
+      try {
+        response = await fetch(endpoint.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': WEBHOOK_USER_AGENT,
+            'linkflow-event-id': event.id,
+            'linkflow-signature': webhookSignature(endpoint.secret, timestamp, body),
+          },
+          body,
+          // A redirect is an answer, not an invitation to send the signed event somewhere else.
+          redirect: 'manual',
+          signal: AbortSignal.any([AbortSignal.timeout(WEBHOOK_ATTEMPT_TIMEOUT_MS), Context.current().cancellationSignal]),
+        });
+      } catch (err) {
+        throw unavailable(where, `unreachable: ${reason(err)}`);
+      }
+      // The receiver's body is not ours to read; free the connection.
+      await response.body?.cancel().catch(() => undefined);
+
+      const { status } = response;
+      if (status >= 200 && status < 300) return { outcome: 'delivered', status };
+      if (status >= 500 || RETRYABLE_4XX.has(status)) throw unavailable(where, `answered ${status}`, status);
+      log.warn('webhook rejected by the receiver: not retried', { ...where, status });
+      throw ApplicationFailure.create({
+        type: WebhookFailure.Rejected,
+        nonRetryable: true,
+        message: `endpoint ${endpointId} answered ${status}`,
+        details: [{ status }],
+      });
+    },
+  };
+}
+
+/**
+ * A receiver that is down is expected, not an error of ours: the failure is BENIGN (the SDK logs it
+ * at debug level), and we log the first attempt and then about one an hour at the 5-minute ceiling.
+ */
+function unavailable(where: { endpointId: string; eventId: string }, what: string, status?: number): ApplicationFailure {
+  const { attempt } = Context.current().info;
+  if (attempt === 1 || attempt % 12 === 0) log.warn(`webhook receiver ${what}: retrying`, { ...where, attempt });
+  return ApplicationFailure.create({
+    type: WebhookFailure.Unavailable,
+    message: `endpoint ${where.endpointId} ${what}`,
+    category: ApplicationFailureCategory.BENIGN,
+    ...(status === undefined ? {} : { details: [{ status }] }),
+  });
+}
+
+/** Why fetch failed, without the URL (it may carry the client's own tokens). */
+function reason(err: unknown): string {
+  if (err instanceof Error && err.name === 'TimeoutError') return `no answer within ${WEBHOOK_ATTEMPT_TIMEOUT_MS} ms`;
+  if (err instanceof Error && err.name === 'AbortError') return 'attempt cancelled';
+  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
+export type WebhookActivities = ReturnType<typeof createWebhookActivities>;

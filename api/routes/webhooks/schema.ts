@@ -1,0 +1,13 @@
+import { z } from 'zod';
+
+/** Where Linkflow POSTs events: http(s) only, a real host name, no credentials in the URL. */
+const endpointUrl = z
+  .url({ protocol: /^https?$/, hostname: z.regexes.hostname })
+  .max(2048)
+  // zod runs refinements even when the URL check failed: that one reports the unparsable URL.
+  .refine((url) => !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''), 'must not carry a user name or password');
+
+export const CreateWebhookEndpointSchema = z.object({ url: endpointUrl }).strict();
+export type CreateWebhookEndpoint = z.infer<typeof CreateWebhookEndpointSchema>;
+
+export const WebhookEndpointIdSchema = z.string().regex(/^whe_[0-9a-f]{32}$/);

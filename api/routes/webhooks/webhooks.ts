@@ -1,0 +1,50 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import type { WebhookEndpoint, WebhookEndpointStore } from '../../../activities/store/webhooks';
+import { tenantOf } from '../../auth';
+import { ApiError, notFound } from '../../errors';
+import { parseBody } from '../../validate';
+import { CreateWebhookEndpointSchema, WebhookEndpointIdSchema } from './schema';
+
+export interface WebhookRoutesDeps {
+  endpoints: WebhookEndpointStore;
+  /** Resolves the calling tenant (401 without a valid API key). */
+  auth: Middleware;
+}
+
+/** Each endpoint receives every event of every connection: a bound keeps the fan-out sane. */
+export const MAX_ENDPOINTS_PER_TENANT = 10;
+
+const view = (e: WebhookEndpoint) => ({ id: e.id, url: e.url, created_at: e.createdAt });
+const endpointNotFound = () => notFound('webhook endpoint');
+
+/** Where the tenant receives signed events about its connections. */
+export function webhookRoutes({ endpoints, auth }: WebhookRoutesDeps): Router {
+  const router = new Router({ prefix: '/v1/webhook-endpoints' });
+  router.use(auth);
+
+  router.post('/', async (ctx) => {
+    const { url } = parseBody(CreateWebhookEndpointSchema, ctx.request.body);
+    const tenant = tenantOf(ctx);
+    if ((await endpoints.countActive(tenant.id)) >= MAX_ENDPOINTS_PER_TENANT) {
+      throw new ApiError(409, 'limit_reached', `A tenant may have at most ${MAX_ENDPOINTS_PER_TENANT} webhook endpoints; delete one first.`);
+    }
+    const created = await endpoints.create(tenant.id, url);
+    ctx.status = 201;
+    // The secret is in this body and nowhere else, ever: no cache may keep it.
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { id: created.id, url: created.url, secret: created.secret, created_at: created.createdAt };
+  });
+
+  router.get('/', async (ctx) => {
+    ctx.body = { data: (await endpoints.list(tenantOf(ctx).id)).map(view) };
+  });
+
+  router.delete('/:id', async (ctx) => {
+    const id = WebhookEndpointIdSchema.safeParse(ctx.params.id);
+    if (!id.success || !(await endpoints.disable(tenantOf(ctx).id, id.data))) throw endpointNotFound();
+    ctx.status = 204;
+  });
+
+  return router;
+}
