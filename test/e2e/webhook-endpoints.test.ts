@@ -1,9 +1,13 @@
 // /v1/webhook-endpoints through the HTTP API: protected, tenant-scoped, strict about URLs, and the
 // signing secret shown once and never stored in plaintext.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { verifyWebhook } from '../../api/clients/webhooks';
 import { MAX_ENDPOINTS_PER_TENANT } from '../../api/routes/webhooks/webhooks';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { approveAtBank } from '../helpers/oxlin';
 
 const NOT_FOUND = { error: { code: 'not_found', message: 'webhook endpoint not found' } };
 
@@ -139,5 +143,61 @@ describe('webhook endpoints API', () => {
     const over = await lf.call('POST', '/v1/webhook-endpoints', { url: 'https://other.example/one-too-many' }, asOther());
     assert.equal(over.status, 409);
     assert.equal(over.body.error.code, 'limit_reached');
+  });
+
+  it('delivers a connection’s events to the registered endpoint, in order, each signature verifying', async () => {
+    const received: { body: string; signature: string }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(req.headers['linkflow-signature']) });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const tenant = await lf.call('POST', '/v1/admin/tenants', { name: 'receives events' }, { authorization: `Bearer ${lf.adminKey}` });
+      const asTenant = { authorization: `Bearer ${tenant.body.api_key.key}` };
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+      const endpoint = await lf.call('POST', '/v1/webhook-endpoints', { url }, asTenant);
+      assert.equal(endpoint.status, 201);
+
+      const until = async (id: string, state: string) => {
+        for (let i = 0; i < 200; i++) {
+          const view = (await lf.call('GET', `/v1/connections/${id}`, undefined, asTenant)).body;
+          if (view.state === state) return view;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.fail(`connection never reached ${state}`);
+      };
+      const created = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://x.example' }, asTenant);
+      const callback = await approveAtBank(created.body.next_action.url);
+      await fetch(callback, { redirect: 'manual' });
+      const listed = await until(created.body.id, 'awaiting_consent');
+      const consents = listed.accounts.map((a: { id: string }) => ({ account_id: a.id, consent: true }));
+      await lf.call('PUT', `/v1/connections/${listed.id}/consents`, { consents }, asTenant);
+      await until(listed.id, 'active');
+
+      for (let i = 0; i < 100 && !received.some((r) => r.body.includes('"connection.synced"')); i++) await new Promise((r) => setTimeout(r, 50));
+      const events = received.map((r) => verifyWebhook({ secret: endpoint.body.secret, rawBody: r.body, signatureHeader: r.signature }));
+      assert.deepEqual(
+        events.map((e) => (e.type === 'connection.state_changed' ? `${e.type}:${e.data.state}` : e.type)).slice(0, 6),
+        [
+          'connection.state_changed:awaiting_redirect',
+          'connection.action_required',
+          'connection.state_changed:listing_accounts',
+          'connection.state_changed:awaiting_consent',
+          'connection.action_required',
+          'connection.synced',
+        ],
+      );
+      assert.ok(events.every((e) => e.connection_id === listed.id));
+      const synced = events.find((e) => e.type === 'connection.synced');
+      assert.equal(synced?.type === 'connection.synced' && synced.data.transactions_added, 3 * 91);
+      assert.ok(!received.some((r) => r.body.includes('tenant_id')), 'the tenant id stays inside Linkflow');
+    } finally {
+      receiver.close();
+    }
   });
 });
