@@ -20,3 +20,29 @@ export async function approveAtBank(authorizeUrl: string, decision: 'approve' | 
   assert.equal(submitted.status, 303);
   return new URL(submitted.headers.get('location') ?? '');
 }
+
+/** A client-credentials token from the Oxlin sandbox (its default client). */
+export async function issueToken(sandbox: { url: string }): Promise<string> {
+  const response = await fetch(`${sandbox.url}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&client_id=linkflow-sandbox&client_secret=sandbox-secret',
+  });
+  assert.equal(response.status, 200);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+export async function json<T>(response: Response): Promise<T> {
+  return (await response.json()) as T;
+}
+
+/** An Oxlin-shaped error: the status, JSON, `error` as expected and a non-empty description (returned). */
+export async function assertOxlinError(response: Response, status: number, error: string): Promise<string> {
+  assert.equal(response.status, status);
+  assert.match(response.headers.get('content-type') ?? '', /application\/json/);
+  const body = await json<{ error: string; error_description: string }>(response);
+  assert.equal(body.error, error);
+  assert.equal(typeof body.error_description, 'string');
+  assert.ok(body.error_description.length > 0);
+  return body.error_description;
+}

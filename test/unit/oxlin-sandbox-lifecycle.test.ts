@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as openpgp from 'openpgp';
 import { startOxlinSandbox, type OxlinSandbox } from '../../sandbox/oxlin/server';
+import { assertOxlinError, issueToken, json } from '../helpers/oxlin';
 
 const START = Date.UTC(2025, 0, 15, 10, 0, 0);
 const DAY_MS = 86_400_000;
@@ -63,16 +64,6 @@ interface Account {
   status: string;
 }
 
-async function issueToken(sandbox: OxlinSandbox): Promise<string> {
-  const response = await fetch(`${sandbox.url}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&client_id=linkflow-sandbox&client_secret=sandbox-secret',
-  });
-  assert.equal(response.status, 200);
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
 async function startHarness(): Promise<Harness> {
   const clock = { now: START };
   const sandbox = await startOxlinSandbox({ listDelayMs: 20, syncDelayMs: 20, slowListDelayMs: 300, now: () => clock.now });
@@ -97,20 +88,8 @@ function api(h: Harness, path: string, init: { method?: string; body?: unknown; 
   });
 }
 
-async function json<T>(response: Response): Promise<T> {
-  return (await response.json()) as T;
-}
-
 async function expectStatus(response: Response, status: number): Promise<void> {
   assert.equal(response.status, status, await response.clone().text());
-}
-
-async function assertError(response: Response, status: number, error: string): Promise<string> {
-  assert.equal(response.status, status);
-  const body = await json<{ error: string; error_description: string }>(response);
-  assert.equal(body.error, error);
-  assert.ok(body.error_description.length > 0);
-  return body.error_description;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -352,9 +331,9 @@ void describe('oxlin sandbox: PGP keys', () => {
   });
 
   void test('rejects other key types and unknown keys', async () => {
-    assert.match(await assertError(await api(h, '/v2.1/keys', { method: 'POST', body: { type: 'RSA' } }), 400, 'invalid_request'), /type/);
-    await assertError(await api(h, '/v2.1/keys', { method: 'POST', body: {} }), 400, 'invalid_request');
-    await assertError(await api(h, '/v2.1/keys/nope'), 404, 'not_found');
+    assert.match(await assertOxlinError(await api(h, '/v2.1/keys', { method: 'POST', body: { type: 'RSA' } }), 400, 'invalid_request'), /type/);
+    await assertOxlinError(await api(h, '/v2.1/keys', { method: 'POST', body: {} }), 400, 'invalid_request');
+    await assertOxlinError(await api(h, '/v2.1/keys/nope'), 404, 'not_found');
   });
 });
 
@@ -449,30 +428,30 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
     const base = { provider_id: '87', key_id: key.id };
     const replace = (id: string, value: string) => good.map((credential) => (credential.id === id ? { id, value } : credential));
 
-    const plaintext = await assertError(await post({ ...base, credentials: replace('301', PASSWORD) }), 400, 'invalid_request');
+    const plaintext = await assertOxlinError(await post({ ...base, credentials: replace('301', PASSWORD) }), 400, 'invalid_request');
     assert.equal(plaintext, `credential 301 is not a PGP message encrypted with key ${key.id}.`);
     const otherKey = await createKey(h);
     const forOtherKey = await encrypt(otherKey, PASSWORD);
-    assert.match(await assertError(await post({ ...base, credentials: replace('301', forOtherKey) }), 400, 'invalid_request'), /credential 301 is not a PGP message/);
+    assert.match(await assertOxlinError(await post({ ...base, credentials: replace('301', forOtherKey) }), 400, 'invalid_request'), /credential 301 is not a PGP message/);
 
-    const badUrl = await assertError(await post({ ...base, credentials: replace('302', 'not-a-url-secret') }), 400, 'invalid_request');
+    const badUrl = await assertOxlinError(await post({ ...base, credentials: replace('302', 'not-a-url-secret') }), 400, 'invalid_request');
     assert.match(badUrl, /credential 302/);
     assert.doesNotMatch(badUrl, /not-a-url-secret/);
-    const emptyPassword = await assertError(await post({ ...base, credentials: replace('301', await encrypt(key, '')) }), 400, 'invalid_request');
+    const emptyPassword = await assertOxlinError(await post({ ...base, credentials: replace('301', await encrypt(key, '')) }), 400, 'invalid_request');
     assert.match(emptyPassword, /credential 301/);
 
-    const missing = await assertError(await post({ ...base, credentials: good.filter((credential) => credential.id !== '302') }), 400, 'invalid_request');
+    const missing = await assertOxlinError(await post({ ...base, credentials: good.filter((credential) => credential.id !== '302') }), 400, 'invalid_request');
     assert.match(missing, /missing credential "302"/);
-    assert.match(await assertError(await post({ ...base, credentials: [...good, { id: '999', value: 'x' }] }), 400, 'invalid_request'), /"999"/);
-    assert.match(await assertError(await post({ ...base, credentials: [...good, good[0]] }), 400, 'invalid_request'), /more than once/);
-    assert.match(await assertError(await post({ ...base, key_id: 'nope', credentials: good }), 400, 'invalid_request'), /key_id/);
-    assert.match(await assertError(await post({ provider_id: '87', credentials: good }), 400, 'invalid_request'), /key_id/);
-    assert.match(await assertError(await post({ ...base, provider_id: '999', credentials: good }), 400, 'invalid_request'), /provider_id/);
-    assert.match(await assertError(await post({ ...base, channel_definition_id: '8701', credentials: good }), 400, 'invalid_request'), /channel_definition_id/);
-    assert.match(await assertError(await post({ ...base, channel_definition_id: 'x', credentials: good }), 400, 'invalid_request'), /channel_definition_id/);
-    assert.match(await assertError(await post({ ...base, credentials: [{ id: '300', value: 42 }] }), 400, 'invalid_request'), /credentials\.0\.value/);
-    await assertError(await post({ ...base, credentials: good, extra: true }), 400, 'invalid_request');
-    await assertError(await post({ ...base, credentials: [] }), 400, 'invalid_request');
+    assert.match(await assertOxlinError(await post({ ...base, credentials: [...good, { id: '999', value: 'x' }] }), 400, 'invalid_request'), /"999"/);
+    assert.match(await assertOxlinError(await post({ ...base, credentials: [...good, good[0]] }), 400, 'invalid_request'), /more than once/);
+    assert.match(await assertOxlinError(await post({ ...base, key_id: 'nope', credentials: good }), 400, 'invalid_request'), /key_id/);
+    assert.match(await assertOxlinError(await post({ provider_id: '87', credentials: good }), 400, 'invalid_request'), /key_id/);
+    assert.match(await assertOxlinError(await post({ ...base, provider_id: '999', credentials: good }), 400, 'invalid_request'), /provider_id/);
+    assert.match(await assertOxlinError(await post({ ...base, channel_definition_id: '8701', credentials: good }), 400, 'invalid_request'), /channel_definition_id/);
+    assert.match(await assertOxlinError(await post({ ...base, channel_definition_id: 'x', credentials: good }), 400, 'invalid_request'), /channel_definition_id/);
+    assert.match(await assertOxlinError(await post({ ...base, credentials: [{ id: '300', value: 42 }] }), 400, 'invalid_request'), /credentials\.0\.value/);
+    await assertOxlinError(await post({ ...base, credentials: good, extra: true }), 400, 'invalid_request');
+    await assertOxlinError(await post({ ...base, credentials: [] }), 400, 'invalid_request');
     // HSBC's login pattern wants 7 characters or more.
     const hsbc = await post({
       provider_id: '119',
@@ -483,7 +462,7 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
         { id: '3502', value: await encrypt(key, PASSWORD) },
       ],
     });
-    assert.match(await assertError(hsbc, 400, 'invalid_request'), /credential 3500/);
+    assert.match(await assertOxlinError(hsbc, 400, 'invalid_request'), /credential 3500/);
   });
 
   void test('a wrong password still creates the connection, whose LIST_ACCOUNTS ends AUTH_FAILED', async () => {
@@ -518,10 +497,10 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
     await events.until('LIST_ACCOUNTS_FAILED', connectionId);
     const put = (credentialId: string, body: unknown) => api(h, `/v2.1/connections/${connectionId}/credentials/${credentialId}`, { method: 'PUT', body });
 
-    assert.match(await assertError(await put('301', { value: await encrypt(key, PASSWORD) }), 400, 'invalid_request'), /key_id/);
-    assert.match(await assertError(await put('301', { key_id: key.id, value: PASSWORD }), 400, 'invalid_request'), /credential 301/);
-    await assertError(await put('999', { value: 'x' }), 404, 'not_found');
-    await assertError(await put('300', {}), 400, 'invalid_request');
+    assert.match(await assertOxlinError(await put('301', { value: await encrypt(key, PASSWORD) }), 400, 'invalid_request'), /key_id/);
+    assert.match(await assertOxlinError(await put('301', { key_id: key.id, value: PASSWORD }), 400, 'invalid_request'), /credential 301/);
+    await assertOxlinError(await put('999', { value: 'x' }), 404, 'not_found');
+    await assertOxlinError(await put('300', {}), 400, 'invalid_request');
 
     await expectStatus(await put('301', { key_id: key.id, value: await encrypt(key, PASSWORD) }), 204);
     await events.until('LIST_ACCOUNTS_SUCCESS', connectionId);
@@ -544,10 +523,10 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
         method: 'PUT',
         body: { id: channel, key_id: key.id, credentials: await testBankCredentials(key, 'alice'), ...body },
       });
-    assert.match(await assertError(await put('8701'), 400, 'invalid_request'), /REDIRECT/);
-    assert.match(await assertError(await put('8702', { id: '8701' }), 400, 'invalid_request'), /^id:/);
-    await assertError(await put('nope'), 404, 'not_found');
-    await assertError(
+    assert.match(await assertOxlinError(await put('8701'), 400, 'invalid_request'), /REDIRECT/);
+    assert.match(await assertOxlinError(await put('8702', { id: '8701' }), 400, 'invalid_request'), /^id:/);
+    await assertOxlinError(await put('nope'), 404, 'not_found');
+    await assertOxlinError(
       await api(h, `/v2.1/connections/${connectionId}/credentials/301`, { method: 'PUT', body: { key_id: key.id, value: 'x' } }),
       409,
       'conflict',
@@ -646,7 +625,7 @@ void describe('oxlin sandbox: challenges', () => {
     assert.equal(channelOf(await getConnection(h, connectionId), '8702').status, 'RUNNING');
     assert.deepEqual(types(await events.until('LIST_ACCOUNTS_SUCCESS', connectionId)), ['LIST_ACCOUNTS_SUCCESS']);
     assert.equal((await accounts(h, connectionId)).length, 2);
-    await assertError(await sendCode(connectionId, '123456'), 409, 'conflict');
+    await assertOxlinError(await sendCode(connectionId, '123456'), 409, 'conflict');
   });
 
   void test('wrong codes count down remaining_attempts, and the third ends TOO_MANY_ATTEMPTS', async () => {
@@ -691,9 +670,9 @@ void describe('oxlin sandbox: challenges', () => {
       method: 'PUT',
       body: { id: '8702', key_id: key.id, credentials: await testBankCredentials(key, 'alice') },
     });
-    await assertError(put, 409, 'conflict');
-    await assertError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
-    await assertError(
+    await assertOxlinError(put, 409, 'conflict');
+    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
+    await assertOxlinError(
       await api(h, `/v2.1/connections/${connectionId}/credentials/300`, { method: 'PUT', body: { value: 'alice' } }),
       409,
       'conflict',
@@ -703,14 +682,14 @@ void describe('oxlin sandbox: challenges', () => {
   void test('user_input answers 409 without a pending challenge and 400 for bad answers', async () => {
     const idle = await createEmbedded(h, key, 'alice');
     await events.until('LIST_ACCOUNTS_SUCCESS', idle);
-    await assertError(await userInput(h, idle, '8702', [{ id: '304', value: 'true' }]), 409, 'conflict');
-    await assertError(await userInput(h, idle, '8701', [{ id: '304', value: 'true' }]), 409, 'conflict');
-    await assertError(await userInput(h, idle, 'nope', [{ id: '304', value: 'true' }]), 404, 'not_found');
-    await assertError(await userInput(h, '404404', '8702', [{ id: '304', value: 'true' }]), 404, 'not_found');
+    await assertOxlinError(await userInput(h, idle, '8702', [{ id: '304', value: 'true' }]), 409, 'conflict');
+    await assertOxlinError(await userInput(h, idle, '8701', [{ id: '304', value: 'true' }]), 409, 'conflict');
+    await assertOxlinError(await userInput(h, idle, 'nope', [{ id: '304', value: 'true' }]), 404, 'not_found');
+    await assertOxlinError(await userInput(h, '404404', '8702', [{ id: '304', value: 'true' }]), 404, 'not_found');
 
     const connectionId = await atOffer();
     const bad = async (credentials: unknown, pattern: RegExp) =>
-      assert.match(await assertError(await userInput(h, connectionId, '8702', credentials), 400, 'invalid_request'), pattern);
+      assert.match(await assertOxlinError(await userInput(h, connectionId, '8702', credentials), 400, 'invalid_request'), pattern);
     await bad([{ id: '306', value: '123456' }], /"306" is not an input/);
     await bad([{ id: '303', value: 'true' }], /"303" is not an input/);
     await bad([{ id: '304', value: 'maybe' }], /"304"/);
@@ -732,7 +711,7 @@ void describe('oxlin sandbox: challenges', () => {
     await toCode(connectionId);
     h.clock.now += 121_000;
     try {
-      await assertError(await sendCode(connectionId, '123456'), 409, 'conflict');
+      await assertOxlinError(await sendCode(connectionId, '123456'), 409, 'conflict');
       const failed = await events.until('LIST_ACCOUNTS_FAILED', connectionId);
       assert.deepEqual(types(failed), ['LIST_ACCOUNTS_FAILED']);
       assert.equal(statusIn(failed[0], '8702'), 'CHALLENGE_TIMED_OUT');
@@ -792,7 +771,7 @@ void describe('oxlin sandbox: challenges', () => {
       assert.deepEqual(types(asked), ['SYNC_ALL_STARTED', 'SYNC_ALL_USER_INPUT_REQUESTED']);
       assert.deepEqual(asked[1]?.sync_all_user_input_requested, { challenge: SMS_OFFER });
       assert.equal(asked[1]?.list_accounts_user_input_requested, undefined);
-      await assertError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
+      await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
       await expectStatus(await userInput(h, connectionId, '8701', [{ id: '304', value: 'true' }]), 204);
       assert.deepEqual(challengeOf((await own.until('SYNC_ALL_USER_INPUT_REQUESTED', connectionId)).at(-1)), smsCodeRequest());
       await expectStatus(
@@ -903,8 +882,8 @@ void describe('oxlin sandbox: scenarios and controls', () => {
     await expectStatus(await synchronize(connectionId), 202);
     await events.until('SYNC_ALL_SUCCESS', connectionId);
 
-    assert.match(await assertError(await nextSync(h, connectionId, 'EXPLODE'), 400, 'invalid_request'), /outcome/);
-    await assertError(await nextSync(h, '404404', 'SUCCESS'), 404, 'not_found');
+    assert.match(await assertOxlinError(await nextSync(h, connectionId, 'EXPLODE'), 400, 'invalid_request'), /outcome/);
+    await assertOxlinError(await nextSync(h, '404404', 'SUCCESS'), 404, 'not_found');
   });
 
   void test('next-sync applies to the SYNC_ALL that consents start, on an EMBEDDED channel too', async () => {
@@ -955,7 +934,7 @@ void describe('oxlin sandbox: scenarios and controls', () => {
   void test('the sandbox controls need no token; /v2.1 still does', async () => {
     const { connectionId } = await connectRedirect(h);
     await expectStatus(await nextSync(h, connectionId, 'SUCCESS'), 204);
-    await assertError(await api(h, `/v2.1/connections/${connectionId}`, { token: false }), 401, 'invalid_token');
+    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}`, { token: false }), 401, 'invalid_token');
   });
 });
 
@@ -990,12 +969,12 @@ void describe('oxlin sandbox: queues and disconnection', () => {
     const deleted = await api(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' });
     await expectStatus(deleted, 204);
     assert.equal(await deleted.text(), '');
-    await assertError(await api(h, `/v2.1/connections/${connectionId}`), 404, 'not_found');
-    await assertError(await api(h, `/v2.1/accounts?connection_id=${connectionId}`), 404, 'not_found');
-    await assertError(await api(h, `/v2.1/transactions?account_id=${connectionId}01`), 404, 'not_found');
-    await assertError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 404, 'not_found');
-    await assertError(await api(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' }), 404, 'not_found');
-    await assertError(await nextSync(h, connectionId, 'SUCCESS'), 404, 'not_found');
+    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}`), 404, 'not_found');
+    await assertOxlinError(await api(h, `/v2.1/accounts?connection_id=${connectionId}`), 404, 'not_found');
+    await assertOxlinError(await api(h, `/v2.1/transactions?account_id=${connectionId}01`), 404, 'not_found');
+    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 404, 'not_found');
+    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' }), 404, 'not_found');
+    await assertOxlinError(await nextSync(h, connectionId, 'SUCCESS'), 404, 'not_found');
   });
 
   void test('DELETE during a job: its end never comes', async () => {
@@ -1014,6 +993,6 @@ void describe('oxlin sandbox: queues and disconnection', () => {
     const connectionId = await createEmbedded(h, key, 'user_sms');
     await events.until('LIST_ACCOUNTS_USER_INPUT_REQUESTED', connectionId);
     await expectStatus(await api(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' }), 204);
-    await assertError(await userInput(h, connectionId, '8702', [{ id: '304', value: 'true' }]), 404, 'not_found');
+    await assertOxlinError(await userInput(h, connectionId, '8702', [{ id: '304', value: 'true' }]), 404, 'not_found');
   });
 });

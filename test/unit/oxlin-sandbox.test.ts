@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { escapeHtml } from '../../sandbox/oxlin/bank-page';
 import { startOxlinSandbox, type OxlinSandbox } from '../../sandbox/oxlin/server';
+import { assertOxlinError, issueToken, json } from '../helpers/oxlin';
 
 const START = Date.UTC(2025, 0, 15, 10, 0, 0);
 const DAY_MS = 86_400_000;
@@ -10,17 +11,6 @@ interface Harness {
   sandbox: OxlinSandbox;
   clock: { now: number };
   token: string;
-}
-
-async function issueToken(sandbox: OxlinSandbox): Promise<string> {
-  const response = await fetch(`${sandbox.url}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&client_id=linkflow-sandbox&client_secret=sandbox-secret',
-  });
-  assert.equal(response.status, 200);
-  const { access_token: token } = (await response.json()) as { access_token: string };
-  return token;
 }
 
 /** `delayMs` must outlast a request or two where a test looks at a job while it runs. */
@@ -47,20 +37,6 @@ function api(h: Harness, path: string, init: { method?: string; body?: unknown; 
     body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
     redirect: 'manual',
   });
-}
-
-async function json<T>(response: Response): Promise<T> {
-  return (await response.json()) as T;
-}
-
-async function assertError(response: Response, status: number, error: string): Promise<string> {
-  assert.equal(response.status, status);
-  assert.match(response.headers.get('content-type') ?? '', /application\/json/);
-  const body = await json<{ error: string; error_description: string }>(response);
-  assert.equal(body.error, error);
-  assert.equal(typeof body.error_description, 'string');
-  assert.ok(body.error_description.length > 0);
-  return body.error_description;
 }
 
 interface Channel {
@@ -212,36 +188,36 @@ void describe('oxlin sandbox: authentication', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'grant_type=client_credentials&client_id=linkflow-sandbox&client_secret=nope',
     });
-    await assertError(response, 401, 'invalid_client');
+    await assertOxlinError(response, 401, 'invalid_client');
   });
 
   void test('rejects other grant types and malformed token requests', async () => {
     const post = (body: string) =>
       fetch(`${h.sandbox.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
-    await assertError(await post('grant_type=password&client_id=linkflow-sandbox&client_secret=sandbox-secret'), 400, 'unsupported_grant_type');
-    assert.match(await assertError(await post('client_id=linkflow-sandbox'), 400, 'invalid_request'), /grant_type/);
-    assert.match(await assertError(await post('grant_type=client_credentials&extra=1'), 400, 'invalid_request'), /extra/);
+    await assertOxlinError(await post('grant_type=password&client_id=linkflow-sandbox&client_secret=sandbox-secret'), 400, 'unsupported_grant_type');
+    assert.match(await assertOxlinError(await post('client_id=linkflow-sandbox'), 400, 'invalid_request'), /grant_type/);
+    assert.match(await assertOxlinError(await post('grant_type=client_credentials&extra=1'), 400, 'invalid_request'), /extra/);
   });
 
   void test('refuses /v2.1 calls without a valid bearer token', async () => {
     const missing = await fetch(`${h.sandbox.url}/v2.1/providers`);
     assert.match(missing.headers.get('www-authenticate') ?? '', /^Bearer /);
-    await assertError(missing, 401, 'invalid_token');
+    await assertOxlinError(missing, 401, 'invalid_token');
     const unknown = await fetch(`${h.sandbox.url}/v2.1/providers`, { headers: { authorization: 'Bearer not-a-token' } });
-    await assertError(unknown, 401, 'invalid_token');
+    await assertOxlinError(unknown, 401, 'invalid_token');
   });
 
   void test('expires tokens after 3600 s of sandbox time', async () => {
     h.clock.now = START + 3601_000;
     try {
-      await assertError(await api(h, '/v2.1/providers'), 401, 'invalid_token');
+      await assertOxlinError(await api(h, '/v2.1/providers'), 401, 'invalid_token');
     } finally {
       h.clock.now = START;
     }
   });
 
   void test('answers unknown routes with a JSON 404', async () => {
-    await assertError(await api(h, '/v2.1/nothing-here'), 404, 'not_found');
+    await assertOxlinError(await api(h, '/v2.1/nothing-here'), 404, 'not_found');
   });
 });
 
@@ -296,7 +272,7 @@ void describe('oxlin sandbox: providers and authorize_url', () => {
   });
 
   void test('404s an unknown provider', async () => {
-    await assertError(await api(h, '/v2.1/providers/999'), 404, 'not_found');
+    await assertOxlinError(await api(h, '/v2.1/providers/999'), 404, 'not_found');
   });
 
   void test('answers 201 with the bank page in location, on both path spellings', async () => {
@@ -312,18 +288,18 @@ void describe('oxlin sandbox: providers and authorize_url', () => {
 
   void test('rejects invalid authorize_url requests', async () => {
     const post = (body: unknown, path = '/v2.1/providers/87/channels/8701/authorize_url') => api(h, path, { method: 'POST', body });
-    assert.match(await assertError(await post({}), 400, 'invalid_request'), /redirect_uri/);
-    assert.match(await assertError(await post({ redirect_uri: 'ftp://app.example' }), 400, 'invalid_request'), /redirect_uri/);
-    assert.match(await assertError(await post({ redirect_uri: 'https://a.example', redirect_state: 'a|b' }), 400, 'invalid_request'), /redirect_state/);
-    assert.match(await assertError(await post({ redirect_uri: 'https://a.example', surprise: true }), 400, 'invalid_request'), /surprise/);
-    assert.match(await assertError(await post({ redirect_uri: 'https://a.example', use_client_redirect: 'yes' }), 400, 'invalid_request'), /use_client_redirect/);
-    assert.match(await assertError(await post({ redirect_uri: 'https://a.example', connection_id: '1' }), 400, 'invalid_request'), /connection_id/);
-    await assertError(await post('{not json'), 400, 'invalid_request');
-    await assertError(await post([1, 2]), 400, 'invalid_request');
-    assert.match(await assertError(await post({ redirect_uri: 'https://a.example' }, '/v2.1/providers/87/channels/8702/authorize_url'), 400, 'invalid_request'), /EMBEDDED/);
-    await assertError(await post({ redirect_uri: 'https://a.example' }, '/v2.1/providers/87/channels/nope/authorize_url'), 400, 'invalid_request');
-    await assertError(await post({ redirect_uri: 'https://a.example' }, '/v2.1/providers/999/channels/8701/authorize_url'), 404, 'not_found');
-    await assertError(
+    assert.match(await assertOxlinError(await post({}), 400, 'invalid_request'), /redirect_uri/);
+    assert.match(await assertOxlinError(await post({ redirect_uri: 'ftp://app.example' }), 400, 'invalid_request'), /redirect_uri/);
+    assert.match(await assertOxlinError(await post({ redirect_uri: 'https://a.example', redirect_state: 'a|b' }), 400, 'invalid_request'), /redirect_state/);
+    assert.match(await assertOxlinError(await post({ redirect_uri: 'https://a.example', surprise: true }), 400, 'invalid_request'), /surprise/);
+    assert.match(await assertOxlinError(await post({ redirect_uri: 'https://a.example', use_client_redirect: 'yes' }), 400, 'invalid_request'), /use_client_redirect/);
+    assert.match(await assertOxlinError(await post({ redirect_uri: 'https://a.example', connection_id: '1' }), 400, 'invalid_request'), /connection_id/);
+    await assertOxlinError(await post('{not json'), 400, 'invalid_request');
+    await assertOxlinError(await post([1, 2]), 400, 'invalid_request');
+    assert.match(await assertOxlinError(await post({ redirect_uri: 'https://a.example' }, '/v2.1/providers/87/channels/8702/authorize_url'), 400, 'invalid_request'), /EMBEDDED/);
+    await assertOxlinError(await post({ redirect_uri: 'https://a.example' }, '/v2.1/providers/87/channels/nope/authorize_url'), 400, 'invalid_request');
+    await assertOxlinError(await post({ redirect_uri: 'https://a.example' }, '/v2.1/providers/999/channels/8701/authorize_url'), 404, 'not_found');
+    await assertOxlinError(
       await post({ redirect_uri: 'https://a.example', connection_id: '424242', channel_definition_id: '8701' }),
       404,
       'not_found',
@@ -332,7 +308,7 @@ void describe('oxlin sandbox: providers and authorize_url', () => {
 
   void test('refuses bodies over 64 KiB with 413', async () => {
     const body = JSON.stringify({ redirect_uri: 'https://a.example', widget_params: { padding: 'x'.repeat(70 * 1024) } });
-    await assertError(await api(h, '/v2.1/providers/87/channels/8701/authorize_url', { method: 'POST', body }), 413, 'invalid_request');
+    await assertOxlinError(await api(h, '/v2.1/providers/87/channels/8701/authorize_url', { method: 'POST', body }), 413, 'invalid_request');
   });
 });
 
@@ -514,20 +490,20 @@ void describe('oxlin sandbox: connection lifecycle', () => {
   });
 
   void test('validates the accounts query', async () => {
-    assert.match(await assertError(await api(h, '/v2.1/accounts'), 400, 'invalid_request'), /connection_id/);
-    await assertError(await api(h, `/v2.1/accounts?connection_id=${connectionId}&connection_id=2`), 400, 'invalid_request');
-    await assertError(await api(h, '/v2.1/accounts?connection_id=404404'), 404, 'not_found');
+    assert.match(await assertOxlinError(await api(h, '/v2.1/accounts'), 400, 'invalid_request'), /connection_id/);
+    await assertOxlinError(await api(h, `/v2.1/accounts?connection_id=${connectionId}&connection_id=2`), 400, 'invalid_request');
+    await assertOxlinError(await api(h, '/v2.1/accounts?connection_id=404404'), 404, 'not_found');
   });
 
   void test('rejects invalid consents', async () => {
     const put = (body: unknown, id = connectionId) => api(h, `/v2.1/connections/${id}/consents`, { method: 'PUT', body });
-    await assertError(await put({ consents: [] }), 400, 'invalid_request');
-    await assertError(await put({ consents: [{ account_id: `${connectionId}01`, consent: 'yes' }] }), 400, 'invalid_request');
-    await assertError(await put({ consents: [{ account_id: `${connectionId}01`, consent: true }], more: 1 }), 400, 'invalid_request');
-    const description = await assertError(await put({ consents: [{ account_id: 'ghost-1', consent: true }, { account_id: 'ghost-2', consent: false }] }), 400, 'invalid_request');
+    await assertOxlinError(await put({ consents: [] }), 400, 'invalid_request');
+    await assertOxlinError(await put({ consents: [{ account_id: `${connectionId}01`, consent: 'yes' }] }), 400, 'invalid_request');
+    await assertOxlinError(await put({ consents: [{ account_id: `${connectionId}01`, consent: true }], more: 1 }), 400, 'invalid_request');
+    const description = await assertOxlinError(await put({ consents: [{ account_id: 'ghost-1', consent: true }, { account_id: 'ghost-2', consent: false }] }), 400, 'invalid_request');
     assert.match(description, /ghost-1/);
     assert.match(description, /ghost-2/);
-    await assertError(await put({ consents: [{ account_id: `${connectionId}01`, consent: true }] }, '404404'), 404, 'not_found');
+    await assertOxlinError(await put({ consents: [{ account_id: `${connectionId}01`, consent: true }] }, '404404'), 404, 'not_found');
     assert.deepEqual(await readQueue(h, queueId), [], 'nothing started');
   });
 
@@ -548,7 +524,7 @@ void describe('oxlin sandbox: connection lifecycle', () => {
     assert.deepEqual(events.map((event) => event.event_type), ['SYNC_ALL_STARTED', 'SYNC_ALL_SUCCESS']);
     assert.equal(events[0]?.resource.channels[0]?.status, 'RUNNING');
     assert.equal(events[1]?.resource.channels[0]?.status, 'SUCCESS');
-    await assertError(await api(h, `/v2.1/transactions?account_id=${connectionId}03`), 404, 'not_found');
+    await assertOxlinError(await api(h, `/v2.1/transactions?account_id=${connectionId}03`), 404, 'not_found');
     assert.deepEqual(await transactions(h, `${connectionId}02`), { items: [], total: 0 }, 'no consent, no data');
   });
 
@@ -577,12 +553,12 @@ void describe('oxlin sandbox: connection lifecycle', () => {
 
   void test('validates the transactions query', async () => {
     const error = (query: string) => api(h, `/v2.1/transactions?${query}`);
-    assert.match(await assertError(await error(''), 400, 'invalid_request'), /account_id/);
+    assert.match(await assertOxlinError(await error(''), 400, 'invalid_request'), /account_id/);
     const accountId = `${connectionId}01`;
     for (const bad of ['limit=0', 'limit=501', 'limit=ten', 'offset=-1', 'offset=1.5', 'page=2']) {
-      await assertError(await error(`account_id=${accountId}&${bad}`), 400, 'invalid_request');
+      await assertOxlinError(await error(`account_id=${accountId}&${bad}`), 400, 'invalid_request');
     }
-    await assertError(await error('account_id=nope'), 404, 'not_found');
+    await assertOxlinError(await error('account_id=nope'), 404, 'not_found');
   });
 
   void test('a synchronization a day later adds exactly one transaction per account', async () => {
@@ -591,7 +567,7 @@ void describe('oxlin sandbox: connection lifecycle', () => {
     await setClock(h, START + DAY_MS);
     const response = await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' });
     assert.equal(response.status, 202);
-    await assertError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
+    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
     const events = await waitForEvent(h, queueId, 'SYNC_ALL_SUCCESS');
     assert.deepEqual(events.map((event) => event.event_type), ['SYNC_ALL_STARTED', 'SYNC_ALL_SUCCESS']);
     assert.equal(events[1]?.resource.channels[0]?.last_success_date, (START + DAY_MS) / 1000);
@@ -603,10 +579,10 @@ void describe('oxlin sandbox: connection lifecycle', () => {
   });
 
   void test('validates synchronize and 404s unknown resources', async () => {
-    await assertError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST', body: { force: true } }), 400, 'invalid_request');
-    await assertError(await api(h, '/v2.1/connections/404404/synchronize', { method: 'POST' }), 404, 'not_found');
-    await assertError(await api(h, '/v2.1/connections/404404'), 404, 'not_found');
-    await assertError(await api(h, '/v2.1/queues/nope'), 404, 'not_found');
+    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST', body: { force: true } }), 400, 'invalid_request');
+    await assertOxlinError(await api(h, '/v2.1/connections/404404/synchronize', { method: 'POST' }), 404, 'not_found');
+    await assertOxlinError(await api(h, '/v2.1/connections/404404'), 404, 'not_found');
+    await assertOxlinError(await api(h, '/v2.1/queues/nope'), 404, 'not_found');
   });
 
   void test('re-authorization renews the same connection without new jobs', async () => {
@@ -640,8 +616,8 @@ void describe('oxlin sandbox: connection lifecycle', () => {
   void test('refuses re-authorization through another provider or channel', async () => {
     const post = (body: unknown, path: string) => api(h, path, { method: 'POST', body });
     const base = { redirect_uri: 'https://app.example/renew', connection_id: connectionId };
-    await assertError(await post({ ...base, channel_definition_id: 'redirect1' }, '/v2.1/providers/119/channels/redirect1/authorize_url'), 400, 'invalid_request');
-    await assertError(await post({ ...base, channel_definition_id: 'redirect1' }, '/v2.1/providers/87/channels/8701/authorize_url'), 400, 'invalid_request');
+    await assertOxlinError(await post({ ...base, channel_definition_id: 'redirect1' }, '/v2.1/providers/119/channels/redirect1/authorize_url'), 400, 'invalid_request');
+    await assertOxlinError(await post({ ...base, channel_definition_id: 'redirect1' }, '/v2.1/providers/87/channels/8701/authorize_url'), 400, 'invalid_request');
   });
 });
 
@@ -664,6 +640,6 @@ void describe('oxlin sandbox: queues/subscribe', () => {
       ['LIST_ACCOUNTS_STARTED', connectionId],
       ['LIST_ACCOUNTS_SUCCESS', connectionId],
     ]);
-    await assertError(await api(h, '/v2.1/queues/subscribe', { method: 'POST', body: { topics: ['users'] } }), 400, 'invalid_request');
+    await assertOxlinError(await api(h, '/v2.1/queues/subscribe', { method: 'POST', body: { topics: ['users'] } }), 400, 'invalid_request');
   });
 });
