@@ -42,6 +42,7 @@ async function check(checker: string, file: string): Promise<CheckResult> {
   const env = { ...process.env };
   delete env.LINKFLOW_STATE_SECRET; // the checker supplies dummy values
   delete env.LINKFLOW_CREDENTIALS_KEY;
+  delete env.LINKFLOW_ADMIN_KEY;
   try {
     const { stdout, stderr } = await run(checker, [file], { env });
     return { ok: true, stdout, stderr };

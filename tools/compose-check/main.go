@@ -26,6 +26,7 @@ const projectName = "linkflow"
 var dummyEnv = map[string]string{
 	"LINKFLOW_STATE_SECRET":    "compose-check-dummy-secret-0123456789abcdef",
 	"LINKFLOW_CREDENTIALS_KEY": "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+	"LINKFLOW_ADMIN_KEY":       "compose-check-dummy-admin-key-0123456789",
 }
 
 func main() {
