@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   SANDBOX_PORT: port.default(4010),
   /** Where browsers reach the sandbox bank, if not at the address the worker uses (docker-compose). */
   SANDBOX_PUBLIC_URL: z.url().optional(),
+  /** Where the sandbox sends its signed webhooks (with OXLIN_WEBHOOK_SECRET), when it runs on its own. */
+  SANDBOX_WEBHOOK_URL: z.url().optional(),
   OXLIN_BASE_URL: z.url().optional(),
   OXLIN_CLIENT_ID: z.string().min(1).default('linkflow-sandbox'),
   OXLIN_CLIENT_SECRET: z.string().min(1).default('sandbox-secret'),

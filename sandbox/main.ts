@@ -11,6 +11,9 @@ async function main(): Promise<void> {
     port: config.SANDBOX_PORT,
     host: config.HOST,
     ...(config.SANDBOX_PUBLIC_URL ? { publicUrl: config.SANDBOX_PUBLIC_URL } : {}),
+    ...(config.SANDBOX_WEBHOOK_URL && config.OXLIN_WEBHOOK_SECRET
+      ? { webhook: { url: config.SANDBOX_WEBHOOK_URL, secret: config.OXLIN_WEBHOOK_SECRET } }
+      : {}),
   });
   log.info(`Oxlin sandbox listening on ${oxlin.url}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void oxlin.close().then(() => process.exit(0)));
