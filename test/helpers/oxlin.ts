@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type OxlinSandbox, type OxlinSandboxOptions, startOxlinSandbox } from '../../sandbox/oxlin/server';
 
 /**
  * The end user at the sandbox bank, as a browser does it: open the authorize page, submit
@@ -45,4 +46,44 @@ export async function assertOxlinError(response: Response, status: number, error
   assert.equal(typeof body.error_description, 'string');
   assert.ok(body.error_description.length > 0);
   return body.error_description;
+}
+
+/** Where the sandbox's clock starts in its unit tests. */
+export const SANDBOX_START = Date.UTC(2025, 0, 15, 10, 0, 0);
+
+/** A sandbox on a clock the test moves, with a token for its API. */
+export interface SandboxHarness {
+  sandbox: OxlinSandbox;
+  clock: { now: number };
+  token: string;
+}
+
+export async function startSandboxHarness(options: OxlinSandboxOptions = {}): Promise<SandboxHarness> {
+  const clock = { now: SANDBOX_START };
+  const sandbox = await startOxlinSandbox({ port: 0, now: () => clock.now, ...options });
+  return { sandbox, clock, token: await issueToken(sandbox) };
+}
+
+/** Moves sandbox time; tokens live an hour of it, so this takes a fresh one. */
+export async function setSandboxClock(h: SandboxHarness, now: number): Promise<void> {
+  h.clock.now = now;
+  h.token = await issueToken(h.sandbox);
+}
+
+/** A call to the sandbox's API with the harness's token (`token: false` for none). */
+export function sandboxApi(
+  h: SandboxHarness,
+  path: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; token?: boolean } = {},
+): Promise<Response> {
+  return fetch(`${h.sandbox.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      ...(init.token !== false && { authorization: `Bearer ${h.token}` }),
+      ...(init.body !== undefined && { 'content-type': 'application/json' }),
+      ...init.headers,
+    },
+    body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+    redirect: 'manual',
+  });
 }

@@ -3,20 +3,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as openpgp from 'openpgp';
-import { startOxlinSandbox, type OxlinSandbox } from '../../sandbox/oxlin/server';
-import { assertOxlinError, issueToken, json } from '../helpers/oxlin';
+import {
+  SANDBOX_START,
+  type SandboxHarness,
+  assertOxlinError,
+  json,
+  sandboxApi,
+  setSandboxClock,
+  startSandboxHarness,
+} from '../helpers/oxlin';
 
-const START = Date.UTC(2025, 0, 15, 10, 0, 0);
+const START = SANDBOX_START;
 const DAY_MS = 86_400_000;
 const DAY_S = 86_400;
 const PASSWORD = 'sandbox-password';
 const CONFIG_URL = 'https://www.dropbox.com/s/2j3d4gcrd031fkc/sanity.txt?dl=1';
 
-interface Harness {
-  sandbox: OxlinSandbox;
-  clock: { now: number };
-  token: string;
-}
 
 interface Channel {
   channel_definition_id: string;
@@ -64,29 +66,9 @@ interface Account {
   status: string;
 }
 
-async function startHarness(): Promise<Harness> {
-  const clock = { now: START };
-  const sandbox = await startOxlinSandbox({ listDelayMs: 20, syncDelayMs: 20, slowListDelayMs: 300, now: () => clock.now });
-  return { sandbox, clock, token: await issueToken(sandbox) };
-}
+const startHarness = () => startSandboxHarness({ listDelayMs: 20, syncDelayMs: 20, slowListDelayMs: 300 });
 
-/** Moves sandbox time; tokens live an hour of it, so this takes a fresh one. */
-async function setClock(h: Harness, now: number): Promise<void> {
-  h.clock.now = now;
-  h.token = await issueToken(h.sandbox);
-}
 
-function api(h: Harness, path: string, init: { method?: string; body?: unknown; token?: boolean } = {}): Promise<Response> {
-  return fetch(`${h.sandbox.url}${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      ...(init.token !== false && { authorization: `Bearer ${h.token}` }),
-      ...(init.body !== undefined && { 'content-type': 'application/json' }),
-    },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    redirect: 'manual',
-  });
-}
 
 async function expectStatus(response: Response, status: number): Promise<void> {
   assert.equal(response.status, status, await response.clone().text());
@@ -99,22 +81,22 @@ class Events {
   private buffer: OxlinEvent[] = [];
 
   private constructor(
-    private readonly h: Harness,
+    private readonly h: SandboxHarness,
     readonly queueId: string,
   ) {}
 
-  static async subscribe(h: Harness): Promise<Events> {
-    const response = await api(h, '/v2.1/queues/subscribe', { method: 'POST', body: { topics: ['connections'] } });
+  static async subscribe(h: SandboxHarness): Promise<Events> {
+    const response = await sandboxApi(h, '/v2.1/queues/subscribe', { method: 'POST', body: { topics: ['connections'] } });
     await expectStatus(response, 201);
     return new Events(h, (response.headers.get('location') ?? '').slice('/queues/'.length));
   }
 
-  static of(h: Harness, queueId: string): Events {
+  static of(h: SandboxHarness, queueId: string): Events {
     return new Events(h, queueId);
   }
 
   private async read(): Promise<void> {
-    const response = await api(this.h, `/v2.1/queues/${this.queueId}`);
+    const response = await sandboxApi(this.h, `/v2.1/queues/${this.queueId}`);
     await expectStatus(response, 200);
     this.buffer.push(...(await json<OxlinEvent[]>(response)));
   }
@@ -159,14 +141,14 @@ function statusIn(event: OxlinEvent | undefined, channel: string): string {
   return channelOf(event.resource, channel).status;
 }
 
-async function getConnection(h: Harness, connectionId: string): Promise<Connection> {
-  const response = await api(h, `/v2.1/connections/${connectionId}`);
+async function getConnection(h: SandboxHarness, connectionId: string): Promise<Connection> {
+  const response = await sandboxApi(h, `/v2.1/connections/${connectionId}`);
   await expectStatus(response, 200);
   return json<Connection>(response);
 }
 
-async function accounts(h: Harness, connectionId: string): Promise<Account[]> {
-  const response = await api(h, `/v2.1/accounts?connection_id=${connectionId}`);
+async function accounts(h: SandboxHarness, connectionId: string): Promise<Account[]> {
+  const response = await sandboxApi(h, `/v2.1/accounts?connection_id=${connectionId}`);
   await expectStatus(response, 200);
   return json<Account[]>(response);
 }
@@ -178,12 +160,12 @@ interface Key {
   publicKey: openpgp.PublicKey;
 }
 
-async function createKey(h: Harness): Promise<Key> {
-  const created = await api(h, '/v2.1/keys', { method: 'POST', body: { type: 'PGP' } });
+async function createKey(h: SandboxHarness): Promise<Key> {
+  const created = await sandboxApi(h, '/v2.1/keys', { method: 'POST', body: { type: 'PGP' } });
   await expectStatus(created, 201);
   const location = created.headers.get('location') ?? '';
   assert.match(location, /^\/keys\/\w+$/);
-  const response = await api(h, `/v2.1${location}`);
+  const response = await sandboxApi(h, `/v2.1${location}`);
   await expectStatus(response, 200);
   const key = await json<{ id: string; public_key: string }>(response);
   return { id: key.id, publicKey: await openpgp.readKey({ armoredKey: key.public_key }) };
@@ -203,8 +185,8 @@ async function testBankCredentials(key: Key, login: string, password = PASSWORD)
 }
 
 /** POST /connections for Linxo Test Bank's EMBEDDED channel; returns the connection id. */
-async function createEmbedded(h: Harness, key: Key, login: string, password = PASSWORD): Promise<string> {
-  const response = await api(h, '/v2.1/connections', {
+async function createEmbedded(h: SandboxHarness, key: Key, login: string, password = PASSWORD): Promise<string> {
+  const response = await sandboxApi(h, '/v2.1/connections', {
     method: 'POST',
     body: { provider_id: '87', key_id: key.id, credentials: await testBankCredentials(key, login, password) },
   });
@@ -217,8 +199,8 @@ async function createEmbedded(h: Harness, key: Key, login: string, password = PA
 
 // --- the bank (REDIRECT) ------------------------------------------------------
 
-async function bankApprove(h: Harness, username: string, extra: Record<string, unknown> = {}): Promise<URL> {
-  const created = await api(h, '/v2.1/providers/87/channels/8701/authorize_url', {
+async function bankApprove(h: SandboxHarness, username: string, extra: Record<string, unknown> = {}): Promise<URL> {
+  const created = await sandboxApi(h, '/v2.1/providers/87/channels/8701/authorize_url', {
     method: 'POST',
     body: { redirect_uri: 'https://app.example/cb', ...extra },
   });
@@ -236,7 +218,7 @@ async function bankApprove(h: Harness, username: string, extra: Record<string, u
 }
 
 /** A REDIRECT connection for `username`, its accounts listed; returns its id and its own queue. */
-async function connectRedirect(h: Harness, username = 'alice'): Promise<{ connectionId: string; events: Events }> {
+async function connectRedirect(h: SandboxHarness, username = 'alice'): Promise<{ connectionId: string; events: Events }> {
   const back = await bankApprove(h, username);
   const connectionId = back.searchParams.get('connection_id') ?? '';
   const events = Events.of(h, back.searchParams.get('queue_id') ?? '');
@@ -244,21 +226,21 @@ async function connectRedirect(h: Harness, username = 'alice'): Promise<{ connec
   return { connectionId, events };
 }
 
-async function consentAll(h: Harness, connectionId: string): Promise<void> {
+async function consentAll(h: SandboxHarness, connectionId: string): Promise<void> {
   const listed = await accounts(h, connectionId);
-  const response = await api(h, `/v2.1/connections/${connectionId}/consents`, {
+  const response = await sandboxApi(h, `/v2.1/connections/${connectionId}/consents`, {
     method: 'PUT',
     body: { consents: listed.map((account) => ({ account_id: account.id, consent: true })) },
   });
   await expectStatus(response, 204);
 }
 
-function userInput(h: Harness, connectionId: string, channel: string, credentials: unknown): Promise<Response> {
-  return api(h, `/v2.1/connections/${connectionId}/channels/${channel}/user_input`, { method: 'POST', body: { credentials } });
+function userInput(h: SandboxHarness, connectionId: string, channel: string, credentials: unknown): Promise<Response> {
+  return sandboxApi(h, `/v2.1/connections/${connectionId}/channels/${channel}/user_input`, { method: 'POST', body: { credentials } });
 }
 
-function nextSync(h: Harness, connectionId: string, outcome: string): Promise<Response> {
-  return api(h, `/sandbox/connections/${connectionId}/next-sync`, { method: 'POST', body: { outcome }, token: false });
+function nextSync(h: SandboxHarness, connectionId: string, outcome: string): Promise<Response> {
+  return sandboxApi(h, `/sandbox/connections/${connectionId}/next-sync`, { method: 'POST', body: { outcome }, token: false });
 }
 
 const SMS_OFFER: ChallengeItem[] = [
@@ -307,17 +289,17 @@ const challengeOf = (event: OxlinEvent | undefined): ChallengeItem[] | undefined
 // ---------------------------------------------------------------------------------
 
 void describe('oxlin sandbox: PGP keys', () => {
-  let h: Harness;
+  let h: SandboxHarness;
   before(async () => {
     h = await startHarness();
   });
   after(() => h.sandbox.close());
 
   void test('POST /keys creates a PGP key whose public half GET /keys/{id} serves', async () => {
-    const created = await api(h, '/v2.1/keys', { method: 'POST', body: { type: 'PGP' } });
+    const created = await sandboxApi(h, '/v2.1/keys', { method: 'POST', body: { type: 'PGP' } });
     await expectStatus(created, 201);
     const keyId = (created.headers.get('location') ?? '').slice('/keys/'.length);
-    const response = await api(h, `/v2.1/keys/${keyId}`);
+    const response = await sandboxApi(h, `/v2.1/keys/${keyId}`);
     await expectStatus(response, 200);
     const key = await json<Record<string, unknown>>(response);
     assert.deepEqual(Object.keys(key).sort(), ['expiration_date', 'id', 'public_key', 'type']);
@@ -331,14 +313,14 @@ void describe('oxlin sandbox: PGP keys', () => {
   });
 
   void test('rejects other key types and unknown keys', async () => {
-    assert.match(await assertOxlinError(await api(h, '/v2.1/keys', { method: 'POST', body: { type: 'RSA' } }), 400, 'invalid_request'), /type/);
-    await assertOxlinError(await api(h, '/v2.1/keys', { method: 'POST', body: {} }), 400, 'invalid_request');
-    await assertOxlinError(await api(h, '/v2.1/keys/nope'), 404, 'not_found');
+    assert.match(await assertOxlinError(await sandboxApi(h, '/v2.1/keys', { method: 'POST', body: { type: 'RSA' } }), 400, 'invalid_request'), /type/);
+    await assertOxlinError(await sandboxApi(h, '/v2.1/keys', { method: 'POST', body: {} }), 400, 'invalid_request');
+    await assertOxlinError(await sandboxApi(h, '/v2.1/keys/nope'), 404, 'not_found');
   });
 });
 
 void describe('oxlin sandbox: EMBEDDED connections', () => {
-  let h: Harness;
+  let h: SandboxHarness;
   let key: Key;
   let events: Events;
   before(async () => {
@@ -393,12 +375,12 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
     );
     await consentAll(h, connectionId);
     assert.deepEqual(types(await events.until('SYNC_ALL_SUCCESS', connectionId)), ['SYNC_ALL_STARTED', 'SYNC_ALL_SUCCESS']);
-    const response = await api(h, `/v2.1/transactions?account_id=${connectionId}51`);
+    const response = await sandboxApi(h, `/v2.1/transactions?account_id=${connectionId}51`);
     assert.equal(response.headers.get('x-total-count'), '91');
   });
 
   void test('takes HSBC credentials (3500 login, 3501, 3502 encrypted password)', async () => {
-    const response = await api(h, '/v2.1/connections', {
+    const response = await sandboxApi(h, '/v2.1/connections', {
       method: 'POST',
       body: {
         provider_id: '119',
@@ -423,7 +405,7 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
   });
 
   void test('validates credentials like the provider, without echoing values', async () => {
-    const post = (body: unknown): Promise<Response> => api(h, '/v2.1/connections', { method: 'POST', body });
+    const post = (body: unknown): Promise<Response> => sandboxApi(h, '/v2.1/connections', { method: 'POST', body });
     const good = await testBankCredentials(key, 'alice');
     const base = { provider_id: '87', key_id: key.id };
     const replace = (id: string, value: string) => good.map((credential) => (credential.id === id ? { id, value } : credential));
@@ -475,7 +457,7 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
     assert.deepEqual(await accounts(h, connectionId), []);
 
     // PUT channel with the right credentials repairs it.
-    const response = await api(h, `/v2.1/connections/${connectionId}/channels/8702`, {
+    const response = await sandboxApi(h, `/v2.1/connections/${connectionId}/channels/8702`, {
       method: 'PUT',
       body: { id: '8702', key_id: key.id, credentials: await testBankCredentials(key, 'alice') },
     });
@@ -495,7 +477,7 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
   void test('PUT credentials/{id} updates one credential and lists again', async () => {
     const connectionId = await createEmbedded(h, key, 'alice', 'nope-nope');
     await events.until('LIST_ACCOUNTS_FAILED', connectionId);
-    const put = (credentialId: string, body: unknown) => api(h, `/v2.1/connections/${connectionId}/credentials/${credentialId}`, { method: 'PUT', body });
+    const put = (credentialId: string, body: unknown) => sandboxApi(h, `/v2.1/connections/${connectionId}/credentials/${credentialId}`, { method: 'PUT', body });
 
     assert.match(await assertOxlinError(await put('301', { value: await encrypt(key, PASSWORD) }), 400, 'invalid_request'), /key_id/);
     assert.match(await assertOxlinError(await put('301', { key_id: key.id, value: PASSWORD }), 400, 'invalid_request'), /credential 301/);
@@ -519,7 +501,7 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
     await consentAll(h, connectionId);
     await own.until('SYNC_ALL_SUCCESS', connectionId);
     const put = async (channel: string, body: Record<string, unknown> = {}) =>
-      api(h, `/v2.1/connections/${connectionId}/channels/${channel}`, {
+      sandboxApi(h, `/v2.1/connections/${connectionId}/channels/${channel}`, {
         method: 'PUT',
         body: { id: channel, key_id: key.id, credentials: await testBankCredentials(key, 'alice'), ...body },
       });
@@ -527,7 +509,7 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
     assert.match(await assertOxlinError(await put('8702', { id: '8701' }), 400, 'invalid_request'), /^id:/);
     await assertOxlinError(await put('nope'), 404, 'not_found');
     await assertOxlinError(
-      await api(h, `/v2.1/connections/${connectionId}/credentials/301`, { method: 'PUT', body: { key_id: key.id, value: 'x' } }),
+      await sandboxApi(h, `/v2.1/connections/${connectionId}/credentials/301`, { method: 'PUT', body: { key_id: key.id, value: 'x' } }),
       409,
       'conflict',
     );
@@ -555,7 +537,7 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
     ]);
 
     // Both channels synchronize from now on.
-    await expectStatus(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 202);
+    await expectStatus(await sandboxApi(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 202);
     const synced = await own.until('SYNC_ALL_SUCCESS', connectionId);
     const rest = await own.until('SYNC_ALL_SUCCESS', connectionId);
     assert.deepEqual([...synced, ...rest].map((event) => `${event.event_type} ${event.channel_definition_id}`).sort(), [
@@ -568,7 +550,7 @@ void describe('oxlin sandbox: EMBEDDED connections', () => {
 });
 
 void describe('oxlin sandbox: challenges', () => {
-  let h: Harness;
+  let h: SandboxHarness;
   let key: Key;
   let events: Events;
   before(async () => {
@@ -666,14 +648,14 @@ void describe('oxlin sandbox: challenges', () => {
 
   void test('while a challenge waits, the connection is busy (409)', async () => {
     const connectionId = await atOffer();
-    const put = await api(h, `/v2.1/connections/${connectionId}/channels/8702`, {
+    const put = await sandboxApi(h, `/v2.1/connections/${connectionId}/channels/8702`, {
       method: 'PUT',
       body: { id: '8702', key_id: key.id, credentials: await testBankCredentials(key, 'alice') },
     });
     await assertOxlinError(put, 409, 'conflict');
-    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
+    await assertOxlinError(await sandboxApi(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
     await assertOxlinError(
-      await api(h, `/v2.1/connections/${connectionId}/credentials/300`, { method: 'PUT', body: { value: 'alice' } }),
+      await sandboxApi(h, `/v2.1/connections/${connectionId}/credentials/300`, { method: 'PUT', body: { value: 'alice' } }),
       409,
       'conflict',
     );
@@ -766,12 +748,12 @@ void describe('oxlin sandbox: challenges', () => {
     const { connectionId, events: own } = await connectRedirect(h, 'user_sms_sync');
     await consentAll(h, connectionId);
     for (let round = 0; round < 2; round += 1) {
-      if (round > 0) await expectStatus(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 202);
+      if (round > 0) await expectStatus(await sandboxApi(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 202);
       const asked = await own.until('SYNC_ALL_USER_INPUT_REQUESTED', connectionId);
       assert.deepEqual(types(asked), ['SYNC_ALL_STARTED', 'SYNC_ALL_USER_INPUT_REQUESTED']);
       assert.deepEqual(asked[1]?.sync_all_user_input_requested, { challenge: SMS_OFFER });
       assert.equal(asked[1]?.list_accounts_user_input_requested, undefined);
-      await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
+      await assertOxlinError(await sandboxApi(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
       await expectStatus(await userInput(h, connectionId, '8701', [{ id: '304', value: 'true' }]), 204);
       assert.deepEqual(challengeOf((await own.until('SYNC_ALL_USER_INPUT_REQUESTED', connectionId)).at(-1)), smsCodeRequest());
       await expectStatus(
@@ -787,7 +769,7 @@ void describe('oxlin sandbox: challenges', () => {
 });
 
 void describe('oxlin sandbox: scenarios and controls', () => {
-  let h: Harness;
+  let h: SandboxHarness;
   let key: Key;
   before(async () => {
     h = await startHarness();
@@ -795,7 +777,7 @@ void describe('oxlin sandbox: scenarios and controls', () => {
   });
   after(() => h.sandbox.close());
 
-  const synchronize = (connectionId: string) => api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' });
+  const synchronize = (connectionId: string) => sandboxApi(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' });
 
   void test('user_action: the first SYNC_ALL ends USER_ACTION_REQUIRED, the next succeeds', async () => {
     const { connectionId, events } = await connectRedirect(h, 'user_action');
@@ -841,12 +823,12 @@ void describe('oxlin sandbox: scenarios and controls', () => {
   void test('user_short_consent: the REDIRECT channel expires after 10 days, renewed by 10 days', async () => {
     const { connectionId } = await connectRedirect(h, 'user_short_consent');
     assert.equal(channelOf(await getConnection(h, connectionId), '8701').expires, START / 1000 + 10 * DAY_S);
-    await setClock(h, START + 5 * DAY_MS);
+    await setSandboxClock(h, START + 5 * DAY_MS);
     try {
       await bankApprove(h, 'user_short_consent', { connection_id: connectionId, channel_definition_id: '8701' });
       assert.equal(channelOf(await getConnection(h, connectionId), '8701').expires, (START + 5 * DAY_MS) / 1000 + 10 * DAY_S);
     } finally {
-      await setClock(h, START);
+      await setSandboxClock(h, START);
     }
   });
 
@@ -894,7 +876,7 @@ void describe('oxlin sandbox: scenarios and controls', () => {
     await consentAll(h, connectionId);
     const failed = await events.until('SYNC_ALL_FAILED', connectionId);
     assert.equal(statusIn(failed.at(-1), '8702'), 'AUTH_FAILED');
-    const response = await api(h, `/v2.1/transactions?account_id=${connectionId}51`);
+    const response = await sandboxApi(h, `/v2.1/transactions?account_id=${connectionId}51`);
     assert.equal(response.headers.get('x-total-count'), '0', 'a failed SYNC_ALL brings no data');
   });
 
@@ -903,7 +885,7 @@ void describe('oxlin sandbox: scenarios and controls', () => {
     await consentAll(h, connectionId);
     await events.until('SYNC_ALL_SUCCESS', connectionId);
     const later = START + 181 * DAY_MS;
-    await setClock(h, later);
+    await setSandboxClock(h, later);
     try {
       for (let round = 0; round < 2; round += 1) {
         await expectStatus(await synchronize(connectionId), 202);
@@ -918,7 +900,7 @@ void describe('oxlin sandbox: scenarios and controls', () => {
       await expectStatus(await synchronize(connectionId), 202);
       await events.until('SYNC_ALL_SUCCESS', connectionId);
     } finally {
-      await setClock(h, START);
+      await setSandboxClock(h, START);
     }
   });
 
@@ -934,12 +916,12 @@ void describe('oxlin sandbox: scenarios and controls', () => {
   void test('the sandbox controls need no token; /v2.1 still does', async () => {
     const { connectionId } = await connectRedirect(h);
     await expectStatus(await nextSync(h, connectionId, 'SUCCESS'), 204);
-    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}`, { token: false }), 401, 'invalid_token');
+    await assertOxlinError(await sandboxApi(h, `/v2.1/connections/${connectionId}`, { token: false }), 401, 'invalid_token');
   });
 });
 
 void describe('oxlin sandbox: queues and disconnection', () => {
-  let h: Harness;
+  let h: SandboxHarness;
   let key: Key;
   before(async () => {
     h = await startHarness();
@@ -964,16 +946,16 @@ void describe('oxlin sandbox: queues and disconnection', () => {
     const { connectionId } = await connectRedirect(h);
     await consentAll(h, connectionId);
     await events.until('SYNC_ALL_SUCCESS', connectionId);
-    await expectStatus(await api(h, `/v2.1/transactions?account_id=${connectionId}01`), 200);
+    await expectStatus(await sandboxApi(h, `/v2.1/transactions?account_id=${connectionId}01`), 200);
 
-    const deleted = await api(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' });
+    const deleted = await sandboxApi(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' });
     await expectStatus(deleted, 204);
     assert.equal(await deleted.text(), '');
-    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}`), 404, 'not_found');
-    await assertOxlinError(await api(h, `/v2.1/accounts?connection_id=${connectionId}`), 404, 'not_found');
-    await assertOxlinError(await api(h, `/v2.1/transactions?account_id=${connectionId}01`), 404, 'not_found');
-    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 404, 'not_found');
-    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' }), 404, 'not_found');
+    await assertOxlinError(await sandboxApi(h, `/v2.1/connections/${connectionId}`), 404, 'not_found');
+    await assertOxlinError(await sandboxApi(h, `/v2.1/accounts?connection_id=${connectionId}`), 404, 'not_found');
+    await assertOxlinError(await sandboxApi(h, `/v2.1/transactions?account_id=${connectionId}01`), 404, 'not_found');
+    await assertOxlinError(await sandboxApi(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 404, 'not_found');
+    await assertOxlinError(await sandboxApi(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' }), 404, 'not_found');
     await assertOxlinError(await nextSync(h, connectionId, 'SUCCESS'), 404, 'not_found');
   });
 
@@ -981,7 +963,7 @@ void describe('oxlin sandbox: queues and disconnection', () => {
     const events = await Events.subscribe(h);
     const back = await bankApprove(h, 'user_slow');
     const connectionId = back.searchParams.get('connection_id') ?? '';
-    await expectStatus(await api(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' }), 204);
+    await expectStatus(await sandboxApi(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' }), 204);
     await sleep(400);
     assert.deepEqual(types(await events.pending(connectionId)), ['LIST_ACCOUNTS_STARTED']);
     const scoped = Events.of(h, back.searchParams.get('queue_id') ?? '');
@@ -992,7 +974,7 @@ void describe('oxlin sandbox: queues and disconnection', () => {
     const events = await Events.subscribe(h);
     const connectionId = await createEmbedded(h, key, 'user_sms');
     await events.until('LIST_ACCOUNTS_USER_INPUT_REQUESTED', connectionId);
-    await expectStatus(await api(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' }), 204);
+    await expectStatus(await sandboxApi(h, `/v2.1/connections/${connectionId}`, { method: 'DELETE' }), 204);
     await assertOxlinError(await userInput(h, connectionId, '8702', [{ id: '304', value: 'true' }]), 404, 'not_found');
   });
 });

@@ -1,43 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { escapeHtml } from '../../sandbox/oxlin/bank-page';
-import { startOxlinSandbox, type OxlinSandbox } from '../../sandbox/oxlin/server';
-import { assertOxlinError, issueToken, json } from '../helpers/oxlin';
+import {
+  SANDBOX_START,
+  type SandboxHarness,
+  assertOxlinError,
+  json,
+  sandboxApi,
+  setSandboxClock,
+  startSandboxHarness,
+} from '../helpers/oxlin';
 
-const START = Date.UTC(2025, 0, 15, 10, 0, 0);
+const START = SANDBOX_START;
 const DAY_MS = 86_400_000;
 
-interface Harness {
-  sandbox: OxlinSandbox;
-  clock: { now: number };
-  token: string;
-}
 
 /** `delayMs` must outlast a request or two where a test looks at a job while it runs. */
-async function startHarness(delayMs = 30): Promise<Harness> {
-  const clock = { now: START };
-  const sandbox = await startOxlinSandbox({ port: 0, listDelayMs: delayMs, syncDelayMs: delayMs, now: () => clock.now });
-  return { sandbox, clock, token: await issueToken(sandbox) };
-}
+const startHarness = (delayMs = 30) => startSandboxHarness({ listDelayMs: delayMs, syncDelayMs: delayMs });
 
-/** Moves sandbox time; tokens live an hour of it, so this takes a fresh one. */
-async function setClock(h: Harness, now: number): Promise<void> {
-  h.clock.now = now;
-  h.token = await issueToken(h.sandbox);
-}
 
-function api(h: Harness, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
-  return fetch(`${h.sandbox.url}${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      authorization: `Bearer ${h.token}`,
-      ...(init.body !== undefined && { 'content-type': 'application/json' }),
-      ...init.headers,
-    },
-    body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
-    redirect: 'manual',
-  });
-}
 
 interface Channel {
   channel_definition_id: string;
@@ -94,14 +75,14 @@ interface Transaction {
   category_id: string;
 }
 
-async function readQueue(h: Harness, queueId: string): Promise<OxlinEvent[]> {
-  const response = await api(h, `/v2.1/queues/${queueId}`);
+async function readQueue(h: SandboxHarness, queueId: string): Promise<OxlinEvent[]> {
+  const response = await sandboxApi(h, `/v2.1/queues/${queueId}`);
   assert.equal(response.status, 200);
   return json<OxlinEvent[]>(response);
 }
 
 /** Polls the queue until an event of `type` arrives; returns every event read on the way. */
-async function waitForEvent(h: Harness, queueId: string, type: string): Promise<OxlinEvent[]> {
+async function waitForEvent(h: SandboxHarness, queueId: string, type: string): Promise<OxlinEvent[]> {
   const seen: OxlinEvent[] = [];
   const deadline = Date.now() + 3000;
   while (Date.now() < deadline) {
@@ -112,8 +93,8 @@ async function waitForEvent(h: Harness, queueId: string, type: string): Promise<
   assert.fail(`no ${type} event; saw ${seen.map((event) => event.event_type).join(', ')}`);
 }
 
-async function authorizeUrl(h: Harness, body: Record<string, unknown>, path = '/v2.1/providers/87/channels/8701/authorize_url'): Promise<string> {
-  const response = await api(h, path, { method: 'POST', body });
+async function authorizeUrl(h: SandboxHarness, body: Record<string, unknown>, path = '/v2.1/providers/87/channels/8701/authorize_url'): Promise<string> {
+  const response = await sandboxApi(h, path, { method: 'POST', body });
   assert.equal(response.status, 201, await response.clone().text());
   assert.equal(await response.text(), '');
   const location = response.headers.get('location');
@@ -137,7 +118,7 @@ async function submitBankForm(bankPage: string, decision: 'approve' | 'deny', us
 }
 
 /** Runs the whole REDIRECT flow and waits until the accounts are listed. */
-async function connect(h: Harness): Promise<{ connectionId: string; queueId: string; events: OxlinEvent[] }> {
+async function connect(h: SandboxHarness): Promise<{ connectionId: string; queueId: string; events: OxlinEvent[] }> {
   const location = await authorizeUrl(h, { redirect_uri: 'https://app.example/callback' });
   const redirect = await submitBankForm(location, 'approve');
   assert.equal(redirect.status, 303);
@@ -149,20 +130,20 @@ async function connect(h: Harness): Promise<{ connectionId: string; queueId: str
   return { connectionId, queueId, events };
 }
 
-async function accounts(h: Harness, connectionId: string): Promise<Account[]> {
-  const response = await api(h, `/v2.1/accounts?connection_id=${connectionId}`);
+async function accounts(h: SandboxHarness, connectionId: string): Promise<Account[]> {
+  const response = await sandboxApi(h, `/v2.1/accounts?connection_id=${connectionId}`);
   assert.equal(response.status, 200);
   return json<Account[]>(response);
 }
 
-async function transactions(h: Harness, accountId: string, query = ''): Promise<{ items: Transaction[]; total: number }> {
-  const response = await api(h, `/v2.1/transactions?account_id=${accountId}${query}`);
+async function transactions(h: SandboxHarness, accountId: string, query = ''): Promise<{ items: Transaction[]; total: number }> {
+  const response = await sandboxApi(h, `/v2.1/transactions?account_id=${accountId}${query}`);
   assert.equal(response.status, 200);
   return { items: await json<Transaction[]>(response), total: Number(response.headers.get('x-total-count')) };
 }
 
 void describe('oxlin sandbox: authentication', () => {
-  let h: Harness;
+  let h: SandboxHarness;
   before(async () => {
     h = await startHarness();
   });
@@ -210,26 +191,26 @@ void describe('oxlin sandbox: authentication', () => {
   void test('expires tokens after 3600 s of sandbox time', async () => {
     h.clock.now = START + 3601_000;
     try {
-      await assertOxlinError(await api(h, '/v2.1/providers'), 401, 'invalid_token');
+      await assertOxlinError(await sandboxApi(h, '/v2.1/providers'), 401, 'invalid_token');
     } finally {
       h.clock.now = START;
     }
   });
 
   void test('answers unknown routes with a JSON 404', async () => {
-    await assertOxlinError(await api(h, '/v2.1/nothing-here'), 404, 'not_found');
+    await assertOxlinError(await sandboxApi(h, '/v2.1/nothing-here'), 404, 'not_found');
   });
 });
 
 void describe('oxlin sandbox: providers and authorize_url', () => {
-  let h: Harness;
+  let h: SandboxHarness;
   before(async () => {
     h = await startHarness();
   });
   after(() => h.sandbox.close());
 
   void test('lists the test providers with their channel definitions', async () => {
-    const response = await api(h, '/v2.1/providers');
+    const response = await sandboxApi(h, '/v2.1/providers');
     assert.equal(response.status, 200);
     const providers = await json<{ id: string; name: string; channel_definitions: { id: string; mode: string; account_types: string[] }[] }[]>(response);
     const summary = providers.map((provider) => ({
@@ -244,7 +225,7 @@ void describe('oxlin sandbox: providers and authorize_url', () => {
   });
 
   void test('returns HSBC as in the reference', async () => {
-    const response = await api(h, '/v2.1/providers/119');
+    const response = await sandboxApi(h, '/v2.1/providers/119');
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), {
       id: '119',
@@ -272,7 +253,7 @@ void describe('oxlin sandbox: providers and authorize_url', () => {
   });
 
   void test('404s an unknown provider', async () => {
-    await assertOxlinError(await api(h, '/v2.1/providers/999'), 404, 'not_found');
+    await assertOxlinError(await sandboxApi(h, '/v2.1/providers/999'), 404, 'not_found');
   });
 
   void test('answers 201 with the bank page in location, on both path spellings', async () => {
@@ -287,7 +268,7 @@ void describe('oxlin sandbox: providers and authorize_url', () => {
   });
 
   void test('rejects invalid authorize_url requests', async () => {
-    const post = (body: unknown, path = '/v2.1/providers/87/channels/8701/authorize_url') => api(h, path, { method: 'POST', body });
+    const post = (body: unknown, path = '/v2.1/providers/87/channels/8701/authorize_url') => sandboxApi(h, path, { method: 'POST', body });
     assert.match(await assertOxlinError(await post({}), 400, 'invalid_request'), /redirect_uri/);
     assert.match(await assertOxlinError(await post({ redirect_uri: 'ftp://app.example' }), 400, 'invalid_request'), /redirect_uri/);
     assert.match(await assertOxlinError(await post({ redirect_uri: 'https://a.example', redirect_state: 'a|b' }), 400, 'invalid_request'), /redirect_state/);
@@ -308,12 +289,12 @@ void describe('oxlin sandbox: providers and authorize_url', () => {
 
   void test('refuses bodies over 64 KiB with 413', async () => {
     const body = JSON.stringify({ redirect_uri: 'https://a.example', widget_params: { padding: 'x'.repeat(70 * 1024) } });
-    await assertOxlinError(await api(h, '/v2.1/providers/87/channels/8701/authorize_url', { method: 'POST', body }), 413, 'invalid_request');
+    await assertOxlinError(await sandboxApi(h, '/v2.1/providers/87/channels/8701/authorize_url', { method: 'POST', body }), 413, 'invalid_request');
   });
 });
 
 void describe('oxlin sandbox: the bank', () => {
-  let h: Harness;
+  let h: SandboxHarness;
   before(async () => {
     h = await startHarness();
   });
@@ -410,7 +391,7 @@ void describe('oxlin sandbox: the bank', () => {
 });
 
 void describe('oxlin sandbox: connection lifecycle', () => {
-  let h: Harness;
+  let h: SandboxHarness;
   let connectionId: string;
   let queueId: string;
   before(async () => {
@@ -442,7 +423,7 @@ void describe('oxlin sandbox: connection lifecycle', () => {
   });
 
   void test('serves the connection resource', async () => {
-    const response = await api(h, `/v2.1/connections/${connectionId}`);
+    const response = await sandboxApi(h, `/v2.1/connections/${connectionId}`);
     assert.equal(response.status, 200);
     const now = START / 1000;
     assert.deepEqual(await response.json(), {
@@ -490,13 +471,13 @@ void describe('oxlin sandbox: connection lifecycle', () => {
   });
 
   void test('validates the accounts query', async () => {
-    assert.match(await assertOxlinError(await api(h, '/v2.1/accounts'), 400, 'invalid_request'), /connection_id/);
-    await assertOxlinError(await api(h, `/v2.1/accounts?connection_id=${connectionId}&connection_id=2`), 400, 'invalid_request');
-    await assertOxlinError(await api(h, '/v2.1/accounts?connection_id=404404'), 404, 'not_found');
+    assert.match(await assertOxlinError(await sandboxApi(h, '/v2.1/accounts'), 400, 'invalid_request'), /connection_id/);
+    await assertOxlinError(await sandboxApi(h, `/v2.1/accounts?connection_id=${connectionId}&connection_id=2`), 400, 'invalid_request');
+    await assertOxlinError(await sandboxApi(h, '/v2.1/accounts?connection_id=404404'), 404, 'not_found');
   });
 
   void test('rejects invalid consents', async () => {
-    const put = (body: unknown, id = connectionId) => api(h, `/v2.1/connections/${id}/consents`, { method: 'PUT', body });
+    const put = (body: unknown, id = connectionId) => sandboxApi(h, `/v2.1/connections/${id}/consents`, { method: 'PUT', body });
     await assertOxlinError(await put({ consents: [] }), 400, 'invalid_request');
     await assertOxlinError(await put({ consents: [{ account_id: `${connectionId}01`, consent: 'yes' }] }), 400, 'invalid_request');
     await assertOxlinError(await put({ consents: [{ account_id: `${connectionId}01`, consent: true }], more: 1 }), 400, 'invalid_request');
@@ -508,7 +489,7 @@ void describe('oxlin sandbox: connection lifecycle', () => {
   });
 
   void test('applies consents: true → ACTIVE, false → deleted, then SYNC_ALL', async () => {
-    const response = await api(h, `/v2.1/connections/${connectionId}/consents`, {
+    const response = await sandboxApi(h, `/v2.1/connections/${connectionId}/consents`, {
       method: 'PUT',
       body: { consents: [{ account_id: `${connectionId}01`, consent: true }, { account_id: `${connectionId}03`, consent: false }] },
     });
@@ -524,7 +505,7 @@ void describe('oxlin sandbox: connection lifecycle', () => {
     assert.deepEqual(events.map((event) => event.event_type), ['SYNC_ALL_STARTED', 'SYNC_ALL_SUCCESS']);
     assert.equal(events[0]?.resource.channels[0]?.status, 'RUNNING');
     assert.equal(events[1]?.resource.channels[0]?.status, 'SUCCESS');
-    await assertOxlinError(await api(h, `/v2.1/transactions?account_id=${connectionId}03`), 404, 'not_found');
+    await assertOxlinError(await sandboxApi(h, `/v2.1/transactions?account_id=${connectionId}03`), 404, 'not_found');
     assert.deepEqual(await transactions(h, `${connectionId}02`), { items: [], total: 0 }, 'no consent, no data');
   });
 
@@ -552,7 +533,7 @@ void describe('oxlin sandbox: connection lifecycle', () => {
   });
 
   void test('validates the transactions query', async () => {
-    const error = (query: string) => api(h, `/v2.1/transactions?${query}`);
+    const error = (query: string) => sandboxApi(h, `/v2.1/transactions?${query}`);
     assert.match(await assertOxlinError(await error(''), 400, 'invalid_request'), /account_id/);
     const accountId = `${connectionId}01`;
     for (const bad of ['limit=0', 'limit=501', 'limit=ten', 'offset=-1', 'offset=1.5', 'page=2']) {
@@ -564,10 +545,10 @@ void describe('oxlin sandbox: connection lifecycle', () => {
   void test('a synchronization a day later adds exactly one transaction per account', async () => {
     const accountId = `${connectionId}01`;
     const before = await transactions(h, accountId, '&limit=500');
-    await setClock(h, START + DAY_MS);
-    const response = await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' });
+    await setSandboxClock(h, START + DAY_MS);
+    const response = await sandboxApi(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' });
     assert.equal(response.status, 202);
-    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
+    await assertOxlinError(await sandboxApi(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' }), 409, 'conflict');
     const events = await waitForEvent(h, queueId, 'SYNC_ALL_SUCCESS');
     assert.deepEqual(events.map((event) => event.event_type), ['SYNC_ALL_STARTED', 'SYNC_ALL_SUCCESS']);
     assert.equal(events[1]?.resource.channels[0]?.last_success_date, (START + DAY_MS) / 1000);
@@ -579,14 +560,14 @@ void describe('oxlin sandbox: connection lifecycle', () => {
   });
 
   void test('validates synchronize and 404s unknown resources', async () => {
-    await assertOxlinError(await api(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST', body: { force: true } }), 400, 'invalid_request');
-    await assertOxlinError(await api(h, '/v2.1/connections/404404/synchronize', { method: 'POST' }), 404, 'not_found');
-    await assertOxlinError(await api(h, '/v2.1/connections/404404'), 404, 'not_found');
-    await assertOxlinError(await api(h, '/v2.1/queues/nope'), 404, 'not_found');
+    await assertOxlinError(await sandboxApi(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST', body: { force: true } }), 400, 'invalid_request');
+    await assertOxlinError(await sandboxApi(h, '/v2.1/connections/404404/synchronize', { method: 'POST' }), 404, 'not_found');
+    await assertOxlinError(await sandboxApi(h, '/v2.1/connections/404404'), 404, 'not_found');
+    await assertOxlinError(await sandboxApi(h, '/v2.1/queues/nope'), 404, 'not_found');
   });
 
   void test('re-authorization renews the same connection without new jobs', async () => {
-    await setClock(h, START + 10 * DAY_MS);
+    await setSandboxClock(h, START + 10 * DAY_MS);
     const location = await authorizeUrl(h, {
       redirect_uri: 'https://app.example/renew',
       redirect_state: 'renew-1',
@@ -603,7 +584,7 @@ void describe('oxlin sandbox: connection lifecycle', () => {
     const newQueue = back.searchParams.get('queue_id') ?? '';
     assert.ok(newQueue);
 
-    const connection = await json<Connection>(await api(h, `/v2.1/connections/${connectionId}`));
+    const connection = await json<Connection>(await sandboxApi(h, `/v2.1/connections/${connectionId}`));
     assert.equal(connection.channels[0]?.expires, (START + 10 * DAY_MS) / 1000 + 180 * 86_400);
     assert.equal(connection.channels[0]?.status, 'SUCCESS');
     assert.equal(connection.creation_date, START / 1000);
@@ -614,7 +595,7 @@ void describe('oxlin sandbox: connection lifecycle', () => {
   });
 
   void test('refuses re-authorization through another provider or channel', async () => {
-    const post = (body: unknown, path: string) => api(h, path, { method: 'POST', body });
+    const post = (body: unknown, path: string) => sandboxApi(h, path, { method: 'POST', body });
     const base = { redirect_uri: 'https://app.example/renew', connection_id: connectionId };
     await assertOxlinError(await post({ ...base, channel_definition_id: 'redirect1' }, '/v2.1/providers/119/channels/redirect1/authorize_url'), 400, 'invalid_request');
     await assertOxlinError(await post({ ...base, channel_definition_id: 'redirect1' }, '/v2.1/providers/87/channels/8701/authorize_url'), 400, 'invalid_request');
@@ -622,14 +603,14 @@ void describe('oxlin sandbox: connection lifecycle', () => {
 });
 
 void describe('oxlin sandbox: queues/subscribe', () => {
-  let h: Harness;
+  let h: SandboxHarness;
   before(async () => {
     h = await startHarness();
   });
   after(() => h.sandbox.close());
 
   void test('a subscribed queue receives every connection event', async () => {
-    const response = await api(h, '/v2.1/queues/subscribe', { method: 'POST', body: { topics: ['connections'] } });
+    const response = await sandboxApi(h, '/v2.1/queues/subscribe', { method: 'POST', body: { topics: ['connections'] } });
     assert.equal(response.status, 201);
     const location = response.headers.get('location') ?? '';
     assert.match(location, /^\/queues\/[\w-]+$/);
@@ -640,6 +621,6 @@ void describe('oxlin sandbox: queues/subscribe', () => {
       ['LIST_ACCOUNTS_STARTED', connectionId],
       ['LIST_ACCOUNTS_SUCCESS', connectionId],
     ]);
-    await assertOxlinError(await api(h, '/v2.1/queues/subscribe', { method: 'POST', body: { topics: ['users'] } }), 400, 'invalid_request');
+    await assertOxlinError(await sandboxApi(h, '/v2.1/queues/subscribe', { method: 'POST', body: { topics: ['users'] } }), 400, 'invalid_request');
   });
 });
