@@ -39,15 +39,6 @@ describe('connection lifecycle through the API', () => {
   };
   const embeddedCredentials = (login: string, password = PASSWORD) =>
     encryptCredentials(publicKey, { '300': login, '301': password, '302': 'https://bank.example/config.txt' });
-  const consentAll = async (view: ConnectionView) => {
-    assert.equal(view.next_action?.type, 'consent');
-    const accounts = view.next_action.type === 'consent' ? view.next_action.accounts : [];
-    const given = await lf.call('PUT', `/v1/connections/${view.id}/consents`, {
-      consents: accounts.map((a) => ({ account_id: a.id, consent: true })),
-    });
-    assert.equal(given.status, 200, JSON.stringify(given.body));
-    return lf.until(view.id, (v) => v.state === 'active');
-  };
   /** Every payload of the workflow's history (all runs of it), decoded to text. */
   const historyText = async (id: string): Promise<string> => {
     const history = await lf.env.client.workflow.getHandle(workflowIdFor(id)).fetchHistory();
@@ -108,7 +99,7 @@ describe('connection lifecycle through the API', () => {
     assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
     const listed = await lf.until(connection.id, (v) => v.state === 'awaiting_consent');
     assert.deepEqual(listed.accounts.map((a) => a.type).sort(), ['LOAN', 'SAVINGS']);
-    const active = await consentAll(listed);
+    const active = await lf.consentAll(listed);
     assert.ok(active.last_sync);
     assert.equal((await lf.call('POST', path, { credentials: await embeddedCredentials('alice_embedded') })).status, 409);
 
@@ -190,17 +181,9 @@ describe('connection lifecycle through the API', () => {
     assert.equal(ended.reason, 'CHALLENGE_CANCELLED');
   });
 
-  /** A redirect connection, authorized at the bank by `user`, consented and active. */
-  async function activeRedirectConnection(user = 'alice'): Promise<ConnectionView> {
-    const connection = await start({});
-    const url = connection.next_action?.type === 'redirect' ? connection.next_action.url : assert.fail();
-    const callback = await approveAtBank(url, 'approve', user);
-    assert.equal((await fetch(callback, { redirect: 'manual' })).status, 303);
-    return consentAll(await lf.until(connection.id, (v) => v.state === 'awaiting_consent'));
-  }
 
   it('syncs now on request, goes to user_action_required and back, and disconnects', async () => {
-    const connection = await activeRedirectConnection();
+    const connection = await lf.activeRedirectConnection();
     const synced = connection.last_sync?.synced_at;
     assert.equal((await lf.call('POST', `/v1/connections/${connection.id}/sync`)).status, 202);
     await lf.until(connection.id, (v) => v.state === 'active' && v.last_sync?.synced_at !== synced);
@@ -225,7 +208,7 @@ describe('connection lifecycle through the API', () => {
   });
 
   it('repairs a redirect channel the bank stopped accepting, with a new redirect', async () => {
-    const connection = await activeRedirectConnection();
+    const connection = await lf.activeRedirectConnection();
     await fetch(`${lf.sandbox.url}/sandbox/connections/${await providerId(connection.id)}/next-sync`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -240,7 +223,7 @@ describe('connection lifecycle through the API', () => {
   });
 
   it('adds the embedded channel to a redirect connection: both channels’ accounts under one connection', async () => {
-    const connection = await activeRedirectConnection();
+    const connection = await lf.activeRedirectConnection();
     const added = await lf.call('POST', `/v1/connections/${connection.id}/channels`, { mode: 'embedded' });
     assert.equal(added.status, 200, JSON.stringify(added.body));
     assert.equal(added.body.state, 'awaiting_credentials');
@@ -248,7 +231,7 @@ describe('connection lifecycle through the API', () => {
     await lf.call('POST', `/v1/connections/${connection.id}/credentials`, { credentials: await embeddedCredentials('alice') });
     const consent = await lf.until(connection.id, (v) => v.state === 'awaiting_consent');
     assert.deepEqual(consent.next_action?.type === 'consent' && consent.next_action.accounts.map((a) => a.type).sort(), ['LOAN', 'SAVINGS']);
-    const active = await consentAll(consent);
+    const active = await lf.consentAll(consent);
     assert.deepEqual(active.channels.map((c) => c.mode).sort(), ['embedded', 'redirect']);
     const accounts = await lf.call('GET', `/v1/connections/${connection.id}/accounts`);
     assert.deepEqual(accounts.body.data.map((a: { type: string }) => a.type).sort(), ['CHECKINGS', 'CHECKINGS', 'CREDIT_CARD', 'LOAN', 'SAVINGS']);
@@ -257,7 +240,7 @@ describe('connection lifecycle through the API', () => {
   });
 
   it('renews the redirect channel on request, through the bank', async () => {
-    const connection = await activeRedirectConnection('user_short_consent');
+    const connection = await lf.activeRedirectConnection('user_short_consent');
     const before = connection.channels[0]?.expires_at ?? '';
     assert.ok(Date.parse(before) - Date.now() < 11 * 86_400_000, `a 10-day consent: ${JSON.stringify(connection.channels)}`);
     const renewing = await lf.call('POST', `/v1/connections/${connection.id}/renewal`);

@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { workflowIdFor } from '../../workflows/messages';
 import type { ConnectionView } from '../../workflows/messages';
 import { type Linkflow, OXLIN_WEBHOOK_SECRET, startLinkflow } from '../helpers/linkflow';
-import { approveAtBank } from '../helpers/oxlin';
 
 describe('provider webhooks', () => {
   let lf: Linkflow;
@@ -18,14 +17,7 @@ describe('provider webhooks', () => {
   });
 
   async function activeConnection(): Promise<{ view: ConnectionView; providerId: string }> {
-    const created = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://x.example' });
-    const callback = await approveAtBank(created.body.next_action.url);
-    await fetch(callback, { redirect: 'manual' });
-    const listed = await lf.until(created.body.id, (v) => v.state === 'awaiting_consent');
-    await lf.call('PUT', `/v1/connections/${listed.id}/consents`, {
-      consents: listed.accounts.map((a) => ({ account_id: a.id, consent: true })),
-    });
-    const view = await lf.until(listed.id, (v) => v.state === 'active');
+    const view = await lf.activeRedirectConnection();
     const [link] = await lf.db.query<{ provider_connection_id: string }>(
       'SELECT provider_connection_id FROM provider_connections WHERE connection_id = $1',
       [view.id],

@@ -163,21 +163,13 @@ describe('webhook endpoints API', () => {
       const endpoint = await lf.call('POST', '/v1/webhook-endpoints', { url }, asTenant);
       assert.equal(endpoint.status, 201);
 
-      const until = async (id: string, state: string) => {
-        for (let i = 0; i < 200; i++) {
-          const view = (await lf.call('GET', `/v1/connections/${id}`, undefined, asTenant)).body;
-          if (view.state === state) return view;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        assert.fail(`connection never reached ${state}`);
-      };
       const created = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://x.example' }, asTenant);
       const callback = await approveAtBank(created.body.next_action.url);
       await fetch(callback, { redirect: 'manual' });
-      const listed = await until(created.body.id, 'awaiting_consent');
-      const consents = listed.accounts.map((a: { id: string }) => ({ account_id: a.id, consent: true }));
+      const listed = await lf.until(created.body.id, (v) => v.state === 'awaiting_consent', asTenant);
+      const consents = listed.accounts.map((a) => ({ account_id: a.id, consent: true }));
       await lf.call('PUT', `/v1/connections/${listed.id}/consents`, { consents }, asTenant);
-      await until(listed.id, 'active');
+      await lf.until(listed.id, (v) => v.state === 'active', asTenant);
 
       for (let i = 0; i < 100 && !received.some((r) => r.body.includes('"connection.synced"')); i++) await new Promise((r) => setTimeout(r, 50));
       const events = received.map((r) => verifyWebhook({ secret: endpoint.body.secret, rawBody: r.body, signatureHeader: r.signature }));

@@ -15,6 +15,7 @@ import { createLogger } from '../../logger';
 import { type OxlinSandbox, type OxlinSandboxOptions, startOxlinSandbox } from '../../sandbox/oxlin/server';
 import { createWorker } from '../../worker/worker';
 import type { ConnectionView } from '../../workflows/messages';
+import { approveAtBank } from './oxlin';
 import { devServerEnv, uniqueTaskQueue, workflowBundle } from './temporal';
 
 export interface Response {
@@ -39,8 +40,12 @@ export interface Linkflow {
   adminKey: string;
   /** A call as the test's tenant (pass an `authorization` header to act as someone else). */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
-  /** Polls GET /v1/connections/:id until `done` holds. */
-  until(id: string, done: (v: ConnectionView) => boolean): Promise<ConnectionView>;
+  /** Polls GET /v1/connections/:id until `done` holds (`headers` to ask as another tenant). */
+  until(id: string, done: (v: ConnectionView) => boolean, headers?: Record<string, string>): Promise<ConnectionView>;
+  /** Gives consent to every account the connection asks about, then waits for `active`. */
+  consentAll(view: ConnectionView): Promise<ConnectionView>;
+  /** A redirect connection of the test tenant, authorized at the bank by `user`, consented and active. */
+  activeRedirectConnection(user?: string): Promise<ConnectionView>;
   stop(): Promise<void>;
 }
 
@@ -122,14 +127,32 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
   };
 
-  const until: Linkflow['until'] = async (id, done) => {
+  const until: Linkflow['until'] = async (id, done, headers) => {
     let last: ConnectionView | undefined;
     for (let i = 0; i < 400; i++) {
-      last = (await call('GET', `/v1/connections/${id}`)).body as ConnectionView;
+      last = (await call('GET', `/v1/connections/${id}`, undefined, headers)).body as ConnectionView;
       if (done(last)) return last;
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.fail(`gave up waiting for connection ${id}; it is ${last?.state} (${last?.reason})`);
+  };
+
+  const consentAll: Linkflow['consentAll'] = async (view) => {
+    assert.equal(view.next_action?.type, 'consent');
+    const accounts = view.next_action.type === 'consent' ? view.next_action.accounts : [];
+    const given = await call('PUT', `/v1/connections/${view.id}/consents`, {
+      consents: accounts.map((a) => ({ account_id: a.id, consent: true })),
+    });
+    assert.equal(given.status, 200, JSON.stringify(given.body));
+    return until(view.id, (v) => v.state === 'active');
+  };
+
+  const activeRedirectConnection: Linkflow['activeRedirectConnection'] = async (user = 'alice') => {
+    const created = await call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://client.example/linked' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const callback = await approveAtBank(created.body.next_action.url, 'approve', user);
+    assert.equal((await fetch(callback, { redirect: 'manual' })).status, 303);
+    return consentAll(await until(created.body.id, (v) => v.state === 'awaiting_consent'));
   };
 
   return {
@@ -145,6 +168,8 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
     adminKey,
     call,
     until,
+    consentAll,
+    activeRedirectConnection,
     async stop() {
       server.close();
       worker.shutdown();
