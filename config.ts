@@ -20,16 +20,37 @@ const EnvSchema = z.object({
   LINKFLOW_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Armored OpenPGP private key that credentials are encrypted to. */
   LINKFLOW_CREDENTIALS_KEY: z.string().includes('BEGIN PGP PRIVATE KEY BLOCK', { message: 'must be an armored OpenPGP private key' }).optional(),
+  /** The Oxlin sandbox's port; Flinks, Powens and LnkFi listen on the next three. */
   SANDBOX_PORT: port.default(4010),
   /** Where browsers reach the sandbox bank, if not at the address the worker uses (docker-compose). */
   SANDBOX_PUBLIC_URL: z.url().optional(),
-  /** Where the sandbox sends its signed webhooks (with OXLIN_WEBHOOK_SECRET), when it runs on its own. */
+  /** The Linkflow API the sandboxes send their signed webhooks to (`/webhooks/<provider>`), when they run on their own. */
   SANDBOX_WEBHOOK_URL: z.url().optional(),
   OXLIN_BASE_URL: z.url().optional(),
   OXLIN_CLIENT_ID: z.string().min(1).default('linkflow-sandbox'),
   OXLIN_CLIENT_SECRET: z.string().min(1).default('sandbox-secret'),
   /** Verifies Oxlin's webhooks (POST /webhooks/oxlin); unset: that endpoint is off (embedded: generated and given to the sandbox). */
   OXLIN_WEBHOOK_SECRET: z.string().min(16).optional(),
+  FLINKS_BASE_URL: z.url().optional(),
+  /** The customer id in Flinks' API paths (/v3/{customerId}/BankingServices/…). */
+  FLINKS_CUSTOMER_ID: z.string().min(1).default('43387ca6-0391-4c82-857d-70d95f087ecb'),
+  /** Where end users reach Flinks Connect, if not on FLINKS_BASE_URL (the sandbox serves both). */
+  FLINKS_CONNECT_URL: z.url().optional(),
+  /** Verifies Flinks' data webhooks (flinks-authenticity-key); unset: POST /webhooks/flinks is off. */
+  FLINKS_WEBHOOK_SECRET: z.string().min(16).optional(),
+  POWENS_BASE_URL: z.url().optional(),
+  POWENS_CLIENT_ID: z.string().min(1).default('linkflow-sandbox'),
+  POWENS_CLIENT_SECRET: z.string().min(1).default('sandbox-secret'),
+  /** Powens' webview, if not on POWENS_BASE_URL (the sandbox serves both). */
+  POWENS_WEBVIEW_URL: z.url().optional(),
+  LNKFI_BASE_URL: z.url().optional(),
+  LNKFI_VENDOR_ID: z.string().min(1).default('vnd_00000000-0000-0000-0000-000000000001'),
+  LNKFI_SYSTEM_CLIENT_ID: z.string().min(1).default('linkflow-xero-client'),
+  LNKFI_SYSTEM_CLIENT_SECRET: z.string().min(1).default('linkflow-xero-secret'),
+  /** Verifies LnkFi's webhooks (X-LnkFi-Webhook-Signature); unset: POST /webhooks/lnkfi is off. */
+  LNKFI_WEBHOOK_SECRET: z.string().min(16).optional(),
+  /** Your company's legal name, in the consent text LnkFi requires the end user to see. */
+  LNKFI_LEGAL_NAME: z.string().min(1).default('Linkflow'),
   LINKFLOW_SYNC_INTERVAL_SECONDS: seconds.default(86_400),
   LINKFLOW_REDIRECT_TIMEOUT_SECONDS: seconds.default(1_800),
   LINKFLOW_CONSENT_TIMEOUT_SECONDS: seconds.default(86_400),

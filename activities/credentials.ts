@@ -52,7 +52,7 @@ export interface FieldError {
 }
 
 /**
- * Checks values against a provider's field definitions: every field present (when `requireAll`),
+ * Checks values against a provider's field definitions: every required field present (when `requireAll`),
  * no unknown field, each value matching the field's regexp. Messages never include values.
  */
 export function checkFields(fields: InputField[], values: { id: string; value: string }[], requireAll: boolean): FieldError[] {
@@ -74,7 +74,7 @@ export function checkFields(fields: InputField[], values: { id: string; value: s
     if (field.type === 'DATE' && Number.isNaN(Date.parse(value))) errors.push({ id, message: `${field.label} must be a date` });
   }
   if (requireAll) {
-    for (const field of fields) if (!given.has(field.id)) errors.push({ id: field.id, message: `${field.label} is required` });
+    for (const field of fields) if (field.required !== false && !given.has(field.id)) errors.push({ id: field.id, message: `${field.label} is required` });
   }
   return errors;
 }

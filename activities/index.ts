@@ -30,7 +30,12 @@ type Encrypted = { id: string; value: string }[];
 
 const jobContext = (): JobContext => {
   const ctx = Context.current();
-  return { heartbeat: (details) => ctx.heartbeat(details), sleep: (ms) => ctx.sleep(ms) };
+  return {
+    heartbeat: (details) => ctx.heartbeat(details),
+    sleep: (ms) => ctx.sleep(ms),
+    attempt: ctx.info.attempt,
+    lastDetails: ctx.info.heartbeatDetails,
+  };
 };
 
 /** Every activity the worker registers: the connection workflow's, and webhook emission and delivery. */
@@ -63,6 +68,7 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
     }): Promise<Authorization & { nonce?: string }> {
       const { state, nonce } = stateSigner.issue(input.connectionId);
       const authorization = await adapters[input.provider].authorize({
+        connectionId: input.connectionId,
         institutionId: input.institutionId,
         mode: input.mode,
         redirectUri: input.callbackUrl,
@@ -78,6 +84,8 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
       institutionId: string;
       channelId: string;
       credentials: Encrypted;
+      /** Absent in histories from before providers kept handles ahead of a connection. */
+      providerRef?: Record<string, string>;
       existing?: ProviderConnection;
     }): Promise<ProviderConnection> {
       const adapter = adapters[input.provider];
@@ -88,6 +96,7 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
         institutionId: input.institutionId,
         channelId: input.channelId,
         credentials: plain,
+        providerRef: input.providerRef ?? input.existing?.providerRef ?? {},
         ...(input.existing ? { existing: input.existing } : {}),
       });
     },

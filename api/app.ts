@@ -1,7 +1,8 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
-import { type ProviderName, TASK_QUEUE } from '../workflows/messages';
+import { PROVIDERS, type ProviderName, TASK_QUEUE } from '../workflows/messages';
+import type { ProviderSecrets } from '../activities/providers';
 import type { StateSigner } from '../activities/redirect-state';
 import type { ProviderLinks, RedirectClaims, Repository, TenantStore } from '../activities/store';
 import type { WebhookEndpointStore } from '../activities/store/webhooks';
@@ -27,8 +28,12 @@ export interface AppDeps {
   redirectClaims: RedirectClaims;
   /** Provider connection ids → connections, and provider webhook events already applied. */
   providerLinks: ProviderLinks;
+  /** Secrets providers hand over by webhook (LnkFi's API keys), sealed. */
+  providerSecrets: ProviderSecrets;
   /** Each provider's webhook secret (OXLIN_WEBHOOK_SECRET, …): enables POST /webhooks/:provider. */
   providerWebhookSecrets?: Partial<Record<ProviderName, string>>;
+  /** The providers this deployment has settings for (default: all); others are a 422 at POST /v1/connections. */
+  providers?: readonly ProviderName[];
   /** LINKFLOW_ADMIN_KEY: enables /v1/admin. */
   adminKey?: string;
   stateSigner: StateSigner;
@@ -76,6 +81,7 @@ export function createApp(deps: AppDeps): Koa {
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
     stateSigner: deps.stateSigner,
+    providers: deps.providers ?? PROVIDERS,
     auth,
   });
   const webhooks = webhookRoutes({ endpoints: deps.webhookEndpoints, auth });
@@ -83,6 +89,7 @@ export function createApp(deps: AppDeps): Koa {
   const inbound = providerWebhookRoutes({
     client: deps.client,
     providerLinks: deps.providerLinks,
+    providerSecrets: deps.providerSecrets,
     secrets: deps.providerWebhookSecrets ?? {},
   });
   const routers = [

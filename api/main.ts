@@ -4,7 +4,16 @@ import { createStateSigner } from '../activities/redirect-state';
 import { createRedirectClaims, createProviderLinks, createRepository, createTenantStore } from '../activities/store';
 import { connectionDefaults, loadConfig, publicUrl, requireSettings } from '../config';
 import { createLogger } from '../logger';
-import { credentialsKey, openStore, stateSecret, webhookEndpointStore } from '../worker/deps';
+import type { ProviderName } from '../workflows/messages';
+import {
+  credentialsKey,
+  openStore,
+  providerSecrets,
+  providerUrlsFromEnv,
+  providerWebhookSecrets,
+  stateSecret,
+  webhookEndpointStore,
+} from '../worker/deps';
 import { createApp } from './app';
 
 const log = createLogger('api');
@@ -19,7 +28,9 @@ async function main(): Promise<void> {
     tenants: createTenantStore(db),
     providerLinks: createProviderLinks(db),
     redirectClaims: createRedirectClaims(db),
-    ...(config.OXLIN_WEBHOOK_SECRET ? { providerWebhookSecrets: { oxlin: config.OXLIN_WEBHOOK_SECRET } } : {}),
+    providerWebhookSecrets: providerWebhookSecrets(config),
+    providerSecrets: await providerSecrets(config, db),
+    providers: Object.keys(providerUrlsFromEnv(config)) as ProviderName[],
     webhookEndpoints: await webhookEndpointStore(config, db),
     ...(config.LINKFLOW_ADMIN_KEY ? { adminKey: config.LINKFLOW_ADMIN_KEY } : {}),
     stateSigner: createStateSigner(await stateSecret(config)),

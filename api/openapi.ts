@@ -457,6 +457,8 @@ export const operations: OperationDoc[] = [
       ...BODY,
       { status: 400, code: 'invalid_idempotency_key', when: 'The Idempotency-Key is not printable ASCII or too long.', message: 'Idempotency-Key must be printable ASCII, at most 255 characters.' },
       { status: 422, code: 'idempotency_key_reused', when: 'The Idempotency-Key was used for a different request.', message: 'This Idempotency-Key was used for a different request.' },
+      { status: 422, code: 'unsupported_mode', when: "The provider has no channel of this mode (Flinks and LnkFi: redirect only).", message: 'flinks connections support mode redirect, not embedded.' },
+      { status: 422, code: 'provider_not_configured', when: 'This deployment has no settings for the provider.', message: 'powens is not configured on this Linkflow.' },
     ],
     requestExamples: [
       {

@@ -1,5 +1,5 @@
 // `npm start`: Linkflow in one command. Brings up the Temporal dev server (SQLite under .data/,
-// Web UI), the Oxlin sandbox, the store, the worker and the API; Ctrl-C stops them all.
+// Web UI), the four provider sandboxes, the store, the worker and the API; Ctrl-C stops them all.
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -10,9 +10,21 @@ import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { type Config, connectionDefaults, loadConfig, publicUrl } from '../config';
 import { createLogger } from '../logger';
+import { startFlinksSandbox } from '../sandbox/flinks/server';
+import { startLnkfiSandbox } from '../sandbox/lnkfi/server';
 import { startOxlinSandbox } from '../sandbox/oxlin/server';
+import { startPowensSandbox } from '../sandbox/powens/server';
 import { createRedirectClaims, createTenantStore } from '../activities/store';
-import { activityDeps, embeddedSecret, embeddedTenantKeyFile, openStore } from '../worker/deps';
+import {
+  type ProviderUrls,
+  activityDeps,
+  embeddedSecret,
+  embeddedTenantKeyFile,
+  openStore,
+  providerSecrets,
+  providerUrlsFromEnv,
+  providerWebhookSecrets,
+} from '../worker/deps';
 import { createWorker, devServerSearchAttributes, quietTemporalLogs } from '../worker/worker';
 import { devServerExecutable } from './temporal-binaries';
 
@@ -39,28 +51,14 @@ async function main(): Promise<void> {
   try {
     const temporalAddress = config.TEMPORAL_ADDRESS ?? (await startTemporal(config, stops));
 
-    let oxlinBaseUrl = config.OXLIN_BASE_URL;
-    const oxlinWebhookSecret =
-      config.OXLIN_WEBHOOK_SECRET ?? (await embeddedSecret(config, 'oxlin-webhook-secret', async () => randomBytes(24).toString('base64url')));
-    if (!oxlinBaseUrl) {
-      const sandbox = await startOxlinSandbox({
-        port: config.SANDBOX_PORT,
-        host: config.HOST,
-        // The sandbox sends its events as signed webhooks, like the real Oxlin.
-        webhook: { url: new URL('/webhooks/oxlin', publicUrl(config)).toString(), secret: oxlinWebhookSecret },
-      });
-      stops.push(() => sandbox.close());
-      oxlinBaseUrl = sandbox.url;
-      log.info(`Oxlin sandbox listening on ${sandbox.url}`);
-    }
-
+    const { urls, webhookSecrets } = await startSandboxes(config, stops);
     const db = await openStore(config, log);
     stops.push(() => db.close());
     // The API's client; the worker's emitWebhookEvent activity signals delivery workflows with it too.
     const clientConnection = await Connection.connect({ address: temporalAddress });
     stops.push(() => clientConnection.close());
     const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-    const deps = await activityDeps(config, db, oxlinBaseUrl, client);
+    const deps = await activityDeps(config, db, urls, client);
     const tenants = createTenantStore(db);
     const keyFile = await embeddedTenantKeyFile(config, tenants);
     const adminKey = config.LINKFLOW_ADMIN_KEY ?? (await embeddedSecret(config, 'admin-key', async () => randomBytes(32).toString('base64url')));
@@ -83,7 +81,8 @@ async function main(): Promise<void> {
       adminKey,
       providerLinks: deps.providerLinks,
       redirectClaims: createRedirectClaims(db),
-      providerWebhookSecrets: { oxlin: oxlinWebhookSecret },
+      providerWebhookSecrets: webhookSecrets,
+      providerSecrets: await providerSecrets(config, db),
       stateSigner: deps.stateSigner,
       credentialsKey: deps.credentialsKey,
       publicUrl: publicUrl(config),
@@ -110,6 +109,42 @@ async function main(): Promise<void> {
     await stopAll();
     throw err;
   }
+}
+
+/** Where each embedded sandbox listens: SANDBOX_PORT and the next three. */
+const sandboxPort = (config: Config, provider: 'oxlin' | 'flinks' | 'powens' | 'lnkfi'): number =>
+  config.SANDBOX_PORT + ['oxlin', 'flinks', 'powens', 'lnkfi'].indexOf(provider);
+
+/**
+ * A sandbox for every provider without a *_BASE_URL. Those with webhooks send them, signed, to
+ * this API with a secret generated once into the data dir (unless one is configured).
+ */
+async function startSandboxes(
+  config: Config,
+  stops: (() => Promise<unknown>)[],
+): Promise<{ urls: ProviderUrls; webhookSecrets: Partial<Record<'oxlin' | 'flinks' | 'lnkfi', string>> }> {
+  const urls = providerUrlsFromEnv(config);
+  const webhookSecrets = providerWebhookSecrets(config);
+  const generated = (name: string) => embeddedSecret(config, `${name}-webhook-secret`, async () => randomBytes(24).toString('base64url'));
+  const webhookTo = async (provider: 'oxlin' | 'flinks' | 'lnkfi') => {
+    webhookSecrets[provider] ??= await generated(provider);
+    return { url: new URL(`/webhooks/${provider}`, publicUrl(config)).toString(), secret: webhookSecrets[provider] };
+  };
+  const host = config.HOST;
+  const started = {
+    oxlin: async () => startOxlinSandbox({ port: sandboxPort(config, 'oxlin'), host, webhook: await webhookTo('oxlin') }),
+    flinks: async () => startFlinksSandbox({ port: sandboxPort(config, 'flinks'), host, webhook: await webhookTo('flinks') }),
+    powens: () => startPowensSandbox({ port: sandboxPort(config, 'powens'), host }),
+    lnkfi: async () => startLnkfiSandbox({ port: sandboxPort(config, 'lnkfi'), host, webhook: await webhookTo('lnkfi') }),
+  };
+  for (const provider of ['oxlin', 'flinks', 'powens', 'lnkfi'] as const) {
+    if (urls[provider]) continue;
+    const sandbox = await started[provider]();
+    stops.push(() => sandbox.close());
+    urls[provider] = sandbox.url;
+    log.info(`${provider} sandbox listening on ${sandbox.url}`);
+  }
+  return { urls, webhookSecrets };
 }
 
 /** The dev server, with its SQLite file in the data dir so connections survive a restart. */
@@ -139,7 +174,10 @@ async function startTemporal(config: Config, stops: (() => Promise<unknown>)[]):
 /** A port already taken is reported with what to do, before anything starts. */
 async function assertPortsFree(config: Config): Promise<void> {
   const ports: [number, string, string][] = [[config.PORT, 'the API', 'PORT']];
-  if (!config.OXLIN_BASE_URL) ports.push([config.SANDBOX_PORT, 'the Oxlin sandbox', 'SANDBOX_PORT']);
+  const external = providerUrlsFromEnv(config);
+  for (const provider of ['oxlin', 'flinks', 'powens', 'lnkfi'] as const) {
+    if (!external[provider]) ports.push([sandboxPort(config, provider), `the ${provider} sandbox`, 'SANDBOX_PORT']);
+  }
   if (!config.TEMPORAL_ADDRESS) {
     ports.push([config.TEMPORAL_PORT, 'Temporal', 'TEMPORAL_PORT'], [config.TEMPORAL_UI_PORT, 'the Temporal Web UI', 'TEMPORAL_UI_PORT']);
   }

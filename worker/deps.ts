@@ -3,10 +3,18 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { type ProvidersConfig, createAdapters } from '../activities/providers';
+import { type ProviderSecrets, type ProvidersConfig, createAdapters } from '../activities/providers';
 import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../activities/credentials';
 import { createStateSigner } from '../activities/redirect-state';
-import { type Database, type TenantStore, createProviderLinks, createRepository, migrate, openDatabase } from '../activities/store';
+import {
+  type Database,
+  type TenantStore,
+  createProviderLinks,
+  createProviderSecrets,
+  createRepository,
+  migrate,
+  openDatabase,
+} from '../activities/store';
 import { type WebhookEndpointStore, createWebhookEndpointStore } from '../activities/store/webhooks';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -54,9 +62,63 @@ export async function credentialsKey(config: Config): Promise<CredentialsKey> {
   return loadCredentialsKey(config.LINKFLOW_CREDENTIALS_KEY ?? (await embeddedSecret(config, 'credentials-key.asc', generateCredentialsKey)));
 }
 
-export function providersConfig(config: Config, oxlinBaseUrl: string): ProvidersConfig {
-  return { oxlin: { baseUrl: oxlinBaseUrl, clientId: config.OXLIN_CLIENT_ID, clientSecret: config.OXLIN_CLIENT_SECRET } };
+/** Where each provider's API is: its *_BASE_URL, or the embedded sandbox's. A provider without one is off. */
+export type ProviderUrls = Partial<Record<'oxlin' | 'flinks' | 'powens' | 'lnkfi', string>>;
+
+export const providerUrlsFromEnv = (config: Config): ProviderUrls => ({
+  ...(config.OXLIN_BASE_URL ? { oxlin: config.OXLIN_BASE_URL } : {}),
+  ...(config.FLINKS_BASE_URL ? { flinks: config.FLINKS_BASE_URL } : {}),
+  ...(config.POWENS_BASE_URL ? { powens: config.POWENS_BASE_URL } : {}),
+  ...(config.LNKFI_BASE_URL ? { lnkfi: config.LNKFI_BASE_URL } : {}),
+});
+
+export function providersConfig(config: Config, urls: ProviderUrls): ProvidersConfig {
+  return {
+    ...(urls.oxlin ? { oxlin: { baseUrl: urls.oxlin, clientId: config.OXLIN_CLIENT_ID, clientSecret: config.OXLIN_CLIENT_SECRET } } : {}),
+    ...(urls.flinks
+      ? {
+          flinks: {
+            baseUrl: urls.flinks,
+            customerId: config.FLINKS_CUSTOMER_ID,
+            ...(config.FLINKS_CONNECT_URL ? { connectUrl: config.FLINKS_CONNECT_URL } : {}),
+          },
+        }
+      : {}),
+    ...(urls.powens
+      ? {
+          powens: {
+            baseUrl: urls.powens,
+            clientId: config.POWENS_CLIENT_ID,
+            clientSecret: config.POWENS_CLIENT_SECRET,
+            ...(config.POWENS_WEBVIEW_URL ? { webviewUrl: config.POWENS_WEBVIEW_URL } : {}),
+          },
+        }
+      : {}),
+    ...(urls.lnkfi
+      ? {
+          lnkfi: {
+            baseUrl: urls.lnkfi,
+            vendorId: config.LNKFI_VENDOR_ID,
+            system: 'xero' as const,
+            systemClientId: config.LNKFI_SYSTEM_CLIENT_ID,
+            systemClientSecret: config.LNKFI_SYSTEM_CLIENT_SECRET,
+            legalName: config.LNKFI_LEGAL_NAME,
+          },
+        }
+      : {}),
+  };
 }
+
+/** The providers' webhook secrets that are set: each enables POST /webhooks/:provider. */
+export const providerWebhookSecrets = (config: Config): Partial<Record<'oxlin' | 'flinks' | 'lnkfi', string>> => ({
+  ...(config.OXLIN_WEBHOOK_SECRET ? { oxlin: config.OXLIN_WEBHOOK_SECRET } : {}),
+  ...(config.FLINKS_WEBHOOK_SECRET ? { flinks: config.FLINKS_WEBHOOK_SECRET } : {}),
+  ...(config.LNKFI_WEBHOOK_SECRET ? { lnkfi: config.LNKFI_WEBHOOK_SECRET } : {}),
+});
+
+/** Secrets providers hand over (Powens user tokens, LnkFi API keys), sealed under a key derived from the state secret. */
+export const providerSecrets = async (config: Config, db: Database): Promise<ProviderSecrets> =>
+  createProviderSecrets(db, await stateSecret(config));
 
 /**
  * Tenants' webhook endpoints. Their signing secrets are sealed under a key derived (HKDF, with its
@@ -66,9 +128,9 @@ export const webhookEndpointStore = async (config: Config, db: Database): Promis
   createWebhookEndpointStore(db, await stateSecret(config));
 
 /** `client` starts and signals the webhook delivery workflows. */
-export async function activityDeps(config: Config, db: Database, oxlinBaseUrl: string, client: Client) {
+export async function activityDeps(config: Config, db: Database, urls: ProviderUrls, client: Client) {
   return {
-    adapters: createAdapters(providersConfig(config, oxlinBaseUrl)),
+    adapters: createAdapters(providersConfig(config, urls), { secrets: await providerSecrets(config, db) }),
     repository: createRepository(db),
     providerLinks: createProviderLinks(db),
     stateSigner: createStateSigner(await stateSecret(config)),

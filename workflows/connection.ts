@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -32,6 +33,7 @@ import {
   SubmitCredentialsSchema,
   type SyncSummary,
   type WebhookEvent,
+  PROVIDER_CAPABILITIES,
   TERMINAL_STATES,
   UpdateRejection,
   addChannelUpdate,
@@ -64,6 +66,16 @@ const PROVIDER_JOB = {
 const { startAuthorization, submitCredentials, answerChallenge, listAccounts, giveConsent, disconnect, linkProviderConnection } =
   proxyActivities<Activities>(PROVIDER_CALL);
 const { waitForJob, importData } = proxyActivities<Activities>(PROVIDER_JOB);
+
+/**
+ * A provider job that answers "pending" at once (Flinks' OPERATION_PENDING): each attempt is one
+ * short call and Temporal's backoff spaces them, for about 35 minutes (Flinks allows 30).
+ */
+const { waitForJob: waitForPendingJob } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 12 },
+});
 /** Hands an event to the connection's delivery workflow (which retries the client's endpoint for days). */
 const { emitWebhookEvent } = proxyActivities<WebhookActivities>(PROVIDER_CALL);
 
@@ -74,6 +86,10 @@ const { emitWebhookEvent } = proxyActivities<WebhookActivities>(PROVIDER_CALL);
 const SYNC_CYCLES_PER_RUN = { before: 20, withWebhookEvents: 15 } as const;
 /** When a challenge carries no TIMEOUT_MSG. */
 const DEFAULT_CHALLENGE_TIMEOUT_MS = 10 * 60_000;
+/** How long a provider that confirms authorizations by webhook (LnkFi) may take after the redirect. */
+const CONNECTED_EVENT_TIMEOUT_MS = 60 * 60_000;
+/** A provider job still pending after every retry of waitForJob (Flinks' OPERATION_PENDING). */
+const JOB_PENDING = 'OPERATION_PENDING';
 
 const CREDENTIAL_FAILURES: readonly ProviderFailure[] = ['AUTH_FAILED', 'PASSWORD_CHANGE_REQUIRED', 'TOO_MANY_ATTEMPTS'];
 
@@ -107,6 +123,8 @@ export interface ConnectionMemory {
   linkedProviderConnectionId?: string | null;
   /** When the workflow last saw a provider job's outcome itself (webhooks from before are stale). */
   providerSeenAt?: string;
+  /** The provider's id of the last job the workflow read itself (webhooks about it are stale). */
+  lastJobId?: string;
   /** Events sent to the client so far (their ids are evt_<connection>_<n>), and the last state announced. */
   eventsSent?: number;
   announcedState?: ConnectionState | null;
@@ -130,6 +148,8 @@ class Connection {
   disconnectRequested = false;
   renewalRequested = false;
   addChannel: ChannelMode | null = null;
+  /** Attempts to add a channel that have ended, however they ended (the addChannel update waits for its own). */
+  channelAttemptsEnded = 0;
   /** Provider webhooks not yet acted on, and the ids already seen (providers redeliver). */
   providerEvents: ProviderEvent[] = [];
   private seenProviderEvents: string[] = [];
@@ -302,6 +322,7 @@ class Connection {
               institutionId: this.input.institutionId,
               channelId: this.credentialsChannel as string,
               credentials,
+              providerRef: this.memory.providerRef,
               ...(this.memory.providerConnectionId ? { existing: this.providerConnection() } : {}),
             }),
           );
@@ -386,15 +407,25 @@ class Connection {
     setHandler(
       addChannelUpdate,
       async ({ mode }: AddChannel) => {
+        const ended = this.channelAttemptsEnded;
         this.addChannel = mode;
         // Answered once the new channel asks for its authorization (or the attempt ended).
-        await condition(() => this.addChannel === null && !['active', 'user_action_required', 'syncing'].includes(this.state));
+        await condition(
+          () =>
+            (this.addChannel === null && !['active', 'user_action_required', 'syncing'].includes(this.state)) ||
+            this.channelAttemptsEnded !== ended,
+        );
         return this.view();
       },
       {
         validator: ({ mode }: AddChannel) => {
           this.expect(['active', 'user_action_required'].includes(this.state) && this.addChannel === null, 'active');
-          if (this.memory.channels.some((c) => c.mode === mode)) this.reject(`the connection already has a ${mode} channel`);
+          const capabilities = PROVIDER_CAPABILITIES[this.input.provider];
+          if (!capabilities.modes.includes(mode)) this.reject(`${this.input.provider} has no ${mode} channels`);
+          // Providers whose channels are sequential sources (Powens) add the next one; the provider says when none is left.
+          if (!capabilities.sequentialChannels && this.memory.channels.some((c) => c.mode === mode)) {
+            this.reject(`the connection already has a ${mode} channel`);
+          }
         },
       },
     );
@@ -452,11 +483,17 @@ class Connection {
         state: repairing ? 'credentials_invalid' : mode === 'redirect' ? 'awaiting_redirect' : 'awaiting_credentials',
         reason: repairing ? this.memory.reason : null,
         timeoutMs: purpose === 'repair' ? undefined : this.input.redirectTimeoutSeconds * 1000,
+      }).catch((err: unknown) => {
+        // A channel the provider cannot add (e.g. Powens has no further source) ends that attempt, not the connection.
+        if (purpose === 'add' && err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+          return { result: 'failed' as const, error: err.cause.message, reason: err.cause.type ?? 'PROVIDER_ERROR' };
+        }
+        throw err;
       });
       if (authorized.result !== 'ok' && purpose === 'repair') continue; // still invalid: offer a fresh authorization
       if (authorized.result === 'timeout') return giveUp('expired', 'AUTHORIZATION_TIMEOUT', 'The end user did not finish at the bank in time.');
       if (authorized.result === 'denied') return giveUp('cancelled', 'ACCESS_DENIED', 'The end user declined access at the bank.');
-      if (authorized.result === 'failed') return giveUp('failed', 'PROVIDER_ERROR', authorized.error);
+      if (authorized.result === 'failed') return giveUp('failed', ('reason' in authorized && authorized.reason) || 'PROVIDER_ERROR', authorized.error);
       if (authorized.result !== 'ok') continue;
       channelId = authorized.channelId;
       if (mode === 'redirect' && purpose === 'repair') {
@@ -526,9 +563,27 @@ class Connection {
         : {}),
     });
 
+    if (authorization.providerRef) this.memory.providerRef = { ...this.memory.providerRef, ...authorization.providerRef };
+    // The provider picks the mechanism of what it offers next (a Powens source): the state says which.
+    const state = shown.state === 'credentials_invalid' ? shown.state : authorization.kind === 'credentials' ? 'awaiting_credentials' : 'awaiting_redirect';
+
+    if (authorization.kind === 'credentials' && authorization.fields.length === 0 && this.memory.providerConnectionId) {
+      // Nothing to ask (a Powens source whose fields the end user already gave for an earlier one): add it at once.
+      const connection = await submitCredentials({
+        provider: this.input.provider,
+        institutionId: this.input.institutionId,
+        channelId: authorization.channelId,
+        credentials: [],
+        providerRef: this.memory.providerRef,
+        existing: this.providerConnection(),
+      });
+      this.memory.providerRef = { ...this.memory.providerRef, ...connection.providerRef };
+      return { result: 'ok', channelId: authorization.channelId };
+    }
+
     if (authorization.kind === 'credentials') {
       this.credentialsChannel = authorization.channelId;
-      this.moveTo(shown.state, { type: 'credentials', channel_id: authorization.channelId, fields: authorization.fields }, shown.reason);
+      this.moveTo(state, { type: 'credentials', channel_id: authorization.channelId, fields: authorization.fields }, shown.reason);
       const submitted = await this.waitFor(() => this.acceptedCredentials, shown.timeoutMs);
       this.credentialsChannel = null;
       this.acceptedCredentials = false;
@@ -539,19 +594,55 @@ class Connection {
     this.expectedNonce = authorization.nonce ?? null;
     this.redirect = null;
     this.moveTo(
-      shown.state,
-      { type: 'redirect', url: authorization.url, expires_at: isoAt(expiresAt ?? workflowNow() + 86_400_000) },
+      state,
+      {
+        type: 'redirect',
+        url: authorization.url,
+        expires_at: isoAt(expiresAt ?? workflowNow() + 86_400_000),
+        ...(authorization.terms === undefined ? {} : { terms: authorization.terms }),
+      },
       shown.reason,
     );
-    const arrived = await this.waitFor(() => this.redirect !== null, shown.timeoutMs);
+    // A provider that confirms by webhook (LnkFi) may do so before the browser is back, or instead of it.
+    const arrived = await this.waitFor(() => this.redirect !== null || this.hasEvent('connected'), shown.timeoutMs);
     this.expectedNonce = null;
     const redirect = this.redirect as RedirectReceived | null;
     this.redirect = null;
-    if (!arrived || !redirect) return { result: 'timeout' };
+    if (!arrived) return { result: 'timeout' };
+    if (redirect?.outcome === 'success' && !redirect.providerConnectionId && patched('connection-by-webhook')) {
+      // The redirect says only that it worked: the provider connection comes with the provider's webhook.
+      if (!(await this.waitFor(() => this.hasEvent('connected'), CONNECTED_EVENT_TIMEOUT_MS))) {
+        return { result: 'failed', error: 'The provider did not confirm the authorization.' };
+      }
+    }
+    const connected = redirect === null || redirect.outcome === 'success' ? this.takeEvent('connected') : undefined;
+    if (connected?.providerConnectionId) {
+      const { providerConnectionId, providerRef } = connected;
+      return this.acceptRedirect({ outcome: 'success', providerConnectionId, ...(providerRef ? { providerRef } : {}) }, authorization.channelId);
+    }
+    if (!redirect) return { result: 'timeout' };
     return this.acceptRedirect(redirect, authorization.channelId);
   }
 
-  private acceptRedirect(redirect: RedirectReceived, channelId: string) {
+  private hasEvent(kind: ProviderEvent['kind']): boolean {
+    return this.providerEvents.some((e) => e.kind === kind);
+  }
+
+  private takeEvent(kind: ProviderEvent['kind']): ProviderEvent | undefined {
+    const index = this.providerEvents.findIndex((e) => e.kind === kind);
+    return index === -1 ? undefined : this.providerEvents.splice(index, 1)[0];
+  }
+
+  /** A provider webhook about something the workflow has not yet seen for itself. */
+  private isStale(event: ProviderEvent): boolean {
+    if (event.jobId !== undefined && event.jobId === this.memory.lastJobId) return true;
+    // Our own jobs are reported by webhook too: what happened up to when we last looked is handled.
+    // Providers date events to the second: one in that same second waits for the next sync.
+    const seenAt = this.memory.providerSeenAt?.slice(0, 19);
+    return event.occurredAt !== undefined && seenAt !== undefined && event.occurredAt.slice(0, 19) <= seenAt;
+  }
+
+  private acceptRedirect(redirect: Omit<RedirectReceived, 'nonce'>, channelId: string) {
     if (redirect.outcome === 'denied') return { result: 'denied' as const };
     if (redirect.outcome === 'failed' || !redirect.providerConnectionId) {
       return { result: 'failed' as const, error: redirect.error ?? 'The provider reported a failed authorization.' };
@@ -564,9 +655,15 @@ class Connection {
   /** Waits for the provider's job, putting each challenge to the end user until it ends. */
   async job(kind: 'list' | 'sync', trigger: boolean): Promise<Exclude<JobOutcome, { outcome: 'challenge' }>> {
     for (let first = true; ; first = false) {
-      const outcome = await waitForJob({ ...this.providerCall(), job: kind, trigger: trigger && first });
+      const outcome = PROVIDER_CAPABILITIES[this.input.provider].dataWebhook
+        ? await this.waitForJobOrWebhook(kind, trigger && first)
+        : await waitForJob({ ...this.providerCall(), job: kind, trigger: trigger && first });
       this.jobAnswers++;
       this.memory.providerSeenAt = isoAt(workflowNow());
+      if (outcome.outcome === 'success') {
+        if (outcome.providerRef) this.memory.providerRef = { ...this.memory.providerRef, ...outcome.providerRef };
+        if (outcome.jobId !== undefined) this.memory.lastJobId = outcome.jobId;
+      }
       if (outcome.outcome !== 'challenge') return outcome;
 
       const { challenge } = outcome;
@@ -584,6 +681,40 @@ class Connection {
       if (!answered) return { outcome: 'failed', status: 'CHALLENGE_TIMED_OUT', channelId: challenge.channelId };
       this.challengeAnswered = false;
       this.moveTo(kind === 'list' ? 'listing_accounts' : 'syncing');
+    }
+  }
+
+  /**
+   * waitForJob for a provider that says by webhook when the data is ready (Flinks): the activity
+   * answers at once or fails as pending, and Temporal retries it with backoff, so no worker slot
+   * is held meanwhile. Whichever comes first wins: the next retry, or the provider's webhook, which
+   * cancels the backoff and looks again at once. Still pending after every retry: a failed job.
+   */
+  private async waitForJobOrWebhook(kind: 'list' | 'sync', trigger: boolean): Promise<JobOutcome> {
+    for (;;) {
+      const scope = new CancellationScope();
+      const pending = scope.run(() => waitForPendingJob({ ...this.providerCall(), job: kind, trigger }));
+      let settled = false;
+      pending.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await condition(() => settled || this.providerEvents.some((e) => e.kind !== 'connected' && !this.isStale(e)));
+      if (!settled) {
+        this.providerEvents = this.providerEvents.filter((e) => e.kind === 'connected');
+        scope.cancel();
+        await pending.catch(() => undefined);
+        trigger = false;
+        continue;
+      }
+      try {
+        return await pending;
+      } catch (err) {
+        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === JOB_PENDING) {
+          return { outcome: 'failed', status: 'FAILED', channelId: null };
+        }
+        throw err;
+      }
     }
   }
 
@@ -706,10 +837,8 @@ class Connection {
         continue;
       }
       const event = this.providerEvents.shift();
-      // Our own jobs are reported by webhook too: what happened up to when we last looked is handled.
-      // Providers date events to the second: one in that same second waits for the next sync.
-      const seenAt = this.memory.providerSeenAt?.slice(0, 19);
-      const stale = event?.occurredAt !== undefined && seenAt !== undefined && event.occurredAt.slice(0, 19) <= seenAt;
+      // A confirmation nobody waits for any more (a redelivery, or after the attempt ended) has nothing to act on.
+      const stale = event !== undefined && (event.kind === 'connected' || this.isStale(event));
       if (event && !stale) {
         await this.afterSync(
           event.kind === 'data_available'
@@ -722,7 +851,11 @@ class Connection {
       if (this.addChannel) {
         const mode = this.addChannel;
         this.addChannel = null;
-        await this.connect(mode, 'add');
+        try {
+          await this.connect(mode, 'add');
+        } finally {
+          this.channelAttemptsEnded++;
+        }
         continue;
       }
       if (this.syncRequested || now >= this.nextSyncAt) {
@@ -780,8 +913,16 @@ export async function connectionWorkflow(input: ConnectionInput, memory?: Connec
     });
   } catch (err) {
     if (err instanceof Disconnect) {
-      if (connection.memory.providerConnectionId) await disconnect(connection.providerCall());
-      return connection.flushedAfter(async () => connection.end('disconnected', 'DISCONNECTED', null));
+      let reason = 'DISCONNECTED';
+      if (connection.memory.providerConnectionId) {
+        // The client asked to disconnect: Linkflow stops either way, and says when the provider could not be told.
+        await disconnect(connection.providerCall()).catch((failure: unknown) => {
+          if (!(failure instanceof ActivityFailure)) throw failure;
+          log.warn('the provider could not be told of the disconnection', { error: String(failure.cause?.message ?? failure.message) });
+          reason = 'DISCONNECTED_LOCALLY';
+        });
+      }
+      return connection.flushedAfter(async () => connection.end('disconnected', reason, null));
     }
     // A provider call that failed for good (after Temporal's retries) ends this attempt visibly.
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {

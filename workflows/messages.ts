@@ -8,7 +8,7 @@ export const TASK_QUEUE = 'linkflow-connections';
 
 export const workflowIdFor = (connectionId: string): string => `connection-${connectionId}`;
 
-export const PROVIDERS = ['oxlin'] as const;
+export const PROVIDERS = ['oxlin', 'flinks', 'powens', 'lnkfi'] as const;
 export const ProviderSchema = z.enum(PROVIDERS);
 export type ProviderName = z.infer<typeof ProviderSchema>;
 
@@ -48,12 +48,43 @@ const seconds = (max: number) => z.number().int().positive().max(max);
 export const ChannelModeSchema = z.enum(['redirect', 'embedded']);
 export type ChannelMode = z.infer<typeof ChannelModeSchema>;
 
+/** What each provider supports: the API checks requests against it, the README's table says it. */
+export interface ProviderCapabilities {
+  /** Channel modes a connection may use: redirect (the provider's page) or embedded (credentials via Linkflow). */
+  modes: readonly ChannelMode[];
+  /** The provider asks for challenge answers (SMS codes, security questions) through Linkflow. */
+  challenges: boolean;
+  /** Accounts wait for the end user's consent, per account, before their data is read. */
+  accountConsent: boolean;
+  /** Authorizations lapse and are renewed ahead of time (renewal_required). */
+  renewal: boolean;
+  /** Signed provider webhooks (POST /webhooks/:provider). */
+  webhooks: boolean;
+  /** POST /v1/connections/:id/channels adds the next channel even when one of that mode exists (Powens' sources). */
+  sequentialChannels: boolean;
+  /**
+   * The provider's webhook says when a job's data is ready (Flinks): a job waiting on the provider
+   * (between retries) is woken by it and looks again at once. Part of the workflow's logic: changing
+   * it for a provider changes that provider's histories.
+   */
+  dataWebhook: boolean;
+}
+
+export const PROVIDER_CAPABILITIES: Record<ProviderName, ProviderCapabilities> = {
+  oxlin: { modes: ['redirect', 'embedded'], challenges: true, accountConsent: true, renewal: true, webhooks: true, sequentialChannels: false, dataWebhook: false },
+  flinks: { modes: ['redirect'], challenges: false, accountConsent: true, renewal: false, webhooks: true, sequentialChannels: false, dataWebhook: true },
+  powens: { modes: ['redirect', 'embedded'], challenges: true, accountConsent: true, renewal: true, webhooks: false, sequentialChannels: true, dataWebhook: false },
+  lnkfi: { modes: ['redirect'], challenges: false, accountConsent: true, renewal: false, webhooks: true, sequentialChannels: false, dataWebhook: false },
+};
+
 /** A field the end user fills in: bank credentials or a challenge input. */
 export const InputFieldSchema = z.object({
   id: z.string(),
   label: z.string(),
   type: z.string(),
   regexp: z.string().nullable(),
+  /** false: the end user may leave it empty (absent means required). */
+  required: z.boolean().optional(),
   /** The provider wants this value encrypted end to end (Linkflow does it; the client always encrypts for Linkflow). */
   encrypt: z.boolean(),
 });
@@ -102,7 +133,13 @@ export const ListedAccountSchema = z.object({
 export type ListedAccount = z.infer<typeof ListedAccountSchema>;
 
 export const NextActionSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('redirect'), url: z.url(), expires_at: z.iso.datetime() }),
+  z.object({
+    type: z.literal('redirect'),
+    url: z.url(),
+    expires_at: z.iso.datetime(),
+    /** Text the end user must be shown, and agree to, before the browser goes to `url` (LnkFi's consent). */
+    terms: z.string().optional(),
+  }),
   z.object({ type: z.literal('credentials'), channel_id: z.string(), fields: z.array(InputFieldSchema) }),
   z.object({
     type: z.literal('challenge'),
@@ -163,11 +200,17 @@ export const redirectReceivedSignal = defineSignal<[RedirectReceived]>('redirect
 /** Something the provider told us by webhook (verified and de-duplicated by the API). */
 export const ProviderEventSchema = z.object({
   eventId: z.string(),
-  kind: z.enum(['data_available', 'failure']),
+  /** `connected`: the provider finished an authorization the redirect did not carry the result of (LnkFi). */
+  kind: z.enum(['data_available', 'failure', 'connected']),
   status: z.string().optional(),
   channelId: z.string().nullable(),
   /** When the provider says it happened (ISO 8601). */
   occurredAt: z.iso.datetime().optional(),
+  /** The provider's job or session the event reports (stale once the workflow read that job itself). */
+  jobId: z.string().optional(),
+  /** For `connected`: the provider connection and its small handles (never secrets). */
+  providerConnectionId: z.string().optional(),
+  providerRef: z.record(z.string(), z.string()).optional(),
 });
 export type ProviderEvent = z.infer<typeof ProviderEventSchema>;
 export const providerEventSignal = defineSignal<[ProviderEvent]>('providerEvent');

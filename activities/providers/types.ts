@@ -3,10 +3,27 @@ import type {
   ChannelMode,
   InputField,
   ListedAccount,
+  ProviderEvent,
   ProviderName,
   RedirectReceived,
 } from '../../workflows/messages';
 import type { AccountRecord, TransactionRecord } from '../store/repository';
+
+/**
+ * Secrets a provider hands over (user tokens, per-connection API keys), kept sealed
+ * (AES-256-GCM) in the store: never in workflow history, never in logs. Keys are the
+ * adapter's own names, e.g. `user:42:token`.
+ */
+export interface ProviderSecrets {
+  put(provider: ProviderName, key: string, value: string): Promise<void>;
+  get(provider: ProviderName, key: string): Promise<string | null>;
+  delete(provider: ProviderName, key: string): Promise<void>;
+}
+
+/** What every adapter may use besides its own configuration. */
+export interface AdapterDeps {
+  secrets: ProviderSecrets;
+}
 
 /** Which provider connection a Linkflow connection is bound to, as the provider names it. */
 export interface ProviderConnection {
@@ -19,6 +36,10 @@ export interface ProviderConnection {
 export interface JobContext {
   heartbeat(details?: unknown): void;
   sleep(ms: number): Promise<void>;
+  /** 1 for the first attempt; Temporal retries the activity (with backoff) after a retryable failure. */
+  attempt: number;
+  /** What the previous attempt last passed to heartbeat(), if anything (e.g. a provider's request id). */
+  lastDetails: unknown;
 }
 
 export interface Page<T> {
@@ -48,13 +69,21 @@ export type ProviderFailure = (typeof PROVIDER_FAILURES)[number];
 
 /** How a provider job (listing accounts, syncing) ended — or paused for the end user. */
 export type JobOutcome =
-  | { outcome: 'success'; channels: ChannelInfo[] }
+  | {
+      outcome: 'success';
+      channels: ChannelInfo[];
+      /** Small handles to keep for the next calls (e.g. Flinks' RequestId), merged into the connection's. */
+      providerRef?: Record<string, string>;
+      /** The provider's id of the job or session this outcome reports (webhooks about it are then stale). */
+      jobId?: string;
+    }
   | { outcome: 'challenge'; challenge: Challenge }
   | { outcome: 'failed'; status: ProviderFailure; channelId: string | null };
 
+/** `providerRef`: small handles to keep from now on (e.g. Powens' user id), merged into the connection's. */
 export type Authorization =
-  | { kind: 'redirect'; channelId: string; url: string }
-  | { kind: 'credentials'; channelId: string; fields: InputField[] };
+  | { kind: 'redirect'; channelId: string; url: string; providerRef?: Record<string, string>; terms?: string }
+  | { kind: 'credentials'; channelId: string; fields: InputField[]; providerRef?: Record<string, string> };
 
 /** One provider's API, turned into the lifecycle's steps. Implemented once per folder in providers/. */
 export interface ProviderAdapter {
@@ -64,6 +93,8 @@ export interface ProviderAdapter {
    * channel of an existing provider connection is renewed, repaired or added.
    */
   authorize(request: {
+    /** The Linkflow connection (for providers that echo an external id back, e.g. LnkFi's vendor_external_id). */
+    connectionId: string;
     institutionId: string;
     mode: ChannelMode;
     redirectUri: string;
@@ -77,6 +108,8 @@ export interface ProviderAdapter {
     institutionId: string;
     channelId: string;
     credentials: { id: string; value: string }[];
+    /** The connection's handles so far (from authorize), even before a provider connection exists. */
+    providerRef: Record<string, string>;
     existing?: ProviderConnection;
   }): Promise<ProviderConnection>;
   /** Waits for the provider's running job (listing or sync) to end or to ask the end user something. */
@@ -96,7 +129,25 @@ export interface ProviderAdapter {
 
 export type AdapterRegistry = Record<ProviderName, ProviderAdapter>;
 
+/**
+ * A provider's webhook, parsed. `connectionId` names the Linkflow connection when the provider
+ * echoes it (otherwise the provider connection id is looked up); `secrets` are stored sealed
+ * before the event is signalled, and never travel further.
+ */
+export interface ParsedWebhook {
+  providerConnectionId: string;
+  connectionId?: string;
+  event: ProviderEvent | null;
+  secrets?: { key: string; value: string }[];
+}
+
 /** A provider's redirect back to Linkflow, parsed: the signed state and what it says happened. */
+/** Header values as Node gives them. */
+export type Headers = Record<string, string | string[] | undefined>;
+export type WebhookVerifier = (rawBody: Buffer, headers: Headers, secret: string) => boolean;
+/** Throws a ZodError when the event is malformed. */
+export type WebhookParser = (json: unknown, headers: Headers) => ParsedWebhook;
+
 export interface ParsedRedirect {
   state: string;
   redirect: Omit<RedirectReceived, 'nonce'>;

@@ -4,3 +4,4 @@ export { createRepository, decodeTransactionCursor, type Repository } from './re
 export { createTenantStore, type IssuedKey, type Tenant, type TenantStore } from './tenants';
 export { createProviderLinks, type ProviderLinks } from './provider-links';
 export { createRedirectClaims, type RedirectClaims } from './redirect-claims';
+export { createProviderSecrets } from './provider-secrets';

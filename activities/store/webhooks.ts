@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Queryable } from './db';
+import { createSealer } from './sealing';
 
 /** A tenant's webhook endpoint as the API lists it: never its secret. */
 export interface WebhookEndpoint {
@@ -20,12 +21,8 @@ export interface DeliverableEndpoint extends CreatedWebhookEndpoint {
 }
 
 const SECRET_PREFIX = 'whsec_';
-const SEALED_VERSION = 'v1';
 // HKDF labels: this key is for endpoint secrets only, whatever else the server secret keys.
-const HKDF_SALT = 'linkflow/webhook-endpoints';
-const HKDF_INFO = 'linkflow webhook endpoint secret sealing v1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
+const HKDF_LABELS = { salt: 'linkflow/webhook-endpoints', info: 'linkflow webhook endpoint secret sealing v1' };
 
 interface EndpointRow {
   id: string;
@@ -50,30 +47,10 @@ const listed = (row: Pick<EndpointRow, 'id' | 'tenant_id' | 'url' | 'created_at'
  * onto another row does not open.
  */
 export function createWebhookEndpointStore(db: Queryable, serverSecret: string) {
-  if (serverSecret.length < 32) throw new Error('the webhook sealing secret must be at least 32 characters');
-  const key = Buffer.from(hkdfSync('sha256', serverSecret, HKDF_SALT, HKDF_INFO, 32));
-  // Names the key a secret was sealed with, so a rotated server secret fails with a clear message.
-  const keyId = createHash('sha256').update(key).digest('base64url').slice(0, 8);
-  const aad = (id: string, tenantId: string) => Buffer.from(`webhook_endpoint:${id}:${tenantId}`);
-
-  function seal(secret: string, id: string, tenantId: string): string {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES }).setAAD(aad(id, tenantId));
-    const ciphertext = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
-    return [SEALED_VERSION, keyId, iv, ciphertext, cipher.getAuthTag()].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
-  }
-
-  function open(sealed: string, id: string, tenantId: string): string {
-    const [version, sealedKeyId, iv, ciphertext, tag, ...rest] = sealed.split('.');
-    if (version !== SEALED_VERSION || !iv || !ciphertext || !tag || rest.length > 0) {
-      throw new Error(`webhook endpoint ${id}: sealed secret has an unknown format`);
-    }
-    if (sealedKeyId !== keyId) throw new Error(`webhook endpoint ${id}: secret sealed under key ${sealedKeyId}, not the current ${keyId}`);
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
-    decipher.setAAD(aad(id, tenantId)).setAuthTag(Buffer.from(tag, 'base64url'));
-    // A wrong tag (tampered row, other key) throws here: never a wrong secret.
-    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
-  }
+  const sealer = createSealer(serverSecret, HKDF_LABELS);
+  const aad = (id: string, tenantId: string) => `webhook_endpoint:${id}:${tenantId}`;
+  const seal = (secret: string, id: string, tenantId: string) => sealer.seal(secret, aad(id, tenantId));
+  const open = (sealed: string, id: string, tenantId: string) => sealer.open(sealed, aad(id, tenantId), `webhook endpoint ${id}`);
 
   return {
     async create(tenantId: string, url: string): Promise<CreatedWebhookEndpoint> {

@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Activities, WebhookActivities } from '../../activities';
 import type { ChannelInfo, JobOutcome } from '../../activities/providers';
-import type { Challenge, ConnectionInput, ListedAccount, WebhookEvent } from '../../workflows/messages';
+import type { Challenge, ConnectionInput, InputField, ListedAccount, WebhookEvent } from '../../workflows/messages';
 
 export const ACCOUNTS: ListedAccount[] = [
   { id: 'acc-1', name: 'Compte courant', type: 'CHECKINGS', currency: 'EUR', mask: '0001' },
@@ -38,6 +39,13 @@ export class FakeProvider {
   /** When the redirect channel lapses (workflow time); set at the first success and on each renewal. */
   expiresAt: number | null = null;
   channelDays = 180;
+  /** What an embedded channel asks for (a Powens source asks nothing the end user already gave). */
+  embeddedFields: InputField[] = [
+    { id: '3500', label: 'Identifiant', type: 'TEXT', regexp: '.+', encrypt: false },
+    { id: '3502', label: 'Mot de passe', type: 'PWD', regexp: '^.{8,}$', encrypt: true },
+  ];
+  /** The provider cannot be reached to disconnect (after Temporal's retries). */
+  disconnectFails = false;
   nonces: string[] = [];
   calls = {
     authorize: [] as { mode: string; existing: boolean }[],
@@ -76,14 +84,7 @@ export class FakeProvider {
       startAuthorization: async ({ mode, existing }) => {
         this.calls.authorize.push({ mode, existing: existing !== undefined });
         if (mode === 'embedded' && !existing?.channelId?.startsWith('redirect')) {
-          return {
-            kind: 'credentials',
-            channelId: 'embedded1',
-            fields: [
-              { id: '3500', label: 'Identifiant', type: 'TEXT', regexp: '.+', encrypt: false },
-              { id: '3502', label: 'Mot de passe', type: 'PWD', regexp: '^.{8,}$', encrypt: true },
-            ],
-          };
+          return { kind: 'credentials', channelId: 'embedded1', fields: this.embeddedFields };
         }
         const nonce = `nonce-${this.nonces.length + 1}`;
         this.nonces.push(nonce);
@@ -119,6 +120,7 @@ export class FakeProvider {
       },
       disconnect: async () => {
         this.calls.disconnects++;
+        if (this.disconnectFails) throw ApplicationFailure.nonRetryable('the provider is gone', 'PROVIDER_GONE');
       },
     };
   }

@@ -1,5 +1,5 @@
 // Linkflow assembled for end-to-end tests, as `npm start` assembles it: the Temporal dev
-// server, the real worker and activities, the Oxlin sandbox, PGlite, and the Koa API on a port.
+// server, the real worker and activities, the four provider sandboxes, PGlite, and the Koa API on a port.
 import assert from 'node:assert/strict';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,12 +7,25 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
-import { createAdapters } from '../../activities/providers';
+import { type ProviderSecrets, createAdapters } from '../../activities/providers';
 import { createStateSigner } from '../../activities/redirect-state';
-import { type Database, type Repository, createProviderLinks, createRedirectClaims, createRepository, createTenantStore, migrate, openDatabase } from '../../activities/store';
+import {
+  type Database,
+  type Repository,
+  createProviderLinks,
+  createProviderSecrets,
+  createRedirectClaims,
+  createRepository,
+  createTenantStore,
+  migrate,
+  openDatabase,
+} from '../../activities/store';
 import { type WebhookEndpointStore, createWebhookEndpointStore } from '../../activities/store/webhooks';
 import { createLogger } from '../../logger';
+import { type FlinksSandbox, type FlinksSandboxOptions, DEFAULT_CUSTOMER_ID, startFlinksSandbox } from '../../sandbox/flinks/server';
+import { type LnkfiSandbox, type LnkfiSandboxOptions, SANDBOX_VENDOR_ID, SANDBOX_XERO_APP, startLnkfiSandbox } from '../../sandbox/lnkfi/server';
 import { type OxlinSandbox, type OxlinSandboxOptions, startOxlinSandbox } from '../../sandbox/oxlin/server';
+import { type PowensSandbox, type PowensSandboxOptions, startPowensSandbox } from '../../sandbox/powens/server';
 import { createWorker } from '../../worker/worker';
 import type { ConnectionView } from '../../workflows/messages';
 import { approveAtBank } from './oxlin';
@@ -28,11 +41,15 @@ export interface Response {
 export interface Linkflow {
   api: string;
   env: TestWorkflowEnvironment;
+  /** The Oxlin sandbox. */
   sandbox: OxlinSandbox;
+  sandboxes: { flinks: FlinksSandbox; powens: PowensSandbox; lnkfi: LnkfiSandbox };
   db: Database;
   repository: Repository;
   webhookEndpoints: WebhookEndpointStore;
   credentialsKey: CredentialsKey;
+  /** Secrets providers handed over (sealed in the store). */
+  providerSecrets: ProviderSecrets;
   /** Every line the API logged. */
   logs: string[];
   /** The API key of the tenant `call` acts as. */
@@ -51,8 +68,17 @@ export interface Linkflow {
 
 /** The secret the sandbox signs its webhooks with, and Linkflow verifies them with. */
 export const OXLIN_WEBHOOK_SECRET = 'e2e-oxlin-webhook-secret';
+export const FLINKS_WEBHOOK_SECRET = 'e2e-flinks-webhook-secret';
+export const LNKFI_WEBHOOK_SECRET = 'e2e-lnkfi-webhook-secret';
 
-export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): Promise<Linkflow> {
+export interface SandboxOptions {
+  oxlin?: OxlinSandboxOptions;
+  flinks?: FlinksSandboxOptions;
+  powens?: PowensSandboxOptions;
+  lnkfi?: LnkfiSandboxOptions;
+}
+
+export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkflow> {
   const env = await devServerEnv();
   // Listen first: the callback URL given to the provider, and its webhook URL, need the port.
   const server: Server = createServer();
@@ -62,14 +88,20 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
     listDelayMs: 20,
     syncDelayMs: 20,
     webhook: { url: `${api}/webhooks/oxlin`, secret: OXLIN_WEBHOOK_SECRET },
-    ...sandboxOptions,
+    ...options.oxlin,
   });
+  const sandboxes = {
+    flinks: await startFlinksSandbox({ tickMs: 20, webhook: { url: `${api}/webhooks/flinks`, secret: FLINKS_WEBHOOK_SECRET }, ...options.flinks }),
+    powens: await startPowensSandbox({ decoupledDelayMs: 100, ...options.powens }),
+    lnkfi: await startLnkfiSandbox({ webhook: { url: `${api}/webhooks/lnkfi`, secret: LNKFI_WEBHOOK_SECRET }, ...options.lnkfi }),
+  };
   const db = await openDatabase({});
   await migrate(db);
   const repository = createRepository(db);
   const providerLinks = createProviderLinks(db);
   const stateSigner = createStateSigner('e2e-secret-e2e-secret-e2e-secret');
   const credentialsKey = await loadCredentialsKey(await generateCredentialsKey());
+  const providerSecrets = createProviderSecrets(db, 'e2e-provider-secrets-e2e-provider-secrets');
   const webhookEndpoints = createWebhookEndpointStore(db, 'e2e-webhook-sealing-secret-e2e-webhook');
   const taskQueue = uniqueTaskQueue();
   const worker: Worker = await createWorker({
@@ -77,9 +109,22 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
     namespace: 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
-    adapters: createAdapters({
-      oxlin: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
-    }),
+    adapters: createAdapters(
+      {
+        oxlin: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
+        flinks: { baseUrl: sandboxes.flinks.url, customerId: DEFAULT_CUSTOMER_ID },
+        powens: { baseUrl: sandboxes.powens.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
+        lnkfi: {
+          baseUrl: sandboxes.lnkfi.url,
+          vendorId: SANDBOX_VENDOR_ID,
+          system: 'xero',
+          systemClientId: SANDBOX_XERO_APP.clientId,
+          systemClientSecret: SANDBOX_XERO_APP.clientSecret,
+          legalName: 'Acme Lending',
+        },
+      },
+      { secrets: providerSecrets },
+    ),
     repository,
     providerLinks,
     stateSigner,
@@ -101,7 +146,8 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
     webhookEndpoints,
     providerLinks,
     redirectClaims: createRedirectClaims(db),
-    providerWebhookSecrets: { oxlin: OXLIN_WEBHOOK_SECRET },
+    providerWebhookSecrets: { oxlin: OXLIN_WEBHOOK_SECRET, flinks: FLINKS_WEBHOOK_SECRET, lnkfi: LNKFI_WEBHOOK_SECRET },
+    providerSecrets,
     adminKey,
     stateSigner,
     credentialsKey,
@@ -159,10 +205,12 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
     api,
     env,
     sandbox,
+    sandboxes,
     db,
     repository,
     webhookEndpoints,
     credentialsKey,
+    providerSecrets,
     logs,
     apiKey,
     adminKey,
@@ -175,6 +223,7 @@ export async function startLinkflow(sandboxOptions: OxlinSandboxOptions = {}): P
       worker.shutdown();
       await running;
       await sandbox.close();
+      await Promise.all(Object.values(sandboxes).map((s) => s.close()));
       await db.close();
       await env.teardown();
     },

@@ -81,7 +81,7 @@ void describe('docker-compose.yml', { timeout: 5 * 60 * 1000 }, () => {
   });
 
   void it('rejects an invalid ports entry', async () => {
-    const result = await broken('bad-ports', compose.replace(/^( {4}ports:\n)( {6}- "4010:4010"\n)/m, '    ports: "nonsense"\n'));
+    const result = await broken('bad-ports', compose.replace(/^( {4}ports:\n)( {6}- "4010-4013:4010-4013"\n)/m, '    ports: "nonsense"\n'));
     assert.equal(result.ok, false);
     assert.match(result.stderr, /ports/);
   });

@@ -8,7 +8,7 @@ import { createActivities } from '../../activities';
 import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
 import { createAdapters, redirectParsers } from '../../activities/providers';
 import { createStateSigner } from '../../activities/redirect-state';
-import { type Database, createProviderLinks, createRepository, migrate, openDatabase } from '../../activities/store';
+import { type Database, createProviderLinks, createProviderSecrets, createRepository, migrate, openDatabase } from '../../activities/store';
 import { type OxlinSandbox, startOxlinSandbox } from '../../sandbox/oxlin/server';
 import { connectionWorkflow } from '../../workflows';
 import { type ConnectionView, giveConsentUpdate, redirectReceivedSignal, stateQuery } from '../../workflows/messages';
@@ -41,9 +41,12 @@ describe('connectionWorkflow with the Oxlin sandbox and the store', () => {
   it('syncs the consented accounts, and a periodic sync a day later adds only the new day', async () => {
     const repository = createRepository(db);
     const activities = createActivities({
-      adapters: createAdapters({
-        oxlin: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
-      }),
+      adapters: createAdapters(
+        {
+          oxlin: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
+        },
+        { secrets: createProviderSecrets(db, 'test-secret-test-secret-test-secret') },
+      ),
       repository,
       providerLinks: createProviderLinks(db),
       stateSigner: signer,

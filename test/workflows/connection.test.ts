@@ -441,6 +441,33 @@ describe('connectionWorkflow', () => {
       });
     });
 
+    it('adds a channel with nothing left to ask at once (its fields were given for an earlier one)', async () => {
+      const fake = new FakeProvider();
+      await withConnection(fake, {}, async (handle) => {
+        await activate(handle, fake);
+        fake.accounts = [...ACCOUNTS, ...SAVINGS];
+        fake.embeddedFields = [];
+        await handle.executeUpdate(addChannelUpdate, { args: [{ mode: 'embedded' }] });
+        await waitForState(handle, 'awaiting_consent');
+        assert.deepEqual(fake.calls.credentials, [{ channelId: 'embedded1', ids: [], values: [], existing: true }]);
+        await handle.executeUpdate(giveConsentUpdate, { args: [allConsent(SAVINGS)] });
+        assert.equal((await waitForState(handle, 'active')).accounts.length, 5);
+      });
+    });
+
+    it('ends disconnected even when the provider cannot be told, and says so', async () => {
+      const fake = new FakeProvider();
+      fake.disconnectFails = true;
+      const view = await withConnection(fake, {}, async (handle) => {
+        await activate(handle, fake);
+        await handle.signal(disconnectRequestedSignal);
+        return handle.result();
+      });
+      assert.equal(view.state, 'disconnected');
+      assert.equal(view.reason, 'DISCONNECTED_LOCALLY');
+      assert.equal(fake.calls.disconnects, 1);
+    });
+
     it('disconnects at the provider and ends disconnected', async () => {
       const fake = new FakeProvider();
       const view = await withConnection(fake, {}, async (handle) => {

@@ -4,7 +4,7 @@ import { ZodError } from 'zod';
 import { redirectParsers } from '../../../activities/providers';
 import type { StateSigner } from '../../../activities/redirect-state';
 import type { RedirectClaims } from '../../../activities/store';
-import { ProviderSchema, redirectReceivedSignal } from '../../../workflows/messages';
+import { ProviderSchema, TERMINAL_STATES, redirectReceivedSignal } from '../../../workflows/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
 import { connectionHandle, readConnection } from '../../temporal';
 
@@ -38,7 +38,10 @@ export function callbackRoutes({ client, stateSigner, redirectClaims }: Callback
     const { handle } = connectionHandle(client, verified.connectionId);
     const view = await readConnection(handle);
     // A connection waits for a redirect when it offers one: first authorization, repair or renewal.
-    if (view.next_action?.type !== 'redirect' || !(await redirectClaims.claim(verified.nonce, view.id))) {
+    const expected = view.next_action?.type === 'redirect';
+    // A provider that confirms by webhook (LnkFi) may have done so already: the browser still goes on, once.
+    const alreadyConfirmed = !expected && parsed.redirect.outcome === 'success' && !TERMINAL_STATES.includes(view.state);
+    if (!(expected || alreadyConfirmed) || !(await redirectClaims.claim(verified.nonce, view.id))) {
       throw new ApiError(
         409,
         'redirect_not_expected',
@@ -46,7 +49,7 @@ export function callbackRoutes({ client, stateSigner, redirectClaims }: Callback
         { state: view.state },
       );
     }
-    await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...parsed.redirect });
+    if (expected) await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...parsed.redirect });
 
     const next = new URL(view.redirect_url);
     next.searchParams.set('connection_id', view.id);

@@ -9,9 +9,11 @@ import type { StateSigner } from '../../../activities/redirect-state';
 import type { Repository } from '../../../activities/store';
 import { decodeTransactionCursor } from '../../../activities/store';
 import {
+  PROVIDER_CAPABILITIES,
   type ConnectionInput,
   type ConnectionState,
   type ConnectionView,
+  type ProviderName,
   TERMINAL_STATES,
   addChannelUpdate,
   answerChallengeUpdate,
@@ -44,6 +46,8 @@ export interface ConnectionRoutesDeps {
   callbackUrl(provider: string): string;
   /** Seals list cursors (the redirect-state secret). */
   stateSigner: StateSigner;
+  /** The providers this deployment has settings for. */
+  providers: readonly ProviderName[];
   /** Linkflow's credentials public key: the API encrypts challenge answers with it. */
   credentialsPublicKey: string;
   defaults: {
@@ -82,6 +86,15 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
 
   router.post('/', async (ctx) => {
     const body = parseBody(CreateConnectionSchema, ctx.request.body);
+    if (!deps.providers.includes(body.provider)) {
+      throw new ApiError(422, 'provider_not_configured', `${body.provider} is not configured on this Linkflow.`, { providers: deps.providers });
+    }
+    const { modes } = PROVIDER_CAPABILITIES[body.provider];
+    if (!modes.includes(body.mode)) {
+      throw new ApiError(422, 'unsupported_mode', `${body.provider} connections support mode ${modes.join(' or ')}, not ${body.mode}.`, {
+        supported_modes: modes,
+      });
+    }
     const tenant = tenantOf(ctx);
     const idempotencyKey = ctx.get('idempotency-key');
     if (idempotencyKey && !IdempotencyKeySchema.safeParse(idempotencyKey).success) {

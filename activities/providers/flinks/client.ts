@@ -1,0 +1,101 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import { ErrorSchema, type FlinksErrorBody } from './schemas';
+
+export interface FlinksConfig {
+  /** The Flinks API host, e.g. `https://toolbox-api.private.fin.ag` (or the sandbox's url). */
+  baseUrl: string;
+  /** The customer id of the Flinks instance: part of every API path. */
+  customerId: string;
+  /** Flinks Connect, e.g. `https://toolbox-iframe.private.fin.ag/v2/`; the sandbox serves it at `${baseUrl}/v2/` (the default). */
+  connectUrl?: string;
+  /** More Flinks Connect parameters (theme, language, consentEnable…), passed as they are. */
+  connectParams?: Record<string, string>;
+  /** `accountSelectorEnable`: the end user picks one account at Flinks Connect, and only its data is read. */
+  accountSelector?: boolean;
+  /** How much history each read asks for (default `Days365`). */
+  daysOfTransactions?: 'Days90' | 'Days365';
+  /** Per-request time limit; a slow call fails and is retried by Temporal. */
+  timeoutMs?: number;
+  /** How long one GetAccountsDetail answer is reused for listing and paging (default 60 s). */
+  cacheMs?: number;
+}
+
+export interface FlinksResponse {
+  status: number;
+  body: unknown;
+}
+
+/** The error types our activities raise for Flinks; the workflow sees them as ApplicationFailure types. */
+export const FlinksFailure = {
+  /** The data is not extracted yet: Temporal retries the activity with backoff. */
+  Pending: 'OPERATION_PENDING',
+  Rejected: 'FlinksRequestRejected',
+  BadResponse: 'FlinksBadResponse',
+  /** The login can no longer be read (reconnect at Flinks Connect). */
+  LoginFailed: 'FlinksLoginFailed',
+  /** Something Flinks does not do through Linkflow (credentials, challenges). */
+  Unsupported: 'FlinksUnsupported',
+} as const;
+
+/**
+ * Flinks' API under `/v3/{customerId}/BankingServices`. Transient failures (network, 5xx, 429)
+ * are thrown as plain errors for Temporal to retry; every other answer goes back to the caller,
+ * which knows what a 202 or a 401 means for its call.
+ */
+export class FlinksClient {
+  constructor(private readonly config: FlinksConfig) {}
+
+  async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<FlinksResponse> {
+    const url = new URL(`v3/${encodeURIComponent(this.config.customerId)}/BankingServices/${path}`, withSlash(this.config.baseUrl));
+    const response = await fetch(url, {
+      method,
+      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.config.timeoutMs ?? 15_000),
+    });
+    const text = await response.text();
+    const what = `${method} ${path.split('/')[0]}`;
+    if (response.status >= 500 || response.status === 429) throw new Error(`Flinks ${what} answered ${response.status}`);
+    let parsed: unknown = text;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw ApplicationFailure.nonRetryable(`Flinks ${what} sent invalid JSON (${response.status})`, FlinksFailure.BadResponse);
+      }
+    }
+    return { status: response.status, body: parsed };
+  }
+}
+
+const withSlash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);
+
+/** The Flinks error in a response, if it is one. */
+export function flinksError(response: FlinksResponse): FlinksErrorBody | null {
+  const parsed = ErrorSchema.safeParse(response.body);
+  return parsed.success ? parsed.data : null;
+}
+
+export function parse<T extends z.ZodType>(schema: T, body: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  throw ApplicationFailure.create({
+    type: FlinksFailure.BadResponse,
+    nonRetryable: true,
+    message: `Flinks ${what}: unexpected response shape`,
+    details: [result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)],
+  });
+}
+
+/** An answer the caller did not expect: non-retryable, with Flinks' code (never the body). */
+export function rejected(what: string, response: FlinksResponse): ApplicationFailure {
+  const error = flinksError(response);
+  return ApplicationFailure.create({
+    type: FlinksFailure.Rejected,
+    nonRetryable: true,
+    message: `Flinks ${what} answered ${response.status}${error ? ` ${error.FlinksCode}` : ''}`,
+    details: [{ status: response.status, flinksCode: error?.FlinksCode ?? null }],
+  });
+}

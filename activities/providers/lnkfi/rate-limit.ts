@@ -1,0 +1,93 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { type LnkfiConfig, LnkfiFailure, type LnkfiResponse } from './client';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** A waiting activity heartbeats at least this often (the workflow's heartbeat timeout is a minute). */
+const HEARTBEAT_STEP_MS = 10_000;
+
+type Clock = NonNullable<LnkfiConfig['clock']>;
+
+const realClock: Clock = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
+function currentActivity(): Context | null {
+  try {
+    return Context.current();
+  } catch {
+    return null; // not inside an activity (the adapter used directly)
+  }
+}
+
+/**
+ * LnkFi's budgets per connection instance, as its X-RateLimit-Minute-Remaining and
+ * X-RateLimit-Day-Remaining headers report them. The reference gives no reset time: a minute
+ * budget seen at 0 is waited out for a full minute (the window resets within it); a day budget
+ * at 0 lasts until 00:00 UTC. What is remembered is per worker and only saves requests; a 429's
+ * Retry-After is the authority.
+ */
+export class RateLimiter {
+  private readonly resets = new Map<string, { minute?: number; day?: number }>();
+
+  constructor(private readonly clock: Clock | undefined) {}
+
+  private now(): number {
+    return (this.clock ?? realClock).now();
+  }
+
+  /**
+   * Waits until the instance may be called again. An exhausted day budget fails retryably with
+   * nextRetryDelay to its reset; a minute budget is waited out in place by activities that
+   * heartbeat (importData, waitForJob) and fails retryably in short ones (their timeout is a minute).
+   */
+  async beforeCall(key: string): Promise<void> {
+    const reset = this.resets.get(key);
+    const now = this.now();
+    if (reset?.day !== undefined && now < reset.day) throw rateLimited('day', reset.day - now);
+    if (reset?.minute !== undefined && now < reset.minute) await this.wait(reset.minute - now);
+  }
+
+  /** Reads the budget headers of a proxied call; a 429 is thrown as retryable after Retry-After. */
+  record(key: string, response: LnkfiResponse): void {
+    const now = this.now();
+    const remaining = (name: string): number | null => {
+      const value = response.headers.get(name);
+      return value !== null && /^\d+$/.test(value) ? Number(value) : null;
+    };
+    const minute = remaining('x-ratelimit-minute-remaining');
+    const day = remaining('x-ratelimit-day-remaining');
+    const reset = this.resets.get(key) ?? {};
+    if (minute !== null) reset.minute = minute === 0 ? now + MINUTE_MS : undefined;
+    if (day !== null) reset.day = day === 0 ? (Math.floor(now / DAY_MS) + 1) * DAY_MS : undefined;
+    if (response.status === 429) {
+      const retryAfter = remaining('retry-after');
+      const delay = retryAfter === null ? MINUTE_MS : retryAfter * 1000;
+      const budget = day === 0 ? 'day' : 'minute';
+      reset[budget] = now + delay;
+      this.resets.set(key, reset);
+      throw rateLimited(budget, delay);
+    }
+    // Only spent budgets are remembered: a worker's memory stays as small as its busy connections.
+    if (reset.minute === undefined && reset.day === undefined) this.resets.delete(key);
+    else this.resets.set(key, reset);
+  }
+
+  private async wait(ms: number): Promise<void> {
+    const activity = currentActivity();
+    if (activity && !activity.info.heartbeatTimeoutMs) throw rateLimited('minute', ms);
+    const sleep = this.clock?.sleep ?? ((step: number) => (activity ? activity.sleep(step) : realClock.sleep(step)));
+    for (let left = ms; left > 0; left -= HEARTBEAT_STEP_MS) {
+      activity?.heartbeat();
+      await sleep(Math.min(left, HEARTBEAT_STEP_MS));
+    }
+  }
+}
+
+function rateLimited(budget: 'minute' | 'day', delayMs: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: LnkfiFailure.RateLimited,
+    message: `LnkFi's ${budget} budget for proxied requests is spent; retrying in ${Math.ceil(delayMs / 1000)} s`,
+    nextRetryDelay: Math.max(1, Math.ceil(delayMs)),
+    details: [{ budget, delayMs }],
+  });
+}

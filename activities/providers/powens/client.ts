@@ -1,0 +1,106 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import { ErrorBodySchema } from './schemas';
+
+export interface PowensConfig {
+  /** The domain's API root, e.g. `https://linkflow-sandbox.biapi.pro` (the client adds `/2.0`). */
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** Where the webview lives (`https://webview.powens.com`); the sandbox serves it next to the API. */
+  webviewUrl?: string;
+  /** How often a waiting activity reads the connection while the bank waits for the end user (default 1 s). */
+  pollIntervalMs?: number;
+  /** Per-request time limit; a slow call fails and is retried by Temporal. */
+  timeoutMs?: number;
+}
+
+export interface PowensResponse {
+  status: number;
+  body: unknown;
+}
+
+/** The error types our activities raise for Powens; the workflow maps them onto states. */
+export const PowensFailure = {
+  Rejected: 'PowensRequestRejected',
+  BadResponse: 'PowensBadResponse',
+} as const;
+
+export interface RequestOptions {
+  /** A user access token; Powens' public resources (connectors, key, auth) need none. */
+  token?: string;
+  body?: unknown;
+  query?: Record<string, string | number>;
+  expect?: number[];
+}
+
+/**
+ * Powens' HTTP API. Transient failures (network, 5xx, 429) are thrown as plain errors for
+ * Temporal to retry; a status the caller did not expect is a non-retryable ApplicationFailure.
+ */
+export class PowensClient {
+  constructor(private readonly config: PowensConfig) {}
+
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<PowensResponse> {
+    const query = options.query
+      ? '?' + new URLSearchParams(Object.entries(options.query).map(([k, v]): [string, string] => [k, String(v)])).toString()
+      : '';
+    const response = await fetch(`${this.config.baseUrl.replace(/\/+$/, '')}/2.0${path}${query}`, {
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.config.timeoutMs ?? 60_000),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    if (text && response.headers.get('content-type')?.includes('json')) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw ApplicationFailure.nonRetryable(`Powens ${method} ${path} sent invalid JSON`, PowensFailure.BadResponse);
+      }
+    }
+    const result = { status: response.status, body };
+    if ((options.expect ?? [200]).includes(response.status)) return result;
+    throw failure(`${method} ${path}`, result);
+  }
+
+  /** Requests and parses a JSON body with its schema. */
+  async get<T extends z.ZodType>(path: string, schema: T, options: Omit<RequestOptions, 'body'> = {}): Promise<z.infer<T>> {
+    return parse(schema, (await this.request('GET', path, options)).body, `GET ${path}`);
+  }
+}
+
+export function parse<T extends z.ZodType>(schema: T, body: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  throw ApplicationFailure.create({
+    type: PowensFailure.BadResponse,
+    nonRetryable: true,
+    message: `Powens ${what}: unexpected response shape`,
+    details: [result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)],
+  });
+}
+
+/** Powens' error code in a response body (`wrongpass`, …), if it has one. */
+export function errorCode(response: PowensResponse): string | null {
+  return ErrorBodySchema.safeParse(response.body).data?.code ?? null;
+}
+
+export function failure(what: string, response: PowensResponse): Error {
+  const parsed = ErrorBodySchema.safeParse(response.body);
+  const description = parsed.success ? `${parsed.data.code}: ${parsed.data.message ?? ''}` : '';
+  const message = `Powens ${what} answered ${response.status} ${description}`.trim();
+  if (response.status >= 500 || response.status === 429) return new Error(message);
+  return ApplicationFailure.create({
+    type: PowensFailure.Rejected,
+    nonRetryable: true,
+    message,
+    details: [{ status: response.status, code: parsed.success ? parsed.data.code : null }],
+  });
+}

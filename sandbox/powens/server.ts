@@ -1,0 +1,516 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router, { type RouterMiddleware } from '@koa/router';
+import { z } from 'zod';
+import { type Connector, type ConnectorSource, CONNECTORS, connectorResource, fieldsOf, findConnector, usableSources } from './connectors';
+import { PowensApiError, invalidValue, notFound, unauthorized } from './errors';
+import { param, requestBody, validate } from './http';
+import { type FieldKey, generateFieldKey } from './keys';
+import { OTP_FIELD } from './scenarios';
+import { CONNECTION_STATES, type Connection, PowensSimulator, type WebviewSession } from './simulator';
+import { WEBVIEW_HEADERS, renderErrorPage, renderWebviewPage } from './webview';
+
+export interface PowensSandboxOptions {
+  port?: number;
+  host?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** Milliseconds since the epoch; every date the sandbox produces comes from it. */
+  now?: () => number;
+  /** How long `user_decoupled` takes to confirm in the bank's app (default 200 ms, real time). */
+  decoupledDelayMs?: number;
+}
+
+export interface PowensSandbox {
+  /** e.g. `http://127.0.0.1:41234`: the API under `/2.0`, the webview at `/connect` and `/reconnect`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface PowensSandboxApp {
+  app: Koa;
+  /** Cancels pending decoupled confirmations. */
+  dispose(): void;
+}
+
+// --- schemas -----------------------------------------------------------------
+
+/** A presence flag such as `?all`, as Powens takes it. */
+const flag = z
+  .enum(['', 'true', '1', 'false', '0'])
+  .optional()
+  .transform((value) => value === '' || value === 'true' || value === '1');
+
+const expandOf = (allowed: readonly string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const names = value === undefined || value === '' ? [] : value.split(',');
+      for (const name of names) if (!allowed.includes(name)) ctx.addIssue({ code: 'custom', message: `unknown expand "${name}" (allowed: ${allowed.join(', ')})` });
+      return new Set(names);
+    });
+
+const connectionExpand = expandOf(['connector', 'sources', 'accounts', 'all_accounts']);
+const sourceName = z.string().min(1).max(64);
+const clientIdValue = z.union([z.string().min(1).max(100), z.number().int().nonnegative()]).transform(String);
+const wholeNumber = (min: number, max: number) =>
+  z.string().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number).pipe(z.number().min(min).max(max));
+
+// Values are never echoed: zod's messages for them name the problem, not the input.
+const fieldValue = z.string({ error: 'must be a string (an armored PGP message)' }).max(16 * 1024);
+
+const noQuery = z.strictObject({});
+const connectorsQuery = z.strictObject({ expand: expandOf(['sources', 'fields']) });
+const initBody = z.strictObject({ client_id: clientIdValue.optional(), client_secret: z.string().max(200).optional() });
+const accessBody = z.strictObject({
+  code: z.string({ error: 'required' }).min(1).max(500),
+  client_id: clientIdValue,
+  client_secret: z.string({ error: 'required' }).max(200),
+  grant_type: z.literal('authorization_code').optional(),
+  redirect_uri: z.string().max(2048).optional(),
+});
+const codeQuery = z.strictObject({ type: z.enum(['requestAccess', 'singleAccess']).optional() });
+const expandQuery = z.strictObject({ expand: connectionExpand });
+const connectionPostQuery = z.strictObject({ source: sourceName.optional(), expand: connectionExpand });
+const createBody = z
+  .object({
+    id_connector: z.union([z.number().int().positive(), wholeNumber(1, 999_999_999)]).optional(),
+    connector_uuid: z.string().min(1).max(64).optional(),
+    source: sourceName.optional(),
+  })
+  .catchall(fieldValue);
+const updateBody = z.object({ source: sourceName.optional() }).catchall(fieldValue);
+const allQuery = z.strictObject({ all: flag });
+const transactionsQuery = z.strictObject({ all: flag, limit: wholeNumber(1, 1000).optional(), offset: wholeNumber(0, 1e9).optional() });
+const accountPatch = z.strictObject({ disabled: z.boolean().optional(), name: z.string().min(1).max(100).optional() });
+const nextSyncBody = z.strictObject({ state: z.enum(CONNECTION_STATES).nullable() });
+
+const redirectUri = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .max(2048)
+  .refine((uri) => !uri.includes('?') && !uri.includes('#'), 'must not contain query parameters');
+const webviewCommon = {
+  client_id: z.string({ error: 'required' }).min(1).max(100),
+  redirect_uri: redirectUri,
+  code: z.string({ error: 'required' }).min(1).max(500),
+  source: sourceName.optional(),
+  state: z.string().max(2048).optional(),
+  domain: z.string().max(255).optional(),
+};
+const connectQuery = z
+  .strictObject({
+    ...webviewCommon,
+    connector_ids: z.string().regex(/^\d{1,9}(,\d{1,9})*$/, 'must be comma-separated connector ids').optional(),
+    connector_uuids: z.string().max(1000).optional(),
+  })
+  .refine((q) => (q.connector_ids === undefined) !== (q.connector_uuids === undefined), {
+    message: 'give connector_ids or connector_uuids (one connector)',
+    path: ['connector_ids'],
+  });
+const reconnectQuery = z.strictObject({ ...webviewCommon, connection_id: z.string().regex(/^\d{1,15}$/, 'must be a connection id') });
+const webviewForm = z.strictObject({
+  session: z.string({ error: 'required' }).min(1).max(200),
+  username: z.string().max(200).optional(),
+  decision: z.enum(['approve', 'deny']),
+});
+
+// --- helpers -----------------------------------------------------------------
+
+/** A source the API may create or update with credentials (webauth ones go through the webview). */
+function credentialsSource(connector: Connector, name: string | undefined): ConnectorSource {
+  const source = name === undefined ? usableSources(connector)[0] : connector.sources.find((candidate) => candidate.name === name);
+  if (!source) throw invalidValue(`source: connector ${connector.id} has no source "${name ?? ''}".`);
+  if (source.disabled !== null) throw invalidValue(`source: "${source.name}" is disabled.`);
+  if (source.auth_mechanism !== 'credentials') throw invalidValue(`source: "${source.name}" uses webauth: open the webview.`);
+  return source;
+}
+
+/** The webauth source a webview session is about: the one named, else the first one of `candidates`. */
+function webauthSource(connector: Connector, name: string | undefined, candidates: ConnectorSource[]): ConnectorSource {
+  const source = name === undefined ? candidates[0] : connector.sources.find((candidate) => candidate.name === name);
+  if (!source) throw invalidValue(name === undefined ? 'source: no webauth source to authorize.' : `source: connector ${connector.id} has no source "${name}".`);
+  if (source.disabled !== null) throw invalidValue(`source: "${source.name}" is disabled.`);
+  if (source.auth_mechanism !== 'webauth') throw invalidValue(`source: "${source.name}" uses credentials: post them to the API.`);
+  return source;
+}
+
+function compile(regex: string): RegExp | null {
+  try {
+    // Without the `u` flag, as patterns written for other engines need.
+    return new RegExp(regex);
+  } catch {
+    return null;
+  }
+}
+
+function redirectBack(session: WebviewSession, params: Record<string, string>): string {
+  const url = new URL(session.redirectUri);
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  if (session.state !== undefined) url.searchParams.set('state', session.state);
+  return url.toString();
+}
+
+const isWebviewPath = (path: string): boolean => path === '/connect' || path === '/reconnect' || path.startsWith('/webview/');
+
+// --- the app -------------------------------------------------------------------
+
+export async function createPowensSandboxApp(options: PowensSandboxOptions = {}): Promise<PowensSandboxApp> {
+  const clientId = options.clientId ?? 'linkflow-sandbox';
+  const clientSecret = options.clientSecret ?? 'sandbox-secret';
+  const sim = new PowensSimulator({ now: options.now ?? Date.now, decoupledDelayMs: options.decoupledDelayMs ?? 200 });
+  const key: FieldKey = await generateFieldKey();
+
+  const app = new Koa();
+  const router = new Router();
+
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const apiError = toApiError(error);
+      ctx.status = apiError.status;
+      if (isWebviewPath(ctx.path)) {
+        ctx.set(WEBVIEW_HEADERS);
+        ctx.type = 'html';
+        ctx.body = renderErrorPage(apiError.message);
+      } else {
+        ctx.body = { code: apiError.code, message: apiError.message, ...(apiError.description ? { description: apiError.description } : {}) };
+      }
+    }
+  });
+
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 404 && ctx.body == null) throw notFound(`No route for ${ctx.method} ${ctx.path}.`);
+  });
+
+  /** The user a request's bearer token stands for. */
+  function requireUser(ctx: Koa.Context): number {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
+    if (!bearer?.[1]) throw unauthorized('Missing user access token (authorization: Bearer …).');
+    const userId = sim.userOf(bearer[1]);
+    if (userId === undefined) throw unauthorized('Unknown or expired access token.');
+    return userId;
+  }
+
+  function checkClient(id: string | undefined, secret: string | undefined): void {
+    if ((id !== undefined && id !== clientId) || (secret !== undefined && secret !== clientSecret)) {
+      throw unauthorized('Unknown client or wrong client secret.');
+    }
+  }
+
+  /** Decrypts and checks form values for a source; a required field may be left out when the connection holds it. */
+  async function readFields(connector: Connector, source: ConnectorSource, given: Record<string, string>, held: ReadonlyMap<string, string>) {
+    const fields = new Map(fieldsOf(connector, source.name).map((field) => [field.name, field]));
+    const unknown = Object.keys(given).filter((name) => !fields.has(name));
+    if (unknown.length > 0) throw invalidValue(`${unknown.join(', ')}: not a field of source "${source.name}" (expected ${[...fields.keys()].join(', ')}).`);
+    const values = new Map<string, string>();
+    for (const [name, armored] of Object.entries(given)) {
+      const field = fields.get(name);
+      const value = await key.decrypt(armored);
+      if (value === undefined) throw invalidValue(`${name}: not a PGP message encrypted with the key of GET /2.0/publickey.`);
+      const pattern = field?.regex ? compile(field.regex) : null;
+      if (pattern && !pattern.test(value)) throw invalidValue(`${name}: does not match ${field?.regex ?? ''}.`);
+      if (field?.values && !field.values.some((option) => option.value === value)) throw invalidValue(`${name}: not one of the field's values.`);
+      values.set(name, value);
+    }
+    const missing = [...fields.values()].filter((field) => field.required && !values.has(field.name) && !held.has(field.name));
+    if (missing.length > 0) throw invalidValue(`${missing.map((field) => field.name).join(', ')}: required.`);
+    return values;
+  }
+
+  /** The answer to `additionalInformationNeeded`: exactly the fields it asked for, encrypted. */
+  async function readAnswer(given: Record<string, string>): Promise<Map<string, string>> {
+    const names = Object.keys(given);
+    if (names.length !== 1 || names[0] !== OTP_FIELD.name) throw invalidValue(`${names.join(', ')}: the connection asks for ${OTP_FIELD.name}.`);
+    const value = await key.decrypt(given[OTP_FIELD.name] as string);
+    if (value === undefined) throw invalidValue(`${OTP_FIELD.name}: not a PGP message encrypted with the key of GET /2.0/publickey.`);
+    if (!new RegExp(OTP_FIELD.regex).test(value)) throw invalidValue(`${OTP_FIELD.name}: does not match ${OTP_FIELD.regex}.`);
+    return new Map([[OTP_FIELD.name, value]]);
+  }
+
+  const connectionResponse = (ctx: Koa.Context, connection: Connection, expand: ReadonlySet<string>, status = 200): void => {
+    ctx.status = status;
+    ctx.body = sim.connectionResource(connection, expand);
+  };
+
+  // Public resources
+
+  router.get('/2.0/publickey', (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    ctx.body = { type: 'PGP', fingerprint: key.fingerprint, public_key: key.publicKeyArmored };
+  });
+
+  router.get('/2.0/connectors', (ctx) => {
+    const { expand } = validate(connectorsQuery, ctx.query, 'query');
+    ctx.body = { connectors: CONNECTORS.map((connector) => connectorResource(connector, expand)) };
+  });
+
+  router.get('/2.0/connectors/:id', (ctx) => {
+    const { expand } = validate(connectorsQuery, ctx.query, 'query');
+    const connector = findConnector(param(ctx, 'id'));
+    if (!connector) throw notFound(`No connector ${param(ctx, 'id')}.`);
+    ctx.body = connectorResource(connector, expand);
+  });
+
+  // Authentication
+
+  router.post('/2.0/auth/init', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const body = validate(initBody, await requestBody(ctx), 'body');
+    if (body.client_secret !== undefined && body.client_id === undefined) throw invalidValue('client_id: required with client_secret.');
+    checkClient(body.client_id, body.client_secret);
+    ctx.set('cache-control', 'no-store');
+    ctx.body = sim.createUser(body.client_secret === undefined ? 'temporary' : 'permanent');
+  });
+
+  router.post('/2.0/auth/token/access', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const body = validate(accessBody, await requestBody(ctx), 'body');
+    checkClient(body.client_id, body.client_secret);
+    const token = sim.exchange(body.code);
+    if (token === undefined) throw invalidValue('code: unknown, used or expired.');
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { access_token: token, token_type: 'Bearer' };
+  });
+
+  router.get('/2.0/auth/token/code', (ctx) => {
+    const { type } = validate(codeQuery, ctx.query, 'query');
+    const userId = requireUser(ctx);
+    ctx.set('cache-control', 'no-store');
+    ctx.body = sim.issueCode(userId, type === 'singleAccess' ? 'single' : 'standard');
+  });
+
+  router.delete('/2.0/users/me', (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    sim.deleteUser(requireUser(ctx));
+    ctx.status = 204;
+  });
+
+  // Connections
+
+  router.get('/2.0/users/me/connections', (ctx) => {
+    const { expand } = validate(expandQuery, ctx.query, 'query');
+    ctx.body = { connections: sim.connectionsOf(requireUser(ctx)).map((connection) => sim.connectionResource(connection, expand)) };
+  });
+
+  router.post('/2.0/users/me/connections', async (ctx) => {
+    const query = validate(connectionPostQuery, ctx.query, 'query');
+    const userId = requireUser(ctx);
+    const { id_connector, connector_uuid, source: bodySource, ...given } = validate(createBody, await requestBody(ctx), 'body');
+    if ((id_connector === undefined) === (connector_uuid === undefined)) throw invalidValue('id_connector: give id_connector or connector_uuid.');
+    if (query.source !== undefined && bodySource !== undefined && query.source !== bodySource) throw invalidValue('source: differs between query and body.');
+    const connector = findConnector(String(id_connector ?? connector_uuid));
+    if (!connector) throw invalidValue(`id_connector: no connector ${id_connector ?? connector_uuid ?? ''}.`);
+    const source = credentialsSource(connector, query.source ?? bodySource);
+    const values = await readFields(connector, source, given, new Map());
+    // Refused credentials create nothing (the reference: such connections are deleted at once).
+    sim.checkPassword(connector, source, values);
+    connectionResponse(ctx, sim.createConnection(userId, connector, source, values), query.expand, 201);
+  });
+
+  router.get('/2.0/users/me/connections/:id', (ctx) => {
+    const { expand } = validate(expandQuery, ctx.query, 'query');
+    connectionResponse(ctx, sim.connectionOf(requireUser(ctx), param(ctx, 'id')), expand);
+  });
+
+  // Answers additional information, or adds or updates a credentials source (`?source=`); empty, it syncs.
+  router.post('/2.0/users/me/connections/:id', async (ctx) => {
+    const query = validate(connectionPostQuery, ctx.query, 'query');
+    const connection = sim.connectionOf(requireUser(ctx), param(ctx, 'id'));
+    const { source: bodySource, ...given } = validate(updateBody, await requestBody(ctx), 'body');
+    if (query.source !== undefined && bodySource !== undefined && query.source !== bodySource) throw invalidValue('source: differs between query and body.');
+    const name = query.source ?? bodySource;
+    const pending = sim.pendingAnswer(connection);
+    if (name !== undefined) {
+      const source = credentialsSource(connection.connector, name);
+      const values = await readFields(connection.connector, source, given, connection.values);
+      sim.checkPassword(connection.connector, source, new Map([...connection.values, ...values]));
+      sim.putCredentials(connection, source, values);
+    } else if (Object.keys(given).length === 0) {
+      sim.sync(connection);
+    } else if (pending) {
+      sim.answer(connection, pending, await readAnswer(given));
+    } else {
+      throw invalidValue('source: required to give credentials (no source waits for additional information).');
+    }
+    connectionResponse(ctx, connection, query.expand);
+  });
+
+  router.put('/2.0/users/me/connections/:id', async (ctx) => {
+    const { expand } = validate(expandQuery, ctx.query, 'query');
+    const connection = sim.connectionOf(requireUser(ctx), param(ctx, 'id'));
+    validate(noQuery, await requestBody(ctx), 'body');
+    sim.sync(connection);
+    connectionResponse(ctx, connection, expand);
+  });
+
+  router.delete('/2.0/users/me/connections/:id', (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    sim.deleteConnection(sim.connectionOf(requireUser(ctx), param(ctx, 'id')));
+    ctx.status = 204;
+  });
+
+  // Accounts and transactions
+
+  const accountsBody = (accounts: ReturnType<PowensSimulator['accountsOf']>) => {
+    const resources = accounts.map((account) => sim.accountResource(account));
+    const total = accounts.reduce((sum, account) => sum + account.generated.balance, 0);
+    return { accounts: resources, balances: { EUR: Math.round(total * 100) / 100 }, total: resources.length };
+  };
+
+  router.get('/2.0/users/me/connections/:id/accounts', (ctx) => {
+    const { all } = validate(allQuery, ctx.query, 'query');
+    const userId = requireUser(ctx);
+    const connection = sim.connectionOf(userId, param(ctx, 'id'));
+    ctx.body = accountsBody(sim.accountsOf({ userId, connectionId: connection.id }, all));
+  });
+
+  router.get('/2.0/users/me/accounts', (ctx) => {
+    const { all } = validate(allQuery, ctx.query, 'query');
+    ctx.body = accountsBody(sim.accountsOf({ userId: requireUser(ctx) }, all));
+  });
+
+  router.get('/2.0/users/me/accounts/:id', (ctx) => {
+    const { all } = validate(allQuery, ctx.query, 'query');
+    ctx.body = sim.accountResource(sim.account(requireUser(ctx), param(ctx, 'id'), all));
+  });
+
+  const updateAccount: RouterMiddleware = async (ctx) => {
+    const { all } = validate(allQuery, ctx.query, 'query');
+    const account = sim.account(requireUser(ctx), param(ctx, 'id'), all);
+    sim.updateAccount(account, validate(accountPatch, await requestBody(ctx), 'body'));
+    ctx.body = sim.accountResource(account);
+  };
+  router.put('/2.0/users/me/accounts/:id', updateAccount);
+  router.post('/2.0/users/me/accounts/:id', updateAccount);
+
+  router.get('/2.0/users/me/accounts/:id/transactions', (ctx) => {
+    const query = validate(transactionsQuery, ctx.query, 'query');
+    const account = sim.account(requireUser(ctx), param(ctx, 'id'), query.all);
+    const { items, total } = sim.transactions(account, query.limit ?? 50, query.offset ?? 0);
+    const dates = items.map((item) => String(item.date));
+    ctx.body = {
+      transactions: items,
+      total,
+      result_min_date: dates.at(-1) ?? null,
+      result_max_date: dates[0] ?? null,
+    };
+  });
+
+  // The webview
+
+  function showSession(ctx: Koa.Context, session: WebviewSession): void {
+    ctx.set(WEBVIEW_HEADERS);
+    ctx.type = 'html';
+    ctx.body = renderWebviewPage(session);
+  }
+
+  function webviewUser(clientIdGiven: string, code: string): number {
+    if (clientIdGiven !== clientId) throw invalidValue('client_id: unknown client.');
+    const userId = sim.redeemCode(code);
+    if (userId === undefined) throw invalidValue('code: unknown or expired; get a new one from GET /2.0/auth/token/code.');
+    return userId;
+  }
+
+  router.get('/connect', (ctx) => {
+    const query = validate(connectQuery, ctx.query, 'query');
+    const userId = webviewUser(query.client_id, query.code);
+    const ids = (query.connector_ids ?? query.connector_uuids ?? '').split(',');
+    if (ids.length !== 1) throw invalidValue('connector_ids: the sandbox webview takes exactly one connector.');
+    const connector = findConnector(ids[0] as string);
+    if (!connector) throw invalidValue(`connector_ids: no connector ${ids[0] ?? ''}.`);
+    const source = webauthSource(connector, query.source, usableSources(connector).slice(0, 1));
+    showSession(ctx, sim.createSession({ userId, connector, source, connectionId: null, redirectUri: query.redirect_uri, state: query.state }));
+  });
+
+  router.get('/reconnect', (ctx) => {
+    const query = validate(reconnectQuery, ctx.query, 'query');
+    const userId = webviewUser(query.client_id, query.code);
+    const connection = sim.connectionOf(userId, query.connection_id);
+    const { connector } = connection;
+    const onConnection = connection.sources.map((source) => source.definition).filter((source) => source.auth_mechanism === 'webauth');
+    const source = webauthSource(connector, query.source, onConnection);
+    showSession(ctx, sim.createSession({ userId, connector, source, connectionId: connection.id, redirectUri: query.redirect_uri, state: query.state }));
+  });
+
+  router.post('/webview/authorize', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const form = validate(webviewForm, await requestBody(ctx), 'body');
+    const session = sim.usableSession(form.session);
+    if (form.decision === 'deny') {
+      sim.deny(session);
+      ctx.status = 303;
+      ctx.redirect(redirectBack(session, { error: 'access_denied', error_description: 'The user denied access.' }));
+      return;
+    }
+    if (!form.username) {
+      ctx.set(WEBVIEW_HEADERS);
+      ctx.status = 400;
+      ctx.type = 'html';
+      ctx.body = renderWebviewPage(session, 'Enter your user name at the bank.');
+      return;
+    }
+    const connection = sim.approve(session, form.username);
+    ctx.status = 303;
+    ctx.redirect(redirectBack(session, { connection_id: String(connection.id) }));
+  });
+
+  // Sandbox-only scenario controls, deliberately without a token so that tests can drive them.
+
+  router.post('/sandbox/connections/:id/next-sync', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const { state } = validate(nextSyncBody, await requestBody(ctx), 'body');
+    sim.setNextSync(sim.anyConnection(param(ctx, 'id')), state);
+    ctx.status = 204;
+  });
+
+  router.post('/sandbox/connections/:id/revoke', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    validate(noQuery, await requestBody(ctx), 'body');
+    sim.revoke(sim.anyConnection(param(ctx, 'id')));
+    ctx.status = 204;
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+
+  return { app, dispose: () => sim.dispose() };
+}
+
+function toApiError(error: unknown): PowensApiError {
+  if (error instanceof PowensApiError) return error;
+  // @koa/router's allowedMethods throws http-errors (405, 501).
+  if (error instanceof Error && 'status' in error && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+    return new PowensApiError(error.status, error.status === 405 ? 'methodNotAllowed' : 'invalidValue', error.message);
+  }
+  console.error('powens sandbox: unexpected error', error);
+  return new PowensApiError(500, 'bug', 'Unexpected sandbox error.');
+}
+
+export async function startPowensSandbox(options: PowensSandboxOptions = {}): Promise<PowensSandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const { app, dispose } = await createPowensSandboxApp(options);
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    close: async () => {
+      dispose();
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,346 @@
+// The connection workflow with its real activities: the LnkFi adapter against the LnkFi sandbox
+// over HTTP (Xero behind its proxy), the store on PGlite with its sealed provider secrets, on the
+// time-skipping test server. The test plays Linkflow's API: it parses the browser's redirect and
+// takes LnkFi's webhooks (verify, store the API key sealed, signal the event).
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
+import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
+import { createLnkfiAdapter } from '../../activities/providers/lnkfi/adapter';
+import { parseLnkfiRedirect } from '../../activities/providers/lnkfi/redirect';
+import { apiKeySecretName, parseLnkfiWebhook, verifyLnkfiWebhook } from '../../activities/providers/lnkfi/webhook';
+import type { AdapterRegistry, ProviderSecrets } from '../../activities/providers/types';
+import { createStateSigner } from '../../activities/redirect-state';
+import {
+  type Database,
+  type ProviderLinks,
+  type Repository,
+  createProviderLinks,
+  createProviderSecrets,
+  createRepository,
+  migrate,
+  openDatabase,
+} from '../../activities/store';
+import { type XeroDecision, authorizeAtXero } from '../../sandbox/lnkfi/browser';
+import { type LnkfiSandbox, SANDBOX_VENDOR_ID, SANDBOX_XERO_APP, startLnkfiSandbox } from '../../sandbox/lnkfi/server';
+import { connectionWorkflow } from '../../workflows';
+import {
+  type ConnectionView,
+  giveConsentUpdate,
+  providerEventSignal,
+  redirectReceivedSignal,
+  stateQuery,
+  workflowIdFor,
+} from '../../workflows/messages';
+import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+
+const CALLBACK = 'https://linkflow.example/callbacks/lnkfi';
+const WEBHOOK_SECRET = 'lnkfi-webhook-secret-for-tests';
+const LEGAL_NAME = 'Acme Lending, Inc.';
+
+/** Linkflow's POST /webhooks/lnkfi, as the API does it: verify, de-duplicate, seal the secrets, signal. */
+interface Ingress {
+  url: string;
+  /** Every api_key LnkFi handed over (to look for them where they must not be). */
+  apiKeys: string[];
+  close(): Promise<void>;
+}
+
+async function startIngress(client: () => Client, secrets: ProviderSecrets, links: ProviderLinks): Promise<Ingress> {
+  const apiKeys: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void (async () => {
+        const raw = Buffer.concat(chunks);
+        if (!verifyLnkfiWebhook(raw, req.headers, WEBHOOK_SECRET)) return 401;
+        const parsed = parseLnkfiWebhook(JSON.parse(raw.toString('utf8')), req.headers);
+        const event = parsed.event;
+        if (!event || (await links.seen('lnkfi', event.eventId))) return 200;
+        const connectionId = parsed.connectionId ?? (await links.connectionFor('lnkfi', parsed.providerConnectionId));
+        if (!connectionId) return 200;
+        for (const { key, value } of parsed.secrets ?? []) {
+          apiKeys.push(value);
+          await secrets.put('lnkfi', key, value);
+        }
+        await client().workflow.getHandle(workflowIdFor(connectionId)).signal(providerEventSignal, event);
+        await links.markSeen('lnkfi', event.eventId);
+        return 200;
+      })().then(
+        (status) => res.writeHead(status).end(),
+        (error: unknown) => {
+          console.error('webhook ingress', error);
+          res.writeHead(500).end();
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/lnkfi`,
+    apiKeys,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Every byte string in a workflow history, decoded: payloads are JSON in their `data`. */
+function historyText(value: unknown, out: string[] = []): string[] {
+  if (value instanceof Uint8Array) out.push(Buffer.from(value).toString('utf8'));
+  else if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const item of value) historyText(item, out);
+  else if (typeof value === 'object' && value !== null) for (const item of Object.values(value)) historyText(item, out);
+  return out;
+}
+
+describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
+  let env: TestWorkflowEnvironment;
+  let sandbox: LnkfiSandbox;
+  let ingress: Ingress;
+  let db: Database;
+  let repository: Repository;
+  let secrets: ProviderSecrets;
+  let activities: ReturnType<typeof createActivities>;
+  // The sandbox's clock follows the test server's.
+  let clock = 0;
+  const signer = createStateSigner('test-secret-test-secret-test-secret');
+
+  before(async () => {
+    env = await timeSkippingEnv();
+    clock = await env.currentTimeMs();
+    db = await openDatabase({});
+    await migrate(db);
+    repository = createRepository(db);
+    secrets = createProviderSecrets(db, 'test-secret-test-secret-test-secret');
+    const providerLinks = createProviderLinks(db);
+    ingress = await startIngress(() => env.client, secrets, providerLinks);
+    sandbox = await startLnkfiSandbox({ now: () => clock, webhook: { url: ingress.url, secret: WEBHOOK_SECRET }, lateWebhookDelayMs: 1_000 });
+    const lnkfi = createLnkfiAdapter(
+      {
+        baseUrl: sandbox.url,
+        vendorId: SANDBOX_VENDOR_ID,
+        system: 'xero',
+        systemClientId: SANDBOX_XERO_APP.clientId,
+        systemClientSecret: SANDBOX_XERO_APP.clientSecret,
+        legalName: LEGAL_NAME,
+      },
+      { secrets },
+    );
+    activities = createActivities({
+      // Only LnkFi is used here; the registry's other providers are never called.
+      adapters: { lnkfi } as AdapterRegistry,
+      repository,
+      providerLinks,
+      stateSigner: signer,
+      credentialsKey: await loadCredentialsKey(await generateCredentialsKey()),
+    });
+  });
+  after(async () => {
+    await sandbox?.close();
+    await ingress?.close();
+    await db?.close();
+    await env?.teardown();
+  });
+
+  async function startConnection(taskQueue: string, connectionId: string): Promise<WorkflowHandle<typeof connectionWorkflow>> {
+    clock = await env.currentTimeMs();
+    return env.client.workflow.start(connectionWorkflow, {
+      taskQueue,
+      workflowId: workflowIdFor(connectionId),
+      args: [
+        {
+          connectionId,
+          provider: 'lnkfi',
+          institutionId: 'xero',
+          redirectUrl: 'https://client.example/done',
+          callbackUrl: CALLBACK,
+          mode: 'redirect',
+          syncIntervalSeconds: 86_400,
+          redirectTimeoutSeconds: 1_800,
+          consentTimeoutSeconds: 86_400,
+          renewalLeadSeconds: 7 * 86_400,
+        },
+      ],
+    });
+  }
+
+  async function until(handle: WorkflowHandle, done: (v: ConnectionView) => boolean): Promise<ConnectionView> {
+    for (let i = 0; i < 300; i++) {
+      const view = await handle.query(stateQuery);
+      if (done(view)) return view;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`gave up waiting; connection is ${(await handle.query(stateQuery)).state}`);
+  }
+
+  /** The end user at Xero (via LnkFi), then Linkflow's callback as the API handles it: parse, verify the state, signal. */
+  async function atXeroAndBack(handle: WorkflowHandle, connectionId: string, view: ConnectionView, decision: XeroDecision, email?: string) {
+    assert.equal(view.next_action?.type, 'redirect');
+    const back = await authorizeAtXero(view.next_action.url, decision, email);
+    assert.equal(back.origin + back.pathname, CALLBACK);
+    const { state, redirect } = parseLnkfiRedirect(Object.fromEntries(back.searchParams));
+    const verified = signer.verify(state);
+    assert.ok(verified);
+    assert.equal(verified.connectionId, connectionId);
+    await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...redirect });
+    return redirect;
+  }
+
+  /** Consent to every listed account; returns the active view. */
+  async function consentToAll(handle: WorkflowHandle): Promise<ConnectionView> {
+    const listed = await until(handle, (v) => v.state === 'awaiting_consent');
+    await handle.executeUpdate(giveConsentUpdate, { args: [{ consents: listed.accounts.map((a) => ({ account_id: a.id, consent: true })) }] });
+    return until(handle, (v) => v.state === 'active');
+  }
+
+  it("shows LnkFi's consent, connects by webhook, imports the consented accounts, and keeps the API key out of history", async () => {
+    const connectionId = randomUUID();
+    const taskQueue = uniqueTaskQueue();
+    await runWorkerWhile(env, { taskQueue, activities }, async () => {
+      const handle = await startConnection(taskQueue, connectionId);
+      const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
+      assert.equal(waiting.next_action?.type, 'redirect');
+      assert.ok(waiting.next_action.terms?.startsWith(`I consent to ${LEGAL_NAME} and LnkFi`), 'the consent, before the browser goes to LnkFi');
+      assert.equal(new URL(waiting.next_action.url).pathname, '/xero/identity/connect/authorize');
+
+      const redirect = await atXeroAndBack(handle, connectionId, waiting, 'approve');
+      assert.deepEqual(redirect, { outcome: 'success' }, 'the redirect names no connection; the webhook does');
+
+      const listed = await until(handle, (v) => v.state === 'awaiting_consent');
+      assert.deepEqual(
+        listed.accounts.map((a) => [a.name, a.type, a.currency]),
+        [
+          ['Business Cheque Account', 'BANK', 'USD'],
+          ['Business Savings Account', 'BANK', 'USD'],
+          ['Business Visa Card', 'CREDITCARD', 'USD'],
+        ],
+      );
+      assert.deepEqual(listed.channels, [{ id: 'xero', mode: 'redirect', expires_at: null }]);
+      const [cheque, savings, card] = listed.accounts;
+      assert.ok(cheque && savings && card);
+      await handle.executeUpdate(giveConsentUpdate, {
+        args: [{ consents: [{ account_id: cheque.id, consent: true }, { account_id: savings.id, consent: false }, { account_id: card.id, consent: true }] }],
+      });
+      const active = await until(handle, (v) => v.state === 'active');
+      // 90 days of history and today, less the one transaction Xero lists as DELETED, per consented account.
+      assert.equal(active.last_sync?.accounts, 2);
+      assert.equal(active.last_sync?.transactions_added, 2 * 90);
+      assert.deepEqual((await repository.listAccounts(connectionId)).map((a) => a.providerAccountId).sort(), [cheque.id, card.id].sort());
+
+      const apiKey = ingress.apiKeys.at(-1);
+      assert.ok(apiKey);
+      const history = historyText(await handle.fetchHistory()).join('\n');
+      assert.ok(history.includes(cheque.id), 'the history is readable here');
+      assert.ok(!history.includes(apiKey), 'the API key is not in workflow history');
+      const [row] = await db.query<{ sealed: string }>(`SELECT sealed FROM provider_secrets WHERE provider = 'lnkfi'`);
+      assert.ok(row && !row.sealed.includes(apiKey), 'the API key is stored sealed');
+      await stopQuietly(env, handle.workflowId);
+    });
+  });
+
+  it('waits for the webhook when the browser comes back first (late_webhook)', async () => {
+    const connectionId = randomUUID();
+    const taskQueue = uniqueTaskQueue();
+    await runWorkerWhile(env, { taskQueue, activities }, async () => {
+      const handle = await startConnection(taskQueue, connectionId);
+      const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
+      const keysBefore = ingress.apiKeys.length;
+      await atXeroAndBack(handle, connectionId, waiting, 'approve', 'late_webhook@example.com');
+      assert.equal(ingress.apiKeys.length, keysBefore, 'the webhook is not there yet');
+      const active = await consentToAll(handle);
+      assert.equal(ingress.apiKeys.length, keysBefore + 1);
+      assert.equal(active.last_sync?.transactions_added, 3 * 90);
+      await stopQuietly(env, handle.workflowId);
+    });
+  });
+
+  for (const [decision, state, reason] of [
+    ['cancel', 'cancelled', 'ACCESS_DENIED'],
+    ['error', 'failed', 'PROVIDER_ERROR'],
+  ] as const) {
+    it(`ends ${state} when the end user ${decision === 'cancel' ? 'cancels at Xero' : 'meets an error at Xero'}`, async () => {
+      const connectionId = randomUUID();
+      const taskQueue = uniqueTaskQueue();
+      await runWorkerWhile(env, { taskQueue, activities }, async () => {
+        const handle = await startConnection(taskQueue, connectionId);
+        const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
+        await atXeroAndBack(handle, connectionId, waiting, decision);
+        const ended = await handle.result();
+        assert.equal(ended.state, state);
+        assert.equal(ended.reason, reason);
+        assert.equal(ended.next_action?.type, 'reconnect');
+      });
+    });
+  }
+
+  it('asks for reauthorization when the connection is revoked at Xero, and carries on with the same connection and a new API key', async () => {
+    const connectionId = randomUUID();
+    const taskQueue = uniqueTaskQueue();
+    await runWorkerWhile(env, { taskQueue, activities }, async () => {
+      const handle = await startConnection(taskQueue, connectionId);
+      await atXeroAndBack(handle, connectionId, await until(handle, (v) => v.state === 'awaiting_redirect'), 'approve');
+      const active = await consentToAll(handle);
+      const [link] = await db.query<{ provider_connection_id: string }>(
+        `SELECT provider_connection_id FROM provider_connections WHERE provider = 'lnkfi' AND connection_id = $1`,
+        [connectionId],
+      );
+      assert.ok(link);
+      const lnkfiConnection = link.provider_connection_id;
+      const firstKey = await secrets.get('lnkfi', apiKeySecretName(lnkfiConnection));
+
+      // The end user removes the app at Xero: LnkFi says so by webhook.
+      const revoked = await fetch(`${sandbox.url}/sandbox/connections/${lnkfiConnection}/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(revoked.status, 204);
+      const invalid = await until(handle, (v) => v.state === 'credentials_invalid' && v.next_action?.type === 'redirect');
+      assert.equal(invalid.reason, 'AUTH_FAILED');
+
+      await atXeroAndBack(handle, connectionId, invalid, 'approve');
+      const again = await until(handle, (v) => v.state === 'active' && v.last_sync?.synced_at !== active.last_sync?.synced_at);
+      assert.equal(again.id, connectionId);
+      assert.equal(again.last_sync?.transactions_added, 0, 'the same data, read again with the new key');
+      const sandboxView = (await (await fetch(`${sandbox.url}/sandbox/connections/${lnkfiConnection}`)).json()) as { status: string; vendor_external_id: string };
+      assert.deepEqual([sandboxView.status, sandboxView.vendor_external_id], ['active', connectionId], 'the same LnkFi connection');
+      const newKey = await secrets.get('lnkfi', apiKeySecretName(lnkfiConnection));
+      assert.ok(newKey && newKey !== firstKey);
+      await stopQuietly(env, handle.workflowId);
+    });
+  });
+
+  it('notices a revocation LnkFi did not announce at the next periodic sync (the proxy answers 401)', async () => {
+    const connectionId = randomUUID();
+    const taskQueue = uniqueTaskQueue();
+    await runWorkerWhile(env, { taskQueue, activities }, async () => {
+      const handle = await startConnection(taskQueue, connectionId);
+      await atXeroAndBack(handle, connectionId, await until(handle, (v) => v.state === 'awaiting_redirect'), 'approve');
+      await consentToAll(handle);
+      const [link] = await db.query<{ provider_connection_id: string }>(
+        `SELECT provider_connection_id FROM provider_connections WHERE provider = 'lnkfi' AND connection_id = $1`,
+        [connectionId],
+      );
+      assert.ok(link);
+      const revoked = await fetch(`${sandbox.url}/sandbox/connections/${link.provider_connection_id}/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"notify":false}',
+      });
+      assert.equal(revoked.status, 204);
+      assert.equal((await handle.query(stateQuery)).state, 'active', 'nothing told the workflow');
+
+      clock += 86_400_000;
+      await env.sleep('1 day');
+      const invalid = await until(handle, (v) => v.state === 'credentials_invalid');
+      assert.equal(invalid.reason, 'AUTH_FAILED');
+      assert.equal(invalid.next_action?.type, 'redirect');
+      await stopQuietly(env, handle.workflowId);
+    });
+  });
+});

@@ -1,0 +1,273 @@
+// The connection workflow with its real activities: the Powens adapter against the Powens sandbox
+// over HTTP (on the test server's clock), the store and the sealed provider secrets on PGlite, on
+// the time-skipping test server.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
+import { type CredentialsKey, encryptForLinkflow, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
+import { createAdapters, redirectParsers } from '../../activities/providers';
+import { createStateSigner } from '../../activities/redirect-state';
+import { type Database, type Repository, createProviderLinks, createProviderSecrets, createRepository, migrate, openDatabase } from '../../activities/store';
+import { type PowensSandbox, startPowensSandbox } from '../../sandbox/powens/server';
+import { connectionWorkflow } from '../../workflows';
+import {
+  type ConnectionInput,
+  type ConnectionView,
+  UpdateRejection,
+  answerChallengeUpdate,
+  giveConsentUpdate,
+  redirectReceivedSignal,
+  stateQuery,
+  submitCredentialsUpdate,
+} from '../../workflows/messages';
+import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+
+type Handle = WorkflowHandle<typeof connectionWorkflow>;
+
+const DAY_MS = 86_400_000;
+const SERVER_SECRET = 'test-secret-test-secret-test-secret';
+
+/** The end user in the sandbox webview, as a browser: open the page, post its form, return where it redirects. */
+async function inWebview(url: string, username: string): Promise<URL> {
+  const page = await fetch(url);
+  const html = await page.text();
+  assert.equal(page.status, 200, html);
+  const session = /name="session" value="([^"]+)"/.exec(html)?.[1];
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  assert.ok(session && action);
+  const submitted = await fetch(new URL(action, url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ session, username, decision: 'approve' }).toString(),
+    redirect: 'manual',
+  });
+  assert.equal(submitted.status, 303);
+  return new URL(submitted.headers.get('location') ?? '');
+}
+
+/** Every string in a workflow history, payloads decoded, to look for what must never be in it. */
+async function historyText(handle: Handle): Promise<string> {
+  const texts: string[] = [];
+  const walk = (value: unknown): void => {
+    if (value instanceof Uint8Array) texts.push(Buffer.from(value).toString('utf8'));
+    else if (typeof value === 'string') texts.push(value);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  walk(await handle.fetchHistory());
+  return texts.join('\n');
+}
+
+describe('connectionWorkflow with the Powens sandbox and the store', () => {
+  let env: TestWorkflowEnvironment;
+  let sandbox: PowensSandbox;
+  let db: Database;
+  let repository: Repository;
+  let credentialsKey: CredentialsKey;
+  let activities: ReturnType<typeof createActivities>;
+  // The sandbox's clock follows the test server's, which time skipping moves ahead.
+  let clock = 0;
+  const signer = createStateSigner(SERVER_SECRET);
+  const secrets = () => createProviderSecrets(db, SERVER_SECRET);
+
+  before(async () => {
+    env = await timeSkippingEnv();
+    clock = await env.currentTimeMs();
+    sandbox = await startPowensSandbox({ now: () => clock, decoupledDelayMs: 50 });
+    db = await openDatabase({});
+    await migrate(db);
+    repository = createRepository(db);
+    credentialsKey = await loadCredentialsKey(await generateCredentialsKey());
+    activities = createActivities({
+      adapters: createAdapters(
+        { powens: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 } },
+        { secrets: secrets() },
+      ),
+      repository,
+      providerLinks: createProviderLinks(db),
+      stateSigner: signer,
+      credentialsKey,
+    });
+  });
+  after(async () => {
+    await sandbox?.close();
+    await db?.close();
+    await env?.teardown();
+  });
+
+  async function withConnection(overrides: Partial<ConnectionInput>, fn: (handle: Handle, connectionId: string) => Promise<void>): Promise<void> {
+    const connectionId = randomUUID();
+    const taskQueue = uniqueTaskQueue();
+    await runWorkerWhile(env, { taskQueue, activities }, async () => {
+      const handle = await env.client.workflow.start(connectionWorkflow, {
+        taskQueue,
+        workflowId: `connection-${connectionId}`,
+        args: [
+          {
+            connectionId,
+            provider: 'powens',
+            institutionId: '59',
+            redirectUrl: 'https://client.example/done',
+            callbackUrl: 'https://linkflow.example/callbacks/powens',
+            mode: 'embedded',
+            syncIntervalSeconds: 86_400,
+            redirectTimeoutSeconds: 1_800,
+            consentTimeoutSeconds: 86_400,
+            renewalLeadSeconds: 7 * 86_400,
+            ...overrides,
+          },
+        ],
+      });
+      try {
+        await fn(handle, connectionId);
+      } finally {
+        await stopQuietly(env, handle.workflowId);
+      }
+    });
+  }
+
+  async function until(handle: Handle, done: (v: ConnectionView) => boolean): Promise<ConnectionView> {
+    for (let i = 0; i < 300; i++) {
+      const view = await handle.query(stateQuery);
+      if (done(view)) return view;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const view = await handle.query(stateQuery);
+    assert.fail(`gave up waiting; connection is ${view.state} (${view.reason ?? 'no reason'})`);
+  }
+
+  const encrypted = async (values: Record<string, string>) =>
+    Promise.all(Object.entries(values).map(async ([id, value]) => ({ id, value: await encryptForLinkflow(credentialsKey.publicKeyArmored, value) })));
+
+  it('credentials: wrongpass is asked again, then an SMS code (wrong, then right), consent, and data', async () => {
+    await withConnection({}, async (handle, connectionId) => {
+      const asking = await until(handle, (v) => v.state === 'awaiting_credentials');
+      assert.equal(asking.next_action?.type, 'credentials');
+      const form = asking.next_action.type === 'credentials' ? asking.next_action : assert.fail();
+      assert.equal(form.channel_id, 'directaccess');
+      assert.deepEqual(form.fields.map((f) => [f.id, f.required, f.encrypt]), [
+        ['login', true, true],
+        ['password', true, true],
+        ['website', false, true],
+      ]);
+
+      await assert.rejects(
+        handle.executeUpdate(submitCredentialsUpdate, { args: [{ credentials: await encrypted({ login: 'user_otp', password: 'not-it' }) }] }),
+        (err: Error) => err.cause instanceof ApplicationFailure && err.cause.type === UpdateRejection.InvalidCredentials,
+      );
+      assert.equal((await handle.query(stateQuery)).state, 'awaiting_credentials', 'the end user is asked again');
+
+      await handle.executeUpdate(submitCredentialsUpdate, {
+        args: [{ credentials: await encrypted({ login: 'user_otp', password: 'sandbox-password' }) }],
+      });
+      const challenged = await until(handle, (v) => v.state === 'challenge_required');
+      assert.deepEqual(challenged.next_action?.type === 'challenge' && challenged.next_action.fields.map((f) => f.id), ['sms_code']);
+      const again = await handle.executeUpdate(answerChallengeUpdate, { args: [{ answers: await encrypted({ sms_code: '000000' }) }] });
+      assert.equal(again.state, 'challenge_required');
+      assert.match(again.next_action?.type === 'challenge' ? (again.next_action.messages[0]?.text ?? '') : '', /Code incorrect/);
+      await handle.executeUpdate(answerChallengeUpdate, { args: [{ answers: await encrypted({ sms_code: '123456' }) }] });
+
+      const listed = await until(handle, (v) => v.state === 'awaiting_consent');
+      const [checking, card] = listed.accounts;
+      assert.ok(checking && card);
+      assert.deepEqual([checking.type, card.type], ['checking', 'card']);
+      await handle.executeUpdate(giveConsentUpdate, {
+        args: [
+          {
+            consents: [
+              { account_id: checking.id, consent: true },
+              { account_id: card.id, consent: false },
+            ],
+          },
+        ],
+      });
+      const active = await until(handle, (v) => v.state === 'active');
+      assert.deepEqual(active.channels, [{ id: 'directaccess', mode: 'embedded', expires_at: null }]);
+      assert.equal(active.last_sync?.accounts, 1);
+      assert.equal(active.last_sync?.transactions_added, 91, '90 days of history and today');
+      assert.deepEqual((await repository.listAccounts(connectionId)).map((a) => a.providerAccountId), [checking.id]);
+      assert.equal(await repository.countTransactions(connectionId), 91);
+
+      // The user token: sealed in the store, made permanent, never in the workflow's history.
+      const [row] = await db.query<{ name: string; sealed: string }>(`SELECT name, sealed FROM provider_secrets WHERE provider = 'powens'`);
+      assert.ok(row);
+      const userId = /^user:(\d+):token$/.exec(row.name)?.[1];
+      assert.ok(userId);
+      const stored = JSON.parse((await secrets().get('powens', row.name)) ?? '{}') as { token: string; type: string };
+      assert.equal(stored.type, 'permanent');
+      assert.ok(!row.sealed.includes(stored.token));
+      const history = await historyText(handle);
+      assert.ok(history.includes(`"userId":"${userId}"`), 'providerRef carries the user id');
+      assert.ok(!history.includes(stored.token), 'the token is not in the history');
+      assert.ok(!history.includes('sandbox-password') && !history.includes('123456'), 'nor any plaintext credential or code');
+    });
+  });
+
+  it('webauth: the webview redirect, consent, data; then SCA required at a later sync → user_action_required', async () => {
+    await withConnection({ institutionId: '60', mode: 'redirect' }, async (handle, connectionId) => {
+      const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
+      const url = waiting.next_action?.type === 'redirect' ? waiting.next_action.url : assert.fail();
+      assert.equal(new URL(url).pathname, '/connect');
+      const back = await inWebview(url, 'user_sca_later');
+      assert.equal(back.origin + back.pathname, 'https://linkflow.example/callbacks/powens');
+      const { state, redirect } = redirectParsers.powens(Object.fromEntries(back.searchParams));
+      const verified = signer.verify(state);
+      assert.ok(verified);
+      assert.equal(verified.connectionId, connectionId);
+      await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...redirect });
+
+      const listed = await until(handle, (v) => v.state === 'awaiting_consent');
+      assert.equal(listed.accounts.length, 2);
+      await handle.executeUpdate(giveConsentUpdate, { args: [{ consents: listed.accounts.map((a) => ({ account_id: a.id, consent: true })) }] });
+      const active = await until(handle, (v) => v.state === 'active');
+      assert.equal(active.channels[0]?.id, 'openapi');
+      assert.equal(active.channels[0]?.mode, 'redirect');
+      assert.equal(Date.parse(active.channels[0]?.expires_at ?? ''), Math.floor(clock / 1000) * 1000 + 180 * DAY_MS, 'the source access expires in 180 days');
+      assert.equal(active.last_sync?.transactions_added, 2 * 91);
+      assert.equal(await repository.countTransactions(connectionId), 2 * 91);
+
+      clock += DAY_MS;
+      await env.sleep('1 day');
+      const blocked = await until(handle, (v) => v.state === 'user_action_required');
+      assert.equal(blocked.reason, 'USER_ACTION_REQUIRED');
+      assert.equal(blocked.next_action?.type, 'message');
+    });
+  });
+
+  it('renews a webauth source before its access expires, through the webview /reconnect', async () => {
+    await withConnection({ institutionId: '60', mode: 'redirect' }, async (handle, connectionId) => {
+      const connect = async (url: string, username: string) => {
+        const back = await inWebview(url, username);
+        const { state, redirect } = redirectParsers.powens(Object.fromEntries(back.searchParams));
+        const verified = signer.verify(state);
+        assert.ok(verified);
+        await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...redirect });
+        return redirect.providerConnectionId;
+      };
+      const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
+      const providerConnectionId = await connect(waiting.next_action?.type === 'redirect' ? waiting.next_action.url : '', 'user_short_consent');
+      const listed = await until(handle, (v) => v.state === 'awaiting_consent');
+      await handle.executeUpdate(giveConsentUpdate, { args: [{ consents: listed.accounts.map((a) => ({ account_id: a.id, consent: true })) }] });
+      const active = await until(handle, (v) => v.state === 'active');
+      const expiresAt = Date.parse(active.channels[0]?.expires_at ?? '');
+      assert.equal(expiresAt, Math.floor(clock / 1000) * 1000 + 10 * DAY_MS, "user_short_consent's access lasts 10 days");
+      assert.equal(active.renewal_due_at, new Date(expiresAt - 7 * DAY_MS).toISOString());
+
+      clock += 3 * DAY_MS;
+      await env.sleep('3 days');
+      const due = await until(handle, (v) => v.state === 'renewal_required');
+      const renewal = due.next_action?.type === 'redirect' ? new URL(due.next_action.url) : assert.fail('a redirect to renew');
+      assert.equal(renewal.pathname, '/reconnect');
+      assert.equal(renewal.searchParams.get('connection_id'), providerConnectionId);
+      assert.equal(renewal.searchParams.get('source'), 'openapi');
+
+      assert.equal(await connect(renewal.toString(), 'alice'), providerConnectionId, 'the same connection, renewed');
+      const renewed = await until(handle, (v) => v.state === 'active' && v.channels[0]?.expires_at !== active.channels[0]?.expires_at);
+      assert.equal(Date.parse(renewed.channels[0]?.expires_at ?? ''), Math.floor(clock / 1000) * 1000 + 180 * DAY_MS);
+      assert.equal(await repository.countTransactions(connectionId), 2 * 94, 'three more days of data, each day once');
+    });
+  });
+});
