@@ -44,6 +44,8 @@ export class FakeProvider {
     { id: '3500', label: 'Identifiant', type: 'TEXT', regexp: '.+', encrypt: false },
     { id: '3502', label: 'Mot de passe', type: 'PWD', regexp: '^.{8,}$', encrypt: true },
   ];
+  /** How many list reads answer "pending" (Flinks' OPERATION_PENDING) before the data is there. */
+  pendingLists = 0;
   /** The provider cannot be reached to disconnect (after Temporal's retries). */
   disconnectFails = false;
   nonces: string[] = [];
@@ -100,6 +102,10 @@ export class FakeProvider {
         return existing ?? { providerConnectionId: 'ox-1', providerRef: { queueId: 'q-1' } };
       },
       waitForJob: async ({ job, trigger }) => {
+        if (job === 'list' && this.pendingLists > 0) {
+          this.pendingLists--;
+          throw ApplicationFailure.retryable('the data is not ready yet', 'OPERATION_PENDING');
+        }
         if (job === 'list') return this.listing.shift() ?? { outcome: 'success', channels: this.channels() };
         this.calls.syncs.push({ trigger });
         return this.syncing.shift() ?? { outcome: 'success', channels: this.channels() };

@@ -10,6 +10,7 @@ import {
   answerChallengeUpdate,
   disconnectRequestedSignal,
   giveConsentUpdate,
+  providerEventSignal,
   redirectReceivedSignal,
   stateQuery,
   submitCredentialsUpdate,
@@ -122,6 +123,40 @@ export const SCENARIOS: Record<string, Scenario> = {
     async drive(handle, fake, env) {
       await activate(handle, fake);
       await env.sleep('25 days'); // past a run's sync cycles (20, or 15 with webhook events): the first run continued as new
+    },
+  },
+  'authorization-confirmed-by-webhook': {
+    // LnkFi: the redirect says only `result=success`; the connection arrives with the provider's webhook.
+    input: { provider: 'lnkfi', institutionId: 'xero' },
+    async drive(handle, fake) {
+      await reach(handle, 'awaiting_redirect');
+      await handle.signal(redirectReceivedSignal, { nonce: fake.lastNonce, outcome: 'success' });
+      await handle.signal(providerEventSignal, {
+        eventId: 'owh_1',
+        kind: 'connected',
+        channelId: 'xero',
+        providerConnectionId: 'con_1',
+        providerRef: { instanceId: 'org-1' },
+      });
+      await reach(handle, 'awaiting_consent');
+      await handle.executeUpdate(giveConsentUpdate, { args: [consentAll()] });
+      await reach(handle, 'active');
+    },
+  },
+  'pending-job-woken-by-webhook': {
+    // Flinks: the first read is OPERATION_PENDING; the data webhook cuts the retry backoff short.
+    input: { provider: 'flinks', institutionId: 'FlinksCapital' },
+    prepare(fake) {
+      fake.pendingLists = 1;
+    },
+    async drive(handle, fake) {
+      await reach(handle, 'awaiting_redirect');
+      await handle.signal(redirectReceivedSignal, redirect(fake));
+      await reach(handle, 'listing_accounts');
+      await handle.signal(providerEventSignal, { eventId: 'req-1', kind: 'data_available', channelId: 'connect' });
+      await reach(handle, 'awaiting_consent');
+      await handle.executeUpdate(giveConsentUpdate, { args: [consentAll()] });
+      await reach(handle, 'active');
     },
   },
 };
