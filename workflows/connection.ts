@@ -123,8 +123,6 @@ export interface ConnectionMemory {
   linkedProviderConnectionId?: string | null;
   /** When the workflow last saw a provider job's outcome itself (webhooks from before are stale). */
   providerSeenAt?: string;
-  /** The provider's id of the last job the workflow read itself (webhooks about it are stale). */
-  lastJobId?: string;
   /** Events sent to the client so far (their ids are evt_<connection>_<n>), and the last state announced. */
   eventsSent?: number;
   announcedState?: ConnectionState | null;
@@ -635,7 +633,6 @@ class Connection {
 
   /** A provider webhook about something the workflow has not yet seen for itself. */
   private isStale(event: ProviderEvent): boolean {
-    if (event.jobId !== undefined && event.jobId === this.memory.lastJobId) return true;
     // Our own jobs are reported by webhook too: what happened up to when we last looked is handled.
     // Providers date events to the second: one in that same second waits for the next sync.
     const seenAt = this.memory.providerSeenAt?.slice(0, 19);
@@ -662,7 +659,6 @@ class Connection {
       this.memory.providerSeenAt = isoAt(workflowNow());
       if (outcome.outcome === 'success') {
         if (outcome.providerRef) this.memory.providerRef = { ...this.memory.providerRef, ...outcome.providerRef };
-        if (outcome.jobId !== undefined) this.memory.lastJobId = outcome.jobId;
       }
       if (outcome.outcome !== 'challenge') return outcome;
 

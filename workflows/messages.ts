@@ -206,8 +206,6 @@ export const ProviderEventSchema = z.object({
   channelId: z.string().nullable(),
   /** When the provider says it happened (ISO 8601). */
   occurredAt: z.iso.datetime().optional(),
-  /** The provider's job or session the event reports (stale once the workflow read that job itself). */
-  jobId: z.string().optional(),
   /** For `connected`: the provider connection and its small handles (never secrets). */
   providerConnectionId: z.string().optional(),
   providerRef: z.record(z.string(), z.string()).optional(),

@@ -74,8 +74,6 @@ export type JobOutcome =
       channels: ChannelInfo[];
       /** Small handles to keep for the next calls (e.g. Flinks' RequestId), merged into the connection's. */
       providerRef?: Record<string, string>;
-      /** The provider's id of the job or session this outcome reports (webhooks about it are then stale). */
-      jobId?: string;
     }
   | { outcome: 'challenge'; challenge: Challenge }
   | { outcome: 'failed'; status: ProviderFailure; channelId: string | null };

@@ -1,11 +1,8 @@
 // Flinks Connect's screens, rendered on the server: plain HTML forms that a real browser and a
 // fetch-driven test both complete (no script needed).
+import { escapeHtml, pageShell } from '../shared/html';
 import type { FlinksAccount, Institution } from './data';
 import type { ConnectSession } from './simulator';
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
 
 const STYLE = `
   body { font-family: system-ui, sans-serif; background: #eef2f7; color: #1b2435; margin: 0; }
@@ -20,23 +17,7 @@ const STYLE = `
   .note { font-size: .85rem; color: #5b6475; }
 `;
 
-function page(title: string, content: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${content}
-</main>
-</body>
-</html>
-`;
-}
+const page = pageShell(STYLE);
 
 const alert = (error: string | undefined): string => (error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(error)}</p>`);
 

@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
 import Koa from 'koa';
 import { z } from 'zod';
+import { clientHttpError } from '../shared/http';
+import { listen } from '../shared/listen';
 import { renderAccountsPage, renderErrorPage, renderLoginPage, renderMfaPage } from './connect-page';
 import { INSTITUTIONS, findInstitution, flinksTimestamp } from './data';
 import { FlinksError } from './errors';
@@ -317,37 +317,22 @@ export function createFlinksSandboxApp(options: FlinksSandboxOptions = {}): Flin
 
 function toFlinksError(error: unknown): FlinksError {
   if (error instanceof FlinksError) return error;
-  // @koa/router's allowedMethods throws http-errors (405, 501).
-  if (error instanceof Error && 'status' in error && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
-    return new FlinksError(error.status, error.status === 405 ? 'METHOD_NOT_ALLOWED' : 'INVALID_REQUEST', error.message);
-  }
+  const httpError = clientHttpError(error);
+  if (httpError) return new FlinksError(httpError.status, httpError.status === 405 ? 'METHOD_NOT_ALLOWED' : 'INVALID_REQUEST', httpError.message);
   console.error('flinks sandbox: unexpected error', error);
   return new FlinksError(500, 'AGGREGATION_ERROR', 'Unexpected sandbox error.');
 }
 
 export async function startFlinksSandbox(options: FlinksSandboxOptions = {}): Promise<FlinksSandbox> {
-  const host = options.host ?? '127.0.0.1';
   const { app, advance } = createFlinksSandboxApp(options);
-  const server = createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const sandbox = await listen(app, options);
   const tick = setInterval(advance, options.tickMs ?? 50);
   tick.unref();
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${port}`,
-    close: async () => {
+    url: sandbox.url,
+    close: () => {
       clearInterval(tick);
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
+      return sandbox.close();
     },
   };
 }

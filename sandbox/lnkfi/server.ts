@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { z } from 'zod';
+import { clientHttpError, describeIssues, parseForm, parseJson, readBody } from '../shared/http';
+import { listen } from '../shared/listen';
 import { LnkfiError } from './errors';
 import { type Connection, LnkfiSimulator, type RateLimits, SYSTEMS } from './simulator';
 import { WebhookSender, type WebhookTarget } from './webhooks';
@@ -44,64 +44,27 @@ export interface LnkfiSandboxApp {
   dispose(): void;
 }
 
-const MAX_BODY_BYTES = 64 * 1024;
 const COMPLETE_PATH = (system: string) => `/v1/connection/authorize/${system}/complete`;
 const XERO_SCOPES = 'openid profile email accounting.settings.read accounting.transactions.read offline_access';
 
 // --- request parsing -------------------------------------------------------
 
-async function readBody(ctx: Koa.Context): Promise<string> {
-  if (Number(ctx.get('content-length') || '0') > MAX_BODY_BYTES) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  return new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        ctx.req.off('data', onData);
-        // Let the rest of the upload drain so the 413 reaches the client.
-        ctx.req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    ctx.req.on('data', onData);
-    ctx.req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    ctx.req.once('error', reject);
-  });
-}
+const invalidRequest = (message: string, status = 400): LnkfiError => new LnkfiError(status, 'invalid_request', message);
 
-const tooLarge = () => new LnkfiError(413, 'invalid_request', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+const readLnkfiBody = (ctx: Koa.Context): Promise<string> => readBody(ctx, (message) => invalidRequest(message, 413));
 
 /** The reference: "Content-Type … Should always be application/json." */
 async function jsonBody(ctx: Koa.Context): Promise<unknown> {
   if (!/^application\/json\b/i.test(ctx.get('content-type'))) {
     throw new LnkfiError(415, 'unsupported_media_type', 'Content-Type must be application/json.');
   }
-  const text = await readBody(ctx);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new LnkfiError(400, 'invalid_request', 'The body is not valid JSON.');
-  }
-}
-
-/** Form fields; a repeated field becomes an array so that validation rejects it. */
-function formBody(text: string): Record<string, string | string[]> {
-  const fields: Record<string, string | string[]> = {};
-  for (const [key, value] of new URLSearchParams(text)) {
-    const previous = fields[key];
-    fields[key] = previous === undefined ? value : [...[previous].flat(), value];
-  }
-  return fields;
+  return parseJson(await readLnkfiBody(ctx), () => invalidRequest('The body is not valid JSON.'));
 }
 
 function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const where = (path: PropertyKey[]) => (path.length > 0 ? path.join('.') : 'body');
-  throw new LnkfiError(400, 'invalid_request', result.error.issues.map((i) => `${where(i.path)}: ${i.message}`).join('; '));
+  throw invalidRequest(describeIssues(result.error, 'body'));
 }
 
 /** The URL this request reached the sandbox at (Koa 3's `ctx.origin` is the Origin header). */
@@ -304,7 +267,7 @@ export function createLnkfiSandboxApp(options: LnkfiSandboxOptions = {}): LnkfiS
   });
 
   router.post(XERO_AUTHORIZE_PATH, async (ctx) => {
-    const form = validate(xeroForm, formBody(await readBody(ctx)));
+    const form = validate(xeroForm, parseForm(await readLnkfiBody(ctx)));
     const session = sim.usableSession(form.state);
     const back = new URL(`${publicBase(ctx)}${COMPLETE_PATH(session.system)}`);
     if (form.decision === 'approve') {
@@ -423,36 +386,14 @@ const isBrowserPath = (path: string): boolean => path.startsWith('/xero/') || /^
 
 function toLnkfiError(error: unknown): LnkfiError {
   if (error instanceof LnkfiError) return error;
-  // @koa/router's allowedMethods throws http-errors (405, 501).
-  if (error instanceof Error && 'status' in error && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
-    return new LnkfiError(error.status, error.status === 405 ? 'method_not_allowed' : 'invalid_request', error.message);
-  }
+  const httpError = clientHttpError(error);
+  if (httpError) return new LnkfiError(httpError.status, httpError.status === 405 ? 'method_not_allowed' : 'invalid_request', httpError.message);
   console.error('lnkfi sandbox: unexpected error', error);
   return new LnkfiError(500, 'server_error', 'Unexpected sandbox error.');
 }
 
 export async function startLnkfiSandbox(options: LnkfiSandboxOptions = {}): Promise<LnkfiSandbox> {
-  const host = options.host ?? '127.0.0.1';
   const { app, dispose } = createLnkfiSandboxApp(options);
-  const server = createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  return {
-    url: `http://${urlHost}:${port}`,
-    close: async () => {
-      dispose();
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-    },
-  };
+  return listen(app, options, dispose);
 }
 

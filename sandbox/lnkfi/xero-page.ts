@@ -1,9 +1,6 @@
 // The fake Xero login and consent page LnkFi's authorization_url leads to. A plain HTML form,
 // so that a real browser and a fetch-driven one (sandbox/lnkfi/browser.ts) can both use it.
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
+import { escapeHtml, pageShell } from '../shared/html';
 
 export const XERO_AUTHORIZE_PATH = '/xero/identity/connect/authorize';
 
@@ -22,23 +19,7 @@ const STYLE = `
   .note { font-size: .85rem; color: #5b6475; }
 `;
 
-function page(title: string, content: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${content}
-</main>
-</body>
-</html>
-`;
-}
+const page = pageShell(STYLE);
 
 /** Log in to Xero and allow LnkFi (on the vendor's behalf) to read the organisation's data. */
 export function renderXeroLogin(sessionId: string, reauthorization: boolean, error?: string): string {

@@ -1,16 +1,5 @@
+import { escapeHtml, pageShell } from '../shared/html';
 import type { AuthorizationSession } from './simulator';
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
-}
 
 const STYLE = `
   body { font-family: system-ui, sans-serif; background: #f3f5f8; color: #1d2433; margin: 0; }
@@ -26,23 +15,7 @@ const STYLE = `
   .note { font-size: .85rem; color: #5b6475; }
 `;
 
-function page(title: string, content: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${content}
-</main>
-</body>
-</html>
-`;
-}
+const page = pageShell(STYLE);
 
 /** The sandbox bank's login page for an authorization session. */
 export function renderAuthorizePage(session: AuthorizationSession, error?: string): string {

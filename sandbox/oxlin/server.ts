@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
 import { z } from 'zod';
+import { clientHttpError, describeIssues, isJsonContentType, parseForm, parseJson, readBody } from '../shared/http';
+import { listen } from '../shared/listen';
 import { PROVIDERS, findProvider, type ChannelDefinition, type Provider } from './data';
 import { renderAuthorizePage, renderErrorPage } from './bank-page';
 import { checkCredentials } from './credentials';
@@ -40,69 +40,26 @@ export interface OxlinSandboxApp {
   dispose(): void;
 }
 
-const MAX_BODY_BYTES = 64 * 1024;
-
 // --- request parsing -------------------------------------------------------
 
-async function readBody(ctx: Koa.Context): Promise<string> {
-  const declared = Number(ctx.get('content-length') || '0');
-  if (declared > MAX_BODY_BYTES) throw new ApiError(413, 'invalid_request', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  return new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        ctx.req.off('data', onData);
-        // Let the rest of the upload drain so the 413 reaches the client.
-        ctx.req.resume();
-        reject(new ApiError(413, 'invalid_request', `The body is larger than ${MAX_BODY_BYTES} bytes.`));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    ctx.req.on('data', onData);
-    ctx.req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    ctx.req.once('error', reject);
-  });
-}
+const invalidRequest = (message: string, status = 400): ApiError => new ApiError(status, 'invalid_request', message);
 
-/** Form fields; a repeated field becomes an array so that validation rejects it. */
-function parseForm(text: string): Record<string, string | string[]> {
-  const fields: Record<string, string | string[]> = {};
-  for (const [key, value] of new URLSearchParams(text)) {
-    const previous = fields[key];
-    fields[key] = previous === undefined ? value : [...[previous].flat(), value];
-  }
-  return fields;
-}
+const readOxlinBody = (ctx: Koa.Context): Promise<string> => readBody(ctx, (message) => invalidRequest(message, 413));
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'invalid_request', 'body: not valid JSON.');
-  }
-}
-
-const isJson = (ctx: Koa.Context): boolean => /^application\/([\w.+-]+\+)?json\b/i.test(ctx.get('content-type'));
+const parseOxlinJson = (text: string): unknown => parseJson(text, () => invalidRequest('body: not valid JSON.'));
 
 /**
  * An API call's JSON body, whatever the content type: the reference's own examples send
  * JSON with curl's default form content type. An empty body reads as `{}`.
  */
 async function jsonBody(ctx: Koa.Context): Promise<unknown> {
-  const text = await readBody(ctx);
-  return text.trim() === '' ? {} : parseJson(text);
-}
-
-function describeIssues(error: z.ZodError, where: string): string {
-  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : where}: ${issue.message}`).join('; ');
+  const text = await readOxlinBody(ctx);
+  return text.trim() === '' ? {} : parseOxlinJson(text);
 }
 
 function validate<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query'): z.output<S> {
   const result = schema.safeParse(input);
-  if (!result.success) throw new ApiError(400, 'invalid_request', describeIssues(result.error, where));
+  if (!result.success) throw invalidRequest(describeIssues(result.error, where));
   return result.data;
 }
 
@@ -348,8 +305,8 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
 
   router.post('/oauth2/token', async (ctx) => {
     validate(noQuery, ctx.query, 'query');
-    const text = await readBody(ctx);
-    const body = validate(tokenBody, isJson(ctx) ? parseJson(text) : parseForm(text), 'body');
+    const text = await readOxlinBody(ctx);
+    const body = validate(tokenBody, isJsonContentType(ctx) ? parseOxlinJson(text) : parseForm(text), 'body');
     if (body.grant_type !== 'client_credentials') {
       throw new ApiError(400, 'unsupported_grant_type', `grant_type: "${body.grant_type}" is not supported; use client_credentials.`);
     }
@@ -423,7 +380,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
 
   router.post('/bank/authorize', async (ctx) => {
     validate(noQuery, ctx.query, 'query');
-    const form = validate(bankFormBody, parseForm(await readBody(ctx)), 'body');
+    const form = validate(bankFormBody, parseForm(await readOxlinBody(ctx)), 'body');
     const session = sim.usableSession(form.state);
     if (form.decision === 'deny') {
       sim.deny(session);
@@ -587,41 +544,16 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
 
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  // @koa/router's allowedMethods throws http-errors (405, 501).
-  if (error instanceof Error && 'status' in error && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
-    const code = error.status === 405 ? 'method_not_allowed' : 'invalid_request';
-    const headers = 'headers' in error && isStringRecord(error.headers) ? error.headers : {};
-    return new ApiError(error.status, code, error.message, headers);
+  const httpError = clientHttpError(error);
+  if (httpError) {
+    const code = httpError.status === 405 ? 'method_not_allowed' : 'invalid_request';
+    return new ApiError(httpError.status, code, httpError.message, httpError.headers);
   }
   console.error('oxlin sandbox: unexpected error', error);
   return new ApiError(500, 'server_error', 'Unexpected sandbox error.');
 }
 
-function isStringRecord(value: unknown): value is Record<string, string> {
-  return typeof value === 'object' && value !== null && Object.values(value).every((item) => typeof item === 'string');
-}
-
 export async function startOxlinSandbox(options: OxlinSandboxOptions = {}): Promise<OxlinSandbox> {
-  const host = options.host ?? '127.0.0.1';
   const { app, dispose } = createOxlinSandboxApp(options);
-  const server = createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  return {
-    url: `http://${urlHost}:${port}`,
-    close: async () => {
-      dispose();
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-    },
-  };
+  return listen(app, options, dispose);
 }

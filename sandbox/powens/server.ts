@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router, { type RouterMiddleware } from '@koa/router';
 import { z } from 'zod';
+import { clientHttpError } from '../shared/http';
+import { listen } from '../shared/listen';
 import { type Connector, type ConnectorSource, CONNECTORS, connectorResource, fieldsOf, findConnector, usableSources } from './connectors';
 import { PowensApiError, invalidValue, notFound, unauthorized } from './errors';
 import { param, requestBody, validate } from './http';
@@ -482,35 +482,13 @@ export async function createPowensSandboxApp(options: PowensSandboxOptions = {})
 
 function toApiError(error: unknown): PowensApiError {
   if (error instanceof PowensApiError) return error;
-  // @koa/router's allowedMethods throws http-errors (405, 501).
-  if (error instanceof Error && 'status' in error && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
-    return new PowensApiError(error.status, error.status === 405 ? 'methodNotAllowed' : 'invalidValue', error.message);
-  }
+  const httpError = clientHttpError(error);
+  if (httpError) return new PowensApiError(httpError.status, httpError.status === 405 ? 'methodNotAllowed' : 'invalidValue', httpError.message);
   console.error('powens sandbox: unexpected error', error);
   return new PowensApiError(500, 'bug', 'Unexpected sandbox error.');
 }
 
 export async function startPowensSandbox(options: PowensSandboxOptions = {}): Promise<PowensSandbox> {
-  const host = options.host ?? '127.0.0.1';
   const { app, dispose } = await createPowensSandboxApp(options);
-  const server = createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  return {
-    url: `http://${urlHost}:${port}`,
-    close: async () => {
-      dispose();
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-    },
-  };
+  return listen(app, options, dispose);
 }

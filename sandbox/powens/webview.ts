@@ -1,12 +1,7 @@
 // The sandbox webview's pages: plain server-rendered HTML forms, usable by a real browser and by
 // a test that fetches the page and posts the form.
+import { escapeHtml, pageShell } from '../shared/html';
 import type { WebviewSession } from './simulator';
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
-}
 
 /** Pages allow nothing but their own inline style and a form posted to the sandbox. */
 export const WEBVIEW_HEADERS = {
@@ -28,23 +23,7 @@ const STYLE = `
   .note { font-size: .85rem; color: #5b6475; }
 `;
 
-function page(title: string, content: string): string {
-  return `<!doctype html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${content}
-</main>
-</body>
-</html>
-`;
-}
+const page = pageShell(STYLE, 'fr');
 
 /** The bank's authorization page for a webview session (a new connection, or a source renewed or added). */
 export function renderWebviewPage(session: WebviewSession, error?: string): string {

@@ -8,6 +8,7 @@ import { connectAtFlinks } from '../../sandbox/flinks/end-user';
 import { authorizeAtXero } from '../../sandbox/lnkfi/browser';
 import type { ConnectionView } from '../../workflows/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { approveInWebview } from '../helpers/powens';
 
 const REDIRECT_URL = 'https://client.example/linked';
 
@@ -94,23 +95,6 @@ describe('every provider through the same API', () => {
       return { credentials: await encryptCredentials(key.body.public_key, values) };
     }
 
-    /** The end user in Powens' webview: approve, and return where it sends the browser. */
-    async function inWebview(url: string, username: string): Promise<URL> {
-      const page = await fetch(url);
-      const html = await page.text();
-      assert.equal(page.status, 200, html);
-      const session = /name="session" value="([^"]+)"/.exec(html)?.[1] ?? '';
-      const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
-      const submitted = await fetch(new URL(action, url), {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ session, username, decision: 'approve' }).toString(),
-        redirect: 'manual',
-      });
-      assert.equal(submitted.status, 303);
-      return new URL(submitted.headers.get('location') ?? '');
-    }
-
     it('credentials: fields with regexp and required, wrongpass asked again, an SMS code, accounts activated by consent', async () => {
       const connection = await create({ provider: 'powens', institution_id: '59', mode: 'embedded' });
       assert.equal(connection.state, 'awaiting_credentials');
@@ -143,7 +127,7 @@ describe('every provider through the same API', () => {
     it('webauth, then more account types: the next sources in priority order, disabled ones skipped, until none is left', async () => {
       const connection = await create({ provider: 'powens', institution_id: '61' });
       const url = connection.next_action?.type === 'redirect' ? connection.next_action.url : '';
-      await backToLinkflow(await inWebview(url, 'alice'), 'success');
+      await backToLinkflow(await approveInWebview(url, 'alice'), 'success');
       const first = await lf.consentAll(await lf.until(connection.id, (v) => v.state === 'awaiting_consent'));
       assert.deepEqual(first.channels.map((c) => [c.id, c.mode]), [['openapi', 'redirect']]);
 

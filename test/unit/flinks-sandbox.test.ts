@@ -485,7 +485,7 @@ describe('Flinks sandbox: webhooks and the nightly refresh', () => {
 
     assert.deepEqual(parseFlinksWebhook(body), {
       providerConnectionId: loginId,
-      event: { eventId: body.RequestId, kind: 'data_available', channelId: 'connect', jobId: body.RequestId, occurredAt: '2025-01-15T10:00:00.000Z' },
+      event: { eventId: body.RequestId, kind: 'data_available', channelId: 'connect', occurredAt: '2025-01-15T10:00:00.000Z' },
     });
   });
 
@@ -534,7 +534,7 @@ describe('Flinks sandbox: webhooks and the nightly refresh', () => {
     assert.deepEqual([failure.HttpStatusCode, failure.FlinksCode], [401, 'DISABLED_LOGIN']);
     assert.deepEqual(parseFlinksWebhook(failure), {
       providerConnectionId: loginId,
-      event: { eventId: failure.RequestId, kind: 'failure', status: 'AUTH_FAILED', channelId: 'connect', jobId: failure.RequestId },
+      event: { eventId: failure.RequestId, kind: 'failure', status: 'AUTH_FAILED', channelId: 'connect' },
     });
     await assertFlinksError(await api(h, 'POST', 'Authorize', { LoginId: loginId, MostRecentCached: true }), 401, 'DISABLED_LOGIN');
     assert.throws(() => parseFlinksWebhook({ HttpStatusCode: 200, Login: { Id: loginId } }), ZodError);
@@ -594,12 +594,12 @@ describe('Flinks adapter against the sandbox', () => {
     assert.equal(outcome.outcome, 'success');
     assert.ok(outcome.outcome === 'success' && outcome.providerRef?.requestId);
     assert.deepEqual(outcome.channels, [{ id: 'connect', mode: 'redirect', expiresAt: null }]);
-    assert.equal(outcome.jobId, outcome.providerRef.requestId);
-    assert.deepEqual(ctx.beats, [{ requestId: outcome.jobId }]);
+    assert.deepEqual(ctx.beats, [{ requestId: outcome.providerRef?.requestId }]);
     const second = await adapter.waitForJob(connection, 'sync', jobContext());
-    assert.ok(second.outcome === 'success' && second.jobId !== outcome.jobId, 'each job opens its own session');
+    assert.ok(second.outcome === 'success' && second.providerRef?.requestId, 'a session of its own');
+    assert.notEqual(second.providerRef?.requestId, outcome.providerRef?.requestId, 'each job opens its own session');
 
-    const current = { ...connection, providerRef: { ...connection.providerRef, requestId: second.jobId as string } };
+    const current = { ...connection, providerRef: { ...connection.providerRef, requestId: second.providerRef?.requestId as string } };
     const listed = await adapter.listAccounts(current);
     assert.deepEqual(listed.map((a) => [a.name, a.type, a.currency, a.mask?.length]), [
       ['Chequing CAD', 'Chequing', 'CAD', 4],
@@ -671,15 +671,15 @@ describe('Flinks adapter against the sandbox', () => {
     const first = await adapter.waitForJob(connection, 'list', jobContext());
     assert.ok(first.outcome === 'success');
     h.clock.now += 9 * 60_000;
-    const resumed = await adapter.waitForJob(connection, 'list', jobContext({ requestId: first.jobId }));
-    assert.ok(resumed.outcome === 'success' && resumed.jobId !== first.jobId);
+    const resumed = await adapter.waitForJob(connection, 'list', jobContext({ requestId: first.providerRef?.requestId }));
+    assert.ok(resumed.outcome === 'success' && resumed.providerRef?.requestId && resumed.providerRef.requestId !== first.providerRef?.requestId);
     h.clock.now += 9 * 60_000;
-    const stale = { ...connection, providerRef: { ...connection.providerRef, requestId: resumed.jobId as string } };
+    const stale = { ...connection, providerRef: { ...connection.providerRef, requestId: resumed.providerRef?.requestId as string } };
     assert.equal((await adapter.listAccounts(stale)).length, 3);
     // A heartbeated session on which nothing is pending (the attempt ended before its GetAccountsDetail).
     const bare = await authorize(h, connection.providerConnectionId);
     const fromBare = await adapter.waitForJob(connection, 'list', jobContext({ requestId: bare }));
-    assert.ok(fromBare.outcome === 'success' && fromBare.jobId !== bare);
+    assert.ok(fromBare.outcome === 'success' && fromBare.providerRef?.requestId && fromBare.providerRef.requestId !== bare);
     assert.equal((await sandboxLogin(h, connection.providerConnectionId)).Requests.filter((r) => r.Origin === 'Authorize').length, 5);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { escapeHtml } from '../../sandbox/oxlin/bank-page';
+import { escapeHtml } from '../../sandbox/shared/html';
 import {
   SANDBOX_START,
   type SandboxHarness,

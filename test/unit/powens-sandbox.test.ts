@@ -643,6 +643,20 @@ void describe('powens adapter against the sandbox', () => {
   /** The token kept for a user, parsed: it must be there, and only there. */
   const kept = (userId: string) => JSON.parse(secrets.values.get(`powens/user:${userId}:token`) ?? 'null') as { token: string; type: string } | null;
 
+  /** A credentials connection at connector 59 for `login`, with the sandbox's password. */
+  async function connectWithCredentials(login: string): Promise<ProviderConnection> {
+    const authorization = await adapter.authorize(authorizeRequest('59'));
+    return adapter.submitCredentials({
+      institutionId: '59',
+      channelId: 'directaccess',
+      credentials: [
+        { id: 'login', value: login },
+        { id: 'password', value: 'sandbox-password' },
+      ],
+      providerRef: authorization.providerRef ?? {},
+    });
+  }
+
   void test('credentials: fields of the source, wrongpass asked again, then a connection with a permanent token', async () => {
     const authorization = await adapter.authorize(authorizeRequest('59'));
     assert.equal(authorization.kind, 'credentials');
@@ -711,16 +725,7 @@ void describe('powens adapter against the sandbox', () => {
   });
 
   void test('long history comes in pages by limit and offset', async () => {
-    const authorization = await adapter.authorize(authorizeRequest('59'));
-    const connection = await adapter.submitCredentials({
-      institutionId: '59',
-      channelId: 'directaccess',
-      credentials: [
-        { id: 'login', value: 'user_long' },
-        { id: 'password', value: 'sandbox-password' },
-      ],
-      providerRef: authorization.providerRef ?? {},
-    });
+    const connection = await connectWithCredentials('user_long');
     const [account] = await adapter.listAccounts(connection);
     assert.ok(account);
     await adapter.giveConsent(connection, [{ account_id: account.id, consent: true }]);
@@ -739,30 +744,12 @@ void describe('powens adapter against the sandbox', () => {
   });
 
   void test('many accounts are all listed', async () => {
-    const authorization = await adapter.authorize(authorizeRequest('59'));
-    const connection = await adapter.submitCredentials({
-      institutionId: '59',
-      channelId: 'directaccess',
-      credentials: [
-        { id: 'login', value: 'user_many' },
-        { id: 'password', value: 'sandbox-password' },
-      ],
-      providerRef: authorization.providerRef ?? {},
-    });
+    const connection = await connectWithCredentials('user_many');
     assert.equal((await adapter.listAccounts(connection)).length, 30);
   });
 
   void test('an SMS code as a challenge: a wrong code brings a new challenge, the right one the accounts', async () => {
-    const authorization = await adapter.authorize(authorizeRequest('59'));
-    const connection = await adapter.submitCredentials({
-      institutionId: '59',
-      channelId: 'directaccess',
-      credentials: [
-        { id: 'login', value: 'user_otp' },
-        { id: 'password', value: 'sandbox-password' },
-      ],
-      providerRef: authorization.providerRef ?? {},
-    });
+    const connection = await connectWithCredentials('user_otp');
     const asked = await adapter.waitForJob(connection, 'list', jobContext());
     assert.equal(asked.outcome, 'challenge');
     const challenge = asked.outcome === 'challenge' ? asked.challenge : assert.fail();
@@ -777,16 +764,7 @@ void describe('powens adapter against the sandbox', () => {
   });
 
   void test('decoupled: the job waits, heartbeating, until the end user confirms in the app', async () => {
-    const authorization = await adapter.authorize(authorizeRequest('59'));
-    const connection = await adapter.submitCredentials({
-      institutionId: '59',
-      channelId: 'directaccess',
-      credentials: [
-        { id: 'login', value: 'user_decoupled' },
-        { id: 'password', value: 'sandbox-password' },
-      ],
-      providerRef: authorization.providerRef ?? {},
-    });
+    const connection = await connectWithCredentials('user_decoupled');
     const beats: unknown[] = [];
     assert.equal((await adapter.waitForJob(connection, 'list', jobContext(beats))).outcome, 'success');
     assert.ok(beats.length > 0);
@@ -794,16 +772,7 @@ void describe('powens adapter against the sandbox', () => {
   });
 
   void test('maps the states of a failed sync onto the lifecycle', async () => {
-    const authorization = await adapter.authorize(authorizeRequest('59'));
-    const connection = await adapter.submitCredentials({
-      institutionId: '59',
-      channelId: 'directaccess',
-      credentials: [
-        { id: 'login', value: 'alice' },
-        { id: 'password', value: 'sandbox-password' },
-      ],
-      providerRef: authorization.providerRef ?? {},
-    });
+    const connection = await connectWithCredentials('alice');
     const expected = {
       SCARequired: 'USER_ACTION_REQUIRED',
       webauthRequired: 'USER_ACTION_REQUIRED',

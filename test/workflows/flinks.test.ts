@@ -8,23 +8,18 @@ import { type Duration, defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
 import { createFlinksAdapter } from '../../activities/providers/flinks/adapter';
-import { parseFlinksRedirect } from '../../activities/providers/flinks/redirect';
-import type { AdapterRegistry, ProviderSecrets } from '../../activities/providers/types';
-import { createStateSigner } from '../../activities/redirect-state';
-import { type Database, type Repository, createProviderLinks, createRepository, migrate, openDatabase } from '../../activities/store';
+import type { ProviderSecrets } from '../../activities/providers/types';
+import type { Database, Repository } from '../../activities/store';
 import { type EndUser, connectAtFlinks } from '../../sandbox/flinks/end-user';
 import { DEFAULT_CUSTOMER_ID, type FlinksSandbox, startFlinksSandbox } from '../../sandbox/flinks/server';
-import { connectionWorkflow } from '../../workflows';
-import { type ConnectionView, giveConsentUpdate, redirectReceivedSignal, stateQuery } from '../../workflows/messages';
+import { type ConnectionView, giveConsentUpdate, stateQuery } from '../../workflows/messages';
+import { type ConnectionHandle, type RealActivities, consentToAll, openTestDatabase, realActivities, returnFromProvider, startConnection, until } from '../helpers/real-activities';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 
 const DAY_MS = 86_400_000;
 /** How long `test_pending`'s extraction takes by the sandbox clock. */
 const PENDING_MS = 60_000;
-const CALLBACK = 'https://linkflow.example/callbacks/flinks';
 
 interface SandboxLogin {
   Disabled: string | null;
@@ -39,27 +34,17 @@ describe('connectionWorkflow with the Flinks sandbox and the store', () => {
   let sandbox: FlinksSandbox;
   let db: Database;
   let repository: Repository;
-  let activities: ReturnType<typeof createActivities>;
+  let activities: RealActivities['activities'];
   // The sandbox's clock follows the test server's, which time skipping moves ahead.
   let clock = 0;
-  const signer = createStateSigner('test-secret-test-secret-test-secret');
 
   before(async () => {
     env = await timeSkippingEnv();
     clock = await env.currentTimeMs();
     sandbox = await startFlinksSandbox({ now: () => clock, pendingMs: PENDING_MS, tickMs: 10 });
-    db = await openDatabase({});
-    await migrate(db);
-    repository = createRepository(db);
+    db = await openTestDatabase();
     const flinks = createFlinksAdapter({ baseUrl: sandbox.url, customerId: DEFAULT_CUSTOMER_ID }, { secrets: noSecrets });
-    activities = createActivities({
-      // Only Flinks is used here; the registry's other providers are never called.
-      adapters: { flinks } as AdapterRegistry,
-      repository,
-      providerLinks: createProviderLinks(db),
-      stateSigner: signer,
-      credentialsKey: await loadCredentialsKey(await generateCredentialsKey()),
-    });
+    ({ activities, repository } = await realActivities(db, { flinks }));
   });
   after(async () => {
     await sandbox?.close();
@@ -67,48 +52,17 @@ describe('connectionWorkflow with the Flinks sandbox and the store', () => {
     await env?.teardown();
   });
 
-  async function startConnection(taskQueue: string, connectionId: string): Promise<WorkflowHandle<typeof connectionWorkflow>> {
+  async function start(taskQueue: string, connectionId: string): Promise<ConnectionHandle> {
     clock = await env.currentTimeMs();
-    return env.client.workflow.start(connectionWorkflow, {
-      taskQueue,
-      workflowId: `connection-${connectionId}`,
-      args: [
-        {
-          connectionId,
-          provider: 'flinks',
-          institutionId: 'FlinksCapital',
-          redirectUrl: 'https://client.example/done',
-          callbackUrl: CALLBACK,
-          mode: 'redirect',
-          syncIntervalSeconds: 86_400,
-          redirectTimeoutSeconds: 1_800,
-          consentTimeoutSeconds: 86_400,
-          renewalLeadSeconds: 7 * 86_400,
-        },
-      ],
-    });
-  }
-
-  async function until(handle: WorkflowHandle, done: (v: ConnectionView) => boolean): Promise<ConnectionView> {
-    for (let i = 0; i < 300; i++) {
-      const view = await handle.query(stateQuery);
-      if (done(view)) return view;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.fail(`gave up waiting; connection is ${(await handle.query(stateQuery)).state}`);
+    return startConnection(env, taskQueue, { connectionId, provider: 'flinks', institutionId: 'FlinksCapital', mode: 'redirect' });
   }
 
   /** The end user at Flinks Connect, then Linkflow's callback as the API handles it: parse, verify the state, signal. */
   async function connectAtFlinksAndReturn(handle: WorkflowHandle, connectionId: string, view: ConnectionView, user: EndUser): Promise<string> {
     assert.equal(view.next_action?.type, 'redirect');
     const back = await connectAtFlinks(view.next_action.type === 'redirect' ? view.next_action.url : '', user);
-    assert.equal(back.origin + back.pathname, CALLBACK);
-    const { state, redirect } = parseFlinksRedirect(Object.fromEntries(back.searchParams));
-    const verified = signer.verify(state);
-    assert.ok(verified);
-    assert.equal(verified.connectionId, connectionId);
+    const redirect = await returnFromProvider(handle, connectionId, 'flinks', back);
     assert.equal(redirect.outcome, 'success');
-    await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...redirect });
     return redirect.providerConnectionId as string;
   }
 
@@ -128,7 +82,7 @@ describe('connectionWorkflow with the Flinks sandbox and the store', () => {
     const connectionId = randomUUID();
     const taskQueue = uniqueTaskQueue();
     await runWorkerWhile(env, { taskQueue, activities }, async () => {
-      const handle = await startConnection(taskQueue, connectionId);
+      const handle = await start(taskQueue, connectionId);
       const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
       const url = new URL(waiting.next_action?.type === 'redirect' ? waiting.next_action.url : '');
       assert.equal(url.origin + url.pathname, `${sandbox.url}/v2/`);
@@ -178,7 +132,7 @@ describe('connectionWorkflow with the Flinks sandbox and the store', () => {
       maxConcurrentActivityTaskExecutions: 1,
     });
     await worker.runUntil(async () => {
-      const handle = await startConnection(taskQueue, connectionId);
+      const handle = await start(taskQueue, connectionId);
       const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
       const loginId = await connectAtFlinksAndReturn(handle, connectionId, waiting, { username: 'test_pending' });
 
@@ -204,7 +158,7 @@ describe('connectionWorkflow with the Flinks sandbox and the store', () => {
 
       // Meanwhile the worker's only activity slot serves another connection.
       const otherId = randomUUID();
-      const other = await startConnection(taskQueue, otherId);
+      const other = await start(taskQueue, otherId);
       await connectAtFlinksAndReturn(other, otherId, await until(other, (v) => v.state === 'awaiting_redirect'), { username: 'carol' });
       await until(other, (v) => v.state === 'awaiting_consent');
       assert.equal((await handle.query(stateQuery)).state, 'listing_accounts');
@@ -231,12 +185,10 @@ describe('connectionWorkflow with the Flinks sandbox and the store', () => {
     const connectionId = randomUUID();
     const taskQueue = uniqueTaskQueue();
     await runWorkerWhile(env, { taskQueue, activities }, async () => {
-      const handle = await startConnection(taskQueue, connectionId);
+      const handle = await start(taskQueue, connectionId);
       const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
       const loginId = await connectAtFlinksAndReturn(handle, connectionId, waiting, { username: 'bob' });
-      const listed = await until(handle, (v) => v.state === 'awaiting_consent');
-      await handle.executeUpdate(giveConsentUpdate, { args: [{ consents: listed.accounts.map((a) => ({ account_id: a.id, consent: true })) }] });
-      const active = await until(handle, (v) => v.state === 'active');
+      const active = await consentToAll(handle);
 
       const disabled = await fetch(`${sandbox.url}/sandbox/logins/${loginId}/disable`, { method: 'POST', body: '{"FlinksCode":"DISABLED_LOGIN"}' });
       assert.equal(disabled.status, 204);

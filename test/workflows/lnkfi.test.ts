@@ -9,37 +9,27 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
-import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
 import { createLnkfiAdapter } from '../../activities/providers/lnkfi/adapter';
-import { parseLnkfiRedirect } from '../../activities/providers/lnkfi/redirect';
 import { apiKeySecretName, parseLnkfiWebhook, verifyLnkfiWebhook } from '../../activities/providers/lnkfi/webhook';
-import type { AdapterRegistry, ProviderSecrets } from '../../activities/providers/types';
-import { createStateSigner } from '../../activities/redirect-state';
-import {
-  type Database,
-  type ProviderLinks,
-  type Repository,
-  createProviderLinks,
-  createProviderSecrets,
-  createRepository,
-  migrate,
-  openDatabase,
-} from '../../activities/store';
+import type { ProviderSecrets } from '../../activities/providers/types';
+import { type Database, type ProviderLinks, type Repository, createProviderLinks } from '../../activities/store';
 import { type XeroDecision, authorizeAtXero } from '../../sandbox/lnkfi/browser';
 import { type LnkfiSandbox, SANDBOX_VENDOR_ID, SANDBOX_XERO_APP, startLnkfiSandbox } from '../../sandbox/lnkfi/server';
-import { connectionWorkflow } from '../../workflows';
+import { type ConnectionView, giveConsentUpdate, providerEventSignal, stateQuery, workflowIdFor } from '../../workflows/messages';
 import {
-  type ConnectionView,
-  giveConsentUpdate,
-  providerEventSignal,
-  redirectReceivedSignal,
-  stateQuery,
-  workflowIdFor,
-} from '../../workflows/messages';
+  type ConnectionHandle,
+  type RealActivities,
+  consentToAll,
+  historyText,
+  openTestDatabase,
+  realActivities,
+  returnFromProvider,
+  startConnection,
+  testSecrets,
+  until,
+} from '../helpers/real-activities';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
-const CALLBACK = 'https://linkflow.example/callbacks/lnkfi';
 const WEBHOOK_SECRET = 'lnkfi-webhook-secret-for-tests';
 const LEGAL_NAME = 'Acme Lending, Inc.';
 
@@ -89,15 +79,6 @@ async function startIngress(client: () => Client, secrets: ProviderSecrets, link
   };
 }
 
-/** Every byte string in a workflow history, decoded: payloads are JSON in their `data`. */
-function historyText(value: unknown, out: string[] = []): string[] {
-  if (value instanceof Uint8Array) out.push(Buffer.from(value).toString('utf8'));
-  else if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) for (const item of value) historyText(item, out);
-  else if (typeof value === 'object' && value !== null) for (const item of Object.values(value)) historyText(item, out);
-  return out;
-}
-
 describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: LnkfiSandbox;
@@ -105,18 +86,15 @@ describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
   let db: Database;
   let repository: Repository;
   let secrets: ProviderSecrets;
-  let activities: ReturnType<typeof createActivities>;
+  let activities: RealActivities['activities'];
   // The sandbox's clock follows the test server's.
   let clock = 0;
-  const signer = createStateSigner('test-secret-test-secret-test-secret');
 
   before(async () => {
     env = await timeSkippingEnv();
     clock = await env.currentTimeMs();
-    db = await openDatabase({});
-    await migrate(db);
-    repository = createRepository(db);
-    secrets = createProviderSecrets(db, 'test-secret-test-secret-test-secret');
+    db = await openTestDatabase();
+    secrets = testSecrets(db);
     const providerLinks = createProviderLinks(db);
     ingress = await startIngress(() => env.client, secrets, providerLinks);
     sandbox = await startLnkfiSandbox({ now: () => clock, webhook: { url: ingress.url, secret: WEBHOOK_SECRET }, lateWebhookDelayMs: 1_000 });
@@ -131,14 +109,7 @@ describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
       },
       { secrets },
     );
-    activities = createActivities({
-      // Only LnkFi is used here; the registry's other providers are never called.
-      adapters: { lnkfi } as AdapterRegistry,
-      repository,
-      providerLinks,
-      stateSigner: signer,
-      credentialsKey: await loadCredentialsKey(await generateCredentialsKey()),
-    });
+    ({ activities, repository } = await realActivities(db, { lnkfi }));
   });
   after(async () => {
     await sandbox?.close();
@@ -147,62 +118,22 @@ describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
     await env?.teardown();
   });
 
-  async function startConnection(taskQueue: string, connectionId: string): Promise<WorkflowHandle<typeof connectionWorkflow>> {
+  async function start(taskQueue: string, connectionId: string): Promise<ConnectionHandle> {
     clock = await env.currentTimeMs();
-    return env.client.workflow.start(connectionWorkflow, {
-      taskQueue,
-      workflowId: workflowIdFor(connectionId),
-      args: [
-        {
-          connectionId,
-          provider: 'lnkfi',
-          institutionId: 'xero',
-          redirectUrl: 'https://client.example/done',
-          callbackUrl: CALLBACK,
-          mode: 'redirect',
-          syncIntervalSeconds: 86_400,
-          redirectTimeoutSeconds: 1_800,
-          consentTimeoutSeconds: 86_400,
-          renewalLeadSeconds: 7 * 86_400,
-        },
-      ],
-    });
-  }
-
-  async function until(handle: WorkflowHandle, done: (v: ConnectionView) => boolean): Promise<ConnectionView> {
-    for (let i = 0; i < 300; i++) {
-      const view = await handle.query(stateQuery);
-      if (done(view)) return view;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.fail(`gave up waiting; connection is ${(await handle.query(stateQuery)).state}`);
+    return startConnection(env, taskQueue, { connectionId, provider: 'lnkfi', institutionId: 'xero', mode: 'redirect' });
   }
 
   /** The end user at Xero (via LnkFi), then Linkflow's callback as the API handles it: parse, verify the state, signal. */
   async function atXeroAndBack(handle: WorkflowHandle, connectionId: string, view: ConnectionView, decision: XeroDecision, email?: string) {
     assert.equal(view.next_action?.type, 'redirect');
-    const back = await authorizeAtXero(view.next_action.url, decision, email);
-    assert.equal(back.origin + back.pathname, CALLBACK);
-    const { state, redirect } = parseLnkfiRedirect(Object.fromEntries(back.searchParams));
-    const verified = signer.verify(state);
-    assert.ok(verified);
-    assert.equal(verified.connectionId, connectionId);
-    await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...redirect });
-    return redirect;
-  }
-
-  /** Consent to every listed account; returns the active view. */
-  async function consentToAll(handle: WorkflowHandle): Promise<ConnectionView> {
-    const listed = await until(handle, (v) => v.state === 'awaiting_consent');
-    await handle.executeUpdate(giveConsentUpdate, { args: [{ consents: listed.accounts.map((a) => ({ account_id: a.id, consent: true })) }] });
-    return until(handle, (v) => v.state === 'active');
+    return returnFromProvider(handle, connectionId, 'lnkfi', await authorizeAtXero(view.next_action.url, decision, email));
   }
 
   it("shows LnkFi's consent, connects by webhook, imports the consented accounts, and keeps the API key out of history", async () => {
     const connectionId = randomUUID();
     const taskQueue = uniqueTaskQueue();
     await runWorkerWhile(env, { taskQueue, activities }, async () => {
-      const handle = await startConnection(taskQueue, connectionId);
+      const handle = await start(taskQueue, connectionId);
       const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
       assert.equal(waiting.next_action?.type, 'redirect');
       assert.ok(waiting.next_action.terms?.startsWith(`I consent to ${LEGAL_NAME} and LnkFi`), 'the consent, before the browser goes to LnkFi');
@@ -234,7 +165,7 @@ describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
 
       const apiKey = ingress.apiKeys.at(-1);
       assert.ok(apiKey);
-      const history = historyText(await handle.fetchHistory()).join('\n');
+      const history = await historyText(handle);
       assert.ok(history.includes(cheque.id), 'the history is readable here');
       assert.ok(!history.includes(apiKey), 'the API key is not in workflow history');
       const [row] = await db.query<{ sealed: string }>(`SELECT sealed FROM provider_secrets WHERE provider = 'lnkfi'`);
@@ -247,7 +178,7 @@ describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
     const connectionId = randomUUID();
     const taskQueue = uniqueTaskQueue();
     await runWorkerWhile(env, { taskQueue, activities }, async () => {
-      const handle = await startConnection(taskQueue, connectionId);
+      const handle = await start(taskQueue, connectionId);
       const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
       const keysBefore = ingress.apiKeys.length;
       await atXeroAndBack(handle, connectionId, waiting, 'approve', 'late_webhook@example.com');
@@ -267,7 +198,7 @@ describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
       const connectionId = randomUUID();
       const taskQueue = uniqueTaskQueue();
       await runWorkerWhile(env, { taskQueue, activities }, async () => {
-        const handle = await startConnection(taskQueue, connectionId);
+        const handle = await start(taskQueue, connectionId);
         const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
         await atXeroAndBack(handle, connectionId, waiting, decision);
         const ended = await handle.result();
@@ -282,7 +213,7 @@ describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
     const connectionId = randomUUID();
     const taskQueue = uniqueTaskQueue();
     await runWorkerWhile(env, { taskQueue, activities }, async () => {
-      const handle = await startConnection(taskQueue, connectionId);
+      const handle = await start(taskQueue, connectionId);
       await atXeroAndBack(handle, connectionId, await until(handle, (v) => v.state === 'awaiting_redirect'), 'approve');
       const active = await consentToAll(handle);
       const [link] = await db.query<{ provider_connection_id: string }>(
@@ -319,7 +250,7 @@ describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
     const connectionId = randomUUID();
     const taskQueue = uniqueTaskQueue();
     await runWorkerWhile(env, { taskQueue, activities }, async () => {
-      const handle = await startConnection(taskQueue, connectionId);
+      const handle = await start(taskQueue, connectionId);
       await atXeroAndBack(handle, connectionId, await until(handle, (v) => v.state === 'awaiting_redirect'), 'approve');
       await consentToAll(handle);
       const [link] = await db.query<{ provider_connection_id: string }>(
@@ -337,7 +268,8 @@ describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
 
       clock += 86_400_000;
       await env.sleep('1 day');
-      const invalid = await until(handle, (v) => v.state === 'credentials_invalid');
+      // credentials_invalid first, then with the re-authorization's URL once LnkFi gave one.
+      const invalid = await until(handle, (v) => v.state === 'credentials_invalid' && v.next_action !== null);
       assert.equal(invalid.reason, 'AUTH_FAILED');
       assert.equal(invalid.next_action?.type, 'redirect');
       await stopQuietly(env, handle.workflowId);

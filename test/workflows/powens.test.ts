@@ -4,62 +4,29 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
-import { type CredentialsKey, encryptForLinkflow, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
-import { createAdapters, redirectParsers } from '../../activities/providers';
-import { createStateSigner } from '../../activities/redirect-state';
-import { type Database, type Repository, createProviderLinks, createProviderSecrets, createRepository, migrate, openDatabase } from '../../activities/store';
+import { type CredentialsKey, encryptForLinkflow } from '../../activities/credentials';
+import { createAdapters } from '../../activities/providers';
+import type { Database, Repository } from '../../activities/store';
 import { type PowensSandbox, startPowensSandbox } from '../../sandbox/powens/server';
-import { connectionWorkflow } from '../../workflows';
+import { type ConnectionInput, UpdateRejection, answerChallengeUpdate, giveConsentUpdate, stateQuery, submitCredentialsUpdate } from '../../workflows/messages';
+import { approveInWebview } from '../helpers/powens';
 import {
-  type ConnectionInput,
-  type ConnectionView,
-  UpdateRejection,
-  answerChallengeUpdate,
-  giveConsentUpdate,
-  redirectReceivedSignal,
-  stateQuery,
-  submitCredentialsUpdate,
-} from '../../workflows/messages';
+  type ConnectionHandle,
+  type RealActivities,
+  consentToAll,
+  historyText,
+  openTestDatabase,
+  realActivities,
+  returnFromProvider,
+  startConnection,
+  testSecrets,
+  until,
+} from '../helpers/real-activities';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
-type Handle = WorkflowHandle<typeof connectionWorkflow>;
-
 const DAY_MS = 86_400_000;
-const SERVER_SECRET = 'test-secret-test-secret-test-secret';
-
-/** The end user in the sandbox webview, as a browser: open the page, post its form, return where it redirects. */
-async function inWebview(url: string, username: string): Promise<URL> {
-  const page = await fetch(url);
-  const html = await page.text();
-  assert.equal(page.status, 200, html);
-  const session = /name="session" value="([^"]+)"/.exec(html)?.[1];
-  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
-  assert.ok(session && action);
-  const submitted = await fetch(new URL(action, url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ session, username, decision: 'approve' }).toString(),
-    redirect: 'manual',
-  });
-  assert.equal(submitted.status, 303);
-  return new URL(submitted.headers.get('location') ?? '');
-}
-
-/** Every string in a workflow history, payloads decoded, to look for what must never be in it. */
-async function historyText(handle: Handle): Promise<string> {
-  const texts: string[] = [];
-  const walk = (value: unknown): void => {
-    if (value instanceof Uint8Array) texts.push(Buffer.from(value).toString('utf8'));
-    else if (typeof value === 'string') texts.push(value);
-    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
-  };
-  walk(await handle.fetchHistory());
-  return texts.join('\n');
-}
 
 describe('connectionWorkflow with the Powens sandbox and the store', () => {
   let env: TestWorkflowEnvironment;
@@ -67,30 +34,21 @@ describe('connectionWorkflow with the Powens sandbox and the store', () => {
   let db: Database;
   let repository: Repository;
   let credentialsKey: CredentialsKey;
-  let activities: ReturnType<typeof createActivities>;
+  let activities: RealActivities['activities'];
   // The sandbox's clock follows the test server's, which time skipping moves ahead.
   let clock = 0;
-  const signer = createStateSigner(SERVER_SECRET);
-  const secrets = () => createProviderSecrets(db, SERVER_SECRET);
+  const secrets = () => testSecrets(db);
 
   before(async () => {
     env = await timeSkippingEnv();
     clock = await env.currentTimeMs();
     sandbox = await startPowensSandbox({ now: () => clock, decoupledDelayMs: 50 });
-    db = await openDatabase({});
-    await migrate(db);
-    repository = createRepository(db);
-    credentialsKey = await loadCredentialsKey(await generateCredentialsKey());
-    activities = createActivities({
-      adapters: createAdapters(
-        { powens: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 } },
-        { secrets: secrets() },
-      ),
-      repository,
-      providerLinks: createProviderLinks(db),
-      stateSigner: signer,
-      credentialsKey,
-    });
+    db = await openTestDatabase();
+    const adapters = createAdapters(
+      { powens: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 } },
+      { secrets: secrets() },
+    );
+    ({ activities, repository, credentialsKey } = await realActivities(db, adapters));
   });
   after(async () => {
     await sandbox?.close();
@@ -98,45 +56,20 @@ describe('connectionWorkflow with the Powens sandbox and the store', () => {
     await env?.teardown();
   });
 
-  async function withConnection(overrides: Partial<ConnectionInput>, fn: (handle: Handle, connectionId: string) => Promise<void>): Promise<void> {
+  async function withConnection(
+    overrides: Partial<ConnectionInput>,
+    fn: (handle: ConnectionHandle, connectionId: string) => Promise<void>,
+  ): Promise<void> {
     const connectionId = randomUUID();
     const taskQueue = uniqueTaskQueue();
     await runWorkerWhile(env, { taskQueue, activities }, async () => {
-      const handle = await env.client.workflow.start(connectionWorkflow, {
-        taskQueue,
-        workflowId: `connection-${connectionId}`,
-        args: [
-          {
-            connectionId,
-            provider: 'powens',
-            institutionId: '59',
-            redirectUrl: 'https://client.example/done',
-            callbackUrl: 'https://linkflow.example/callbacks/powens',
-            mode: 'embedded',
-            syncIntervalSeconds: 86_400,
-            redirectTimeoutSeconds: 1_800,
-            consentTimeoutSeconds: 86_400,
-            renewalLeadSeconds: 7 * 86_400,
-            ...overrides,
-          },
-        ],
-      });
+      const handle = await startConnection(env, taskQueue, { connectionId, provider: 'powens', institutionId: '59', mode: 'embedded', ...overrides });
       try {
         await fn(handle, connectionId);
       } finally {
         await stopQuietly(env, handle.workflowId);
       }
     });
-  }
-
-  async function until(handle: Handle, done: (v: ConnectionView) => boolean): Promise<ConnectionView> {
-    for (let i = 0; i < 300; i++) {
-      const view = await handle.query(stateQuery);
-      if (done(view)) return view;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const view = await handle.query(stateQuery);
-    assert.fail(`gave up waiting; connection is ${view.state} (${view.reason ?? 'no reason'})`);
   }
 
   const encrypted = async (values: Record<string, string>) =>
@@ -211,13 +144,7 @@ describe('connectionWorkflow with the Powens sandbox and the store', () => {
       const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
       const url = waiting.next_action?.type === 'redirect' ? waiting.next_action.url : assert.fail();
       assert.equal(new URL(url).pathname, '/connect');
-      const back = await inWebview(url, 'user_sca_later');
-      assert.equal(back.origin + back.pathname, 'https://linkflow.example/callbacks/powens');
-      const { state, redirect } = redirectParsers.powens(Object.fromEntries(back.searchParams));
-      const verified = signer.verify(state);
-      assert.ok(verified);
-      assert.equal(verified.connectionId, connectionId);
-      await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...redirect });
+      await returnFromProvider(handle, connectionId, 'powens', await approveInWebview(url, 'user_sca_later'));
 
       const listed = await until(handle, (v) => v.state === 'awaiting_consent');
       assert.equal(listed.accounts.length, 2);
@@ -239,19 +166,11 @@ describe('connectionWorkflow with the Powens sandbox and the store', () => {
 
   it('renews a webauth source before its access expires, through the webview /reconnect', async () => {
     await withConnection({ institutionId: '60', mode: 'redirect' }, async (handle, connectionId) => {
-      const connect = async (url: string, username: string) => {
-        const back = await inWebview(url, username);
-        const { state, redirect } = redirectParsers.powens(Object.fromEntries(back.searchParams));
-        const verified = signer.verify(state);
-        assert.ok(verified);
-        await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...redirect });
-        return redirect.providerConnectionId;
-      };
+      const connect = async (url: string, username: string) =>
+        (await returnFromProvider(handle, connectionId, 'powens', await approveInWebview(url, username))).providerConnectionId;
       const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
       const providerConnectionId = await connect(waiting.next_action?.type === 'redirect' ? waiting.next_action.url : '', 'user_short_consent');
-      const listed = await until(handle, (v) => v.state === 'awaiting_consent');
-      await handle.executeUpdate(giveConsentUpdate, { args: [{ consents: listed.accounts.map((a) => ({ account_id: a.id, consent: true })) }] });
-      const active = await until(handle, (v) => v.state === 'active');
+      const active = await consentToAll(handle);
       const expiresAt = Date.parse(active.channels[0]?.expires_at ?? '');
       assert.equal(expiresAt, Math.floor(clock / 1000) * 1000 + 10 * DAY_MS, "user_short_consent's access lasts 10 days");
       assert.equal(active.renewal_due_at, new Date(expiresAt - 7 * DAY_MS).toISOString());

@@ -165,7 +165,7 @@ export function createFlinksAdapter(config: FlinksConfig, _deps: AdapterDeps): P
           throw new Error('Flinks forgot the RequestId it had just issued'); // transient: retried
         case 'ready':
           remember(connection, result.detail);
-          return { outcome: 'success', channels: CHANNELS, providerRef: { requestId: result.detail.RequestId }, jobId: result.detail.RequestId };
+          return { outcome: 'success', channels: CHANNELS, providerRef: { requestId: result.detail.RequestId } };
       }
     },
 

@@ -35,7 +35,7 @@ const WebhookSchema = z.union([AccountsDetailSchema, FailureWebhookSchema]);
  */
 export function parseFlinksWebhook(json: unknown): ParsedWebhook {
   const body = WebhookSchema.parse(json);
-  const base = { eventId: body.RequestId, channelId: FLINKS_CHANNEL, jobId: body.RequestId };
+  const base = { eventId: body.RequestId, channelId: FLINKS_CHANNEL };
   if ('Accounts' in body) {
     const refreshed = body.Login.LastRefresh;
     return {

@@ -1,0 +1,38 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Koa from 'koa';
+
+export interface ListeningSandbox {
+  /** e.g. `http://127.0.0.1:41234` */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `app` on `host` (default 127.0.0.1) and `port` (default: any free one). `close` runs
+ * `dispose` first, so that no timer outlives the server, then drops open keep-alive connections
+ * instead of waiting for them.
+ */
+export async function listen(app: Koa, options: { host?: string; port?: number }, dispose: () => void = () => {}): Promise<ListeningSandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    close: async () => {
+      dispose();
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}

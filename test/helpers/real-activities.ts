@@ -1,0 +1,119 @@
+// The connection workflow with Linkflow's real activities against a provider sandbox: the store on
+// PGlite, the real state signer and credentials key, and the steps every such test takes (start a
+// connection, poll its state, come back from the provider as the API does).
+import assert from 'node:assert/strict';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
+import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
+import { redirectParsers } from '../../activities/providers';
+import type { AdapterRegistry, ParsedRedirect, ProviderSecrets } from '../../activities/providers/types';
+import { createStateSigner } from '../../activities/redirect-state';
+import { type Database, type Repository, createProviderLinks, createProviderSecrets, createRepository, migrate, openDatabase } from '../../activities/store';
+import { connectionWorkflow } from '../../workflows';
+import { type ConnectionInput, type ConnectionView, type ProviderName, giveConsentUpdate, redirectReceivedSignal, stateQuery, workflowIdFor } from '../../workflows/messages';
+
+export type ConnectionHandle = WorkflowHandle<typeof connectionWorkflow>;
+
+const SERVER_SECRET = 'test-secret-test-secret-test-secret';
+
+/** Signs the redirect state in the activities and verifies it where the test plays the API. */
+export const testSigner = createStateSigner(SERVER_SECRET);
+
+/** A fresh in-memory store with Linkflow's schema. */
+export async function openTestDatabase(): Promise<Database> {
+  const db = await openDatabase({});
+  await migrate(db);
+  return db;
+}
+
+/** The provider secrets in `db`, sealed as the worker seals them. */
+export const testSecrets = (db: Database): ProviderSecrets => createProviderSecrets(db, SERVER_SECRET);
+
+export interface RealActivities {
+  activities: ReturnType<typeof createActivities>;
+  repository: Repository;
+  credentialsKey: CredentialsKey;
+}
+
+/** The worker's activities on `db`, with only the adapters a test uses (the others are never called). */
+export async function realActivities(db: Database, adapters: Partial<AdapterRegistry>): Promise<RealActivities> {
+  const repository = createRepository(db);
+  const credentialsKey = await loadCredentialsKey(await generateCredentialsKey());
+  const activities = createActivities({
+    adapters: adapters as AdapterRegistry,
+    repository,
+    providerLinks: createProviderLinks(db),
+    stateSigner: testSigner,
+    credentialsKey,
+  });
+  return { activities, repository, credentialsKey };
+}
+
+/** Linkflow's callback for `provider`, where the provider sends the end user's browser back. */
+export const callbackUrl = (provider: ProviderName): string => `https://linkflow.example/callbacks/${provider}`;
+
+type ConnectionChoice = Pick<ConnectionInput, 'connectionId' | 'provider' | 'institutionId' | 'mode'> & Partial<ConnectionInput>;
+
+/** Starts a connection as the API would, syncing daily, with the API's default deadlines. */
+export function startConnection(env: TestWorkflowEnvironment, taskQueue: string, choice: ConnectionChoice): Promise<ConnectionHandle> {
+  return env.client.workflow.start(connectionWorkflow, {
+    taskQueue,
+    workflowId: workflowIdFor(choice.connectionId),
+    args: [
+      {
+        redirectUrl: 'https://client.example/done',
+        callbackUrl: callbackUrl(choice.provider),
+        syncIntervalSeconds: 86_400,
+        redirectTimeoutSeconds: 1_800,
+        consentTimeoutSeconds: 86_400,
+        renewalLeadSeconds: 7 * 86_400,
+        ...choice,
+      },
+    ],
+  });
+}
+
+/** The connection's view once `done` holds; fails, naming the state, after 15 s. */
+export async function until(handle: WorkflowHandle, done: (v: ConnectionView) => boolean): Promise<ConnectionView> {
+  for (let i = 0; i < 600; i++) {
+    const view = await handle.query(stateQuery);
+    if (done(view)) return view;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const view = await handle.query(stateQuery);
+  assert.fail(`gave up waiting; connection is ${view.state} (${view.reason ?? 'no reason'})`);
+}
+
+/**
+ * Linkflow's callback as the API handles it: `back` (where the provider sent the browser) is
+ * parsed, its state verified for this connection, and the redirect signalled. Returns the redirect.
+ */
+export async function returnFromProvider(handle: WorkflowHandle, connectionId: string, provider: ProviderName, back: URL): Promise<ParsedRedirect['redirect']> {
+  assert.equal(back.origin + back.pathname, callbackUrl(provider));
+  const { state, redirect } = redirectParsers[provider](Object.fromEntries(back.searchParams));
+  const verified = testSigner.verify(state);
+  assert.ok(verified);
+  assert.equal(verified.connectionId, connectionId);
+  await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...redirect });
+  return redirect;
+}
+
+/** Consents to every listed account once asked; returns the active view. */
+export async function consentToAll(handle: WorkflowHandle): Promise<ConnectionView> {
+  const listed = await until(handle, (v) => v.state === 'awaiting_consent');
+  await handle.executeUpdate(giveConsentUpdate, { args: [{ consents: listed.accounts.map((a) => ({ account_id: a.id, consent: true })) }] });
+  return until(handle, (v) => v.state === 'active');
+}
+
+/** Every string in a workflow's history, payloads decoded, to look for what must never be in it. */
+export async function historyText(handle: WorkflowHandle): Promise<string> {
+  const texts: string[] = [];
+  const walk = (value: unknown): void => {
+    if (value instanceof Uint8Array) texts.push(Buffer.from(value).toString('utf8'));
+    else if (typeof value === 'string') texts.push(value);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  walk(await handle.fetchHistory());
+  return texts.join('\n');
+}
