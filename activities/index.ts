@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
 import {
   type Challenge,
   type ChannelMode,
@@ -12,6 +13,7 @@ import { type CredentialsKey, checkFields } from './credentials';
 import type { AdapterRegistry, Authorization, JobContext, JobOutcome, ProviderConnection } from './providers';
 import type { StateSigner } from './redirect-state';
 import type { ProviderLinks, Repository } from './store';
+import type { AccountRecord } from './store/repository';
 import { type WebhookDeps, createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps extends WebhookDeps {
@@ -21,6 +23,17 @@ export interface ActivityDeps extends WebhookDeps {
   stateSigner: StateSigner;
   credentialsKey: CredentialsKey;
 }
+
+/** Late bookings and corrections land within this many days of an account's latest transaction. */
+const OVERLAP_DAYS = 7;
+
+/** Where an import is, in its heartbeat: the next retry goes on from there. */
+const ImportProgressSchema = z.object({
+  account: z.number().int().nonnegative(),
+  cursor: z.string().nullable(),
+  since: z.string().nullable().optional(),
+});
+type ImportProgress = z.infer<typeof ImportProgressSchema>;
 
 interface ProviderCall extends ProviderConnection {
   provider: ProviderName;
@@ -124,34 +137,54 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
     },
 
     /**
-     * Copies the provider's data for the consented accounts into the store, after a sync. Rows
-     * are keyed by the provider's ids, so a retried import adds nothing twice.
+     * Copies the provider's data for the consented accounts into the store, after a sync, page by
+     * page: each page is upserted (keyed by the provider's ids) in its own transaction, then the
+     * activity heartbeats where it is, so a retry after a crash resumes from the last page, and
+     * nothing is added twice whatever runs again. Incremental unless `full`: each account from its
+     * latest booking less an overlap. What the provider no longer returns in that window is
+     * marked removed. Only counts travel back to the workflow.
      */
     async importData({
       provider,
       connectionId,
       accountIds,
+      full = false,
       ...connection
-    }: ProviderCall & { connectionId: string; accountIds: string[] }): Promise<SyncSummary> {
+    }: ProviderCall & { connectionId: string; accountIds: string[]; full?: boolean }): Promise<SyncSummary> {
       const adapter = adapters[provider];
-      const ctx = jobContext();
+      const ctx = Context.current();
+      // The same for every retry of this activity, and different for any other import.
+      const syncId = `${ctx.info.workflowExecution?.runId ?? 'standalone'}/${ctx.info.activityId}`;
+      await repository.beginSync(syncId, connectionId);
       const consented = new Set(accountIds);
-      const accounts = (await adapter.fetchAccounts(connection)).filter((a) => consented.has(a.providerAccountId));
+      const accounts = (await adapter.fetchAccounts(connection))
+        .filter((a) => consented.has(a.providerAccountId))
+        .sort((a, b) => a.providerAccountId.localeCompare(b.providerAccountId));
       await repository.upsertAccounts(connectionId, provider, accounts);
-      let added = 0;
-      let modified = 0;
-      for (const account of accounts) {
-        let cursor: string | null = null;
+      await repository.recordBalances(connectionId, accounts, new Date().toISOString());
+
+      const resumed = ImportProgressSchema.safeParse(ctx.info.heartbeatDetails);
+      let progress: ImportProgress = resumed.success ? resumed.data : { account: 0, cursor: null };
+      for (; progress.account < accounts.length; progress = { account: progress.account + 1, cursor: null }) {
+        const accountId = (accounts[progress.account] as AccountRecord).providerAccountId;
+        const since = progress.since !== undefined ? progress.since : full ? null : await repository.incrementalSince(connectionId, accountId, OVERLAP_DAYS);
+        let cursor = progress.cursor;
         do {
-          const page = await adapter.fetchTransactions(connection, account.providerAccountId, cursor);
-          const counts = await repository.upsertTransactions(connectionId, page.items);
-          added += counts.added;
-          modified += counts.modified;
+          const page = await adapter.fetchTransactions(connection, accountId, cursor, since);
+          await repository.applyPage(connectionId, syncId, page.items);
           cursor = page.nextCursor;
-          ctx.heartbeat({ account: account.providerAccountId });
+          ctx.heartbeat({ account: progress.account, cursor, since } satisfies ImportProgress);
         } while (cursor !== null);
+        await repository.removeUnread(connectionId, accountId, syncId, since);
       }
-      return { synced_at: new Date().toISOString(), accounts: accounts.length, transactions_added: added, transactions_modified: modified };
+      const counts = await repository.finishSync(syncId, connectionId);
+      return {
+        synced_at: new Date().toISOString(),
+        accounts: accounts.length,
+        transactions_added: counts.added,
+        transactions_modified: counts.modified,
+        transactions_removed: counts.removed,
+      };
     },
 
     /** Remembers which connection a provider connection id belongs to, for its webhooks. */

@@ -19,7 +19,10 @@ import {
   CreateConnectionSchema,
   CredentialsSchema,
   IdempotencyKeySchema,
+  BalancesQuerySchema,
   ListConnectionsQuerySchema,
+  SyncBodySchema,
+  TransactionChangesQuerySchema,
   TransactionsQuerySchema,
 } from './routes/connections/schema';
 import { CreateWebhookEndpointSchema, WebhookEndpointIdSchema } from './routes/webhooks/schema';
@@ -75,6 +78,21 @@ export const TransactionSchema = z.object({
   label: z.string(),
   category: z.string().nullable(),
   updated_at: doc(isoDateTime(), 'When a sync last changed this transaction.'),
+});
+
+export const TransactionChangesSchema = z.object({
+  added: doc(z.array(TransactionSchema), 'New to a reader at `cursor` (or since the start), oldest change first.'),
+  modified: doc(z.array(TransactionSchema), 'Changed by the provider since `cursor`: the latest values.'),
+  removed: doc(z.array(z.object({ id: z.string(), account_id: z.string() })), 'Dropped by the provider since `cursor`.'),
+  next_cursor: doc(z.string(), 'Pass as `cursor` next time; it stays valid across syncs (keep it).'),
+  has_more: doc(z.boolean(), 'More changes are already there: read again at once with `next_cursor`.'),
+});
+
+export const BalanceHistorySchema = z.object({
+  data: doc(
+    z.array(z.object({ as_of: isoDateTime(), balance: decimal('Decimal string in the account currency.'), currency: z.string() })),
+    'Newest first: a point when the balance was first read and at each sync that found it changed.',
+  ),
 });
 
 export const TransactionPageSchema = z.object({
@@ -245,7 +263,7 @@ export interface OperationDoc {
   query?: z.ZodObject;
   headers?: Record<string, ParamDoc>;
   /** The very schema the route parses its body with (application/json). */
-  body?: { schema: z.ZodType; component: string };
+  body?: { schema: z.ZodType; component: string; optional?: boolean };
   /** The success responses, the usual one first. */
   responses: [ResponseDoc, ...ResponseDoc[]];
   errors: ErrorDoc[];
@@ -332,6 +350,7 @@ const CONNECTION_ID = '3f2c6a1e-8b4d-4c2a-9f1e-2b7d5c9a0e41';
 const TENANT_ID = 'ten_5b0c0a2e9d8f4e7a8c1b2d3e4f5a6b7c';
 const WEBHOOK_ID = 'whe_4d2b0f8e6c4a2e0d8b6f4d2c0a8e6b4f';
 const ARMORED = '-----BEGIN PGP MESSAGE-----\n\nwV4DZ3x1b2mB0VQSAQdA7n3k1yq0Q6...\n=kX2z\n-----END PGP MESSAGE-----\n';
+const CONNECTION_ID_PARAM: ParamDoc = { schema: ConnectionIdSchema, description: 'The connection id (a UUID; anything else is a 404).' };
 const byId = { id: CONNECTION_ID };
 
 const base: ConnectionView = {
@@ -403,7 +422,7 @@ const syncing: ConnectionView = {
 const active: ConnectionView = {
   ...syncing,
   state: 'active',
-  last_sync: { synced_at: '2025-03-04T09:17:12.000Z', accounts: 1, transactions_added: 91, transactions_modified: 0 },
+  last_sync: { synced_at: '2025-03-04T09:17:12.000Z', accounts: 1, transactions_added: 91, transactions_modified: 0, transactions_removed: 0 },
   next_sync_at: '2025-03-05T09:17:12.000Z',
   renewal_due_at: '2025-05-26T09:16:00.000Z',
 };
@@ -552,9 +571,13 @@ export const operations: OperationDoc[] = [
     description: 'Syncs outside the periodic schedule; answers at once with the connection as it was.',
     tags: ['Connections'],
     security: 'apiKey',
+    body: { schema: SyncBodySchema, component: 'SyncRequest', optional: true },
     responses: [connectionResponse(202, 'Sync requested.')],
-    errors: [...BY_ID, wrongState('active, user_action_required, renewal_required', 'awaiting_consent')],
-    requestExamples: [{ name: 'sync', summary: 'Sync now', params: byId }],
+    errors: [...BY_ID, ...BODY, wrongState('active, user_action_required, renewal_required', 'awaiting_consent')],
+    requestExamples: [
+      { name: 'sync', summary: 'Sync now (recent transactions, with an overlap)', params: byId },
+      { name: 'full', summary: 'Read every transaction again', params: byId, body: { full: true } },
+    ],
     responseExamples: [{ name: 'requested', summary: 'Requested', body: active }],
   },
   {
@@ -702,6 +725,86 @@ export const operations: OperationDoc[] = [
               account_number: null,
               updated_at: '2025-03-04T09:17:11.482Z',
             },
+          ],
+        },
+      },
+    ],
+  },
+  {
+    operationId: 'syncTransactions',
+    method: 'get',
+    path: '/v1/connections/{id}/transactions/sync',
+    summary: 'Transaction changes since a cursor',
+    description:
+      'Delta sync: what was added, modified and removed since `cursor` (from the start without one), each ' +
+      'transaction once, in its latest state. Read while `has_more`; keep `next_cursor` for next time — it ' +
+      'stays valid across syncs. The `connection.synced` webhook says when there is something new.',
+    tags: ['Data'],
+    security: 'apiKey',
+    query: TransactionChangesQuerySchema,
+    responses: [{ status: 200, description: 'A page of changes.', schema: TransactionChangesSchema, component: 'TransactionChanges' }],
+    errors: [...BY_ID, E.invalidQuery, E.invalidCursor],
+    requestExamples: [
+      { name: 'start', summary: 'Everything, from the start', params: byId, query: { limit: 500 } },
+      { name: 'since', summary: 'What changed since the last read', params: byId, query: { cursor: 'Y2hhbmdlczoxODM' } },
+    ],
+    responseExamples: [
+      {
+        name: 'changes',
+        summary: 'One new transaction, one corrected, one dropped',
+        body: {
+          added: [
+            {
+              id: 'tx_93',
+              account_id: 'acc_checking',
+              booked_at: '2025-03-04T00:00:00.000Z',
+              amount: '-12.00',
+              currency: 'EUR',
+              label: 'CARTE 03/03 PHARMACIE',
+              category: null,
+              updated_at: '2025-03-05T09:17:11.482Z',
+            },
+          ],
+          modified: [
+            {
+              id: 'tx_92',
+              account_id: 'acc_checking',
+              booked_at: '2025-03-03T00:00:00.000Z',
+              amount: '-42.00',
+              currency: 'EUR',
+              label: 'CARTE 02/03 BOULANGERIE',
+              category: 'food',
+              updated_at: '2025-03-05T09:17:11.482Z',
+            },
+          ],
+          removed: [{ id: 'tx_90', account_id: 'acc_checking' }],
+          next_cursor: 'Y2hhbmdlczoxODY',
+          has_more: false,
+        },
+      },
+    ],
+  },
+  {
+    operationId: 'listBalances',
+    method: 'get',
+    path: '/v1/connections/{id}/accounts/{account_id}/balances',
+    summary: "An account's balance over time",
+    description: 'Newest first: the balance when first read, and at each sync that found it changed.',
+    tags: ['Data'],
+    security: 'apiKey',
+    pathParams: { id: CONNECTION_ID_PARAM, account_id: { schema: z.string().min(1), description: "The provider's account id." } },
+    query: BalancesQuerySchema,
+    responses: [{ status: 200, description: 'The balance history.', schema: BalanceHistorySchema, component: 'BalanceHistory' }],
+    errors: [...BY_ID, E.invalidQuery],
+    requestExamples: [{ name: 'balances', summary: 'The last 30 points', params: { ...byId, account_id: 'acc_checking' }, query: { limit: 30 } }],
+    responseExamples: [
+      {
+        name: 'balances',
+        summary: 'Two points',
+        body: {
+          data: [
+            { as_of: '2025-03-05T09:17:11.482Z', balance: '1208.40', currency: 'EUR' },
+            { as_of: '2025-03-04T09:17:11.301Z', balance: '1250.40', currency: 'EUR' },
           ],
         },
       },
@@ -1075,7 +1178,6 @@ function parameterExamples(examples: RequestExample[], pick: (e: RequestExample)
   return Object.keys(out).length ? { examples: out } : {};
 }
 
-const CONNECTION_ID_PARAM: ParamDoc = { schema: ConnectionIdSchema, description: 'The connection id (a UUID; anything else is a 404).' };
 
 /** The path parameters of an operation: its own, or the connection id under /v1/connections/{id}. */
 export function pathParamsOf(op: OperationDoc): Record<string, ParamDoc> {
@@ -1180,7 +1282,7 @@ function buildOperation(op: OperationDoc, input: z.core.$ZodRegistry<SchemaMeta>
     ...(op.body
       ? {
           requestBody: {
-            required: true,
+            required: !op.body.optional,
             content: {
               'application/json': {
                 schema: { $ref: componentRef(op.body.component) },

@@ -143,6 +143,8 @@ class Connection {
   jobAnswers = 0;
   pendingConsent: GiveConsent | null = null;
   syncRequested = false;
+  /** The client asked for every transaction to be read again (not only the recent ones). */
+  fullSyncRequested = false;
   disconnectRequested = false;
   renewalRequested = false;
   addChannel: ChannelMode | null = null;
@@ -272,7 +274,8 @@ class Connection {
       next_action: m.nextAction,
       accounts: m.accounts.map((a) => ({ ...a, consent: m.consents[a.id] ?? null })),
       channels: m.channels.map((c) => ({ id: c.id, mode: c.mode, expires_at: c.expiresAt })),
-      last_sync: m.lastSync,
+      // Syncs from before removals were counted say nothing of them: none were recorded.
+      last_sync: m.lastSync && { ...m.lastSync, transactions_removed: m.lastSync.transactions_removed ?? 0 },
       next_sync_at: this.nextSyncAt !== null && !TERMINAL_STATES.includes(m.state) ? isoAt(this.nextSyncAt) : null,
       renewal_due_at: this.renewalDueAt() === null ? null : isoAt(this.renewalDueAt() as number),
       redirect_url: this.input.redirectUrl,
@@ -301,8 +304,9 @@ class Connection {
       this.providerEvents.push(event);
     });
 
-    setHandler(syncRequestedSignal, () => {
+    setHandler(syncRequestedSignal, (request) => {
       this.syncRequested = true;
+      if (request?.full) this.fullSyncRequested = true;
     });
 
     setHandler(disconnectRequestedSignal, () => {
@@ -726,11 +730,14 @@ class Connection {
     if (outcome.outcome === 'success') {
       this.moveTo('syncing');
       this.memory.channels = outcome.channels;
+      const full = this.fullSyncRequested;
       this.memory.lastSync = await importData({
         ...this.providerCall(),
         connectionId: this.input.connectionId,
         accountIds: Object.keys(this.memory.consents).filter((id) => this.memory.consents[id]),
+        ...(full ? { full } : {}),
       });
+      if (full) this.fullSyncRequested = false;
       if (patched('webhook-events')) this.emit({ type: 'connection.synced', data: this.memory.lastSync });
       this.settle();
       return;

@@ -158,6 +158,8 @@ export const SyncSummarySchema = z.object({
   accounts: z.number().int(),
   transactions_added: z.number().int(),
   transactions_modified: z.number().int(),
+  /** Transactions the provider no longer returns (in the window the sync read). */
+  transactions_removed: z.number().int(),
 });
 export type SyncSummary = z.infer<typeof SyncSummarySchema>;
 
@@ -213,8 +215,10 @@ export const ProviderEventSchema = z.object({
 export type ProviderEvent = z.infer<typeof ProviderEventSchema>;
 export const providerEventSignal = defineSignal<[ProviderEvent]>('providerEvent');
 
-/** Sync now, outside the periodic schedule. */
-export const syncRequestedSignal = defineSignal('syncRequested');
+/** Sync now, outside the periodic schedule; `full` reads every transaction again instead of the recent ones. */
+export const SyncRequestSchema = z.object({ full: z.boolean().default(false) }).strict();
+export type SyncRequest = z.infer<typeof SyncRequestSchema>;
+export const syncRequestedSignal = defineSignal<[SyncRequest?]>('syncRequested');
 
 /** Disconnect at the provider and end the connection. */
 export const disconnectRequestedSignal = defineSignal('disconnectRequested');

@@ -120,7 +120,12 @@ export interface ProviderAdapter {
   /** Asks the provider to refresh its data; a refresh already running counts as started. */
   startSync(connection: ProviderConnection): Promise<void>;
   fetchAccounts(connection: ProviderConnection): Promise<AccountRecord[]>;
-  fetchTransactions(connection: ProviderConnection, accountId: string, cursor: string | null): Promise<Page<TransactionRecord>>;
+  /**
+   * One page of an account's transactions, newest first. `since` (YYYY-MM-DD) is the earliest
+   * booking date wanted: adapters whose API filters by date pass it on, the others return
+   * everything (Linkflow only treats as removed what the provider could have returned).
+   */
+  fetchTransactions(connection: ProviderConnection, accountId: string, cursor: string | null, since: string | null): Promise<Page<TransactionRecord>>;
   /** Removes the connection at the provider; one already gone counts as removed. */
   disconnect(connection: ProviderConnection): Promise<void>;
 }

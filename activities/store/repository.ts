@@ -1,4 +1,4 @@
-import type { Queryable } from './db';
+import type { Database, Queryable } from './db';
 
 export interface AccountRecord {
   providerAccountId: string;
@@ -26,6 +26,27 @@ export interface TransactionRecord {
 export interface UpsertCounts {
   added: number;
   modified: number;
+}
+
+/** What an import changed, counted from the store (exact across the activity's retries). */
+export interface ChangeCounts extends UpsertCounts {
+  removed: number;
+}
+
+/** A page of changes after a delta cursor: each transaction at most once, in its latest state. */
+export interface TransactionChanges {
+  added: StoredTransaction[];
+  modified: StoredTransaction[];
+  removed: { providerTransactionId: string; providerAccountId: string }[];
+  /** The last change this page covers: the cursor of the next read. */
+  lastSeq: string;
+  hasMore: boolean;
+}
+
+export interface BalancePoint {
+  asOf: string;
+  balance: string;
+  currency: string;
 }
 
 export interface StoredAccount extends AccountRecord {
@@ -59,17 +80,32 @@ WHERE (accounts.name, accounts.type, accounts.currency, accounts.balance, accoun
   IS DISTINCT FROM (excluded.name, excluded.type, excluded.currency, excluded.balance, excluded.iban, excluded.account_number)
 RETURNING (xmax = 0) AS inserted`;
 
+// Each added or changed row takes the next change number; a row the provider had dropped and
+// sends again counts as added again (the client was told it was removed).
 const UPSERT_TRANSACTIONS = `
-INSERT INTO transactions (connection_id, provider_transaction_id, provider_account_id, booked_at, amount, currency, label, category)
-SELECT $1, * FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::numeric[], $6::text[], $7::text[], $8::text[])
+INSERT INTO transactions (connection_id, provider_transaction_id, provider_account_id, booked_at, amount, currency, label, category,
+  created_seq, change_seq)
+SELECT $1, u.id, u.account, u.booked_at, u.amount, u.currency, u.label, u.category, u.seq, u.seq
+FROM (SELECT v.*, nextval('transaction_changes') AS seq
+      FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::numeric[], $6::text[], $7::text[], $8::text[])
+        AS v(id, account, booked_at, amount, currency, label, category)) u
 ON CONFLICT (connection_id, provider_transaction_id) DO UPDATE SET
   provider_account_id = excluded.provider_account_id, booked_at = excluded.booked_at, amount = excluded.amount,
-  currency = excluded.currency, label = excluded.label, category = excluded.category, updated_at = now()
-WHERE (transactions.provider_account_id, transactions.booked_at, transactions.amount, transactions.currency,
-       transactions.label, transactions.category)
+  currency = excluded.currency, label = excluded.label, category = excluded.category, updated_at = now(),
+  change_seq = excluded.change_seq, removed_at = NULL,
+  created_seq = CASE WHEN transactions.removed_at IS NULL THEN transactions.created_seq ELSE excluded.created_seq END
+WHERE transactions.removed_at IS NOT NULL
+  OR (transactions.provider_account_id, transactions.booked_at, transactions.amount, transactions.currency,
+      transactions.label, transactions.category)
   IS DISTINCT FROM (excluded.provider_account_id, excluded.booked_at, excluded.amount, excluded.currency,
-       excluded.label, excluded.category)
+      excluded.label, excluded.category)
 RETURNING (xmax = 0) AS inserted`;
+
+/**
+ * Writers of one connection's transactions take turns (a transaction-scoped advisory lock), so
+ * change numbers become visible in order and a reader's cursor never skips one committed later.
+ */
+const LOCK_CONNECTION = `SELECT pg_advisory_xact_lock(hashtext('transactions:' || $1))`;
 
 // Both drivers hand timestamptz back as Date; the repository speaks ISO strings.
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
@@ -96,7 +132,34 @@ export function decodeTransactionCursor(cursor: string): [string, string] | null
   return null;
 }
 
-export function createRepository(db: Queryable) {
+/** A delta cursor: the last change number a client has read ("0": nothing yet). Opaque to clients. */
+export const encodeChangeCursor = (seq: string): string => Buffer.from(`changes:${seq}`).toString('base64url');
+
+/** The change number in a delta cursor, or null when it is not one of ours (the API answers 400). */
+export function decodeChangeCursor(cursor: string): string | null {
+  const match = /^changes:(0|[1-9][0-9]{0,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return match ? (match[1] as string) : null;
+}
+
+export function createRepository(db: Database) {
+  /** Upserts rows under the connection's lock and notes them as read by `syncId`, in one transaction. */
+  async function upsertInTurn(tx: Queryable, connectionId: string, transactions: TransactionRecord[]): Promise<UpsertCounts> {
+    await tx.query(LOCK_CONNECTION, [connectionId]);
+    const col = <K extends keyof TransactionRecord>(k: K) => transactions.map((t) => t[k]);
+    return count(
+      await tx.query<{ inserted: boolean }>(UPSERT_TRANSACTIONS, [
+        connectionId,
+        col('providerTransactionId'),
+        col('providerAccountId'),
+        col('bookedAt'),
+        col('amount'),
+        col('currency'),
+        col('label'),
+        col('category'),
+      ]),
+    );
+  }
+
   return {
     async upsertAccounts(connectionId: string, provider: string, accounts: AccountRecord[]): Promise<UpsertCounts> {
       if (accounts.length === 0) return { added: 0, modified: 0 };
@@ -118,19 +181,126 @@ export function createRepository(db: Queryable) {
 
     async upsertTransactions(connectionId: string, transactions: TransactionRecord[]): Promise<UpsertCounts> {
       if (transactions.length === 0) return { added: 0, modified: 0 };
-      const col = <K extends keyof TransactionRecord>(k: K) => transactions.map((t) => t[k]);
-      return count(
-        await db.query<{ inserted: boolean }>(UPSERT_TRANSACTIONS, [
-          connectionId,
-          col('providerTransactionId'),
-          col('providerAccountId'),
-          col('bookedAt'),
-          col('amount'),
-          col('currency'),
-          col('label'),
-          col('category'),
-        ]),
+      return db.transaction((tx) => upsertInTurn(tx, connectionId, transactions));
+    },
+
+    /**
+     * Starts (or, for a retried activity, finds) an import: its changes are those numbered after
+     * the connection's last change when it first started.
+     */
+    async beginSync(syncId: string, connectionId: string): Promise<void> {
+      await db.query(
+        `INSERT INTO sync_runs (sync_id, connection_id, start_seq)
+         SELECT $1, $2, coalesce(max(change_seq), 0) FROM transactions WHERE connection_id = $2
+         ON CONFLICT (sync_id) DO NOTHING`,
+        [syncId, connectionId],
       );
+    },
+
+    /** One page of an import: upserted, and noted as read by the import, atomically. */
+    async applyPage(connectionId: string, syncId: string, transactions: TransactionRecord[]): Promise<void> {
+      if (transactions.length === 0) return;
+      await db.transaction(async (tx) => {
+        await upsertInTurn(tx, connectionId, transactions);
+        await tx.query(
+          `INSERT INTO sync_seen_transactions (sync_id, provider_transaction_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
+          [syncId, transactions.map((t) => t.providerTransactionId)],
+        );
+      });
+    },
+
+    /**
+     * After an import read an account's transactions booked since `since` (all, when null):
+     * those it did not read were dropped by the provider, and are marked removed.
+     */
+    async removeUnread(connectionId: string, accountId: string, syncId: string, since: string | null): Promise<number> {
+      return db.transaction(async (tx) => {
+        await tx.query(LOCK_CONNECTION, [connectionId]);
+        const rows = await tx.query(
+          `UPDATE transactions t SET removed_at = now(), updated_at = now(), change_seq = nextval('transaction_changes')
+           WHERE t.connection_id = $1 AND t.provider_account_id = $2 AND t.removed_at IS NULL
+             AND ($3::date IS NULL OR t.booked_at >= $3::date)
+             AND NOT EXISTS (SELECT 1 FROM sync_seen_transactions s WHERE s.sync_id = $4 AND s.provider_transaction_id = t.provider_transaction_id)
+           RETURNING 1`,
+          [connectionId, accountId, since, syncId],
+        );
+        return rows.length;
+      });
+    },
+
+    /** What the import changed (whatever its retries), then its working set is dropped. */
+    async finishSync(syncId: string, connectionId: string): Promise<ChangeCounts> {
+      const [row] = await db.query<{ added: number; modified: number; removed: number }>(
+        `SELECT count(*) FILTER (WHERE t.removed_at IS NULL AND t.created_seq > r.start_seq)::int AS added,
+                count(*) FILTER (WHERE t.removed_at IS NULL AND t.created_seq <= r.start_seq)::int AS modified,
+                count(*) FILTER (WHERE t.removed_at IS NOT NULL AND t.created_seq <= r.start_seq)::int AS removed
+         FROM sync_runs r JOIN transactions t ON t.connection_id = r.connection_id AND t.change_seq > r.start_seq
+         WHERE r.sync_id = $1 AND r.connection_id = $2`,
+        [syncId, connectionId],
+      );
+      await db.query('DELETE FROM sync_seen_transactions WHERE sync_id = $1', [syncId]);
+      return { added: row?.added ?? 0, modified: row?.modified ?? 0, removed: row?.removed ?? 0 };
+    },
+
+    /**
+     * Where an incremental read of an account starts: its latest booking date less `overlapDays`
+     * (late bookings and corrections land there), or null when the store has none (read all).
+     */
+    async incrementalSince(connectionId: string, accountId: string, overlapDays: number): Promise<string | null> {
+      const [row] = await db.query<{ since: string | null }>(
+        `SELECT to_char(max(booked_at) AT TIME ZONE 'UTC' - make_interval(days => $3), 'YYYY-MM-DD') AS since
+         FROM transactions WHERE connection_id = $1 AND provider_account_id = $2 AND removed_at IS NULL`,
+        [connectionId, accountId, overlapDays],
+      );
+      return row?.since ?? null;
+    },
+
+    /** A balance point for each account whose balance is new or changed (a retried import adds none). */
+    async recordBalances(connectionId: string, accounts: AccountRecord[], asOf: string): Promise<void> {
+      const known = accounts.filter((a) => a.balance !== null);
+      if (known.length === 0) return;
+      await db.query(
+        `INSERT INTO account_balances (connection_id, provider_account_id, as_of, balance, currency)
+         SELECT $1, u.id, $2::timestamptz, u.balance, u.currency
+         FROM unnest($3::text[], $4::numeric[], $5::text[]) AS u(id, balance, currency)
+         WHERE u.balance IS DISTINCT FROM (
+           SELECT b.balance FROM account_balances b WHERE b.connection_id = $1 AND b.provider_account_id = u.id ORDER BY b.as_of DESC LIMIT 1)
+         ON CONFLICT DO NOTHING`,
+        [connectionId, asOf, known.map((a) => a.providerAccountId), known.map((a) => a.balance), known.map((a) => a.currency)],
+      );
+    },
+
+    /** An account's balances, newest first. */
+    async listBalances(connectionId: string, accountId: string, limit: number): Promise<BalancePoint[]> {
+      const rows = await db.query<{ asOf: unknown; balance: string; currency: string }>(
+        `SELECT as_of AS "asOf", balance::text AS balance, currency FROM account_balances
+         WHERE connection_id = $1 AND provider_account_id = $2 ORDER BY as_of DESC LIMIT $3`,
+        [connectionId, accountId, limit],
+      );
+      return rows.map((r) => ({ ...r, asOf: iso(r.asOf) }));
+    },
+
+    /**
+     * The changes after change number `afterSeq`, oldest first, each transaction once in its latest
+     * state: added (new to a reader at `afterSeq`), modified, or removed. A transaction added and
+     * removed since is skipped (the reader never had it), but its change still moves the cursor on.
+     */
+    async transactionChanges(connectionId: string, afterSeq: string, limit: number): Promise<TransactionChanges> {
+      const rows = await db.query<StoredTransaction & { createdSeq: string; changeSeq: string; removed: boolean }>(
+        `SELECT ${TRANSACTION_COLUMNS}, created_seq::text AS "createdSeq", change_seq::text AS "changeSeq", removed_at IS NOT NULL AS removed
+         FROM transactions WHERE connection_id = $1 AND change_seq > $2::bigint ORDER BY change_seq LIMIT $3`,
+        [connectionId, afterSeq, limit + 1],
+      );
+      const page = rows.slice(0, limit);
+      const changes: TransactionChanges = { added: [], modified: [], removed: [], lastSeq: page.at(-1)?.changeSeq ?? afterSeq, hasMore: rows.length > limit };
+      for (const { createdSeq, changeSeq: _seq, removed, ...row } of page) {
+        const isNew = BigInt(createdSeq) > BigInt(afterSeq);
+        const transaction = { ...row, bookedAt: iso(row.bookedAt), updatedAt: iso(row.updatedAt) };
+        if (removed) {
+          if (!isNew) changes.removed.push({ providerTransactionId: row.providerTransactionId, providerAccountId: row.providerAccountId });
+        } else (isNew ? changes.added : changes.modified).push(transaction);
+      }
+      return changes;
     },
 
     async listAccounts(connectionId: string): Promise<StoredAccount[]> {
@@ -148,7 +318,7 @@ export function createRepository(db: Queryable) {
     ): Promise<TransactionPage> {
       const rows = await db.query<StoredTransaction>(
         `SELECT ${TRANSACTION_COLUMNS} FROM transactions
-         WHERE connection_id = $1
+         WHERE connection_id = $1 AND removed_at IS NULL
            AND ($2::text IS NULL OR provider_account_id = $2)
            AND ($3::timestamptz IS NULL OR (booked_at, provider_transaction_id) < ($3::timestamptz, $4::text))
          ORDER BY booked_at DESC, provider_transaction_id DESC
@@ -161,7 +331,7 @@ export function createRepository(db: Queryable) {
     },
 
     async countTransactions(connectionId: string): Promise<number> {
-      const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM transactions WHERE connection_id = $1', [
+      const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM transactions WHERE connection_id = $1 AND removed_at IS NULL', [
         connectionId,
       ]);
       return row?.n ?? 0;

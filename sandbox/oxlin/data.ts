@@ -275,9 +275,11 @@ function cardSpending(seed: string): Entry {
   return { label: spending.label, category_id: spending.category_id, cents: -intBetween(`${seed}:amount`, spending.minCents, spending.maxCents) };
 }
 
-function entryFor(accountId: string, type: AccountType, dayIndex: number): Entry {
-  const seed = `tx:${accountId}:${dayIndex}`;
-  const dayOfCycle = dayIndex % 30;
+/** The `slot`-th transaction of day `dayIndex`; slot 0 keeps the seed of the one-a-day histories. */
+function entryFor(accountId: string, type: AccountType, dayIndex: number, slot: number): Entry {
+  const seed = slot === 0 ? `tx:${accountId}:${dayIndex}` : `tx:${accountId}:${dayIndex}:${slot}`;
+  // Salary, rent and bills come at most once a day: on the day's first transaction.
+  const dayOfCycle = slot === 0 ? dayIndex % 30 : -1;
   switch (type) {
     case 'CHECKINGS':
       if (dayOfCycle === 0) return { label: 'VIR SEPA SALAIRE ACME SAS', category_id: '50', cents: intBetween(seed, 210_000, 260_000) };
@@ -295,25 +297,41 @@ function entryFor(accountId: string, type: AccountType, dayIndex: number): Entry
   }
 }
 
-/** Midnight UTC (Unix seconds) of the first day that has transactions. */
-export function firstTransactionDay(connectionCreationSeconds: number): number {
-  const start = connectionCreationSeconds - HISTORY_DAYS * DAY_SECONDS;
+/**
+ * Where an account's transactions lie: `perDay` of them each day from `firstDay` (midnight UTC,
+ * Unix seconds) on. Transaction `index` (0 = the oldest) is the `index % perDay`-th of day
+ * `floor(index / perDay)`, so any page is computed from its ranks without building the others.
+ */
+export interface History {
+  firstDay: number;
+  perDay: number;
+}
+
+/** Midnight UTC (Unix seconds) of the first day that has transactions, `historyDays` before the connection's creation. */
+export function firstTransactionDay(connectionCreationSeconds: number, historyDays = HISTORY_DAYS): number {
+  const start = connectionCreationSeconds - historyDays * DAY_SECONDS;
   return start - (((start % DAY_SECONDS) + DAY_SECONDS) % DAY_SECONDS);
 }
 
-/** How many daily transactions exist from `firstDay` up to `untilSeconds` (inclusive). */
-export function transactionCount(firstDay: number, untilSeconds: number): number {
-  if (untilSeconds < firstDay) return 0;
-  return Math.floor((untilSeconds - firstDay) / DAY_SECONDS) + 1;
+/** How many transactions exist from the history's first day up to `untilSeconds` (its whole day included). */
+export function transactionCount(history: History, untilSeconds: number): number {
+  if (untilSeconds < history.firstDay) return 0;
+  return (Math.floor((untilSeconds - history.firstDay) / DAY_SECONDS) + 1) * history.perDay;
 }
 
-/** The transaction of day `dayIndex` (0 = `firstDay`): the same inputs always give the same transaction. */
-export function generateTransaction(accountId: string, type: AccountType, firstDay: number, dayIndex: number): Transaction {
-  const entry = entryFor(accountId, type, dayIndex);
+/** The index of the first transaction booked on or after `daySeconds` (a midnight UTC). */
+export function firstIndexFrom(history: History, daySeconds: number): number {
+  return Math.max(0, Math.ceil((daySeconds - history.firstDay) / DAY_SECONDS)) * history.perDay;
+}
+
+/** Transaction `index` (0 = the oldest) of an account: the same inputs always give the same transaction. */
+export function generateTransaction(accountId: string, type: AccountType, history: History, index: number): Transaction {
+  const dayIndex = Math.floor(index / history.perDay);
+  const entry = entryFor(accountId, type, dayIndex, index % history.perDay);
   return {
-    id: `${accountId}-${dayIndex}`,
+    id: `${accountId}-${index}`,
     account_id: accountId,
-    date: firstDay + dayIndex * DAY_SECONDS,
+    date: history.firstDay + dayIndex * DAY_SECONDS,
     amount: toAmount(entry.cents),
     currency: 'EUR',
     label: entry.label,

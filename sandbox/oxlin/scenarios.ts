@@ -13,6 +13,7 @@ export const SCENARIOS = [
   'user_slow',
   'user_short_consent',
   'user_many',
+  'user_huge',
 ] as const;
 
 export type Scenario = (typeof SCENARIOS)[number];
@@ -26,6 +27,16 @@ export function scenarioOf(user: string | undefined): Scenario | undefined {
 
 /** How many accounts a `user_many` channel lists. */
 export const MANY_ACCOUNTS = 25;
+
+/**
+ * `user_huge`: a channel lists 2 accounts of 50,000 transactions each right after a
+ * synchronization on the day of creation — 25 a day over 2000 days (about 5.5 years).
+ */
+export const HUGE_ACCOUNTS = 2;
+export const HUGE_PER_DAY = 25;
+/** Days of `user_huge` history before the day of creation (which has transactions too). */
+export const HUGE_HISTORY_DAYS = 1999;
+
 export const REDIRECT_CONSENT_DAYS = 180;
 export const SHORT_CONSENT_DAYS = 10;
 

@@ -198,11 +198,27 @@ const nextSyncBody = z.strictObject({ outcome: z.enum(SYNC_OUTCOMES) });
 
 const accountsQuery = z.strictObject({ connection_id: z.string({ error: 'required' }).min(1) });
 
+/** A calendar day, as midnight UTC in Unix seconds (the unit of every Oxlin date). */
+const isoDay = z.iso
+  .date({ error: 'must be a date YYYY-MM-DD' })
+  .transform((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
+
 const transactionsQuery = z.strictObject({
   account_id: z.string({ error: 'required' }).min(1),
   limit: wholeNumber(1, 500).optional(),
   offset: wholeNumber(0).optional(),
+  min_date: isoDay.optional(),
 });
+
+const transactionCorrectionBody = z
+  .strictObject({
+    amount: z
+      .number({ error: 'must be a number' })
+      .refine((amount) => Math.round(amount * 100) / 100 === amount, 'must have at most 2 decimals')
+      .optional(),
+    label: z.string({ error: 'must be a string' }).min(1).max(200).optional(),
+  })
+  .refine((body) => body.amount !== undefined || body.label !== undefined, 'give amount, label or both');
 
 const bankPageQuery = z.strictObject({ state: z.string({ error: 'required' }).min(1) });
 
@@ -524,6 +540,22 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
     respondEmpty(ctx, 204);
   });
 
+  // Sandbox-only: the provider corrects or drops a transaction it already served.
+  router.post('/sandbox/accounts/:accountId/transactions/:transactionId/modify', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const transaction = sim.transaction(param(ctx, 'accountId'), param(ctx, 'transactionId'));
+    sim.correctTransaction(transaction, validate(transactionCorrectionBody, await jsonBody(ctx), 'body'));
+    respondEmpty(ctx, 204);
+  });
+
+  router.delete('/sandbox/accounts/:accountId/transactions/:transactionId', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const transaction = sim.transaction(param(ctx, 'accountId'), param(ctx, 'transactionId'));
+    validate(emptyBody, await jsonBody(ctx), 'body');
+    sim.dropTransaction(transaction);
+    respondEmpty(ctx, 204);
+  });
+
   router.get('/v2.1/accounts', requireToken, (ctx) => {
     const query = validate(accountsQuery, ctx.query, 'query');
     ctx.body = sim.accountsOf(sim.connection(query.connection_id));
@@ -531,7 +563,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
 
   router.get('/v2.1/transactions', requireToken, (ctx) => {
     const query = validate(transactionsQuery, ctx.query, 'query');
-    const { page, total } = sim.transactions(query.account_id, query.limit ?? 100, query.offset ?? 0);
+    const { page, total } = sim.transactions(query.account_id, query.limit ?? 100, query.offset ?? 0, query.min_date);
     ctx.set('x-total-count', String(total));
     ctx.body = page;
   });

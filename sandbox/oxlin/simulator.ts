@@ -3,6 +3,7 @@ import { maskCredentials, type MaskedCredential } from './credentials';
 import {
   CREDENTIAL_ROLES,
   DAY_SECONDS,
+  firstIndexFrom,
   firstTransactionDay,
   generateAccounts,
   generateTransaction,
@@ -11,6 +12,7 @@ import {
   type ChannelDefinition,
   type ChannelMode,
   type GeneratedAccount,
+  type History,
   type Provider,
   type Transaction,
 } from './data';
@@ -18,6 +20,9 @@ import { ApiError } from './errors';
 import {
   CHALLENGE_ATTEMPTS,
   CHALLENGE_TIMEOUT_SECONDS,
+  HUGE_ACCOUNTS,
+  HUGE_HISTORY_DAYS,
+  HUGE_PER_DAY,
   MANY_ACCOUNTS,
   MESSAGE_TYPES,
   SMS_CODE,
@@ -205,6 +210,22 @@ interface Account {
   status: AccountStatus;
   /** The time of the latest completed SYNC_ALL that covered this account. */
   syncedUntil?: number;
+  history: History;
+  /** The provider's corrections of generated transactions (sandbox control), by index. */
+  corrections: Map<number, TransactionCorrection>;
+  /** Generated transactions the provider dropped (sandbox control), by index. */
+  dropped: Set<number>;
+}
+
+export interface TransactionCorrection {
+  amount?: number;
+  label?: string;
+}
+
+/** One existing transaction of an account, as the sandbox controls name it. */
+export interface TransactionRef {
+  account: Account;
+  index: number;
 }
 
 interface Queue {
@@ -539,10 +560,16 @@ export class OxlinSimulator {
   }
 
   private listAccounts(connection: Connection, channel: Channel): void {
+    const scenario = scenarioOf(channel.user);
+    const count = scenario === 'user_many' ? MANY_ACCOUNTS : scenario === 'user_huge' ? HUGE_ACCOUNTS : undefined;
     const generated = generateAccounts(connection.id, connection.provider.id, channel.definition.account_types, {
       firstIndex: channel.firstAccountIndex,
-      ...(scenarioOf(channel.user) === 'user_many' && { count: MANY_ACCOUNTS }),
+      ...(count !== undefined && { count }),
     });
+    const history: History =
+      scenario === 'user_huge'
+        ? { firstDay: firstTransactionDay(connection.creationDate, HUGE_HISTORY_DAYS), perDay: HUGE_PER_DAY }
+        : { firstDay: firstTransactionDay(connection.creationDate), perDay: 1 };
     for (const account of generated) {
       if (this.accounts.has(account.id)) continue;
       this.accounts.set(account.id, {
@@ -551,6 +578,9 @@ export class OxlinSimulator {
         providerId: connection.provider.id,
         channelDefinitionId: channel.definition.id,
         status: 'PENDING_CONSENT',
+        history,
+        corrections: new Map(),
+        dropped: new Set(),
       });
     }
     channel.accountsListed = true;
@@ -720,17 +750,62 @@ export class OxlinSimulator {
       }));
   }
 
-  /** One page of an account's transactions, newest first, and how many there are in all. */
-  transactions(accountId: string, limit: number, offset: number): { page: Transaction[]; total: number } {
+  /**
+   * One page of an account's transactions, newest first, and how many there are in all; with
+   * `fromDay` (midnight UTC, Unix seconds) only those booked that day or later. Only the page's
+   * own transactions are generated, whatever the account's history holds.
+   */
+  transactions(accountId: string, limit: number, offset: number, fromDay?: number): { page: Transaction[]; total: number } {
     const account = this.accounts.get(accountId);
     if (!account) throw new ApiError(404, 'not_found', `No account with id "${accountId}".`);
     if (account.status !== 'ACTIVE' || account.syncedUntil === undefined) return { page: [], total: 0 };
-    const firstDay = firstTransactionDay(this.connection(account.connectionId).creationDate);
-    const total = transactionCount(firstDay, account.syncedUntil);
+    // Indexes [start, end) are in range, oldest first; dropped ones are skipped.
+    const end = transactionCount(account.history, account.syncedUntil);
+    const start = fromDay === undefined ? 0 : Math.min(end, firstIndexFrom(account.history, fromDay));
+    const droppedInRange = [...account.dropped].filter((index) => index >= start && index < end).sort((a, b) => b - a);
+    const total = end - start - droppedInRange.length;
+    // The offset-th index from the newest, counting only the transactions not dropped.
+    let index = end - 1 - offset;
+    for (const dropped of droppedInRange) {
+      if (dropped < index) break;
+      index -= 1;
+    }
     const page: Transaction[] = [];
-    for (let rank = offset; rank < Math.min(total, offset + limit); rank += 1) {
-      page.push(generateTransaction(accountId, account.generated.type, firstDay, total - 1 - rank));
+    for (; index >= start && page.length < limit; index -= 1) {
+      if (!account.dropped.has(index)) page.push(this.transactionAt(account, index));
     }
     return { page, total };
+  }
+
+  private transactionAt(account: Account, index: number): Transaction {
+    const transaction = generateTransaction(account.generated.id, account.generated.type, account.history, index);
+    return { ...transaction, ...account.corrections.get(index) };
+  }
+
+  /** A transaction the account currently shows (`${accountId}-${index}`), or a 404. */
+  transaction(accountId: string, transactionId: string): TransactionRef {
+    const account = this.accounts.get(accountId);
+    if (!account) throw new ApiError(404, 'not_found', `No account with id "${accountId}".`);
+    const rest = transactionId.startsWith(`${accountId}-`) ? transactionId.slice(accountId.length + 1) : '';
+    const index = /^(0|[1-9]\d{0,14})$/.test(rest) ? Number(rest) : -1;
+    const shown =
+      index >= 0 &&
+      account.status === 'ACTIVE' &&
+      account.syncedUntil !== undefined &&
+      index < transactionCount(account.history, account.syncedUntil) &&
+      !account.dropped.has(index);
+    if (!shown) throw new ApiError(404, 'not_found', `No transaction "${transactionId}" on account "${accountId}".`);
+    return { account, index };
+  }
+
+  /** The provider corrects a transaction: later reads show the new values. */
+  correctTransaction({ account, index }: TransactionRef, correction: TransactionCorrection): void {
+    account.corrections.set(index, { ...account.corrections.get(index), ...correction });
+  }
+
+  /** The provider drops a transaction: later reads no longer show it. */
+  dropTransaction({ account, index }: TransactionRef): void {
+    account.corrections.delete(index);
+    account.dropped.add(index);
   }
 }

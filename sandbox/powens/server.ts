@@ -83,7 +83,16 @@ const createBody = z
   .catchall(fieldValue);
 const updateBody = z.object({ source: sourceName.optional() }).catchall(fieldValue);
 const allQuery = z.strictObject({ all: flag });
-const transactionsQuery = z.strictObject({ all: flag, limit: wholeNumber(1, 1000).optional(), offset: wholeNumber(0, 1e9).optional() });
+const transactionsQuery = z.strictObject({
+  all: flag,
+  limit: wholeNumber(1, 1000).optional(),
+  offset: wholeNumber(0, 1e9).optional(),
+  // Midnight UTC of the day (the sandbox's dates are UTC days).
+  min_date: z.iso
+    .date({ error: 'must be a date YYYY-MM-DD' })
+    .transform((day) => Date.parse(`${day}T00:00:00Z`))
+    .optional(),
+});
 const accountPatch = z.strictObject({ disabled: z.boolean().optional(), name: z.string().min(1).max(100).optional() });
 const nextSyncBody = z.strictObject({ state: z.enum(CONNECTION_STATES).nullable() });
 
@@ -390,7 +399,7 @@ export async function createPowensSandboxApp(options: PowensSandboxOptions = {})
   router.get('/2.0/users/me/accounts/:id/transactions', (ctx) => {
     const query = validate(transactionsQuery, ctx.query, 'query');
     const account = sim.account(requireUser(ctx), param(ctx, 'id'), query.all);
-    const { items, total } = sim.transactions(account, query.limit ?? 50, query.offset ?? 0);
+    const { items, total } = sim.transactions(account, query.limit ?? 50, query.offset ?? 0, query.min_date);
     const dates = items.map((item) => String(item.date));
     ctx.body = {
       transactions: items,

@@ -473,12 +473,17 @@ export class PowensSimulator {
     }
   }
 
-  /** An account's transactions, newest first, and how many there are. */
-  transactions(account: Account, limit: number, offset: number): { items: Record<string, unknown>[]; total: number } {
-    const total = account.syncedUntil === null ? 0 : Math.floor((account.syncedUntil - account.firstDay) / DAY_MS) + 1;
+  /**
+   * An account's transactions, newest first, and how many there are; with `minDay` (midnight UTC)
+   * only those dated that day or later.
+   */
+  transactions(account: Account, limit: number, offset: number, minDay?: number): { items: Record<string, unknown>[]; total: number } {
+    const days = account.syncedUntil === null ? 0 : Math.floor((account.syncedUntil - account.firstDay) / DAY_MS) + 1;
+    const skipped = minDay === undefined ? 0 : Math.min(days, Math.max(0, Math.ceil((minDay - account.firstDay) / DAY_MS)));
+    const total = days - skipped;
     const items: Record<string, unknown>[] = [];
     for (let index = offset; index < Math.min(total, offset + limit); index++) {
-      items.push(this.transactionResource(account, total - 1 - index));
+      items.push(this.transactionResource(account, days - 1 - index));
     }
     return { items, total };
   }

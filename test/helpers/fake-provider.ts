@@ -119,7 +119,7 @@ export class FakeProvider {
       },
       importData: async ({ accountIds }) => {
         this.calls.imports.push(accountIds);
-        return { synced_at: new Date().toISOString(), accounts: accountIds.length, transactions_added: 0, transactions_modified: 0 };
+        return { synced_at: new Date().toISOString(), accounts: accountIds.length, transactions_added: 0, transactions_modified: 0, transactions_removed: 0 };
       },
       linkProviderConnection: async ({ providerConnectionId }) => {
         this.calls.links.push(providerConnectionId);

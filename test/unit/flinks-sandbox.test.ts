@@ -617,7 +617,7 @@ describe('Flinks adapter against the sandbox', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page = await adapter.fetchTransactions(current, chequing, cursor);
+      const page = await adapter.fetchTransactions(current, chequing, cursor, null);
       seen.push(...page.items.map((t) => t.providerTransactionId));
       cursor = page.nextCursor;
       pages++;
@@ -625,7 +625,7 @@ describe('Flinks adapter against the sandbox', () => {
     assert.equal(pages, 4);
     assert.equal(seen.length, 366 * 5);
     assert.equal(new Set(seen).size, seen.length);
-    const { items } = await adapter.fetchTransactions(current, chequing, null);
+    const { items } = await adapter.fetchTransactions(current, chequing, null, null);
     assert.equal(items[0]?.bookedAt, '2024-01-16T00:00:00.000Z', '365 days before 2025-01-15');
     assert.match(items[0]?.amount ?? '', /^-?\d+\.\d{2}$/);
     assert.equal(items[0]?.currency, 'CAD');

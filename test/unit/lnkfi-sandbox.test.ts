@@ -243,7 +243,7 @@ async function allTransactions(adapter: ProviderAdapter, connection: ProviderCon
   let pages = 0;
   let cursor: string | null = null;
   do {
-    const page = await adapter.fetchTransactions(connection, accountId, cursor);
+    const page = await adapter.fetchTransactions(connection, accountId, cursor, null);
     items.push(...page.items);
     cursor = page.nextCursor;
     pages++;
@@ -765,7 +765,7 @@ describe('LnkFi adapter against the sandbox', () => {
     assert.ok(items.every((t) => t.providerAccountId === first && /^-?\d+\.\d{2}$/.test(t.amount) && t.currency === 'USD' && t.label.length > 0));
     assert.ok(items.some((t) => t.amount.startsWith('-')) && items.some((t) => !t.amount.startsWith('-')), 'SPEND is negative, RECEIVE positive');
     assert.equal(items.at(-1)?.bookedAt, new Date(Date.UTC(2025, 0, 15)).toISOString());
-    await rejectsWith(adapter.fetchTransactions(connection, 'not-a-guid")||true', null), 'LnkfiBadResponse');
+    await rejectsWith(adapter.fetchTransactions(connection, 'not-a-guid")||true', null, null), 'LnkfiBadResponse');
   });
 
   it('lists 25 accounts for many_accounts, and the first of two organisations for two_orgs', async () => {

@@ -316,6 +316,32 @@ void describe('powens sandbox: credentials connections', () => {
     for (const bad of ['?limit=0', '?limit=1001', '?offset=-1', '?limit=ten', '?page=2']) await assertPowensError(await transactions(bad), 400, 'invalidValue');
   });
 
+  void test('min_date keeps the transactions of that day and later, paged, with their total', async () => {
+    const connection = await createConnection(h, token, 'alice');
+    const [checking] = await accountsOf(h, token, connection.id, true);
+    assert.ok(checking);
+    await json(await api(h, `/2.0/users/me/accounts/${checking.id}?all`, { method: 'PUT', token, body: { disabled: false } }));
+    type Page = { transactions: { id: number; date: string }[]; total: number; result_min_date: string | null; result_max_date: string | null };
+    const transactions = async (query: string) => json<Page>(await api(h, `/2.0/users/me/accounts/${checking.id}/transactions${query}`, { token }));
+    const whole = await transactions('?limit=1000');
+
+    const recent = await transactions('?min_date=2025-01-06&limit=1000');
+    assert.equal(recent.total, 10, '6 to 15 January');
+    assert.deepEqual(recent.transactions, whole.transactions.slice(0, 10));
+    assert.equal(recent.result_min_date, '2025-01-06');
+    assert.equal(recent.result_max_date, '2025-01-15');
+    const secondPage = await transactions('?min_date=2025-01-06&limit=4&offset=8');
+    assert.equal(secondPage.total, 10);
+    assert.deepEqual(secondPage.transactions.map((t) => t.date), ['2025-01-07', '2025-01-06']);
+    assert.deepEqual((await transactions('?min_date=2025-01-06&offset=10')).transactions, []);
+
+    assert.equal((await transactions('?min_date=2000-01-01')).total, 91, 'before the history: everything');
+    assert.deepEqual(await transactions('?min_date=2025-01-16'), { transactions: [], total: 0, result_min_date: null, result_max_date: null });
+    for (const bad of ['?min_date=2025-1-6', '?min_date=2025-02-30', '?min_date=yesterday', '?min_date=2025-01-06T00:00:00Z']) {
+      assert.match(await assertPowensError(await api(h, `/2.0/users/me/accounts/${checking.id}/transactions${bad}`, { token }), 400, 'invalidValue'), /min_date/);
+    }
+  });
+
   void test('a sync a day later adds one transaction per active account and changes none', async () => {
     const connection = await createConnection(h, token, 'alice');
     const [checking] = await accountsOf(h, token, connection.id, true);
@@ -711,7 +737,7 @@ void describe('powens adapter against the sandbox', () => {
       { account_id: card.id, consent: false },
     ]);
     assert.deepEqual((await adapter.fetchAccounts(connection)).map((a) => [a.providerAccountId, a.currency]), [[checking.id, 'EUR']]);
-    const first = await adapter.fetchTransactions(connection, checking.id, null);
+    const first = await adapter.fetchTransactions(connection, checking.id, null, null);
     assert.equal(first.items.length, 91);
     assert.equal(first.nextCursor, null);
     assert.deepEqual(Object.keys(first.items[0] ?? {}).sort(), ['amount', 'bookedAt', 'category', 'currency', 'label', 'providerAccountId', 'providerTransactionId']);
@@ -733,13 +759,36 @@ void describe('powens adapter against the sandbox', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page = await adapter.fetchTransactions(connection, account.id, cursor);
+      const page = await adapter.fetchTransactions(connection, account.id, cursor, null);
       ids.push(...page.items.map((t) => t.providerTransactionId));
       cursor = page.nextCursor;
       pages++;
     } while (cursor !== null);
     assert.equal(pages, 3);
     assert.equal(ids.length, 3 * 365 + 1);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+
+  void test('since reaches Powens as min_date: only the days from it, in pages', async () => {
+    const connection = await connectWithCredentials('user_long');
+    const [account] = await adapter.listAccounts(connection);
+    assert.ok(account);
+    await adapter.giveConsent(connection, [{ account_id: account.id, consent: true }]);
+    const recent = await adapter.fetchTransactions(connection, account.id, null, '2025-01-06');
+    assert.deepEqual(
+      recent.items.map((t) => t.bookedAt.slice(0, 10)),
+      Array.from({ length: 10 }, (_, i) => `2025-01-${String(15 - i).padStart(2, '0')}`),
+    );
+    assert.equal(recent.nextCursor, null);
+
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await adapter.fetchTransactions(connection, account.id, cursor, '2024-01-15');
+      ids.push(...page.items.map((t) => t.providerTransactionId));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    assert.equal(ids.length, 366 + 1, 'a year (2024 is a leap year) and the day of the connection');
     assert.equal(new Set(ids).size, ids.length);
   });
 

@@ -13,7 +13,7 @@ const event: WebhookEvent = {
   tenant_id: 'ten_1',
   connection_id: '6f1c2f0e-8a51-4a4e-9d0b-3f2b1c9e7a10',
   created_at: '2025-01-02T03:04:05.000Z',
-  data: { synced_at: '2025-01-02T03:04:05.000Z', accounts: 2, transactions_added: 14, transactions_modified: 1 },
+  data: { synced_at: '2025-01-02T03:04:05.000Z', accounts: 2, transactions_added: 14, transactions_modified: 1, transactions_removed: 0 },
 };
 const signedAt = 1_735_787_045; // 2025-01-02T03:04:05Z
 const at = (seconds: number) => seconds * 1000;

@@ -116,7 +116,7 @@ describe('webhookDeliveryWorkflow', () => {
         ...base,
         id: webhookEventId(connectionId, 3),
         type: 'connection.synced',
-        data: { synced_at: '2025-03-01T10:05:00.000Z', accounts: 1, transactions_added: 42, transactions_modified: 0 },
+        data: { synced_at: '2025-03-01T10:05:00.000Z', accounts: 1, transactions_added: 42, transactions_modified: 0, transactions_removed: 0 },
       },
     ];
   };

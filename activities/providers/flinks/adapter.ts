@@ -198,6 +198,7 @@ export function createFlinksAdapter(config: FlinksConfig, _deps: AdapterDeps): P
       }));
     },
 
+    // DaysOfTransactions is Flinks' only window: `since` is not Flinks' to honour, every read is whole.
     async fetchTransactions(connection, accountId, cursor) {
       const account = (await currentDetail(connection)).Accounts.find((a) => a.Id === accountId);
       const all = account ? oldestFirst(account) : [];

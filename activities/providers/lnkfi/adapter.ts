@@ -155,6 +155,7 @@ export function createLnkfiAdapter(config: LnkfiConfig, deps: AdapterDeps): Prov
     },
 
     /** One Xero page (100 transactions) per call; the cursor is the next page number. Deleted ones are left out. */
+    // Every read is whole: LnkFi's proxy passes no date filter of ours on (`since` ignored).
     async fetchTransactions(connection, accountId, cursor): Promise<Page<TransactionRecord>> {
       if (!GUID.test(accountId)) throw ApplicationFailure.nonRetryable(`not a Xero account id: ${accountId}`, LnkfiFailure.BadResponse);
       const page = cursor === null ? 1 : Number(cursor);

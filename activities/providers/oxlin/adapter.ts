@@ -28,6 +28,7 @@ import {
   TransactionSchema,
 } from './schemas';
 
+/** The largest page Oxlin serves. */
 const TRANSACTION_PAGE_SIZE = 500;
 
 /** Channel statuses that end a job without data, as the lifecycle names them. */
@@ -246,10 +247,10 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
       }));
     },
 
-    async fetchTransactions(connection, accountId, cursor): Promise<Page<TransactionRecord>> {
+    async fetchTransactions(connection, accountId, cursor, since): Promise<Page<TransactionRecord>> {
       const offset = cursor === null ? 0 : Number(cursor);
       const response = await oxlin.request('GET', '/transactions', {
-        query: { account_id: accountId, limit: TRANSACTION_PAGE_SIZE, offset },
+        query: { account_id: accountId, limit: TRANSACTION_PAGE_SIZE, offset, ...(since === null ? {} : { min_date: since }) },
       });
       const transactions = parse(z.array(TransactionSchema), response.body, 'GET /transactions');
       const total = parse(z.coerce.number().int().nonnegative(), response.headers.get('x-total-count'), 'x-total-count');

@@ -345,14 +345,14 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
       }));
     },
 
-    async fetchTransactions(connection, accountId, cursor): Promise<Page<TransactionRecord>> {
+    async fetchTransactions(connection, accountId, cursor, since): Promise<Page<TransactionRecord>> {
       const token = await tokenOf(connection);
       const path = `/users/me/accounts/${encodeURIComponent(accountId)}`;
       const currency = currencyOf(await powens.get(path, AccountSchema, { token }));
       const offset = cursor === null ? 0 : Number(cursor);
       const { transactions, total } = await powens.get(`${path}/transactions`, TransactionsSchema, {
         token,
-        query: { limit: TRANSACTION_PAGE_SIZE, offset },
+        query: { limit: TRANSACTION_PAGE_SIZE, offset, ...(since === null ? {} : { min_date: since }) },
       });
       const next = offset + transactions.length;
       return {

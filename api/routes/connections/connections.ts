@@ -8,6 +8,7 @@ import { checkFields, encryptForLinkflow } from '../../../activities/credentials
 import type { StateSigner } from '../../../activities/redirect-state';
 import type { Repository } from '../../../activities/store';
 import { decodeTransactionCursor } from '../../../activities/store';
+import { type StoredTransaction, decodeChangeCursor, encodeChangeCursor } from '../../../activities/store/repository';
 import {
   PROVIDER_CAPABILITIES,
   type ConnectionInput,
@@ -24,7 +25,7 @@ import {
   syncRequestedSignal,
   workflowIdFor,
 } from '../../../workflows/messages';
-import { ApiError } from '../../errors';
+import { ApiError, notFound } from '../../errors';
 import { tenantOf } from '../../auth';
 import { ownedConnection, readConnection, runUpdate } from '../../temporal';
 import { parseBody, parseQuery } from '../../validate';
@@ -35,7 +36,10 @@ import {
   CreateConnectionSchema,
   CredentialsSchema,
   IdempotencyKeySchema,
+  BalancesQuerySchema,
   ListConnectionsQuerySchema,
+  SyncBodySchema,
+  TransactionChangesQuerySchema,
   TransactionsQuerySchema,
 } from './schema';
 
@@ -209,8 +213,10 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
 
   router.post('/:id/sync', async (ctx) => {
     const { handle, view } = await owned(ctx);
+    // The body is optional: none (or {}) syncs as usual; {"full": true} reads every transaction again.
+    const request = ctx.request.length ? parseBody(SyncBodySchema, ctx.request.body) : { full: false };
     if (!SYNCABLE.includes(view.state)) throw wrongState(view, SYNCABLE.join(', '));
-    await handle.signal(syncRequestedSignal);
+    await handle.signal(syncRequestedSignal, request);
     ctx.status = 202;
     ctx.body = view;
   });
@@ -276,6 +282,30 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     };
   });
 
+  router.get('/:id/accounts/:account_id/balances', async (ctx) => {
+    const { id } = await owned(ctx);
+    const query = parseQuery(BalancesQuerySchema, ctx.query);
+    const accountId = ctx.params.account_id ?? '';
+    if (!(await repository.listAccounts(id)).some((a) => a.providerAccountId === accountId)) throw notFound('account');
+    const points = await repository.listBalances(id, accountId, query.limit);
+    ctx.body = { data: points.map((p) => ({ as_of: p.asOf, balance: p.balance, currency: p.currency })) };
+  });
+
+  router.get('/:id/transactions/sync', async (ctx) => {
+    const { id } = await owned(ctx);
+    const query = parseQuery(TransactionChangesQuerySchema, ctx.query);
+    const after = query.cursor === undefined ? '0' : decodeChangeCursor(query.cursor);
+    if (after === null) throw new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned.');
+    const changes = await repository.transactionChanges(id, after, query.limit);
+    ctx.body = {
+      added: changes.added.map(transactionBody),
+      modified: changes.modified.map(transactionBody),
+      removed: changes.removed.map((t) => ({ id: t.providerTransactionId, account_id: t.providerAccountId })),
+      next_cursor: encodeChangeCursor(changes.lastSeq),
+      has_more: changes.hasMore,
+    };
+  });
+
   router.get('/:id/transactions', async (ctx) => {
     const { id } = await owned(ctx);
     const query = parseQuery(TransactionsQuerySchema, ctx.query);
@@ -286,23 +316,22 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
       ...(query.account_id ? { accountId: query.account_id } : {}),
       ...(after ? { after } : {}),
     });
-    ctx.body = {
-      data: page.transactions.map((t) => ({
-        id: t.providerTransactionId,
-        account_id: t.providerAccountId,
-        booked_at: t.bookedAt,
-        amount: t.amount,
-        currency: t.currency,
-        label: t.label,
-        category: t.category,
-        updated_at: t.updatedAt,
-      })),
-      next_cursor: page.nextCursor,
-    };
+    ctx.body = { data: page.transactions.map(transactionBody), next_cursor: page.nextCursor };
   });
 
   return router;
 }
+
+const transactionBody = (t: StoredTransaction) => ({
+  id: t.providerTransactionId,
+  account_id: t.providerAccountId,
+  booked_at: t.bookedAt,
+  amount: t.amount,
+  currency: t.currency,
+  label: t.label,
+  category: t.category,
+  updated_at: t.updatedAt,
+});
 
 const wrongState = (view: ConnectionView, allowed: string) =>
   new ApiError(409, 'wrong_state', `allowed only in state ${allowed}; the connection is ${view.state}`, { state: view.state });

@@ -6,6 +6,7 @@ import {
   GiveConsentSchema,
   ProviderSchema,
   SubmitCredentialsSchema,
+  SyncRequestSchema,
 } from '../../../workflows/messages';
 
 /** The client's own id for its end user: searchable, so kept to characters that need no escaping. */
@@ -49,6 +50,19 @@ export const ChallengeAnswersSchema = z
   .strict();
 
 export const ChannelSchema = AddChannelSchema;
+
+/** POST /v1/connections/:id/sync: an optional body. */
+export const SyncBodySchema = SyncRequestSchema;
+
+/** GET /v1/connections/:id/transactions/sync: changes after a delta cursor (none: from the start). */
+export const TransactionChangesQuerySchema = z
+  .object({
+    cursor: z.string().min(1).max(128).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+export const BalancesQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
 
 export const TransactionsQuerySchema = z
   .object({
