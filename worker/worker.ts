@@ -16,17 +16,26 @@ export interface WorkerSetup extends ActivityDeps {
   /** A prebuilt bundle (tests build it once); otherwise the worker bundles workflows/ itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
+  /** 0: no sticky cache, every workflow task goes to the shared queue (tests that kill workers). */
+  maxCachedWorkflows?: number;
 }
 
-export function createWorker({ connection, namespace, workflowBundle, taskQueue, ...deps }: WorkerSetup): Promise<Worker> {
+export function createWorker({ connection, namespace, workflowBundle, taskQueue, maxCachedWorkflows, ...deps }: WorkerSetup): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
+    ...(maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows }),
     taskQueue: taskQueue ?? TASK_QUEUE,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(deps),
+    // Heartbeats carry an import's position: sent at least this often, so a worker that dies
+    // mid-import costs its successor a few seconds of pages, not everything since the first one.
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
 }
+
+/** The longest a heartbeat (an import's position) waits before reaching Temporal. */
+export const HEARTBEAT_THROTTLE = '2 seconds';
 
 /** The SDK's start-up chatter (bundler output, state changes) would drown Linkflow's own log lines. */
 export function quietTemporalLogs(): void {

@@ -3,7 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { devServerExecutable, testServerExecutable } from '../../scripts/temporal-binaries';
-import { devServerSearchAttributes, quietTemporalLogs } from '../../worker/worker';
+import { HEARTBEAT_THROTTLE, devServerSearchAttributes, quietTemporalLogs } from '../../worker/worker';
 import { disconnectRequestedSignal } from '../../workflows/messages';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
 
@@ -19,8 +19,8 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** Java time-skipping test server: timers fire as soon as the workflow would otherwise wait. */
-export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: await testServerExecutable() } });
+export async function timeSkippingEnv(options: { port?: number } = {}): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: await testServerExecutable(), ...options } });
   // The workflow upserts Linkflow's search attributes; the test server knows them once told.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -49,14 +49,16 @@ export const uniqueTaskQueue = (): string => `test-${randomUUID()}`;
 
 export async function runWorkerWhile<T>(
   env: TestWorkflowEnvironment,
-  options: { taskQueue: string; activities: object },
+  options: { taskQueue: string; activities: object; maxCachedWorkflows?: number },
   fn: () => Promise<T>,
 ): Promise<T> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: options.taskQueue,
+    ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     workflowBundle: await workflowBundle(),
     activities: options.activities,
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
   return worker.runUntil(fn);
 }
