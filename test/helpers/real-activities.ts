@@ -27,6 +27,26 @@ export async function openTestDatabase(): Promise<Database> {
   return db;
 }
 
+/**
+ * The stores a data test runs on: PGlite, and a real PostgreSQL server when TEST_DATABASE_URL
+ * names one (`.ci/run` starts one). Each opens migrated.
+ */
+export function testStores(): [name: string, open: () => Promise<Database>][] {
+  const stores: [string, () => Promise<Database>][] = [['PGlite', openTestDatabase]];
+  const url = process.env.TEST_DATABASE_URL;
+  if (url) {
+    stores.push([
+      'PostgreSQL',
+      async () => {
+        const db = await openDatabase({ databaseUrl: url });
+        await migrate(db);
+        return db;
+      },
+    ]);
+  }
+  return stores;
+}
+
 /** The provider secrets in `db`, sealed as the worker seals them. */
 export const testSecrets = (db: Database): ProviderSecrets => createProviderSecrets(db, SERVER_SECRET);
 

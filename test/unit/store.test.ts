@@ -3,16 +3,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { type Database, type Repository, createRepository, decodeTransactionCursor, migrate, openDatabase } from '../../activities/store';
+import { type Database, type Repository, createRepository, decodeTransactionCursor, migrate } from '../../activities/store';
 import { type TransactionRecord, decodeChangeCursor, encodeChangeCursor } from '../../activities/store/repository';
+import { testStores } from '../helpers/real-activities';
 
-const stores: [string, () => Promise<Database>][] = [['PGlite', () => openDatabase({})]];
-if (process.env.TEST_DATABASE_URL) {
-  const url = process.env.TEST_DATABASE_URL;
-  stores.push(['PostgreSQL', () => openDatabase({ databaseUrl: url })]);
-}
-
-for (const [name, open] of stores) {
+for (const [name, open] of testStores()) {
   describe(`store on ${name}`, () => {
     let db: Database;
     before(async () => {
