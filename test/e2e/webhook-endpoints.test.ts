@@ -186,7 +186,11 @@ describe('webhook endpoints API', () => {
       );
       assert.ok(events.every((e) => e.connection_id === listed.id));
       const synced = events.find((e) => e.type === 'connection.synced');
-      assert.equal(synced?.type === 'connection.synced' && synced.data.transactions_added, 3 * 91);
+      // What the sync changed, as counts: added, modified and removed.
+      assert.deepEqual(
+        synced?.type === 'connection.synced' && [synced.data.transactions_added, synced.data.transactions_modified, synced.data.transactions_removed],
+        [3 * 91, 0, 0],
+      );
       assert.ok(!received.some((r) => r.body.includes('tenant_id')), 'the tenant id stays inside Linkflow');
     } finally {
       receiver.close();
