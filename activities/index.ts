@@ -32,6 +32,8 @@ const ImportProgressSchema = z.object({
   account: z.number().int().nonnegative(),
   cursor: z.string().nullable(),
   since: z.string().nullable().optional(),
+  /** The oldest booking read so far in this account: a full read judges removals from there on. */
+  oldest: z.string().nullable().optional(),
 });
 type ImportProgress = z.infer<typeof ImportProgressSchema>;
 
@@ -168,14 +170,19 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
       for (; progress.account < accounts.length; progress = { account: progress.account + 1, cursor: null }) {
         const accountId = (accounts[progress.account] as AccountRecord).providerAccountId;
         const since = progress.since !== undefined ? progress.since : full ? null : await repository.incrementalSince(connectionId, accountId, OVERLAP_DAYS);
-        let cursor = progress.cursor;
+        let { cursor, oldest = null } = progress;
         do {
           const page = await adapter.fetchTransactions(connection, accountId, cursor, since);
           await repository.applyPage(connectionId, syncId, page.items);
+          for (const t of page.items) if (oldest === null || t.bookedAt < oldest) oldest = t.bookedAt;
           cursor = page.nextCursor;
-          ctx.heartbeat({ account: progress.account, cursor, since } satisfies ImportProgress);
+          ctx.heartbeat({ account: progress.account, cursor, since, oldest } satisfies ImportProgress);
         } while (cursor !== null);
-        await repository.removeUnread(connectionId, accountId, syncId, since);
+        // Removals are judged only where the provider was asked and answered: from `since`, or on a
+        // full read from the oldest booking it still returns (Flinks keeps 365 days); an empty
+        // full answer judges nothing.
+        const window = since ?? oldest?.slice(0, 10) ?? null;
+        if (window !== null) await repository.removeUnread(connectionId, accountId, syncId, window);
       }
       const counts = await repository.finishSync(syncId, connectionId);
       return {

@@ -121,7 +121,17 @@ for (const [store, open] of testStores()) {
     }
 
     it('reports added, modified and removed across syncs; incremental reads the recent window, full reads everything', async () => {
-      const { activities, repository } = await realActivities(db, { oxlin: oxlin() });
+      const real = oxlin();
+      // Later in the test the provider keeps only its last 30 days (as Flinks keeps 365).
+      let keptFrom: string | null = null;
+      const windowed: ProviderAdapter = {
+        ...real,
+        async fetchTransactions(...args) {
+          const page = await real.fetchTransactions(...args);
+          return keptFrom === null ? page : { ...page, items: page.items.filter((t) => t.bookedAt >= (keptFrom as string)) };
+        },
+      };
+      const { activities, repository } = await realActivities(db, { oxlin: windowed });
       const connectionId = randomUUID();
       const taskQueue = uniqueTaskQueue();
       await runWorkerWhile(env, { taskQueue, activities }, async () => {
@@ -150,6 +160,12 @@ for (const [store, open] of testStores()) {
         assert.deepEqual(full.last_sync && [full.last_sync.transactions_added, full.last_sync.transactions_modified, full.last_sync.transactions_removed], [0, 1, 0]);
         const corrected = await repository.transactionChanges(connectionId, delta.lastSeq, 1000);
         assert.deepEqual(corrected.modified.map((t) => [t.providerTransactionId, t.label]), [[`${accountId}-10`, 'CORRECTED']]);
+        assert.equal(await repository.countTransactions(connectionId), consented * 91 - 1);
+
+        // A full read from a provider that no longer returns what is older than 30 days removes nothing.
+        keptFrom = new Date(clock - 30 * DAY_MS).toISOString();
+        const windowedFull = await syncNow(handle, full, true);
+        assert.deepEqual(windowedFull.last_sync && [windowedFull.last_sync.transactions_modified, windowedFull.last_sync.transactions_removed], [0, 0]);
         assert.equal(await repository.countTransactions(connectionId), consented * 91 - 1);
         await stopQuietly(env, handle.workflowId);
       });
