@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { z } from 'zod';
+import { jsonBody, responseParser } from '../http';
 import { ErrorSchema, type FlinksErrorBody } from './schemas';
 
 export interface FlinksConfig {
@@ -38,6 +38,8 @@ export const FlinksFailure = {
   Unsupported: 'FlinksUnsupported',
 } as const;
 
+const ERRORS = { provider: 'Flinks', badResponse: FlinksFailure.BadResponse };
+
 /**
  * Flinks' API under `/v3/{customerId}/BankingServices`. Transient failures (network, 5xx, 429)
  * are thrown as plain errors for Temporal to retry; every other answer goes back to the caller,
@@ -58,15 +60,8 @@ export class FlinksClient {
     const text = await response.text();
     const what = `${method} ${path.split('/')[0]}`;
     if (response.status >= 500 || response.status === 429) throw new Error(`Flinks ${what} answered ${response.status}`);
-    let parsed: unknown = text;
-    if (text) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw ApplicationFailure.nonRetryable(`Flinks ${what} sent invalid JSON (${response.status})`, FlinksFailure.BadResponse);
-      }
-    }
-    return { status: response.status, body: parsed };
+    // Flinks answers JSON whatever its content-type says.
+    return { status: response.status, body: jsonBody(text, response, what, ERRORS, true) };
   }
 }
 
@@ -78,16 +73,7 @@ export function flinksError(response: FlinksResponse): FlinksErrorBody | null {
   return parsed.success ? parsed.data : null;
 }
 
-export function parse<T extends z.ZodType>(schema: T, body: unknown, what: string): z.infer<T> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw ApplicationFailure.create({
-    type: FlinksFailure.BadResponse,
-    nonRetryable: true,
-    message: `Flinks ${what}: unexpected response shape`,
-    details: [result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)],
-  });
-}
+export const parse = responseParser(ERRORS);
 
 /** An answer the caller did not expect: non-retryable, with Flinks' code (never the body). */
 export function rejected(what: string, response: FlinksResponse): ApplicationFailure {

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { z } from 'zod';
+import { jsonBody, responseParser } from '../http';
 import { ErrorBodySchema } from './schemas';
 
 export interface LnkfiConfig {
@@ -36,6 +36,8 @@ export const LnkfiFailure = {
   MissingApiKey: 'LnkfiMissingApiKey',
 } as const;
 
+const ERRORS = { provider: 'LnkFi', badResponse: LnkfiFailure.BadResponse };
+
 /**
  * LnkFi's HTTP API. Transient failures (network, 5xx) are plain errors for Temporal to retry;
  * other statuses are returned for the caller to judge. The API key goes in one header and
@@ -58,28 +60,11 @@ export class LnkfiClient {
     });
     const text = await response.text();
     if (response.status >= 500) throw new Error(`LnkFi ${method} ${path} answered ${response.status}`);
-    let parsed: unknown = text;
-    if (text && response.headers.get('content-type')?.includes('json')) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw ApplicationFailure.nonRetryable(`LnkFi ${method} ${path} sent invalid JSON`, LnkfiFailure.BadResponse);
-      }
-    }
-    return { status: response.status, headers: response.headers, body: parsed };
+    return { status: response.status, headers: response.headers, body: jsonBody(text, response, `${method} ${path}`, ERRORS) };
   }
 }
 
-export function parse<T extends z.ZodType>(schema: T, body: unknown, what: string): z.infer<T> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw ApplicationFailure.create({
-    type: LnkfiFailure.BadResponse,
-    nonRetryable: true,
-    message: `LnkFi ${what}: unexpected response shape`,
-    details: [result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)],
-  });
-}
+export const parse = responseParser(ERRORS);
 
 /** A status the caller did not expect: 401 is its own type (reauthorization needed), the rest are rejections. */
 export function failure(what: string, response: LnkfiResponse): ApplicationFailure {

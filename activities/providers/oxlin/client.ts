@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
+import { jsonBody, responseParser } from '../http';
 import { ErrorBodySchema, TokenResponseSchema } from './schemas';
 
 export interface OxlinConfig {
@@ -23,6 +24,8 @@ export const OxlinFailure = {
   Rejected: 'OxlinRequestRejected',
   BadResponse: 'OxlinBadResponse',
 } as const;
+
+const ERRORS = { provider: 'Oxlin', badResponse: OxlinFailure.BadResponse };
 
 /**
  * Oxlin's HTTP API with a cached client-credentials token. Transient failures (network,
@@ -98,29 +101,12 @@ export class OxlinClient {
       redirect: 'manual',
       signal: AbortSignal.timeout(this.config.timeoutMs ?? 15_000),
     });
-    const text = await response.text();
-    let body: unknown = text;
-    if (text && response.headers.get('content-type')?.includes('json')) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw ApplicationFailure.nonRetryable(`Oxlin ${method} ${path} sent invalid JSON`, OxlinFailure.BadResponse);
-      }
-    }
+    const body = jsonBody(await response.text(), response, `${method} ${path}`, ERRORS);
     return { status: response.status, headers: response.headers, body };
   }
 }
 
-export function parse<T extends z.ZodType>(schema: T, body: unknown, what: string): z.infer<T> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw ApplicationFailure.create({
-    type: OxlinFailure.BadResponse,
-    nonRetryable: true,
-    message: `Oxlin ${what}: unexpected response shape`,
-    details: [result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)],
-  });
-}
+export const parse = responseParser(ERRORS);
 
 function failure(what: string, response: OxlinResponse): Error {
   const parsed = ErrorBodySchema.safeParse(response.body);

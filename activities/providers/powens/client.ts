@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
+import { jsonBody, responseParser } from '../http';
 import { ErrorBodySchema } from './schemas';
 
 export interface PowensConfig {
@@ -25,6 +26,8 @@ export const PowensFailure = {
   Rejected: 'PowensRequestRejected',
   BadResponse: 'PowensBadResponse',
 } as const;
+
+const ERRORS = { provider: 'Powens', badResponse: PowensFailure.BadResponse };
 
 export interface RequestOptions {
   /** A user access token; Powens' public resources (connectors, key, auth) need none. */
@@ -56,16 +59,7 @@ export class PowensClient {
       redirect: 'manual',
       signal: AbortSignal.timeout(this.config.timeoutMs ?? 60_000),
     });
-    const text = await response.text();
-    let body: unknown = text;
-    if (text && response.headers.get('content-type')?.includes('json')) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw ApplicationFailure.nonRetryable(`Powens ${method} ${path} sent invalid JSON`, PowensFailure.BadResponse);
-      }
-    }
-    const result = { status: response.status, body };
+    const result = { status: response.status, body: jsonBody(await response.text(), response, `${method} ${path}`, ERRORS) };
     if ((options.expect ?? [200]).includes(response.status)) return result;
     throw failure(`${method} ${path}`, result);
   }
@@ -76,16 +70,7 @@ export class PowensClient {
   }
 }
 
-export function parse<T extends z.ZodType>(schema: T, body: unknown, what: string): z.infer<T> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw ApplicationFailure.create({
-    type: PowensFailure.BadResponse,
-    nonRetryable: true,
-    message: `Powens ${what}: unexpected response shape`,
-    details: [result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)],
-  });
-}
+export const parse = responseParser(ERRORS);
 
 /** Powens' error code in a response body (`wrongpass`, …), if it has one. */
 export function errorCode(response: PowensResponse): string | null {
