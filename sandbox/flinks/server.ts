@@ -1,7 +1,7 @@
 import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
 import Koa from 'koa';
 import { z } from 'zod';
-import { clientHttpError } from '../shared/http';
+import { clientHttpError, withParams } from '../shared/http';
 import { listen } from '../shared/listen';
 import { renderAccountsPage, renderErrorPage, renderLoginPage, renderMfaPage } from './connect-page';
 import { INSTITUTIONS, findInstitution, flinksTimestamp } from './data';
@@ -122,11 +122,7 @@ function html(ctx: Koa.Context, status: number, body: string): void {
 }
 
 /** The RedirectUrl with Flinks' parameters added, as the reference shows: `?loginId=…&institution=…` (and `accountId`). */
-function redirectBack(session: ConnectSession, params: Record<string, string>): string {
-  const url = new URL(session.redirectUrl);
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  return url.toString();
-}
+const redirectBack = (session: ConnectSession, params: Record<string, string>): string => withParams(session.redirectUrl, params);
 
 function detailOptions(body: z.output<typeof accountsDetailBody>): DetailOptions {
   return {

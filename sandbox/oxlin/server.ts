@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import Koa from 'koa';
 import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
 import { z } from 'zod';
-import { clientHttpError, describeIssues, isJsonContentType, parseForm, parseJson, readBody } from '../shared/http';
+import { clientHttpError, describeIssues, isJsonContentType, parseForm, parseJson, readBody, withParams } from '../shared/http';
 import { listen } from '../shared/listen';
 import { PROVIDERS, findProvider, type ChannelDefinition, type Provider } from './data';
 import { renderAuthorizePage, renderErrorPage } from './bank-page';
@@ -267,12 +267,8 @@ function embeddedDefinition(provider: Provider, channelDefinitionId: string | un
   return definition;
 }
 
-function redirectBack(session: AuthorizationSession, params: Record<string, string>): string {
-  const url = new URL(session.redirectUri);
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  if (session.redirectState !== undefined) url.searchParams.set('state', session.redirectState);
-  return url.toString();
-}
+const redirectBack = (session: AuthorizationSession, params: Record<string, string>): string =>
+  withParams(session.redirectUri, { ...params, state: session.redirectState });
 
 export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinSandboxApp {
   const clientId = options.clientId ?? 'linkflow-sandbox';

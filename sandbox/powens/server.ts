@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import Router, { type RouterMiddleware } from '@koa/router';
 import { z } from 'zod';
-import { clientHttpError } from '../shared/http';
+import { clientHttpError, withParams } from '../shared/http';
 import { listen } from '../shared/listen';
 import { type Connector, type ConnectorSource, CONNECTORS, connectorResource, fieldsOf, findConnector, usableSources } from './connectors';
 import { PowensApiError, invalidValue, notFound, unauthorized } from './errors';
@@ -154,12 +154,8 @@ function compile(regex: string): RegExp | null {
   }
 }
 
-function redirectBack(session: WebviewSession, params: Record<string, string>): string {
-  const url = new URL(session.redirectUri);
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  if (session.state !== undefined) url.searchParams.set('state', session.state);
-  return url.toString();
-}
+const redirectBack = (session: WebviewSession, params: Record<string, string>): string =>
+  withParams(session.redirectUri, { ...params, state: session.state });
 
 const isWebviewPath = (path: string): boolean => path === '/connect' || path === '/reconnect' || path.startsWith('/webview/');
 

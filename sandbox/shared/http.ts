@@ -69,3 +69,10 @@ export function clientHttpError(error: unknown): { status: number; message: stri
 function isStringRecord(value: unknown): value is Record<string, string> {
   return typeof value === 'object' && value !== null && Object.values(value).every((item) => typeof item === 'string');
 }
+
+/** `url` with `params` set in its query (undefined ones left out): where a provider sends the browser back. */
+export function withParams(url: string, params: Record<string, string | undefined>): string {
+  const result = new URL(url);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) result.searchParams.set(name, value);
+  return result.toString();
+}
