@@ -1,4 +1,4 @@
-import type { Database, Queryable } from './db';
+import type { Database } from './db';
 
 export interface AccountRecord {
   providerAccountId: string;
@@ -142,24 +142,6 @@ export function decodeChangeCursor(cursor: string): string | null {
 }
 
 export function createRepository(db: Database) {
-  /** Upserts rows under the connection's lock and notes them as read by `syncId`, in one transaction. */
-  async function upsertInTurn(tx: Queryable, connectionId: string, transactions: TransactionRecord[]): Promise<UpsertCounts> {
-    await tx.query(LOCK_CONNECTION, [connectionId]);
-    const col = <K extends keyof TransactionRecord>(k: K) => transactions.map((t) => t[k]);
-    return count(
-      await tx.query<{ inserted: boolean }>(UPSERT_TRANSACTIONS, [
-        connectionId,
-        col('providerTransactionId'),
-        col('providerAccountId'),
-        col('bookedAt'),
-        col('amount'),
-        col('currency'),
-        col('label'),
-        col('category'),
-      ]),
-    );
-  }
-
   return {
     async upsertAccounts(connectionId: string, provider: string, accounts: AccountRecord[]): Promise<UpsertCounts> {
       if (accounts.length === 0) return { added: 0, modified: 0 };
@@ -179,11 +161,6 @@ export function createRepository(db: Database) {
       );
     },
 
-    async upsertTransactions(connectionId: string, transactions: TransactionRecord[]): Promise<UpsertCounts> {
-      if (transactions.length === 0) return { added: 0, modified: 0 };
-      return db.transaction((tx) => upsertInTurn(tx, connectionId, transactions));
-    },
-
     /**
      * Starts (or, for a retried activity, finds) an import: its changes are those numbered after
      * the connection's last change when it first started.
@@ -197,15 +174,33 @@ export function createRepository(db: Database) {
       );
     },
 
-    /** One page of an import: upserted, and noted as read by the import, atomically. */
-    async applyPage(connectionId: string, syncId: string, transactions: TransactionRecord[]): Promise<void> {
-      if (transactions.length === 0) return;
-      await db.transaction(async (tx) => {
-        await upsertInTurn(tx, connectionId, transactions);
+    /**
+     * One page of an import, atomically: upserted under the connection's lock, and noted as read by
+     * the import. Answers what this page itself added and modified (the import's own totals come
+     * from finishSync, exact across retries).
+     */
+    async applyPage(connectionId: string, syncId: string, transactions: TransactionRecord[]): Promise<UpsertCounts> {
+      if (transactions.length === 0) return { added: 0, modified: 0 };
+      const col = <K extends keyof TransactionRecord>(k: K) => transactions.map((t) => t[k]);
+      return db.transaction(async (tx) => {
+        await tx.query(LOCK_CONNECTION, [connectionId]);
+        const counts = count(
+          await tx.query<{ inserted: boolean }>(UPSERT_TRANSACTIONS, [
+            connectionId,
+            col('providerTransactionId'),
+            col('providerAccountId'),
+            col('bookedAt'),
+            col('amount'),
+            col('currency'),
+            col('label'),
+            col('category'),
+          ]),
+        );
         await tx.query(
           `INSERT INTO sync_seen_transactions (sync_id, provider_transaction_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
           [syncId, transactions.map((t) => t.providerTransactionId)],
         );
+        return counts;
       });
     },
 

@@ -42,9 +42,9 @@ for (const [name, open] of testStores()) {
         category: null,
       });
       const first = Array.from({ length: 5 }, (_, i) => tx(i));
-      assert.deepEqual(await repo.upsertTransactions(connectionId, first), { added: 5, modified: 0 });
-      assert.deepEqual(await repo.upsertTransactions(connectionId, first), { added: 0, modified: 0 });
-      assert.deepEqual(await repo.upsertTransactions(connectionId, [tx(0, '-2.00'), tx(5)]), { added: 1, modified: 1 });
+      assert.deepEqual(await repo.applyPage(connectionId, `${connectionId}/upserts`, first), { added: 5, modified: 0 });
+      assert.deepEqual(await repo.applyPage(connectionId, `${connectionId}/upserts`, first), { added: 0, modified: 0 });
+      assert.deepEqual(await repo.applyPage(connectionId, `${connectionId}/upserts`, [tx(0, '-2.00'), tx(5)]), { added: 1, modified: 1 });
       assert.equal(await repo.countTransactions(connectionId), 6);
       assert.equal((await repo.listAccounts(connectionId))[0]?.balance, '12.50');
     });
@@ -56,8 +56,9 @@ for (const [name, open] of testStores()) {
         { providerAccountId: 'a', name: 'A', type: 'CHECKINGS', currency: 'EUR', balance: null, iban: null, accountNumber: null },
       ]);
       // Two transactions per day: the id breaks the tie in booking time.
-      await repo.upsertTransactions(
+      await repo.applyPage(
         connectionId,
+        `${connectionId}/upserts`,
         Array.from({ length: 7 }, (_, i) => ({
           providerTransactionId: `t${i}`,
           providerAccountId: 'a',
@@ -178,7 +179,7 @@ for (const [name, open] of testStores()) {
           [[day(3), '7.50'], [day(1), '10.00']],
         );
         assert.equal(await repo.incrementalSince(connectionId, 'a1', 7), null);
-        await repo.upsertTransactions(connectionId, [tx(30)]);
+        await repo.applyPage(connectionId, `${connectionId}/upserts`, [tx(30)]);
         assert.equal(await repo.incrementalSince(connectionId, 'a1', 7), '2025-01-24');
       });
     });
