@@ -1,5 +1,6 @@
 // Linkflow's configuration, from the environment, validated once at start.
 import { z } from 'zod';
+import { PROVIDERS, type ProviderName } from './workflows/messages';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const seconds = z.coerce.number().int().positive();
@@ -77,6 +78,9 @@ export function requireSettings<K extends keyof Config>(config: Config, keys: K[
 }
 
 export const publicUrl = (config: Config): string => config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+
+/** Where a provider's sandbox listens: SANDBOX_PORT and the next three, in PROVIDERS' order. */
+export const sandboxPort = (config: Config, provider: ProviderName): number => config.SANDBOX_PORT + PROVIDERS.indexOf(provider);
 
 /** Settings for new connections, from LINKFLOW_*_SECONDS. */
 export const connectionDefaults = (config: Config) => ({

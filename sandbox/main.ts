@@ -1,6 +1,7 @@
 // The provider sandboxes as their own process (docker-compose): Oxlin on SANDBOX_PORT, Flinks,
 // Powens and LnkFi on the next three ports.
-import { type Config, loadConfig } from '../config';
+import { type Config, loadConfig, sandboxPort } from '../config';
+import type { ProviderName } from '../workflows/messages';
 import { createLogger } from '../logger';
 import { startFlinksSandbox } from './flinks/server';
 import { startLnkfiSandbox } from './lnkfi/server';
@@ -9,11 +10,11 @@ import { startPowensSandbox } from './powens/server';
 
 const log = createLogger('sandbox');
 
-/** SANDBOX_PUBLIC_URL with the port of the `offset`-th sandbox. */
-function publicUrlAt(config: Config, offset: number): string | undefined {
+/** SANDBOX_PUBLIC_URL with the port of `provider`'s sandbox. */
+function publicUrlAt(config: Config, provider: ProviderName): string | undefined {
   if (!config.SANDBOX_PUBLIC_URL) return undefined;
   const url = new URL(config.SANDBOX_PUBLIC_URL);
-  url.port = String(config.SANDBOX_PORT + offset);
+  url.port = String(sandboxPort(config, provider));
   return url.toString().replace(/\/$/, '');
 }
 
@@ -26,19 +27,19 @@ function webhookTo(config: Config, provider: string, secret: string | undefined)
 async function main(): Promise<void> {
   const config = loadConfig();
   const host = config.HOST;
-  const oxlinPublicUrl = publicUrlAt(config, 0);
-  const lnkfiPublicUrl = publicUrlAt(config, 3);
+  const oxlinPublicUrl = publicUrlAt(config, 'oxlin');
+  const lnkfiPublicUrl = publicUrlAt(config, 'lnkfi');
   const sandboxes = [
     await startOxlinSandbox({
-      port: config.SANDBOX_PORT,
+      port: sandboxPort(config, 'oxlin'),
       host,
       ...(oxlinPublicUrl ? { publicUrl: oxlinPublicUrl } : {}),
       ...webhookTo(config, 'oxlin', config.OXLIN_WEBHOOK_SECRET),
     }),
-    await startFlinksSandbox({ port: config.SANDBOX_PORT + 1, host, ...webhookTo(config, 'flinks', config.FLINKS_WEBHOOK_SECRET) }),
-    await startPowensSandbox({ port: config.SANDBOX_PORT + 2, host }),
+    await startFlinksSandbox({ port: sandboxPort(config, 'flinks'), host, ...webhookTo(config, 'flinks', config.FLINKS_WEBHOOK_SECRET) }),
+    await startPowensSandbox({ port: sandboxPort(config, 'powens'), host }),
     await startLnkfiSandbox({
-      port: config.SANDBOX_PORT + 3,
+      port: sandboxPort(config, 'lnkfi'),
       host,
       ...(lnkfiPublicUrl ? { publicUrl: lnkfiPublicUrl } : {}),
       ...webhookTo(config, 'lnkfi', config.LNKFI_WEBHOOK_SECRET),

@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
-import { type Config, connectionDefaults, loadConfig, publicUrl } from '../config';
+import { type Config, connectionDefaults, loadConfig, publicUrl, sandboxPort } from '../config';
 import { createLogger } from '../logger';
 import { startFlinksSandbox } from '../sandbox/flinks/server';
 import { startLnkfiSandbox } from '../sandbox/lnkfi/server';
@@ -26,6 +26,7 @@ import {
   providerWebhookSecrets,
 } from '../worker/deps';
 import { createWorker, devServerSearchAttributes, quietTemporalLogs } from '../worker/worker';
+import { PROVIDERS } from '../workflows/messages';
 import { devServerExecutable } from './temporal-binaries';
 
 const log = createLogger('linkflow');
@@ -111,10 +112,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** Where each embedded sandbox listens: SANDBOX_PORT and the next three. */
-const sandboxPort = (config: Config, provider: 'oxlin' | 'flinks' | 'powens' | 'lnkfi'): number =>
-  config.SANDBOX_PORT + ['oxlin', 'flinks', 'powens', 'lnkfi'].indexOf(provider);
-
 /**
  * A sandbox for every provider without a *_BASE_URL. Those with webhooks send them, signed, to
  * this API with a secret generated once into the data dir (unless one is configured).
@@ -137,7 +134,7 @@ async function startSandboxes(
     powens: () => startPowensSandbox({ port: sandboxPort(config, 'powens'), host }),
     lnkfi: async () => startLnkfiSandbox({ port: sandboxPort(config, 'lnkfi'), host, webhook: await webhookTo('lnkfi') }),
   };
-  for (const provider of ['oxlin', 'flinks', 'powens', 'lnkfi'] as const) {
+  for (const provider of PROVIDERS) {
     if (urls[provider]) continue;
     const sandbox = await started[provider]();
     stops.push(() => sandbox.close());
@@ -175,7 +172,7 @@ async function startTemporal(config: Config, stops: (() => Promise<unknown>)[]):
 async function assertPortsFree(config: Config): Promise<void> {
   const ports: [number, string, string][] = [[config.PORT, 'the API', 'PORT']];
   const external = providerUrlsFromEnv(config);
-  for (const provider of ['oxlin', 'flinks', 'powens', 'lnkfi'] as const) {
+  for (const provider of PROVIDERS) {
     if (!external[provider]) ports.push([sandboxPort(config, provider), `the ${provider} sandbox`, 'SANDBOX_PORT']);
   }
   if (!config.TEMPORAL_ADDRESS) {

@@ -18,6 +18,7 @@ import {
 import { type WebhookEndpointStore, createWebhookEndpointStore } from '../activities/store/webhooks';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { ProviderName } from '../workflows/messages';
 
 /** PostgreSQL when DATABASE_URL is set, else PGlite under the data dir; migrated before use. */
 export async function openStore(config: Config, log: Logger): Promise<Database> {
@@ -63,7 +64,7 @@ export async function credentialsKey(config: Config): Promise<CredentialsKey> {
 }
 
 /** Where each provider's API is: its *_BASE_URL, or the embedded sandbox's. A provider without one is off. */
-export type ProviderUrls = Partial<Record<'oxlin' | 'flinks' | 'powens' | 'lnkfi', string>>;
+export type ProviderUrls = Partial<Record<ProviderName, string>>;
 
 export const providerUrlsFromEnv = (config: Config): ProviderUrls => ({
   ...(config.OXLIN_BASE_URL ? { oxlin: config.OXLIN_BASE_URL } : {}),
