@@ -1,11 +1,11 @@
 // Linkflow's worker in a process of its own, for the test that kills one in the middle of an
 // import: createWorker with the real activities (Oxlin adapter → its sandbox, PGlite in a
-// directory). Prints `ready`, then `page <n>` after each page of transactions it has read.
+// directory). Prints `ready` once it polls.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
-import { type ProviderAdapter, createAdapters } from '../../activities/providers';
+import { createAdapters } from '../../activities/providers';
 import { createProviderLinks, createProviderSecrets, createRepository, openDatabase } from '../../activities/store';
 import { createWebhookEndpointStore } from '../../activities/store/webhooks';
 import { createWorker } from '../../worker/worker';
@@ -24,15 +24,6 @@ async function main(): Promise<void> {
     { oxlin: { baseUrl: env.OXLIN_URL, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 } },
     { secrets: createProviderSecrets(db, SECRET) },
   );
-  let pages = 0;
-  const oxlin: ProviderAdapter = {
-    ...real.oxlin,
-    async fetchTransactions(...args) {
-      const page = await real.oxlin.fetchTransactions(...args);
-      process.stdout.write(`page ${++pages}\n`);
-      return page;
-    },
-  };
   const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await createWorker({
     connection: await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS }),
@@ -41,7 +32,7 @@ async function main(): Promise<void> {
     // The test kills this process: its workflow tasks must not wait on a sticky queue nobody polls.
     maxCachedWorkflows: 0,
     workflowBundle: await workflowBundle(),
-    adapters: { ...real, oxlin },
+    adapters: real,
     repository: createRepository(db),
     providerLinks: createProviderLinks(db),
     stateSigner: testSigner,
