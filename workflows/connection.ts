@@ -126,7 +126,31 @@ export interface ConnectionMemory {
   /** Events sent to the client so far (their ids are evt_<connection>_<n>), and the last state announced. */
   eventsSent?: number;
   announcedState?: ConnectionState | null;
+  /** What handlers recorded that the run had not yet acted on when it continued as new (see {@link Intents}). */
+  intents?: Intents;
   createdAt: string;
+}
+
+/**
+ * What the message handlers record for the main loop to act on. The rule at a run boundary
+ * (continue-as-new), field by field:
+ * - carried into the next run, which acts on it first: `disconnect`, `sync`, `fullSync`,
+ *   `redirect` (a renewal's redirect that arrived during the last sync), `providerEvents`
+ *   (webhooks not yet applied) and `seenProviderEvents` (ids already taken, so a redelivery
+ *   in the next run is still dropped);
+ * - acted on before the run ends, because an update waits for them: a renewal request and an
+ *   added channel (`requestRenewal`, `addChannel`); the run ends only once every handler has
+ *   finished (`allHandlersFinished`);
+ * - never pending in `active`: credentials, challenge answers and consent belong to the phases
+ *   before it, which a run never leaves by continuing as new.
+ */
+export interface Intents {
+  disconnect?: boolean;
+  sync?: boolean;
+  fullSync?: boolean;
+  redirect?: RedirectReceived;
+  providerEvents?: ProviderEvent[];
+  seenProviderEvents?: string[];
 }
 
 class Connection {
@@ -152,7 +176,7 @@ class Connection {
   channelAttemptsEnded = 0;
   /** Provider webhooks not yet acted on, and the ids already seen (providers redeliver). */
   providerEvents: ProviderEvent[] = [];
-  private seenProviderEvents: string[] = [];
+  seenProviderEvents: string[] = [];
   /** An update handler is talking to the provider; a second one must wait its turn. */
   busy = false;
   nextSyncAt: number | null = null;
@@ -181,6 +205,43 @@ class Connection {
       createdAt: isoAt(workflowNow()),
     };
     this.expectedNonce = this.memory.renewal?.nonce ?? null;
+    const carried = this.memory.intents;
+    if (carried) {
+      this.disconnectRequested = carried.disconnect ?? false;
+      this.syncRequested = carried.sync ?? false;
+      this.fullSyncRequested = carried.fullSync ?? false;
+      this.providerEvents = [...(carried.providerEvents ?? [])];
+      this.seenProviderEvents = [...(carried.seenProviderEvents ?? [])];
+      if (carried.redirect) {
+        // Taken by the previous run already: the same nonce is not accepted twice.
+        this.redirect = carried.redirect;
+        this.expectedNonce = null;
+      }
+      delete this.memory.intents;
+    }
+  }
+
+  /** The memory the next run starts from: this run's, with every intent not yet acted on. */
+  carried(): ConnectionMemory {
+    const intents: Intents = {
+      ...(this.disconnectRequested ? { disconnect: true } : {}),
+      ...(this.syncRequested ? { sync: true } : {}),
+      ...(this.fullSyncRequested ? { fullSync: true } : {}),
+      ...(this.redirect ? { redirect: this.redirect } : {}),
+      ...(this.providerEvents.length > 0 ? { providerEvents: this.providerEvents } : {}),
+      ...(this.seenProviderEvents.length > 0 ? { seenProviderEvents: this.seenProviderEvents } : {}),
+    };
+    return { ...this.memory, ...(Object.keys(intents).length > 0 ? { intents } : {}) };
+  }
+
+  /** An update handler is waiting for the main loop to act (a renewal, an added channel). */
+  private awaitedByUpdate(): boolean {
+    return this.renewalRequested || this.addChannel !== null;
+  }
+
+  /** The connection has ended: handlers still waiting answer with the final view. */
+  private get ended(): boolean {
+    return TERMINAL_STATES.includes(this.state);
   }
 
   get state(): ConnectionState {
@@ -242,10 +303,14 @@ class Connection {
     return this.outbox;
   }
 
-  /** Runs `fn` and, when it returns a final view, first hands every queued event over. */
+  /**
+   * Runs `fn` and, when it returns a final view, first hands every queued event over and lets
+   * every update still waiting answer with it: the workflow never completes with one in flight.
+   */
   async flushedAfter(fn: () => Promise<ConnectionView>): Promise<ConnectionView> {
     const view = await fn();
     await this.flushEvents();
+    if (patched('intents-cross-runs')) await condition(allHandlersFinished);
     return view;
   }
 
@@ -334,7 +399,7 @@ class Connection {
         } finally {
           this.busy = false;
         }
-        await condition(() => !this.acceptedCredentials);
+        await condition(() => !this.acceptedCredentials || this.ended);
         return this.view();
       },
       {
@@ -359,7 +424,7 @@ class Connection {
           this.busy = false;
         }
         // Answered: the update's result is what the provider made of it — a new challenge or the job going on.
-        await condition(() => this.jobAnswers !== answersBefore);
+        await condition(() => this.jobAnswers !== answersBefore || this.ended);
         return this.view();
       },
       {
@@ -395,7 +460,7 @@ class Connection {
       requestRenewalUpdate,
       async () => {
         this.renewalRequested = true;
-        await condition(() => !this.renewalRequested);
+        await condition(() => !this.renewalRequested || this.ended);
         return this.view();
       },
       {
@@ -415,7 +480,8 @@ class Connection {
         await condition(
           () =>
             (this.addChannel === null && !['active', 'user_action_required', 'syncing'].includes(this.state)) ||
-            this.channelAttemptsEnded !== ended,
+            this.channelAttemptsEnded !== ended ||
+            this.ended,
         );
         return this.view();
       },
@@ -808,7 +874,8 @@ class Connection {
     const intervalMs = this.input.syncIntervalSeconds * 1000;
     const cyclesPerRun = patched('webhook-events') ? SYNC_CYCLES_PER_RUN.withWebhookEvents : SYNC_CYCLES_PER_RUN.before;
     this.nextSyncAt = workflowNow() + intervalMs;
-    for (let cycle = 0; cycle < cyclesPerRun && !workflowInfo().continueAsNewSuggested; ) {
+    for (let cycle = 0; ; ) {
+      if ((cycle >= cyclesPerRun || workflowInfo().continueAsNewSuggested) && (await this.readyToContinueAsNew())) break;
       const renewal = this.memory.renewal;
       const wakeAt = Math.min(this.nextSyncAt, renewal?.deadline ?? Infinity, this.renewalDueAt() ?? Infinity);
       await this.waitFor(
@@ -867,9 +934,26 @@ class Connection {
         this.nextSyncAt = workflowNow() + intervalMs;
       }
     }
-    await condition(allHandlersFinished);
+    return continueAsNew<typeof connectionWorkflow>(this.input, this.carried());
+  }
+
+  /**
+   * Whether this run may end now and continue as new. An update still waiting for the main loop
+   * (a renewal, an added channel) is served first, and a disconnect is acted on here; what the
+   * signals recorded meanwhile is carried (see {@link Intents}). Each await yields to handlers,
+   * so the answer is decided only after the last one, with nothing left in flight.
+   */
+  private async readyToContinueAsNew(): Promise<boolean> {
+    if (!patched('intents-cross-runs')) {
+      // Runs recorded before intents were carried ended as soon as their handlers had finished.
+      await condition(allHandlersFinished);
+      await this.flushEvents();
+      return true;
+    }
+    await this.waitFor(() => allHandlersFinished() || this.awaitedByUpdate(), undefined);
+    if (this.awaitedByUpdate()) return false;
     await this.flushEvents();
-    return continueAsNew<typeof connectionWorkflow>(this.input, this.memory);
+    return allHandlersFinished() && !this.awaitedByUpdate() && !this.disconnectRequested;
   }
 
   /** condition(), also woken by a disconnect request, which it turns into a Disconnect. */

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
         const handle = await env.client.workflow.start(connectionWorkflow, {
           taskQueue,
           workflowId: `${workflowId}-${Date.now()}`,
-          args: [connectionInput({ connectionId: `replay-${name}`, ...scenario.input })],
+          args: [connectionInput({ connectionId: `replay-${name}`, ...scenario.input }), scenario.memory],
         });
         await scenario.drive(handle, fake, env);
         // The first run: for continue-as-new, the run that ended by continuing.

@@ -3,6 +3,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { connectionWorkflow } from '../../workflows';
+import type { ConnectionMemory } from '../../workflows/connection';
 import {
   type ConnectionInput,
   type ConnectionState,
@@ -22,6 +23,8 @@ type Handle = WorkflowHandle<typeof connectionWorkflow>;
 
 export interface Scenario {
   input: Partial<ConnectionInput>;
+  /** A run that continues an earlier one starts from this memory (what continue-as-new carries). */
+  memory?: ConnectionMemory;
   prepare?(fake: FakeProvider): void;
   drive(handle: Handle, fake: FakeProvider, env: TestWorkflowEnvironment): Promise<void>;
 }
@@ -157,6 +160,36 @@ export const SCENARIOS: Record<string, Scenario> = {
       await reach(handle, 'awaiting_consent');
       await handle.executeUpdate(giveConsentUpdate, { args: [consentAll()] });
       await reach(handle, 'active');
+    },
+  },
+  'intents-carried-across-runs': {
+    // A run continued from one that ended while a webhook, a sync request and a DELETE were not yet
+    // acted on: the DELETE comes first, and the rest is moot.
+    input: {},
+    memory: {
+      state: 'active',
+      reason: null,
+      nextAction: null,
+      providerConnectionId: 'ox-1',
+      providerRef: { queueId: 'q-1' },
+      channels: [{ id: 'redirect1', mode: 'redirect', expiresAt: '2099-01-01T00:00:00.000Z' }],
+      accounts: ACCOUNTS,
+      consents: Object.fromEntries(ACCOUNTS.map((a) => [a.id, true])),
+      lastSync: null,
+      renewal: null,
+      linkedProviderConnectionId: 'ox-1',
+      eventsSent: 3,
+      announcedState: 'active',
+      intents: {
+        sync: true,
+        disconnect: true,
+        providerEvents: [{ eventId: 'evt-2', kind: 'failure', status: 'USER_ACTION_REQUIRED', channelId: 'redirect1' }],
+        seenProviderEvents: ['evt-1', 'evt-2'],
+      },
+      createdAt: '2026-01-01T00:00:00.000Z',
+    },
+    async drive(handle) {
+      await handle.result();
     },
   },
 };
