@@ -50,7 +50,7 @@ async function startIngress(client: () => Client, secrets: ProviderSecrets, link
       void (async () => {
         const raw = Buffer.concat(chunks);
         if (!verifyLnkfiWebhook(raw, req.headers, WEBHOOK_SECRET)) return 401;
-        const parsed = parseLnkfiWebhook(JSON.parse(raw.toString('utf8')), req.headers);
+        const parsed = parseLnkfiWebhook(JSON.parse(raw.toString('utf8')), req.headers, raw);
         const event = parsed.event;
         if (!event || (await links.seen('lnkfi', event.eventId))) return 200;
         const connectionId = parsed.connectionId ?? (await links.connectionFor('lnkfi', parsed.providerConnectionId));

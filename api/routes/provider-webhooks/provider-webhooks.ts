@@ -41,7 +41,7 @@ export function providerWebhookRoutes({ client, providerLinks, providerSecrets, 
 
     let parsed;
     try {
-      parsed = parse(JSON.parse(raw.toString('utf8')), ctx.headers);
+      parsed = parse(JSON.parse(raw.toString('utf8')), ctx.headers, raw);
     } catch (err) {
       if (err instanceof ZodError) throw new ApiError(400, 'invalid_event', 'The event is malformed.', zodDetails(err));
       if (err instanceof SyntaxError) throw new ApiError(400, 'malformed_request', 'The request body is not valid JSON.');
