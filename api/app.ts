@@ -4,7 +4,7 @@ import Koa from 'koa';
 import { PROVIDERS, type ProviderName, TASK_QUEUE } from '../workflows/messages';
 import type { ProviderSecrets } from '../activities/providers';
 import type { StateSigner } from '../activities/redirect-state';
-import type { ProviderLinks, RedirectClaims, Repository, TenantStore } from '../activities/store';
+import type { ProviderLinks, RedirectClaims, Repository, TenantStore, WebhookClaims } from '../activities/store';
 import type { WebhookEndpointStore } from '../activities/store/webhooks';
 import type { Logger } from '../logger';
 import { ApiError, errorMiddleware } from './errors';
@@ -24,10 +24,12 @@ export interface AppDeps {
   tenants: TenantStore;
   /** Tenants' webhook endpoints (secrets sealed: the worker shares the sealing key). */
   webhookEndpoints: WebhookEndpointStore;
-  /** Redirect states already used (single use). */
+  /** Redirect states claimed before they are signalled (single use). */
   redirectClaims: RedirectClaims;
-  /** Provider connection ids → connections, and provider webhook events already applied. */
+  /** Provider connection ids → connections. */
   providerLinks: ProviderLinks;
+  /** Provider webhook events claimed before they are signalled (applied once). */
+  webhookClaims: WebhookClaims;
   /** Secrets providers hand over by webhook (LnkFi's API keys), sealed. */
   providerSecrets: ProviderSecrets;
   /** Each provider's webhook secret (OXLIN_WEBHOOK_SECRET, …): enables POST /webhooks/:provider. */
@@ -89,6 +91,7 @@ export function createApp(deps: AppDeps): Koa {
   const inbound = providerWebhookRoutes({
     client: deps.client,
     providerLinks: deps.providerLinks,
+    webhookClaims: deps.webhookClaims,
     providerSecrets: deps.providerSecrets,
     secrets: deps.providerWebhookSecrets ?? {},
   });

@@ -1,7 +1,7 @@
 // The API alone (docker-compose, scale-out): needs a Temporal cluster and the store.
 import { Client, Connection } from '@temporalio/client';
 import { createStateSigner } from '../activities/redirect-state';
-import { createRedirectClaims, createProviderLinks, createRepository, createTenantStore } from '../activities/store';
+import { createProviderLinks, createRedirectClaims, createRepository, createTenantStore, createWebhookClaims } from '../activities/store';
 import { connectionDefaults, loadConfig, publicUrl, requireSettings } from '../config';
 import { createLogger } from '../logger';
 import type { ProviderName } from '../workflows/messages';
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     repository: createRepository(db),
     tenants: createTenantStore(db),
     providerLinks: createProviderLinks(db),
+    webhookClaims: createWebhookClaims(db),
     redirectClaims: createRedirectClaims(db),
     providerWebhookSecrets: providerWebhookSecrets(config),
     providerSecrets: await providerSecrets(config, db),

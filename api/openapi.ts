@@ -146,7 +146,7 @@ export const WebhookEndpointListSchema = z.object({ data: z.array(WebhookEndpoin
 export const ProviderWebhookAckSchema = z.object({
   status: doc(
     z.enum(['accepted', 'duplicate', 'ignored']),
-    '`accepted`: signalled to its connection; `duplicate`: already applied; `ignored`: nothing to act on, or not one of ours.',
+    '`accepted`: signalled to its connection (this delivery claimed the event); `duplicate`: already signalled; `ignored`: nothing to act on, or not one of ours.',
   ),
 });
 
@@ -1033,7 +1033,9 @@ export const operations: OperationDoc[] = [
     description:
       "Events the provider pushes about its connections; not for API clients. The raw body is verified with the provider's own " +
       'signature before anything else (Oxlin: `X-Oxlin-Signature: sha256=<hex HMAC-SHA256 of the body>` with OXLIN_WEBHOOK_SECRET); ' +
-      'a verified event is applied once per event id. Exists only for providers with a webhook secret configured. ' +
+      'a verified event is claimed by an id the signature covers (Oxlin: its `id`; Flinks: its `RequestId`; LnkFi: the SHA-256 of ' +
+      'the body, not the unsigned `X-LnkFi-Webhook-Id`) and signalled once, however many deliveries arrive together. ' +
+      'Exists only for providers with a webhook secret configured. ' +
       "The body is the provider's (below: Oxlin's).",
     tags: ['Callbacks'],
     security: 'none',
@@ -1053,6 +1055,12 @@ export const operations: OperationDoc[] = [
       { status: 401, code: 'invalid_signature', when: 'The signature is missing or does not verify: nothing changed.', message: 'The webhook signature does not verify.' },
       { status: 404, code: 'not_found', when: 'Unknown provider, or no webhook secret configured for it.', message: 'webhook endpoint not found' },
       { ...E.tooLarge, when: 'The body is over 1 MB.' },
+      {
+        status: 503,
+        code: 'event_in_progress',
+        when: 'Another delivery of the same event holds its claim and has not been signalled yet (with `Retry-After`): redeliver.',
+        message: 'Another delivery of this event is being applied; try again shortly.',
+      },
     ],
     requestExamples: [
       {

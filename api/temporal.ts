@@ -6,6 +6,12 @@ import { ApiError, notFound } from './errors';
 
 export const ConnectionIdSchema = z.uuid();
 
+/**
+ * How long a signal for an inbound event (webhook, redirect) may take before it fails and its
+ * claim is released: well inside CLAIM_LEASE_MS, so a live claimant is not overtaken.
+ */
+export const SIGNAL_DEADLINE_MS = 5_000;
+
 /** The workflow behind a connection id; anything that is not one of our ids is a 404. */
 export function connectionHandle(client: Client, rawId: string | undefined): { id: string; handle: WorkflowHandle } {
   const id = ConnectionIdSchema.safeParse(rawId);

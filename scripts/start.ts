@@ -14,7 +14,7 @@ import { startFlinksSandbox } from '../sandbox/flinks/server';
 import { startLnkfiSandbox } from '../sandbox/lnkfi/server';
 import { startOxlinSandbox } from '../sandbox/oxlin/server';
 import { startPowensSandbox } from '../sandbox/powens/server';
-import { createRedirectClaims, createTenantStore } from '../activities/store';
+import { createRedirectClaims, createTenantStore, createWebhookClaims } from '../activities/store';
 import {
   type ProviderUrls,
   activityDeps,
@@ -81,6 +81,7 @@ async function main(): Promise<void> {
       webhookEndpoints: deps.webhookEndpoints,
       adminKey,
       providerLinks: deps.providerLinks,
+      webhookClaims: createWebhookClaims(db),
       redirectClaims: createRedirectClaims(db),
       providerWebhookSecrets: webhookSecrets,
       providerSecrets: await providerSecrets(config, db),

@@ -148,8 +148,12 @@ export interface ParsedWebhook {
 /** Header values as Node gives them. */
 export type Headers = Record<string, string | string[] | undefined>;
 export type WebhookVerifier = (rawBody: Buffer, headers: Headers, secret: string) => boolean;
-/** Throws a ZodError when the event is malformed. */
-export type WebhookParser = (json: unknown, headers: Headers) => ParsedWebhook;
+/**
+ * `json` is `rawBody` parsed; the event id a parser returns must come from what the provider's
+ * signature covers (the raw body for all three), never from an unsigned header, since it decides
+ * "new or duplicate". Throws a ZodError when the event is malformed.
+ */
+export type WebhookParser = (json: unknown, headers: Headers, rawBody: Buffer) => ParsedWebhook;
 
 export interface ParsedRedirect {
   state: string;

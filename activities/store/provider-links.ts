@@ -1,5 +1,6 @@
 import type { Queryable } from './db';
 
+/** Which Linkflow connection a provider connection belongs to (provider webhooks name only theirs). */
 export function createProviderLinks(db: Queryable) {
   return {
     /** Idempotent: the first link of a provider connection wins. */
@@ -17,18 +18,6 @@ export function createProviderLinks(db: Queryable) {
         [provider, providerConnectionId],
       );
       return row?.connection_id ?? null;
-    },
-
-    async seen(provider: string, eventId: string): Promise<boolean> {
-      const rows = await db.query('SELECT 1 FROM provider_webhook_events WHERE provider = $1 AND event_id = $2', [provider, eventId]);
-      return rows.length > 0;
-    },
-
-    async markSeen(provider: string, eventId: string): Promise<void> {
-      await db.query('INSERT INTO provider_webhook_events (provider, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-        provider,
-        eventId,
-      ]);
     },
   };
 }

@@ -17,6 +17,7 @@ import {
   createRedirectClaims,
   createRepository,
   createTenantStore,
+  createWebhookClaims,
   migrate,
   openDatabase,
 } from '../../activities/store';
@@ -145,6 +146,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     tenants,
     webhookEndpoints,
     providerLinks,
+    webhookClaims: createWebhookClaims(db),
     redirectClaims: createRedirectClaims(db),
     providerWebhookSecrets: { oxlin: OXLIN_WEBHOOK_SECRET, flinks: FLINKS_WEBHOOK_SECRET, lnkfi: LNKFI_WEBHOOK_SECRET },
     providerSecrets,

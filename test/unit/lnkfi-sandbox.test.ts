@@ -1,6 +1,6 @@
 // The LnkFi sandbox over HTTP, and the LnkFi adapter against it.
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +15,9 @@ import type { ProviderAdapter, ProviderConnection, ProviderSecrets } from '../..
 import { type XeroDecision, authorizeAtXero } from '../../sandbox/lnkfi/browser';
 import { DAY_MS } from '../../sandbox/lnkfi/data';
 import { type LnkfiSandbox, type LnkfiSandboxOptions, SANDBOX_VENDOR_ID, SANDBOX_XERO_APP, startLnkfiSandbox } from '../../sandbox/lnkfi/server';
+
+/** A LnkFi event's id: the SHA-256 of the raw body its signature covers (X-LnkFi-Webhook-Id is not signed). */
+const sha256Of = (raw: Buffer): string => `sha256:${createHash('sha256').update(raw).digest('hex')}`;
 
 const START = Date.UTC(2025, 0, 15, 10, 0, 0);
 const WEBHOOK_SECRET = 'whsec-lnkfi-test';
@@ -226,7 +229,7 @@ async function linkWithAdapter(h: Harness, email = 'alice@example.com', adapter?
   assert.deepEqual(parseLnkfiRedirect(Object.fromEntries(back.searchParams)), { state: 'state-1', redirect: { outcome: 'success' } });
   const webhook = await waitForWebhook(h.receiver, (w) => w.json.vendor_external_id === connectionId, 'connection_completed');
   assert.ok(verifyLnkfiWebhook(webhook.raw, webhook.headers, WEBHOOK_SECRET));
-  const parsed = parseLnkfiWebhook(JSON.parse(webhook.raw.toString('utf8')), webhook.headers);
+  const parsed = parseLnkfiWebhook(JSON.parse(webhook.raw.toString('utf8')), webhook.headers, webhook.raw);
   for (const secret of parsed.secrets ?? []) await secrets.put('lnkfi', secret.key, secret.value);
   assert.equal(parsed.event?.kind, 'connected');
   return {
@@ -666,7 +669,7 @@ describe('LnkFi adapter against the sandbox', () => {
     assert.equal(back.searchParams.get('x'), '1');
     assert.equal(back.searchParams.get('state'), 'signed.state');
     const webhook = await waitForWebhook(h.receiver, (w) => w.json.vendor_external_id === connectionId, 'completed');
-    assert.equal(parseLnkfiWebhook(webhook.json, webhook.headers).connectionId, connectionId);
+    assert.equal(parseLnkfiWebhook(webhook.json, webhook.headers, webhook.raw).connectionId, connectionId);
   });
 
   it('parses the three results of the redirect, each its own outcome; a missing or unknown result is a ZodError', async () => {
@@ -701,12 +704,12 @@ describe('LnkFi adapter against the sandbox', () => {
     const { connection, apiKey, secrets } = await linkWithAdapter(h);
     const webhook = h.receiver.received.find((w) => w.json.connection_id === connection.providerConnectionId);
     assert.ok(webhook);
-    const parsed = parseLnkfiWebhook(webhook.json, webhook.headers);
+    const parsed = parseLnkfiWebhook(webhook.json, webhook.headers, webhook.raw);
     assert.deepEqual(parsed, {
       providerConnectionId: connection.providerConnectionId,
       connectionId: webhook.json.vendor_external_id,
       event: {
-        eventId: webhook.headers['x-lnkfi-webhook-id'],
+        eventId: sha256Of(webhook.raw),
         kind: 'connected',
         channelId: 'xero',
         providerConnectionId: connection.providerConnectionId,
@@ -715,6 +718,8 @@ describe('LnkFi adapter against the sandbox', () => {
       secrets: [{ key: `connection:${connection.providerConnectionId}:api_key`, value: apiKey }],
     });
     assert.ok(!JSON.stringify(parsed.event).includes(apiKey));
+    const relabelled = parseLnkfiWebhook(webhook.json, { ...webhook.headers, 'x-lnkfi-webhook-id': 'owh_relabelled' }, webhook.raw);
+    assert.equal(relabelled.event?.eventId, parsed.event?.eventId, 'the unsigned X-LnkFi-Webhook-Id does not name the event');
     assert.equal(await secrets.get('lnkfi', apiKeySecretName(connection.providerConnectionId)), apiKey);
   });
 
@@ -731,11 +736,12 @@ describe('LnkFi adapter against the sandbox', () => {
     const selfSigned = createHmac('sha256', 'attacker').update(raw).digest('hex');
     assert.ok(!verifyLnkfiWebhook(raw, { ...headers, 'x-lnkfi-webhook-signature': selfSigned }, WEBHOOK_SECRET));
 
-    assert.throws(() => parseLnkfiWebhook(c.webhook.json, { ...headers, 'x-lnkfi-webhook-id': undefined }), ZodError);
-    assert.throws(() => parseLnkfiWebhook(c.webhook.json, { ...headers, 'x-lnkfi-webhook-vendor-id': 'vnd_other' }), ZodError);
-    assert.throws(() => parseLnkfiWebhook({ ...c.webhook.json, instances: [] }, headers), ZodError);
-    assert.throws(() => parseLnkfiWebhook({ ...c.webhook.json, api_key: undefined }, headers), ZodError);
-    const unknown = parseLnkfiWebhook({ ...c.webhook.json, type: 'connection_renamed', api_key: undefined }, headers);
+    const parse = (json: Record<string, unknown>, given: typeof headers) => parseLnkfiWebhook(json, given, Buffer.from(JSON.stringify(json)));
+    assert.throws(() => parse(c.webhook.json, { ...headers, 'x-lnkfi-webhook-id': undefined }), ZodError);
+    assert.throws(() => parse(c.webhook.json, { ...headers, 'x-lnkfi-webhook-vendor-id': 'vnd_other' }), ZodError);
+    assert.throws(() => parse({ ...c.webhook.json, instances: [] }, headers), ZodError);
+    assert.throws(() => parse({ ...c.webhook.json, api_key: undefined }, headers), ZodError);
+    const unknown = parse({ ...c.webhook.json, type: 'connection_renamed', api_key: undefined }, headers);
     assert.equal(unknown.event, null);
   });
 
@@ -802,7 +808,7 @@ describe('LnkFi adapter against the sandbox', () => {
     const count = h.receiver.received.length;
     await authorizeAtXero(authorization.url, 'approve');
     const again = await waitForWebhook(h.receiver, (w) => h.receiver.received.indexOf(w) >= count && w.json.connection_id === connection.providerConnectionId, 'again');
-    const parsed = parseLnkfiWebhook(again.json, again.headers);
+    const parsed = parseLnkfiWebhook(again.json, again.headers, again.raw);
     assert.equal(parsed.providerConnectionId, connection.providerConnectionId, 'the same LnkFi connection');
     const rejected = await rejectsWith(adapter.listAccounts(connection), 'LnkfiUnauthorized');
     assert.ok(!rejected.message.includes(apiKey));
@@ -823,10 +829,10 @@ describe('LnkFi adapter against the sandbox', () => {
     await api(h, `/sandbox/connections/${other.connection.providerConnectionId}/revoke`, { body: {} });
     const webhook = await waitForWebhook(h.receiver, (w) => w.json.type === 'connection_disconnected' && w.json.connection_id === other.connection.providerConnectionId, 'revoked');
     assert.ok(verifyLnkfiWebhook(webhook.raw, webhook.headers, WEBHOOK_SECRET));
-    const parsed = parseLnkfiWebhook(webhook.json, webhook.headers);
+    const parsed = parseLnkfiWebhook(webhook.json, webhook.headers, webhook.raw);
     assert.equal(parsed.secrets, undefined);
     assert.deepEqual(parsed.event, {
-      eventId: webhook.headers['x-lnkfi-webhook-id'],
+      eventId: sha256Of(webhook.raw),
       kind: 'failure',
       status: 'AUTH_FAILED',
       channelId: 'xero',

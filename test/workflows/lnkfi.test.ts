@@ -1,7 +1,7 @@
 // The connection workflow with its real activities: the LnkFi adapter against the LnkFi sandbox
 // over HTTP (Xero behind its proxy), the store on PGlite with its sealed provider secrets, on the
-// time-skipping test server. The test plays Linkflow's API: it parses the browser's redirect and
-// takes LnkFi's webhooks (verify, store the API key sealed, signal the event).
+// time-skipping test server. The test plays Linkflow's API: it parses the browser's redirect, and
+// takes LnkFi's webhooks with the API's own route (verify, claim, store the API key sealed, signal).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
@@ -9,13 +9,17 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import Koa from 'koa';
 import { createLnkfiAdapter } from '../../activities/providers/lnkfi/adapter';
-import { apiKeySecretName, parseLnkfiWebhook, verifyLnkfiWebhook } from '../../activities/providers/lnkfi/webhook';
+import { apiKeySecretName } from '../../activities/providers/lnkfi/webhook';
 import type { ProviderSecrets } from '../../activities/providers/types';
-import { type Database, type ProviderLinks, type Repository, createProviderLinks } from '../../activities/store';
+import { type Database, type Repository, createProviderLinks, createWebhookClaims } from '../../activities/store';
+import { errorMiddleware } from '../../api/errors';
+import { providerWebhookRoutes } from '../../api/routes/provider-webhooks/provider-webhooks';
+import { createLogger } from '../../logger';
 import { type XeroDecision, authorizeAtXero } from '../../sandbox/lnkfi/browser';
 import { type LnkfiSandbox, SANDBOX_VENDOR_ID, SANDBOX_XERO_APP, startLnkfiSandbox } from '../../sandbox/lnkfi/server';
-import { type ConnectionView, giveConsentUpdate, providerEventSignal, stateQuery, workflowIdFor } from '../../workflows/messages';
+import { type ConnectionView, giveConsentUpdate, stateQuery } from '../../workflows/messages';
 import {
   type ConnectionHandle,
   type RealActivities,
@@ -33,7 +37,7 @@ import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '.
 const WEBHOOK_SECRET = 'lnkfi-webhook-secret-for-tests';
 const LEGAL_NAME = 'Acme Lending, Inc.';
 
-/** Linkflow's POST /webhooks/lnkfi, as the API does it: verify, de-duplicate, seal the secrets, signal. */
+/** Linkflow's POST /webhooks/lnkfi: the API's own route (verify, claim, seal the secrets, signal) on a port. */
 interface Ingress {
   url: string;
   /** Every api_key LnkFi handed over (to look for them where they must not be). */
@@ -41,36 +45,27 @@ interface Ingress {
   close(): Promise<void>;
 }
 
-async function startIngress(client: () => Client, secrets: ProviderSecrets, links: ProviderLinks): Promise<Ingress> {
+async function startIngress(client: Client, secrets: ProviderSecrets, db: Database): Promise<Ingress> {
   const apiKeys: string[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      void (async () => {
-        const raw = Buffer.concat(chunks);
-        if (!verifyLnkfiWebhook(raw, req.headers, WEBHOOK_SECRET)) return 401;
-        const parsed = parseLnkfiWebhook(JSON.parse(raw.toString('utf8')), req.headers);
-        const event = parsed.event;
-        if (!event || (await links.seen('lnkfi', event.eventId))) return 200;
-        const connectionId = parsed.connectionId ?? (await links.connectionFor('lnkfi', parsed.providerConnectionId));
-        if (!connectionId) return 200;
-        for (const { key, value } of parsed.secrets ?? []) {
-          apiKeys.push(value);
-          await secrets.put('lnkfi', key, value);
-        }
-        await client().workflow.getHandle(workflowIdFor(connectionId)).signal(providerEventSignal, event);
-        await links.markSeen('lnkfi', event.eventId);
-        return 200;
-      })().then(
-        (status) => res.writeHead(status).end(),
-        (error: unknown) => {
-          console.error('webhook ingress', error);
-          res.writeHead(500).end();
-        },
-      );
-    });
+  const recorded: ProviderSecrets = {
+    put: async (provider, key, value) => {
+      apiKeys.push(value);
+      await secrets.put(provider, key, value);
+    },
+    get: (provider, key) => secrets.get(provider, key),
+    delete: (provider, key) => secrets.delete(provider, key),
+  };
+  const app = new Koa();
+  app.use(errorMiddleware(createLogger('api', (line) => console.error(line))));
+  const routes = providerWebhookRoutes({
+    client,
+    providerLinks: createProviderLinks(db),
+    webhookClaims: createWebhookClaims(db),
+    providerSecrets: recorded,
+    secrets: { lnkfi: WEBHOOK_SECRET },
   });
+  app.use(routes.routes());
+  const server: Server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/lnkfi`,
@@ -95,8 +90,7 @@ describe('connectionWorkflow with the LnkFi sandbox and the store', () => {
     clock = await env.currentTimeMs();
     db = await openTestDatabase();
     secrets = testSecrets(db);
-    const providerLinks = createProviderLinks(db);
-    ingress = await startIngress(() => env.client, secrets, providerLinks);
+    ingress = await startIngress(env.client, secrets, db);
     sandbox = await startLnkfiSandbox({ now: () => clock, webhook: { url: ingress.url, secret: WEBHOOK_SECRET }, lateWebhookDelayMs: 1_000 });
     const lnkfi = createLnkfiAdapter(
       {

@@ -31,7 +31,9 @@ const WebhookSchema = z.union([AccountsDetailSchema, FailureWebhookSchema]);
 /**
  * A Flinks webhook: the GetAccountsDetail JSON of a finished extraction (new data), or the
  * error shape with the login it concerns (sandbox/flinks/README.md: Webhooks). The extraction's
- * RequestId names the event; LastRefresh dates the data.
+ * RequestId names the event; LastRefresh dates the data. The signature covers the body's ASCII
+ * bytes only (any other character counts as `?`), so the id must be ASCII to be covered: the
+ * schemas take RequestId as a GUID, and no header is read.
  */
 export function parseFlinksWebhook(json: unknown): ParsedWebhook {
   const body = WebhookSchema.parse(json);

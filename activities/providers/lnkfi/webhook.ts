@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Headers, ParsedWebhook } from '../types';
 import { ConnectionCompletedSchema, WebhookBaseSchema, WebhookHeadersSchema } from './schemas';
@@ -29,20 +29,31 @@ const EnvelopeSchema = z
   });
 
 /**
+ * A LnkFi event's id: the SHA-256 of the raw body, the only thing X-LnkFi-Webhook-Signature covers.
+ * X-LnkFi-Webhook-Id is not signed (anyone on the path could change it and make a replay look new,
+ * or reuse one to swallow a new event) and the body has no id of its own (reference: Webhooks).
+ * LnkFi redelivers the same bytes, and every connection_completed carries a new api_key, so equal
+ * bodies are one event. The one cost: a connection revoked again after a reauthorization sends
+ * the same connection_disconnected body and is taken for a duplicate; the next proxied call's 401
+ * (AUTH_FAILED) finds that revocation instead.
+ */
+export const lnkfiEventId = (rawBody: Buffer): string => `sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
+
+/**
  * What a LnkFi webhook means for the connection. `connection_completed` (a first authorization or
  * a reauthorization) hands over the connection's API key: it leaves only as a secret to seal,
  * never in the event. `connection_disconnected` (revoked at the system) asks for a
  * reauthorization. Other types are acknowledged and ignored. Throws a ZodError when malformed.
  */
-export function parseLnkfiWebhook(json: unknown, headers: Headers): ParsedWebhook {
-  const { headers: meta, body } = EnvelopeSchema.parse({
+export function parseLnkfiWebhook(json: unknown, headers: Headers, rawBody: Buffer): ParsedWebhook {
+  const { body } = EnvelopeSchema.parse({
     headers: { 'x-lnkfi-webhook-id': header(headers, 'x-lnkfi-webhook-id'), 'x-lnkfi-webhook-vendor-id': header(headers, 'x-lnkfi-webhook-vendor-id') },
     body: json,
   });
   const providerConnectionId = body.connection_id;
   const connectionId = body.vendor_external_id;
   const common = { providerConnectionId, ...(connectionId === undefined ? {} : { connectionId }) };
-  const eventId = meta['x-lnkfi-webhook-id'];
+  const eventId = lnkfiEventId(rawBody);
 
   if (body.type === 'connection_completed') {
     const completed = ConnectionCompletedSchema.parse(json);

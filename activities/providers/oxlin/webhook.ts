@@ -17,7 +17,11 @@ export function verifyOxlinWebhook(rawBody: Buffer, headers: Record<string, stri
 
 const FAILURE_STATUSES = new Set(['AUTH_FAILED', 'PASSWORD_CHANGE_REQUIRED', 'TOO_MANY_ATTEMPTS', 'USER_ACTION_REQUIRED']);
 
-/** What an Oxlin event means for the connection: new data, a channel in trouble, or nothing to act on. */
+/**
+ * What an Oxlin event means for the connection: new data, a channel in trouble, or nothing to act on.
+ * The event's own `id` names it: it is in the body, which x-oxlin-signature covers whole (no
+ * header, timestamp or otherwise, is part of the signature, and none is read here).
+ */
 export function parseOxlinWebhook(json: unknown): { providerConnectionId: string; event: ProviderEvent | null } {
   const event = EventSchema.parse(json);
   const failed = event.resource.channels.find((c) => FAILURE_STATUSES.has(c.status));

@@ -6,7 +6,7 @@ import type { StateSigner } from '../../../activities/redirect-state';
 import type { RedirectClaims } from '../../../activities/store';
 import { ProviderSchema, TERMINAL_STATES, redirectReceivedSignal } from '../../../workflows/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
-import { connectionHandle, readConnection } from '../../temporal';
+import { SIGNAL_DEADLINE_MS, connectionHandle, readConnection } from '../../temporal';
 
 export interface CallbackRoutesDeps {
   client: Client;
@@ -41,7 +41,9 @@ export function callbackRoutes({ client, stateSigner, redirectClaims }: Callback
     const expected = view.next_action?.type === 'redirect';
     // A provider that confirms by webhook (LnkFi) may have done so already: the browser still goes on, once.
     const alreadyConfirmed = !expected && parsed.redirect.outcome === 'success' && !TERMINAL_STATES.includes(view.state);
-    if (!(expected || alreadyConfirmed) || !(await redirectClaims.claim(verified.nonce, view.id))) {
+    // Claimed before the signal, atomically: of callbacks arriving together only one signals (activities/store/claims.ts).
+    const claim = expected || alreadyConfirmed ? await redirectClaims.claim(verified.nonce, view.id) : null;
+    if (claim?.outcome !== 'claimed') {
       throw new ApiError(
         409,
         'redirect_not_expected',
@@ -49,7 +51,18 @@ export function callbackRoutes({ client, stateSigner, redirectClaims }: Callback
         { state: view.state },
       );
     }
-    if (expected) await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...parsed.redirect });
+    if (expected) {
+      try {
+        const signal = () => handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...parsed.redirect });
+        await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, signal);
+      } catch (err) {
+        // Not signalled: the state stays usable, so the end user's retry (a reload) is not refused as used.
+        await redirectClaims.release(verified.nonce, claim.token).catch(() => undefined);
+        throw err;
+      }
+    }
+    // Spent: signalled, or (confirmed by webhook already) nothing to signal.
+    await redirectClaims.markSignalled(verified.nonce, view.id);
 
     const next = new URL(view.redirect_url);
     next.searchParams.set('connection_id', view.id);

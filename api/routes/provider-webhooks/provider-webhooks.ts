@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import getRawBody from 'raw-body';
@@ -5,13 +6,16 @@ import { ZodError } from 'zod';
 import { webhookParsers, webhookVerifiers } from '../../../activities/providers';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ProviderSecrets } from '../../../activities/providers';
-import type { ProviderLinks } from '../../../activities/store';
+import type { Claim, ProviderLinks, WebhookClaims } from '../../../activities/store';
 import { type ProviderName, ProviderSchema, providerEventSignal, workflowIdFor } from '../../../workflows/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
+import { SIGNAL_DEADLINE_MS } from '../../temporal';
 
 export interface ProviderWebhookDeps {
   client: Client;
   providerLinks: ProviderLinks;
+  /** Events claimed before they are signalled: one signal however many deliveries arrive together. */
+  webhookClaims: WebhookClaims;
   /** Where secrets a webhook carries (LnkFi's API key) are kept, sealed, before the event goes on without them. */
   providerSecrets: ProviderSecrets;
   /** Each provider's webhook secret; a provider without one has no webhook endpoint. */
@@ -19,13 +23,18 @@ export interface ProviderWebhookDeps {
 }
 
 const LIMIT = '1mb';
+/** How long a delivery waits for another one's claim on the same event to be signalled or released. */
+const PENDING_WAIT_MS = 2_000;
+const PENDING_POLL_MS = 25;
 
 /**
  * POST /webhooks/:provider. The raw body is verified with the provider's own scheme before
  * anything else: an unverifiable request is a 401 and changes nothing. A verified event is
- * de-duplicated by its id, then signalled to the connection it names.
+ * claimed by its id (one the signature covers, namespaced by provider), and only the claimant
+ * signals the connection it names and answers `accepted`; every other delivery of it is a
+ * `duplicate`. Why claims are released or taken over: activities/store/claims.ts.
  */
-export function providerWebhookRoutes({ client, providerLinks, providerSecrets, secrets }: ProviderWebhookDeps): Router {
+export function providerWebhookRoutes({ client, providerLinks, webhookClaims, providerSecrets, secrets }: ProviderWebhookDeps): Router {
   const router = new Router({ prefix: '/webhooks' });
 
   router.post('/:provider', async (ctx) => {
@@ -41,7 +50,7 @@ export function providerWebhookRoutes({ client, providerLinks, providerSecrets, 
 
     let parsed;
     try {
-      parsed = parse(JSON.parse(raw.toString('utf8')), ctx.headers);
+      parsed = parse(JSON.parse(raw.toString('utf8')), ctx.headers, raw);
     } catch (err) {
       if (err instanceof ZodError) throw new ApiError(400, 'invalid_event', 'The event is malformed.', zodDetails(err));
       if (err instanceof SyntaxError) throw new ApiError(400, 'malformed_request', 'The request body is not valid JSON.');
@@ -53,29 +62,51 @@ export function providerWebhookRoutes({ client, providerLinks, providerSecrets, 
       ctx.body = { status: 'ignored' };
       return;
     }
-    if (await providerLinks.seen(provider.data, eventId)) {
-      ctx.body = { status: 'duplicate' };
-      return;
-    }
     // Providers that echo our id back (LnkFi's vendor_external_id) name the connection themselves.
     const connectionId = parsed.connectionId ?? (await providerLinks.connectionFor(provider.data, providerConnectionId));
     if (!connectionId) {
-      ctx.body = { status: 'ignored' }; // not one of ours (or already forgotten): nothing to retry
+      ctx.body = { status: 'ignored' }; // not one of ours (or already forgotten): nothing to retry, nothing claimed
       return;
     }
-    // Secrets first: the workflow acts on the event by calling the provider with them.
-    for (const { key, value } of handedOver) await providerSecrets.put(provider.data, key, value);
-    // Signal, then remember: a crash in between means a redelivery, which the workflow drops by id.
+
+    const claim = await claimOrWait(webhookClaims, provider.data, eventId);
+    if (claim.outcome === 'signalled') {
+      ctx.body = { status: 'duplicate' };
+      return;
+    }
+    if (claim.outcome === 'pending') {
+      // Its claimant is still signalling (or died doing so): a 2xx now could lose the event.
+      ctx.set('retry-after', '1');
+      throw new ApiError(503, 'event_in_progress', 'Another delivery of this event is being applied; try again shortly.');
+    }
     try {
-      await client.workflow.getHandle(workflowIdFor(connectionId)).signal(providerEventSignal, event);
+      // Secrets first: the workflow acts on the event by calling the provider with them.
+      for (const { key, value } of handedOver) await providerSecrets.put(provider.data, key, value);
+      // The workflow's own de-duplication (it drops ids it has seen) gets the provider in the id too.
+      const namespaced = { ...event, eventId: `${provider.data}:${eventId}` };
+      const handle = client.workflow.getHandle(workflowIdFor(connectionId));
+      await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => handle.signal(providerEventSignal, namespaced));
     } catch (err) {
+      // Not signalled (as far as we know): free the event for the provider's redelivery. If the release
+      // fails too, the lease frees it.
+      await webhookClaims.release(provider.data, eventId, claim.token).catch(() => undefined);
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       ctx.body = { status: 'ignored' };
       return;
     }
-    await providerLinks.markSeen(provider.data, eventId);
+    await webhookClaims.markSignalled(provider.data, eventId);
     ctx.body = { status: 'accepted' };
   });
 
   return router;
+}
+
+/** Claims the event; while another delivery's fresh claim is unsignalled, waits a little for its outcome. */
+async function claimOrWait(claims: WebhookClaims, provider: ProviderName, eventId: string): Promise<Claim> {
+  const giveUpAt = Date.now() + PENDING_WAIT_MS;
+  for (;;) {
+    const claim = await claims.claim(provider, eventId);
+    if (claim.outcome !== 'pending' || Date.now() >= giveUpAt) return claim;
+    await sleep(PENDING_POLL_MS);
+  }
 }
