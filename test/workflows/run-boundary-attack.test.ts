@@ -418,7 +418,7 @@ describe('attacks on intent across continue-as-new', () => {
     });
   });
 
-  it('DELETE while awaiting_consent with the consent update in flight: both answer, the workflow completes', async () => {
+  it('DELETE while awaiting_credentials with the credentials update in flight: both answer, the workflow completes', async () => {
     const provider = boundaryProvider();
     const taskQueue = uniqueTaskQueue();
     await runWorkerWhile(env, { taskQueue, activities: provider.activities }, async () => {
