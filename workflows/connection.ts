@@ -161,7 +161,11 @@ class Connection {
   /** Channel whose credentials the end user is being asked for. */
   credentialsChannel: string | null = null;
   acceptedCredentials = false;
+  /** Waits for credentials that have ended (accepted, timed out, disconnected): late credentials change nothing. */
+  credentialsWaitsEnded = 0;
   challenge: Challenge | null = null;
+  /** Challenges left unanswered in time: an answer still on its way to the provider has nothing to wait for. */
+  challengesTimedOut = 0;
   challengeAnswered = false;
   /** Counts the provider's answers to waitForJob: an answered challenge waits for the next one. */
   jobAnswers = 0;
@@ -381,6 +385,7 @@ class Connection {
     setHandler(
       submitCredentialsUpdate,
       async ({ credentials }) => {
+        const waits = this.credentialsWaitsEnded;
         this.busy = true;
         try {
           const connection = await this.viaProvider(() =>
@@ -393,6 +398,11 @@ class Connection {
               ...(this.memory.providerConnectionId ? { existing: this.providerConnection() } : {}),
             }),
           );
+          // The wait for them ended while the provider checked them (timed out, disconnected): too late.
+          if (this.credentialsWaitsEnded !== waits) {
+            await condition(() => this.ended || !['awaiting_credentials', 'credentials_invalid'].includes(this.state));
+            return this.view();
+          }
           this.memory.providerConnectionId = connection.providerConnectionId;
           this.memory.providerRef = { ...this.memory.providerRef, ...connection.providerRef };
           this.acceptedCredentials = true;
@@ -416,15 +426,18 @@ class Connection {
       async ({ answers }: AnswerChallenge) => {
         const challenge = this.challenge as Challenge;
         const answersBefore = this.jobAnswers;
+        const timedOutBefore = this.challengesTimedOut;
         this.busy = true;
         try {
           await this.viaProvider(() => answerChallenge({ ...this.providerCall(), challenge, answers }));
+          // The challenge timed out while the answer was on its way: nothing waits for it any more.
+          if (this.challengesTimedOut !== timedOutBefore) return this.view();
           this.challengeAnswered = true;
         } finally {
           this.busy = false;
         }
         // Answered: the update's result is what the provider made of it — a new challenge or the job going on.
-        await condition(() => this.jobAnswers !== answersBefore || this.ended);
+        await condition(() => this.jobAnswers !== answersBefore || this.challengesTimedOut !== timedOutBefore || this.ended);
         return this.view();
       },
       {
@@ -652,9 +665,14 @@ class Connection {
     if (authorization.kind === 'credentials') {
       this.credentialsChannel = authorization.channelId;
       this.moveTo(state, { type: 'credentials', channel_id: authorization.channelId, fields: authorization.fields }, shown.reason);
-      const submitted = await this.waitFor(() => this.acceptedCredentials, shown.timeoutMs);
-      this.credentialsChannel = null;
-      this.acceptedCredentials = false;
+      let submitted: boolean;
+      try {
+        submitted = await this.waitFor(() => this.acceptedCredentials, shown.timeoutMs);
+      } finally {
+        this.credentialsChannel = null;
+        this.acceptedCredentials = false;
+        this.credentialsWaitsEnded++;
+      }
       return submitted ? { result: 'ok', channelId: authorization.channelId } : { result: 'timeout' };
     }
 
@@ -744,6 +762,7 @@ class Connection {
       });
       const answered = await this.waitFor(() => this.challengeAnswered, timeoutMs);
       this.challenge = null;
+      if (!answered) this.challengesTimedOut++;
       if (!answered) return { outcome: 'failed', status: 'CHALLENGE_TIMED_OUT', channelId: challenge.channelId };
       this.challengeAnswered = false;
       this.moveTo(kind === 'list' ? 'listing_accounts' : 'syncing');
@@ -797,13 +816,14 @@ class Connection {
       this.moveTo('syncing');
       this.memory.channels = outcome.channels;
       const full = this.fullSyncRequested;
+      // Taken by this import's plan: a full refresh asked while it runs asks for another one.
+      if (full) this.fullSyncRequested = false;
       this.memory.lastSync = await importData({
         ...this.providerCall(),
         connectionId: this.input.connectionId,
         accountIds: Object.keys(this.memory.consents).filter((id) => this.memory.consents[id]),
         ...(full ? { full } : {}),
       });
-      if (full) this.fullSyncRequested = false;
       if (patched('webhook-events')) this.emit({ type: 'connection.synced', data: this.memory.lastSync });
       this.settle();
       return;
