@@ -492,7 +492,7 @@ class Connection {
         // Answered once the new channel asks for its authorization (or the attempt ended).
         await condition(
           () =>
-            (this.addChannel === null && !['active', 'user_action_required', 'syncing'].includes(this.state)) ||
+            (this.addChannel === null && !['active', 'user_action_required', 'syncing', 'renewal_required'].includes(this.state)) ||
             this.channelAttemptsEnded !== ended ||
             this.ended,
         );
