@@ -87,8 +87,8 @@ for (const [store, open] of testStores()) {
         assert.equal(resynced.last_sync?.transactions_modified, 0);
         assert.equal(await repository.countTransactions(connectionId), 2 * 92);
         const [row] = await db.query<{ duplicates: number }>(
-          `SELECT count(*)::int AS duplicates FROM (SELECT provider_transaction_id FROM transactions
-             WHERE connection_id = $1 GROUP BY provider_transaction_id HAVING count(*) > 1) d`,
+          `SELECT count(*)::int AS duplicates FROM (SELECT provider_account_id, provider_transaction_id FROM transactions
+             WHERE connection_id = $1 GROUP BY provider_account_id, provider_transaction_id HAVING count(*) > 1) d`,
           [connectionId],
         );
         assert.equal(row?.duplicates, 0);
@@ -209,8 +209,8 @@ for (const [store, open] of testStores()) {
         assert.equal(active.last_sync?.transactions_added, 100_000, 'counted once, across both attempts');
         assert.equal(await repository.countTransactions(connectionId), 100_000);
         const [dupes] = await db.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM (SELECT provider_transaction_id FROM transactions WHERE connection_id = $1
-             GROUP BY provider_transaction_id HAVING count(*) > 1) d`,
+          `SELECT count(*)::int AS n FROM (SELECT provider_account_id, provider_transaction_id FROM transactions WHERE connection_id = $1
+             GROUP BY provider_account_id, provider_transaction_id HAVING count(*) > 1) d`,
           [connectionId],
         );
         assert.equal(dupes?.n, 0);

@@ -211,6 +211,8 @@ export function createFlinksAdapter(config: FlinksConfig, _deps: AdapterDeps): P
         currency: (account as FlinksAccount).Currency,
         label: t.Description,
         category: t.Code ?? null,
+        pending: false,
+        pendingTransactionId: null,
       }));
       const next = offset + items.length;
       return { items, nextCursor: items.length > 0 && next < all.length ? String(next) : null };

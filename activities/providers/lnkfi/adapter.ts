@@ -175,6 +175,8 @@ export function createLnkfiAdapter(config: LnkfiConfig, deps: AdapterDeps): Prov
           currency: t.CurrencyCode,
           label: t.Reference || t.Contact?.Name || t.Type,
           category: null,
+          pending: false,
+          pendingTransactionId: null,
         })),
         nextCursor: more ? String(page + 1) : null,
       };

@@ -264,6 +264,8 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
           currency: t.currency,
           label: t.label,
           category: t.category_id === null || t.category_id === undefined ? null : String(t.category_id),
+          pending: false,
+          pendingTransactionId: null,
         })),
         nextCursor: transactions.length > 0 && next < total ? String(next) : null,
       };

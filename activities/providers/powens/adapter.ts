@@ -367,6 +367,8 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
             currency,
             label: t.original_wording ?? t.wording ?? '',
             category: t.id_category === null || t.id_category === undefined ? null : String(t.id_category),
+            pending: false,
+            pendingTransactionId: null,
           })),
         nextCursor: transactions.length > 0 && next < total ? String(next) : null,
       };
