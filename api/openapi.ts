@@ -70,20 +70,34 @@ export const AccountSchema = z.object({
 export const AccountListSchema = z.object({ data: z.array(AccountSchema) });
 
 export const TransactionSchema = z.object({
-  id: doc(z.string(), "The provider's transaction id."),
+  id: doc(
+    z.string(),
+    "The provider's transaction id: unique within its account only (both legs of an internal transfer may share one), so `account_id` and `id` together name a transaction.",
+  ),
   account_id: z.string(),
-  booked_at: isoDateTime(),
+  booked_at: doc(isoDateTime(), 'The booking date (for a pending transaction, the date the provider gives it, possibly ahead).'),
   amount: decimal('Decimal string, negative for debits.'),
   currency: z.string(),
   label: z.string(),
   category: z.string().nullable(),
+  pending: doc(
+    z.boolean(),
+    'Not booked yet: the bank may still change it, drop it, or book it under a new id (then it is `removed` and the booked one `added`).',
+  ),
+  pending_transaction_id: doc(
+    z.string().nullable(),
+    'On a booked transaction, the `id` (same account) of the pending transaction it replaces, when the provider says which; null otherwise. None of the current providers sends this link, so it is null for all of them today.',
+  ),
   updated_at: doc(isoDateTime(), 'When a sync last changed this transaction.'),
 });
 
 export const TransactionChangesSchema = z.object({
   added: doc(z.array(TransactionSchema), 'New to a reader at `cursor` (or since the start), oldest change first.'),
   modified: doc(z.array(TransactionSchema), 'Changed by the provider since `cursor`: the latest values.'),
-  removed: doc(z.array(z.object({ id: z.string(), account_id: z.string() })), 'Dropped by the provider since `cursor`.'),
+  removed: doc(
+    z.array(z.object({ id: z.string(), account_id: z.string() })),
+    'Dropped by the provider since `cursor` (a pending transaction booked under a new id included): `account_id` and `id` name it.',
+  ),
   next_cursor: doc(z.string(), 'Pass as `cursor` next time; it stays valid across syncs (keep it).'),
   has_more: doc(z.boolean(), 'More changes are already there: read again at once with `next_cursor`.'),
 });
@@ -762,6 +776,8 @@ export const operations: OperationDoc[] = [
               currency: 'EUR',
               label: 'CARTE 03/03 PHARMACIE',
               category: null,
+              pending: false,
+              pending_transaction_id: null,
               updated_at: '2025-03-05T09:17:11.482Z',
             },
           ],
@@ -774,11 +790,37 @@ export const operations: OperationDoc[] = [
               currency: 'EUR',
               label: 'CARTE 02/03 BOULANGERIE',
               category: 'food',
+              pending: false,
+              pending_transaction_id: null,
               updated_at: '2025-03-05T09:17:11.482Z',
             },
           ],
           removed: [{ id: 'tx_90', account_id: 'acc_checking' }],
           next_cursor: 'Y2hhbmdlczoxODY',
+          has_more: false,
+        },
+      },
+      {
+        name: 'booked',
+        summary: 'A pending card payment booked under a new id, by a provider that links the two',
+        body: {
+          added: [
+            {
+              id: 'tx_95',
+              account_id: 'acc_checking',
+              booked_at: '2025-03-06T00:00:00.000Z',
+              amount: '-18.40',
+              currency: 'EUR',
+              label: 'CARTE 05/03 CINEMA',
+              category: null,
+              pending: false,
+              pending_transaction_id: 'tx_94',
+              updated_at: '2025-03-07T09:17:11.482Z',
+            },
+          ],
+          modified: [],
+          removed: [{ id: 'tx_94', account_id: 'acc_checking' }],
+          next_cursor: 'Y2hhbmdlczoxOTA',
           has_more: false,
         },
       },
@@ -823,7 +865,7 @@ export const operations: OperationDoc[] = [
     errors: [...BY_ID, E.invalidQuery, E.invalidCursor],
     requestExamples: [
       { name: 'first', summary: "An account's latest transactions", params: byId, query: { account_id: 'acc_checking', limit: 50 } },
-      { name: 'next', summary: 'The next page', params: byId, query: { limit: 50, cursor: 'WyIyMDI1LTAzLTAxVDAwOjAwOjAwLjAwMFoiLCJ0eF85MSJd' } },
+      { name: 'next', summary: 'The next page', params: byId, query: { limit: 50, cursor: 'WyIyMDI1LTAzLTAxVDAwOjAwOjAwLjAwMFoiLCJ0eF85MSIsImFjY19jaGVja2luZyJd' } },
     ],
     responseExamples: [
       {
@@ -839,10 +881,12 @@ export const operations: OperationDoc[] = [
               currency: 'EUR',
               label: 'CARTE 02/03 BOULANGERIE',
               category: 'food',
+              pending: false,
+              pending_transaction_id: null,
               updated_at: '2025-03-04T09:17:11.482Z',
             },
           ],
-          next_cursor: 'WyIyMDI1LTAzLTAzVDAwOjAwOjAwLjAwMFoiLCJ0eF85MiJd',
+          next_cursor: 'WyIyMDI1LTAzLTAzVDAwOjAwOjAwLjAwMFoiLCJ0eF85MiIsImFjY19jaGVja2luZyJd',
         },
       },
     ],

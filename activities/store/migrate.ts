@@ -6,9 +6,14 @@ const MIGRATIONS_DIR = join(__dirname, 'migrations');
 // Any constant shared by every Linkflow process: serialises migrations across replicas.
 const MIGRATION_LOCK = 7_240_000_001;
 
-/** Applies every migration in migrations/ not yet applied, in file-name order; returns the ones applied. */
-export async function migrate(db: Database): Promise<string[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
+/**
+ * Applies every migration in migrations/ not yet applied, in file-name order; returns the ones
+ * applied. `until` (a file name, e.g. `007_transaction_changes.sql`) stops after that one: tests
+ * use it to build a store as an older Linkflow left it.
+ */
+export async function migrate(db: Database, options: { until?: string } = {}): Promise<string[]> {
+  const { until } = options;
+  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql') && (until === undefined || f <= until)).sort();
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.query(

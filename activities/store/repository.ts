@@ -11,16 +11,30 @@ export interface AccountRecord {
   accountNumber: string | null;
 }
 
+/**
+ * One transaction as an adapter maps it from its provider. A row is keyed by (connection,
+ * `providerAccountId`, `providerTransactionId`): most providers make ids unique per account only,
+ * so both legs of an internal transfer may share one id on two accounts.
+ */
 export interface TransactionRecord {
+  /** The provider's id, unique within its account (not necessarily across the connection). */
   providerTransactionId: string;
   providerAccountId: string;
-  /** ISO 8601 timestamp. */
+  /** ISO 8601 timestamp: the booking date (for a pending transaction, the date the provider gives it). */
   bookedAt: string;
   /** Decimal string, negative for debits. */
   amount: string;
   currency: string;
   label: string;
   category: string | null;
+  /** Not booked yet: the bank may still change, drop or book it under another id (Plaid's `pending`). */
+  pending: boolean;
+  /**
+   * On a booked transaction, the id (in the same account) of the pending one it replaces, when the
+   * provider says which (Plaid's `pending_transaction_id`); null otherwise, and always null when the
+   * provider gives no such link.
+   */
+  pendingTransactionId: string | null;
 }
 
 export interface UpsertCounts {
@@ -37,6 +51,7 @@ export interface ChangeCounts extends UpsertCounts {
 export interface TransactionChanges {
   added: StoredTransaction[];
   modified: StoredTransaction[];
+  /** Dropped by the provider (a pending one it booked under another id included): id and account, the row's key. */
   removed: { providerTransactionId: string; providerAccountId: string }[];
   /** The last change this page covers: the cursor of the next read. */
   lastSeq: string;
@@ -66,7 +81,8 @@ export interface TransactionPage {
 const ACCOUNT_COLUMNS = `provider_account_id AS "providerAccountId", name, type, currency, balance::text AS balance,
   iban, account_number AS "accountNumber", updated_at AS "updatedAt"`;
 const TRANSACTION_COLUMNS = `provider_transaction_id AS "providerTransactionId", provider_account_id AS "providerAccountId",
-  booked_at AS "bookedAt", amount::text AS amount, currency, label, category, updated_at AS "updatedAt"`;
+  booked_at AS "bookedAt", amount::text AS amount, currency, label, category, pending,
+  pending_transaction_id AS "pendingTransactionId", updated_at AS "updatedAt"`;
 
 // An upsert that touches a row only when something changed, and says which rows were new:
 // xmax = 0 marks a freshly inserted row version in PostgreSQL (and PGlite).
@@ -81,24 +97,25 @@ WHERE (accounts.name, accounts.type, accounts.currency, accounts.balance, accoun
 RETURNING (xmax = 0) AS inserted`;
 
 // Each added or changed row takes the next change number; a row the provider had dropped and
-// sends again counts as added again (the client was told it was removed).
+// sends again counts as added again (the client was told it was removed). Keyed per account: the
+// same id on another account is another row.
 const UPSERT_TRANSACTIONS = `
 INSERT INTO transactions (connection_id, provider_transaction_id, provider_account_id, booked_at, amount, currency, label, category,
-  created_seq, change_seq)
-SELECT $1, u.id, u.account, u.booked_at, u.amount, u.currency, u.label, u.category, u.seq, u.seq
+  pending, pending_transaction_id, created_seq, change_seq)
+SELECT $1, u.id, u.account, u.booked_at, u.amount, u.currency, u.label, u.category, u.pending, u.pending_id, u.seq, u.seq
 FROM (SELECT v.*, nextval('transaction_changes') AS seq
-      FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::numeric[], $6::text[], $7::text[], $8::text[])
-        AS v(id, account, booked_at, amount, currency, label, category)) u
-ON CONFLICT (connection_id, provider_transaction_id) DO UPDATE SET
-  provider_account_id = excluded.provider_account_id, booked_at = excluded.booked_at, amount = excluded.amount,
-  currency = excluded.currency, label = excluded.label, category = excluded.category, updated_at = now(),
-  change_seq = excluded.change_seq, removed_at = NULL,
+      FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::numeric[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[])
+        AS v(id, account, booked_at, amount, currency, label, category, pending, pending_id)) u
+ON CONFLICT (connection_id, provider_account_id, provider_transaction_id) DO UPDATE SET
+  booked_at = excluded.booked_at, amount = excluded.amount, currency = excluded.currency, label = excluded.label,
+  category = excluded.category, pending = excluded.pending, pending_transaction_id = excluded.pending_transaction_id,
+  updated_at = now(), change_seq = excluded.change_seq, removed_at = NULL,
   created_seq = CASE WHEN transactions.removed_at IS NULL THEN transactions.created_seq ELSE excluded.created_seq END
 WHERE transactions.removed_at IS NOT NULL
-  OR (transactions.provider_account_id, transactions.booked_at, transactions.amount, transactions.currency,
-      transactions.label, transactions.category)
-  IS DISTINCT FROM (excluded.provider_account_id, excluded.booked_at, excluded.amount, excluded.currency,
-      excluded.label, excluded.category)
+  OR (transactions.booked_at, transactions.amount, transactions.currency, transactions.label, transactions.category,
+      transactions.pending, transactions.pending_transaction_id)
+  IS DISTINCT FROM (excluded.booked_at, excluded.amount, excluded.currency, excluded.label, excluded.category,
+      excluded.pending, excluded.pending_transaction_id)
 RETURNING (xmax = 0) AS inserted`;
 
 /**
@@ -115,16 +132,23 @@ function count(rows: { inserted: boolean }[]): UpsertCounts {
   return { added, modified: rows.length - added };
 }
 
-const encodeCursor = (t: StoredTransaction): string =>
-  Buffer.from(JSON.stringify([t.bookedAt, t.providerTransactionId])).toString('base64url');
+/** A position in the list: the last row's (booked_at, transaction id, account id). */
+export type TransactionCursor = [bookedAt: string, transactionId: string, accountId: string];
 
-/** Decodes a cursor made by this repository; anything else is null (the API answers 400). */
-export function decodeTransactionCursor(cursor: string): [string, string] | null {
+const encodeCursor = (t: StoredTransaction): string =>
+  Buffer.from(JSON.stringify([t.bookedAt, t.providerTransactionId, t.providerAccountId])).toString('base64url');
+
+/**
+ * Decodes a cursor made by this repository; anything else is null (the API answers 400). A
+ * two-element cursor from before rows were keyed per account still works: its (booked_at, id)
+ * named one row, so the account '' (which sorts first) puts the position right after it.
+ */
+export function decodeTransactionCursor(cursor: string): TransactionCursor | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
-      const [at, id] = value as [string, string];
-      if (!Number.isNaN(Date.parse(at))) return [at, id];
+    if (Array.isArray(value) && (value.length === 2 || value.length === 3) && value.every((v) => typeof v === 'string')) {
+      const [at, id, account = ''] = value as string[];
+      if (at !== undefined && id !== undefined && !Number.isNaN(Date.parse(at))) return [at, id, account];
     }
   } catch {
     // fall through: not one of ours
@@ -194,11 +218,14 @@ export function createRepository(db: Database) {
             col('currency'),
             col('label'),
             col('category'),
+            col('pending'),
+            col('pendingTransactionId'),
           ]),
         );
         await tx.query(
-          `INSERT INTO sync_seen_transactions (sync_id, provider_transaction_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
-          [syncId, transactions.map((t) => t.providerTransactionId)],
+          `INSERT INTO sync_seen_transactions (sync_id, provider_account_id, provider_transaction_id)
+           SELECT $1, u.account, u.id FROM unnest($2::text[], $3::text[]) AS u(account, id) ON CONFLICT DO NOTHING`,
+          [syncId, col('providerAccountId'), col('providerTransactionId')],
         );
         return counts;
       });
@@ -218,7 +245,8 @@ export function createRepository(db: Database) {
           `UPDATE transactions t SET removed_at = now(), updated_at = now(), change_seq = nextval('transaction_changes')
            WHERE t.connection_id = $1 AND t.provider_account_id = $2 AND t.removed_at IS NULL
              AND ($3::date IS NULL OR t.booked_at >= $3::date)
-             AND NOT EXISTS (SELECT 1 FROM sync_seen_transactions s WHERE s.sync_id = $4 AND s.provider_transaction_id = t.provider_transaction_id)
+             AND NOT EXISTS (SELECT 1 FROM sync_seen_transactions s WHERE s.sync_id = $4
+                               AND s.provider_account_id = t.provider_account_id AND s.provider_transaction_id = t.provider_transaction_id)
            RETURNING 1`,
           [connectionId, accountId, since, syncId],
         );
@@ -241,12 +269,16 @@ export function createRepository(db: Database) {
     },
 
     /**
-     * Where an incremental read of an account starts: its latest booking date less `overlapDays`
-     * (late bookings and corrections land there), or null when the store has none (read all).
+     * Where an incremental read of an account starts (YYYY-MM-DD, UTC): its latest booked date less
+     * `overlapDays` (late bookings and corrections land there), or earlier to reach its oldest
+     * pending transaction (so that one the bank books under another id, or drops, is seen to go);
+     * null when the store has none (read all). Pending dates do not move the window forward: a
+     * provider may date them ahead (a deferred card debit at the end of the month).
      */
     async incrementalSince(connectionId: string, accountId: string, overlapDays: number): Promise<string | null> {
       const [row] = await db.query<{ since: string | null }>(
-        `SELECT to_char(max(booked_at) AT TIME ZONE 'UTC' - make_interval(days => $3), 'YYYY-MM-DD') AS since
+        `SELECT to_char(least(max(booked_at) FILTER (WHERE NOT pending) AT TIME ZONE 'UTC' - make_interval(days => $3),
+                              min(booked_at) FILTER (WHERE pending) AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS since
          FROM transactions WHERE connection_id = $1 AND provider_account_id = $2 AND removed_at IS NULL`,
         [connectionId, accountId, overlapDays],
       );
@@ -309,19 +341,27 @@ export function createRepository(db: Database) {
       return rows.map((r) => ({ ...r, updatedAt: iso(r.updatedAt) }));
     },
 
-    /** Newest first, keyset-paginated by (booked_at, id). */
+    /** Newest first, keyset-paginated by (booked_at, id, account): one id on two accounts is two rows. */
     async listTransactions(
       connectionId: string,
-      options: { accountId?: string; limit: number; after?: [string, string] },
+      options: { accountId?: string; limit: number; after?: TransactionCursor },
     ): Promise<TransactionPage> {
       const rows = await db.query<StoredTransaction>(
         `SELECT ${TRANSACTION_COLUMNS} FROM transactions
          WHERE connection_id = $1 AND removed_at IS NULL
            AND ($2::text IS NULL OR provider_account_id = $2)
-           AND ($3::timestamptz IS NULL OR (booked_at, provider_transaction_id) < ($3::timestamptz, $4::text))
-         ORDER BY booked_at DESC, provider_transaction_id DESC
-         LIMIT $5`,
-        [connectionId, options.accountId ?? null, options.after?.[0] ?? null, options.after?.[1] ?? null, options.limit + 1],
+           AND ($3::timestamptz IS NULL
+                OR (booked_at, provider_transaction_id, provider_account_id) < ($3::timestamptz, $4::text, $5::text))
+         ORDER BY booked_at DESC, provider_transaction_id DESC, provider_account_id DESC
+         LIMIT $6`,
+        [
+          connectionId,
+          options.accountId ?? null,
+          options.after?.[0] ?? null,
+          options.after?.[1] ?? null,
+          options.after?.[2] ?? null,
+          options.limit + 1,
+        ],
       );
       const page = rows.slice(0, options.limit).map((r) => ({ ...r, bookedAt: iso(r.bookedAt), updatedAt: iso(r.updatedAt) }));
       const last = page[page.length - 1];

@@ -125,7 +125,7 @@ function generateAccount(login: LoginData, index: number, withTransactions: bool
   const id = guidFrom(`${login.loginId}:account:${index}`);
   const number = String(1_000_000 + (numberFrom(`${id}:number`) % 9_000_000));
   const credit = template.Category === 'Credits';
-  const transactions = history(login, id, credit);
+  const transactions = history(login, id, credit, index);
   const current = transactions[0]?.Balance ?? 0;
   const account: FlinksAccount = {
     Id: id,
@@ -153,11 +153,21 @@ function generateAccount(login: LoginData, index: number, withTransactions: bool
   return account;
 }
 
+/** The amount `test_transfer` moves from Chequing CAD (account 0) to Savings CAD (account 1). */
+const TRANSFER_AMOUNT = 500;
+
+/**
+ * The Id both legs of `test_transfer`'s transfer carry, one in each account: the reference says
+ * nothing of how far an Id is unique, and transactions come nested in their account.
+ */
+export const transferId = (loginId: string): string => guidFrom(`${loginId}:transfer`);
+
 /**
  * One account's transactions from day 0 to the extraction day, newest first, with a running
- * balance (what the card owes, for credit accounts).
+ * balance (what the card owes, for credit accounts). `test_transfer` adds, on the day of the first
+ * connection, a transfer from account 0 to account 1 under one Id.
  */
-function history(login: LoginData, accountId: string, credit: boolean): FlinksTransaction[] {
+function history(login: LoginData, accountId: string, credit: boolean, index: number): FlinksTransaction[] {
   const { days, perDay } = historyOf(login.scenario);
   const first = dayOf(login.createdAt) - days;
   const last = dayOf(login.refreshedAt);
@@ -178,6 +188,18 @@ function history(login: LoginData, accountId: string, credit: boolean): FlinksTr
         Description: labels[(seed >>> 8) % labels.length] as string,
         Debit: incoming ? null : amount,
         Credit: incoming ? amount : null,
+        Balance: balance,
+      });
+    }
+    if (login.scenario === 'test_transfer' && day === dayOf(login.createdAt) && (index === 0 || index === 1)) {
+      balance = round2(balance + (index === 0 ? -TRANSFER_AMOUNT : TRANSFER_AMOUNT));
+      out.push({
+        Id: transferId(login.loginId),
+        Date: flinksDate(day),
+        Code: null,
+        Description: index === 0 ? 'Transfer to savings' : 'Transfer from chequing',
+        Debit: index === 0 ? TRANSFER_AMOUNT : null,
+        Credit: index === 0 ? null : TRANSFER_AMOUNT,
         Balance: balance,
       });
     }

@@ -4,7 +4,7 @@
 /** Every test user's password (the Flinks toolbox's own: Greatday / Everyday). */
 export const TEST_PASSWORD = 'Everyday';
 
-export const SCENARIOS = ['test_mfa', 'test_pending', 'test_many', 'test_history', 'test_revoked'] as const;
+export const SCENARIOS = ['test_mfa', 'test_pending', 'test_many', 'test_history', 'test_revoked', 'test_transfer'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 const isScenario = (username: string): username is Scenario => (SCENARIOS as readonly string[]).includes(username);

@@ -236,14 +236,25 @@ export function generateAccounts(
   });
 }
 
+/**
+ * A transaction's booking status. The reference we follow shows no transaction fields; Oxlin's
+ * Accounts API (GET /transactions) has `status` with BOOKED, PENDING, OTHER, EXPIRED, REJECTED,
+ * CANCELLED and REFUNDED: the sandbox serves the first two (see README: Pending transactions).
+ */
+export type TransactionStatus = 'BOOKED' | 'PENDING';
+
 export interface Transaction {
+  /** Unique within its account only (the sandbox's `user_transfer` shares one across two accounts). */
   id: string;
   account_id: string;
+  /** Unix seconds (midnight UTC of the booking day). */
   date: number;
+  /** Decimal, negative for debits, in the account's currency. */
   amount: number;
   currency: 'EUR';
   label: string;
   category_id: string;
+  status: TransactionStatus;
 }
 
 interface Spending {
@@ -336,5 +347,27 @@ export function generateTransaction(accountId: string, type: AccountType, histor
     currency: 'EUR',
     label: entry.label,
     category_id: entry.category_id,
+    status: 'BOOKED',
   };
+}
+
+/** The id both legs of `user_transfer`'s internal transfer carry, one on each account. */
+export const TRANSFER_ID = 'TRF-1';
+
+/**
+ * `user_transfer`'s two legs, booked on `day` (midnight UTC, Unix seconds): 500 EUR from the
+ * channel's first account to its second, the same id on both, as banks number transfers per account.
+ */
+export function transferLegs(from: string, to: string, day: number): [Transaction, Transaction] {
+  const leg = (accountId: string, amount: number, label: string): Transaction => ({
+    id: TRANSFER_ID,
+    account_id: accountId,
+    date: day,
+    amount,
+    currency: 'EUR',
+    label,
+    category_id: '90',
+    status: 'BOOKED',
+  });
+  return [leg(from, -500, 'VIR INTERNE VERS COMPTE JOINT'), leg(to, 500, 'VIR INTERNE DE COMPTE COURANT')];
 }

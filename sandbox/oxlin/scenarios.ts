@@ -14,6 +14,7 @@ export const SCENARIOS = [
   'user_short_consent',
   'user_many',
   'user_huge',
+  'user_transfer',
 ] as const;
 
 export type Scenario = (typeof SCENARIOS)[number];

@@ -220,6 +220,17 @@ const transactionCorrectionBody = z
   })
   .refine((body) => body.amount !== undefined || body.label !== undefined, 'give amount, label or both');
 
+const newTransactionBody = z.strictObject({
+  amount: z
+    .number({ error: 'must be a number' })
+    .refine((amount) => Math.round(amount * 100) / 100 === amount, 'must have at most 2 decimals'),
+  label: z.string({ error: 'must be a string' }).min(1).max(200),
+  status: z.enum(['BOOKED', 'PENDING']).default('BOOKED'),
+  id: z.string().min(1).max(64).optional(),
+});
+
+const postTransactionBody = z.strictObject({ id: z.string().min(1).max(64).optional() });
+
 const bankPageQuery = z.strictObject({ state: z.string({ error: 'required' }).min(1) });
 
 const bankFormBody = z.strictObject({
@@ -550,6 +561,29 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
     validate(emptyBody, await jsonBody(ctx), 'body');
     sim.dropTransaction(transaction);
     respondEmpty(ctx, 204);
+  });
+
+  // Sandbox-only: the bank shows a new transaction (BOOKED or PENDING) from the next SYNC_ALL on.
+  router.post('/sandbox/accounts/:accountId/transactions', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const body = validate(newTransactionBody, await jsonBody(ctx), 'body');
+    const id = sim.addTransaction(param(ctx, 'accountId'), {
+      amount: body.amount,
+      label: body.label,
+      status: body.status,
+      ...(body.id === undefined ? {} : { id: body.id }),
+    });
+    ctx.status = 201;
+    ctx.body = { id };
+  });
+
+  // Sandbox-only: the bank books a pending transaction under a new id (from the next SYNC_ALL on).
+  router.post('/sandbox/accounts/:accountId/transactions/:transactionId/post', async (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const transaction = sim.transaction(param(ctx, 'accountId'), param(ctx, 'transactionId'));
+    const body = validate(postTransactionBody, await jsonBody(ctx), 'body');
+    ctx.status = 201;
+    ctx.body = { id: sim.postTransaction(transaction, body.id) };
   });
 
   router.get('/v2.1/accounts', requireToken, (ctx) => {

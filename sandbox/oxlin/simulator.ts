@@ -8,6 +8,7 @@ import {
   generateAccounts,
   generateTransaction,
   transactionCount,
+  transferLegs,
   type AccountType,
   type ChannelDefinition,
   type ChannelMode,
@@ -15,6 +16,7 @@ import {
   type History,
   type Provider,
   type Transaction,
+  type TransactionStatus,
 } from './data';
 import { ApiError } from './errors';
 import {
@@ -210,11 +212,27 @@ interface Account {
   status: AccountStatus;
   /** The time of the latest completed SYNC_ALL that covered this account. */
   syncedUntil?: number;
+  /** Which SYNC_ALL that was (the simulator counts the ones that succeed): extras show by it. */
+  syncedBy?: number;
   history: History;
   /** The provider's corrections of generated transactions (sandbox control), by index. */
   corrections: Map<number, TransactionCorrection>;
   /** Generated transactions the provider dropped (sandbox control), by index. */
   dropped: Set<number>;
+  /** Transactions the generator does not make: a scenario's, or added by a sandbox control. */
+  extras: ExtraTransaction[];
+}
+
+/**
+ * A transaction outside the generated history. Like the bank's data behind Oxlin, it shows in
+ * reads once a SYNC_ALL numbered `from` or later has covered its account, and, once the bank booked
+ * it under another id, no more after one numbered `until` or later. Counting SYNC_ALLs rather than
+ * reading the clock keeps "the next synchronization" exact on a clock that tests hold still.
+ */
+interface ExtraTransaction {
+  transaction: Transaction;
+  from: number;
+  until?: number;
 }
 
 export interface TransactionCorrection {
@@ -223,9 +241,15 @@ export interface TransactionCorrection {
 }
 
 /** One existing transaction of an account, as the sandbox controls name it. */
-export interface TransactionRef {
-  account: Account;
-  index: number;
+export type TransactionRef = { account: Account } & ({ index: number; extra?: undefined } | { extra: ExtraTransaction; index?: undefined });
+
+/** A transaction a sandbox control adds to an account (the bank shows a new one). */
+export interface NewTransaction {
+  amount: number;
+  label: string;
+  status: TransactionStatus;
+  /** Default: `{account_id}-X{n}`. */
+  id?: string;
 }
 
 interface Queue {
@@ -263,6 +287,8 @@ export class OxlinSimulator {
   private readonly queues = new Map<string, Queue>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private lastEventId = 0;
+  /** SYNC_ALLs that succeeded (per channel), counted: what each account last saw. */
+  private syncsDone = 0;
 
   constructor(private readonly options: SimulatorOptions) {}
 
@@ -546,9 +572,11 @@ export class OxlinSimulator {
       // A SYNC_ALL also finds the accounts of a channel whose LIST_ACCOUNTS never succeeded.
       if (job.kind === 'LIST_ACCOUNTS' || !channel.accountsListed) this.listAccounts(connection, channel);
       if (job.kind === 'SYNC_ALL') {
+        this.syncsDone += 1;
         for (const account of this.accounts.values()) {
           if (account.connectionId === connection.id && account.channelDefinitionId === channel.definition.id && account.status === 'ACTIVE') {
             account.syncedUntil = now;
+            account.syncedBy = this.syncsDone;
           }
         }
       }
@@ -581,7 +609,16 @@ export class OxlinSimulator {
         history,
         corrections: new Map(),
         dropped: new Set(),
+        extras: [],
       });
+    }
+    // `user_transfer`: both legs of an internal transfer on the day of creation, one id on two
+    // accounts, shown from the first SYNC_ALL on.
+    const [from, to] = generated.map((account) => this.accounts.get(account.id));
+    if (scenario === 'user_transfer' && from && to && from.extras.length === 0 && to.extras.length === 0) {
+      const [debit, credit] = transferLegs(from.generated.id, to.generated.id, firstTransactionDay(connection.creationDate, 0));
+      from.extras.push({ transaction: debit, from: 0 });
+      to.extras.push({ transaction: credit, from: 0 });
     }
     channel.accountsListed = true;
   }
@@ -763,18 +800,42 @@ export class OxlinSimulator {
     const end = transactionCount(account.history, account.syncedUntil);
     const start = fromDay === undefined ? 0 : Math.min(end, firstIndexFrom(account.history, fromDay));
     const droppedInRange = [...account.dropped].filter((index) => index >= start && index < end).sort((a, b) => b - a);
-    const total = end - start - droppedInRange.length;
-    // The offset-th index from the newest, counting only the transactions not dropped.
-    let index = end - 1 - offset;
+    const shownFrom = (low: number) => end - low - droppedInRange.filter((index) => index >= low).length;
+    // The few extras, newest first, each placed before the generated ones of its day: its position
+    // is the number of generated transactions booked after it, plus the extras before it.
+    const extras = this.shownExtras(account)
+      .filter((extra) => fromDay === undefined || extra.transaction.date >= fromDay)
+      .sort((a, b) => b.transaction.date - a.transaction.date || b.from - a.from);
+    const positions = extras.map((extra, rank) => shownFrom(Math.min(end, Math.max(start, firstIndexFrom(account.history, extra.transaction.date + 1)))) + rank);
+    const total = shownFrom(start) + extras.length;
+    let next = positions.findIndex((position) => position >= offset);
+    if (next < 0) next = extras.length;
+    // The generated transaction at `offset`: the (offset - extras before it)-th from the newest, not dropped.
+    let index = end - 1 - (offset - next);
     for (const dropped of droppedInRange) {
       if (dropped < index) break;
       index -= 1;
     }
     const page: Transaction[] = [];
-    for (; index >= start && page.length < limit; index -= 1) {
-      if (!account.dropped.has(index)) page.push(this.transactionAt(account, index));
+    for (let position = offset; position < total && page.length < limit; position++) {
+      const extra = extras[next];
+      if (extra && positions[next] === position) {
+        page.push({ ...extra.transaction });
+        next++;
+        continue;
+      }
+      while (account.dropped.has(index)) index -= 1;
+      page.push(this.transactionAt(account, index));
+      index -= 1;
     }
     return { page, total };
+  }
+
+  /** The extras the account shows as of its latest SYNC_ALL. */
+  private shownExtras(account: Account): ExtraTransaction[] {
+    const synced = account.syncedBy;
+    if (synced === undefined) return [];
+    return account.extras.filter((extra) => synced >= extra.from && (extra.until === undefined || synced < extra.until));
   }
 
   private transactionAt(account: Account, index: number): Transaction {
@@ -782,10 +843,12 @@ export class OxlinSimulator {
     return { ...transaction, ...account.corrections.get(index) };
   }
 
-  /** A transaction the account currently shows (`${accountId}-${index}`), or a 404. */
+  /** A transaction the account currently shows (`${accountId}-${index}`, or one of its extras), or a 404. */
   transaction(accountId: string, transactionId: string): TransactionRef {
     const account = this.accounts.get(accountId);
     if (!account) throw new ApiError(404, 'not_found', `No account with id "${accountId}".`);
+    const extra = account.status === 'ACTIVE' ? this.shownExtras(account).find((e) => e.transaction.id === transactionId) : undefined;
+    if (extra) return { account, extra };
     const rest = transactionId.startsWith(`${accountId}-`) ? transactionId.slice(accountId.length + 1) : '';
     const index = /^(0|[1-9]\d{0,14})$/.test(rest) ? Number(rest) : -1;
     const shown =
@@ -799,13 +862,75 @@ export class OxlinSimulator {
   }
 
   /** The provider corrects a transaction: later reads show the new values. */
-  correctTransaction({ account, index }: TransactionRef, correction: TransactionCorrection): void {
-    account.corrections.set(index, { ...account.corrections.get(index), ...correction });
+  correctTransaction({ account, index, extra }: TransactionRef, correction: TransactionCorrection): void {
+    if (extra) Object.assign(extra.transaction, correction);
+    else account.corrections.set(index, { ...account.corrections.get(index), ...correction });
   }
 
   /** The provider drops a transaction: later reads no longer show it. */
-  dropTransaction({ account, index }: TransactionRef): void {
+  dropTransaction({ account, index, extra }: TransactionRef): void {
+    if (extra) {
+      account.extras.splice(account.extras.indexOf(extra), 1);
+      return;
+    }
     account.corrections.delete(index);
     account.dropped.add(index);
+  }
+
+  /**
+   * The bank shows a new transaction on an ACTIVE account, dated today (the sandbox clock's UTC
+   * day): reads show it from the next SYNC_ALL on. Answers its id.
+   */
+  addTransaction(accountId: string, input: NewTransaction): string {
+    const account = this.accounts.get(accountId);
+    if (!account || account.status !== 'ACTIVE') throw new ApiError(404, 'not_found', `No ACTIVE account with id "${accountId}".`);
+    const now = this.nowSeconds();
+    const id = this.newTransactionId(account, input.id);
+    account.extras.push({
+      transaction: {
+        id,
+        account_id: accountId,
+        date: firstTransactionDay(now, 0),
+        amount: input.amount,
+        currency: 'EUR',
+        label: input.label,
+        category_id: '0',
+        status: input.status,
+      },
+      from: this.syncsDone + 1,
+    });
+    return id;
+  }
+
+  /**
+   * The bank books a pending transaction under a new id: from the next SYNC_ALL on, reads show a
+   * BOOKED one (same amount, label and category, dated today) instead of the pending one, and
+   * nothing says which pending one it was (Oxlin gives no such link). Answers the new id.
+   */
+  postTransaction(ref: TransactionRef, newId?: string): string {
+    const { account, extra } = ref;
+    if (!extra || extra.transaction.status !== 'PENDING' || extra.until !== undefined) {
+      throw new ApiError(409, 'conflict', `Transaction "${extra?.transaction.id ?? `${account.generated.id}-${ref.index}`}" is not pending.`);
+    }
+    const id = this.newTransactionId(account, newId);
+    extra.until = this.syncsDone + 1;
+    account.extras.push({
+      transaction: { ...extra.transaction, id, date: firstTransactionDay(this.nowSeconds(), 0), status: 'BOOKED' },
+      from: this.syncsDone + 1,
+    });
+    return id;
+  }
+
+  /** A new transaction id for the account: the one asked for, if no transaction has it, else `{account_id}-X{n}`. */
+  private newTransactionId(account: Account, wanted: string | undefined): string {
+    const accountId = account.generated.id;
+    const taken = (id: string) => account.extras.some((extra) => extra.transaction.id === id) || /^\d+$/.test(id.startsWith(`${accountId}-`) ? id.slice(accountId.length + 1) : '');
+    if (wanted !== undefined) {
+      if (taken(wanted)) throw new ApiError(409, 'conflict', `Account "${accountId}" already has a transaction "${wanted}".`);
+      return wanted;
+    }
+    let n = account.extras.length + 1;
+    while (taken(`${accountId}-X${n}`)) n++;
+    return `${accountId}-X${n}`;
   }
 }

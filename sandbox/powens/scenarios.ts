@@ -12,6 +12,7 @@ export const SCENARIOS = [
   'user_many',
   'user_long',
   'user_short_consent',
+  'user_coming',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 

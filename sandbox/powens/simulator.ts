@@ -92,6 +92,8 @@ export interface Account {
   /** Transactions exist up to this moment: the latest sync while the account was enabled. */
   syncedUntil: number | null;
   firstSyncedAt: number | null;
+  /** `user_coming`: the bank also shows the next day's payment, not yet debited (`coming: true`). */
+  comingAhead: boolean;
 }
 
 export interface WebviewSession {
@@ -368,6 +370,7 @@ export class PowensSimulator {
           disabled: now,
           syncedUntil: null,
           firstSyncedAt: null,
+          comingAhead: scenarioOf(source.user) === 'user_coming',
         });
       }
     }
@@ -480,10 +483,12 @@ export class PowensSimulator {
   transactions(account: Account, limit: number, offset: number, minDay?: number): { items: Record<string, unknown>[]; total: number } {
     const days = account.syncedUntil === null ? 0 : Math.floor((account.syncedUntil - account.firstDay) / DAY_MS) + 1;
     const skipped = minDay === undefined ? 0 : Math.min(days, Math.max(0, Math.ceil((minDay - account.firstDay) / DAY_MS)));
-    const total = days - skipped;
+    // `user_coming`: the newest is the coming payment of the day after the last synced day.
+    const coming = account.comingAhead && days > 0 && (minDay === undefined || account.firstDay + days * DAY_MS >= minDay) ? 1 : 0;
+    const total = coming + days - skipped;
     const items: Record<string, unknown>[] = [];
     for (let index = offset; index < Math.min(total, offset + limit); index++) {
-      items.push(this.transactionResource(account, days - 1 - index));
+      items.push(index < coming ? this.transactionResource(account, days, true) : this.transactionResource(account, days - 1 - (index - coming)));
     }
     return { items, total };
   }
@@ -561,12 +566,17 @@ export class PowensSimulator {
     };
   }
 
-  private transactionResource(account: Account, dayIndex: number): Record<string, unknown> {
+  /**
+   * The transaction of day `dayIndex`; `coming`: the same payment shown ahead of its day, not yet
+   * debited, under an id of its own (once debited it is the day's booked transaction, and Powens
+   * says nothing of which coming one it was).
+   */
+  private transactionResource(account: Account, dayIndex: number, coming = false): Record<string, unknown> {
     const tx = generateTransaction(account.generated.id, account.generated.type, account.firstDay, dayIndex);
     const date = formatDate(tx.day);
-    const seen = formatDateTime(Math.max(tx.day, account.firstSyncedAt ?? tx.day));
+    const seen = formatDateTime(coming ? (account.syncedUntil ?? tx.day) : Math.max(tx.day, account.firstSyncedAt ?? tx.day));
     return {
-      id: tx.id,
+      id: coming ? comingId(account.generated.id, dayIndex) : tx.id,
       id_account: account.generated.id,
       application_date: date,
       date,
@@ -585,7 +595,7 @@ export class PowensSimulator {
       simplified_wording: tx.wording.replace(WORDING_PREFIXES, ''),
       wording: tx.wording.replace(WORDING_PREFIXES, ''),
       id_category: tx.category,
-      coming: false,
+      coming,
       active: true,
       date_scraped: seen,
       last_update: seen,
@@ -596,3 +606,6 @@ export class PowensSimulator {
     };
   }
 }
+
+/** The id of an account's coming transaction for day `dayIndex`: apart from the booked ones' (`account * 10000 + day`). */
+export const comingId = (accountId: number, dayIndex: number): number => accountId * 10_000 + 5_000 + dayIndex;

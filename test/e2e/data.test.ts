@@ -1,7 +1,9 @@
 // The data API end to end: delta sync by cursor across syncs, full refresh on request, balances
-// over time, and what a client can get wrong (a cursor that is not ours, an unknown account).
+// over time, pending transactions booked under a new id, one id on two accounts, and what a
+// client can get wrong (a cursor that is not ours, an unknown account).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { TransactionChangesSchema, TransactionPageSchema } from '../../api/openapi';
 import type { ConnectionView } from '../../workflows/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 
@@ -17,13 +19,16 @@ describe('data API', () => {
     await lf?.stop();
   });
 
-  /** Every change after `cursor`, page by page, with the cursor to keep. */
-  async function readChanges(cursor: string | null, limit = 100) {
-    const all = { added: [] as { id: string; amount: string }[], modified: [] as { id: string; amount: string }[], removed: [] as { id: string }[] };
+  type Transaction = { id: string; account_id: string; amount: string; pending: boolean; pending_transaction_id: string | null };
+
+  /** Every change after `cursor`, page by page, with the cursor to keep; each page as the OpenAPI document says. */
+  async function readChanges(cursor: string | null, limit = 100, connectionId = connection.id) {
+    const all = { added: [] as Transaction[], modified: [] as Transaction[], removed: [] as { id: string; account_id: string }[] };
     let next = cursor;
     for (;;) {
-      const page = await lf.call('GET', `/v1/connections/${connection.id}/transactions/sync?limit=${limit}${next ? `&cursor=${next}` : ''}`);
+      const page = await lf.call('GET', `/v1/connections/${connectionId}/transactions/sync?limit=${limit}${next ? `&cursor=${next}` : ''}`);
       assert.equal(page.status, 200, JSON.stringify(page.body));
+      TransactionChangesSchema.strict().parse(page.body);
       all.added.push(...page.body.added);
       all.modified.push(...page.body.modified);
       all.removed.push(...page.body.removed);
@@ -33,11 +38,22 @@ describe('data API', () => {
   }
 
   async function syncAndWait(body?: unknown): Promise<ConnectionView> {
-    const before = connection.last_sync?.synced_at;
-    const requested = await lf.call('POST', `/v1/connections/${connection.id}/sync`, body);
-    assert.equal(requested.status, 202, JSON.stringify(requested.body));
-    connection = await lf.until(connection.id, (v) => v.state === 'active' && v.last_sync?.synced_at !== before);
+    connection = await syncConnection(connection, body);
     return connection;
+  }
+
+  async function syncConnection(view: ConnectionView, body?: unknown): Promise<ConnectionView> {
+    const before = view.last_sync?.synced_at;
+    const requested = await lf.call('POST', `/v1/connections/${view.id}/sync`, body);
+    assert.equal(requested.status, 202, JSON.stringify(requested.body));
+    return lf.until(view.id, (v) => v.state === 'active' && v.last_sync?.synced_at !== before);
+  }
+
+  /** A sandbox control of the Oxlin sandbox; answers its JSON body. */
+  async function sandboxControl(method: string, path: string, body: unknown, status: number) {
+    const response = await fetch(`${lf.sandbox.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(response.status, status, await response.clone().text());
+    return response.json() as Promise<{ id: string }>;
   }
 
   it('reads everything from the start, then only what changed, with a cursor that survives syncs', async () => {
@@ -107,6 +123,66 @@ describe('data API', () => {
     const unknown = await lf.call('GET', `/v1/connections/${connection.id}/accounts/no-such-account/balances`);
     assert.equal(unknown.status, 404);
     assert.equal((await lf.call('GET', `/v1/connections/${connection.id}/accounts/${accountId}/balances?limit=0`)).status, 400);
+  });
+
+  it('a pending payment shows as pending; booked under a new id, the pending one is removed and the booked one added', async () => {
+    const accountId = connection.accounts[0]?.id as string;
+    const cursor = (await readChanges(null, 500)).cursor;
+    const { id: pendingId } = await sandboxControl('POST', `/sandbox/accounts/${accountId}/transactions`, { amount: -18.4, label: 'CB CINEMA', status: 'PENDING' }, 201);
+
+    const first = await syncAndWait();
+    assert.deepEqual([first.last_sync?.transactions_added, first.last_sync?.transactions_removed], [1, 0]);
+    const pending = await readChanges(cursor);
+    assert.deepEqual(
+      pending.added.map((t) => [t.id, t.account_id, t.amount, t.pending, t.pending_transaction_id]),
+      [[pendingId, accountId, '-18.40', true, null]],
+    );
+    assert.deepEqual([pending.modified, pending.removed], [[], []]);
+    const listed = await lf.call('GET', `/v1/connections/${connection.id}/transactions?account_id=${accountId}&limit=1`);
+    TransactionPageSchema.strict().parse(listed.body);
+    assert.deepEqual(listed.body.data.map((t: Transaction) => [t.id, t.pending]), [[pendingId, true]]);
+
+    // The bank books it under a new id; Oxlin says nothing of which pending one it was.
+    const { id: bookedId } = await sandboxControl('POST', `/sandbox/accounts/${accountId}/transactions/${pendingId}/post`, {}, 201);
+    assert.notEqual(bookedId, pendingId);
+    const second = await syncAndWait();
+    assert.deepEqual([second.last_sync?.transactions_added, second.last_sync?.transactions_modified, second.last_sync?.transactions_removed], [1, 0, 1]);
+    const booked = await readChanges(pending.cursor);
+    assert.deepEqual(
+      booked.added.map((t) => [t.id, t.account_id, t.amount, t.pending, t.pending_transaction_id]),
+      [[bookedId, accountId, '-18.40', false, null]],
+    );
+    assert.deepEqual(booked.modified, []);
+    assert.deepEqual(booked.removed, [{ id: pendingId, account_id: accountId }]);
+    // From the start, a new reader gets only the booked one.
+    const everything = await readChanges(null, 500);
+    assert.ok(everything.added.some((t) => t.id === bookedId) && !everything.added.some((t) => t.id === pendingId));
+  });
+
+  it('one id on two accounts (user_transfer): two transactions in the delta and the list, stable across syncs', async () => {
+    const transfer = await lf.activeRedirectConnection('user_transfer');
+    const [from, to] = transfer.accounts.map((a) => a.id);
+    const start = await readChanges(null, 500, transfer.id);
+    const legs = start.added.filter((t) => t.id === 'TRF-1').map((t) => [t.account_id, t.amount]);
+    assert.deepEqual(legs.sort(), [[from, '-500.00'], [to, '500.00']].sort());
+    assert.equal(start.added.length, 3 * 91 + 2);
+
+    // The list pages one row at a time across the two legs (same booking time, same id): each once.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 3; i++) {
+      const page = await lf.call('GET', `/v1/connections/${transfer.id}/transactions?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      seen.push(...page.body.data.map((t: Transaction) => `${t.account_id}/${t.id}`));
+      cursor = page.body.next_cursor;
+    }
+    assert.deepEqual(seen.slice(0, 2).sort(), [`${from}/TRF-1`, `${to}/TRF-1`].sort());
+    assert.notEqual(seen[2]?.endsWith('/TRF-1'), true);
+
+    const again = await syncConnection(transfer);
+    assert.deepEqual(again.last_sync && [again.last_sync.transactions_added, again.last_sync.transactions_modified, again.last_sync.transactions_removed], [0, 0, 0]);
+    const delta = await readChanges(start.cursor, 100, transfer.id);
+    assert.deepEqual([delta.added, delta.modified, delta.removed], [[], [], []]);
   });
 
   it('rejects a cursor it did not issue, and a limit out of range', async () => {

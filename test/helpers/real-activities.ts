@@ -2,6 +2,7 @@
 // PGlite, the real state signer and credentials key, and the steps every such test takes (start a
 // connection, poll its state, come back from the provider as the API does).
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
@@ -41,6 +42,45 @@ export function testStores(): [name: string, open: () => Promise<Database>][] {
         const db = await openDatabase({ databaseUrl: url });
         await migrate(db);
         return db;
+      },
+    ]);
+  }
+  return stores;
+}
+
+/**
+ * The same stores, empty (no migration applied), each call a new one: PGlite in memory, and on
+ * PostgreSQL a schema of its own (dropped by `dispose`). For tests that migrate a store step by step.
+ */
+export function emptyTestStores(): [name: string, open: () => Promise<{ db: Database; dispose: () => Promise<void> }>][] {
+  const stores: [string, () => Promise<{ db: Database; dispose: () => Promise<void> }>][] = [
+    [
+      'PGlite',
+      async () => {
+        const db = await openDatabase({});
+        return { db, dispose: () => db.close() };
+      },
+    ],
+  ];
+  const url = process.env.TEST_DATABASE_URL;
+  if (url) {
+    stores.push([
+      'PostgreSQL',
+      async () => {
+        const schema = `empty_${randomUUID().replace(/-/g, '')}`;
+        const admin = await openDatabase({ databaseUrl: url });
+        await admin.query(`CREATE SCHEMA ${schema}`);
+        const target = new URL(url);
+        target.searchParams.set('options', `-c search_path=${schema}`);
+        const db = await openDatabase({ databaseUrl: target.toString() });
+        return {
+          db,
+          dispose: async () => {
+            await db.close();
+            await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+            await admin.close();
+          },
+        };
       },
     ]);
   }

@@ -460,6 +460,27 @@ describe('Flinks sandbox: the API', () => {
   });
 });
 
+describe('Flinks sandbox: test_transfer', () => {
+  let h: Harness;
+  before(async () => (h = await startHarness()));
+  after(async () => h.close());
+
+  it('lists a transfer from Chequing CAD to Savings CAD under one Id, in each account, with the running balances', async () => {
+    const loginId = (await connectLogin(h, 'test_transfer')).searchParams.get('loginId') as string;
+    const body = await detail(h, await authorize(h, loginId));
+    const [chequing, savings, visa] = body.Accounts;
+    const debit = chequing?.Transactions?.[0];
+    const credit = savings?.Transactions?.[0];
+    assert.deepEqual([debit?.Date, debit?.Description, debit?.Debit, debit?.Credit], ['2025/01/15', 'Transfer to savings', 500, null]);
+    assert.deepEqual([credit?.Date, credit?.Description, credit?.Debit, credit?.Credit], ['2025/01/15', 'Transfer from chequing', null, 500]);
+    assert.equal(debit?.Id, credit?.Id);
+    assert.equal(Math.round(((chequing?.Transactions?.[1]?.Balance ?? 0) - 500) * 100) / 100, debit?.Balance, 'the running balance moves');
+    assert.equal(chequing?.Balance?.Current, debit?.Balance);
+    assert.ok(!visa?.Transactions?.some((t) => t.Id === debit?.Id));
+    assert.equal(new Set(chequing?.Transactions?.map((t) => t.Id)).size, chequing?.Transactions?.length, 'unique within the account');
+  });
+});
+
 describe('Flinks sandbox: webhooks and the nightly refresh', () => {
   let h: Harness;
   before(async () => (h = await startHarness()));
@@ -632,6 +653,26 @@ describe('Flinks adapter against the sandbox', () => {
     // The job's session was used, not a new one.
     const sessions = (await sandboxLogin(h, connection.providerConnectionId)).Requests.filter((r) => r.Origin === 'Authorize');
     assert.equal(sessions.length, 2);
+  });
+
+  it('test_transfer: one Id on two accounts stays with each; every transaction is posted (Flinks lists no pending ones)', async () => {
+    const adapter = adapterFor(h, { cacheMs: 0 });
+    const connection = await connectWithAdapter(adapter, 'test_transfer');
+    const outcome = await adapter.waitForJob(connection, 'list', jobContext());
+    assert.ok(outcome.outcome === 'success');
+    const current = { ...connection, providerRef: { ...connection.providerRef, ...outcome.providerRef } };
+    const [chequing, savings, visa] = (await adapter.listAccounts(current)).map((a) => a.id);
+    assert.ok(chequing && savings && visa);
+    const read = async (accountId: string) => (await adapter.fetchTransactions(current, accountId, null, null)).items;
+    const [fromItems, toItems, visaItems] = await Promise.all([chequing, savings, visa].map(read));
+    const leg = (items: typeof fromItems) => items?.filter((t) => t.label.startsWith('Transfer'));
+    assert.deepEqual(leg(fromItems)?.map((t) => [t.providerAccountId, t.amount, t.bookedAt]), [[chequing, '-500.00', '2025-01-15T00:00:00.000Z']]);
+    assert.deepEqual(leg(toItems)?.map((t) => [t.providerAccountId, t.amount, t.bookedAt]), [[savings, '500.00', '2025-01-15T00:00:00.000Z']]);
+    assert.equal(leg(fromItems)?.[0]?.providerTransactionId, leg(toItems)?.[0]?.providerTransactionId, 'the same Id');
+    assert.deepEqual(leg(visaItems), []);
+    assert.deepEqual([fromItems?.length, toItems?.length, visaItems?.length], [92, 92, 91]);
+    const all = [...(fromItems ?? []), ...(toItems ?? []), ...(visaItems ?? [])];
+    assert.ok(all.every((t) => t.pending === false && t.pendingTransactionId === null));
   });
 
   it('reads only the account picked at Connect (AccountsFilter)', async () => {

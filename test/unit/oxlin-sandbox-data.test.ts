@@ -12,6 +12,7 @@ import {
   assertOxlinError,
   json,
   sandboxApi,
+  setSandboxClock,
   startSandboxHarness,
 } from '../helpers/oxlin';
 
@@ -27,6 +28,7 @@ interface Transaction {
   currency: string;
   label: string;
   category_id: string;
+  status: string;
 }
 
 async function transactions(h: SandboxHarness, accountId: string, query = ''): Promise<{ items: Transaction[]; total: number }> {
@@ -69,6 +71,26 @@ const modify = (h: SandboxHarness, accountId: string, transactionId: string, bod
 
 const drop = (h: SandboxHarness, accountId: string, transactionId: string) =>
   sandboxApi(h, `/sandbox/accounts/${accountId}/transactions/${transactionId}`, { method: 'DELETE', token: false });
+
+/** Moves the clock a minute on and runs a SYNC_ALL of the connection: reads then show the bank's data as of now. */
+async function syncAgain(h: SandboxHarness, connectionId: string): Promise<void> {
+  await setSandboxClock(h, h.clock.now + 60_000);
+  const synced = Math.floor(h.clock.now / 1000);
+  assert.equal((await sandboxApi(h, `/v2.1/connections/${connectionId}/synchronize`, { method: 'POST' })).status, 202);
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const connection = await json<{ channels: { status: string; last_success_date?: number }[] }>(await sandboxApi(h, `/v2.1/connections/${connectionId}`));
+    if (connection.channels.some((c) => c.status === 'SUCCESS' && (c.last_success_date ?? 0) >= synced)) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail('the SYNC_ALL did not end');
+}
+
+const addTransaction = (h: SandboxHarness, accountId: string, body: unknown) =>
+  sandboxApi(h, `/sandbox/accounts/${accountId}/transactions`, { method: 'POST', body, token: false });
+
+const post = (h: SandboxHarness, accountId: string, transactionId: string, body: unknown = {}) =>
+  sandboxApi(h, `/sandbox/accounts/${accountId}/transactions/${transactionId}/post`, { method: 'POST', body, token: false });
 
 /** Every page of `query`, read `limit` at a time. */
 async function readAll(h: SandboxHarness, accountId: string, limit: number, query = ''): Promise<Transaction[]> {
@@ -188,6 +210,115 @@ void describe('oxlin sandbox: the provider corrects and drops transactions', () 
   });
 });
 
+void describe('oxlin sandbox: user_transfer, one transaction id on two accounts', () => {
+  let h: SandboxHarness;
+  let accountIds: string[];
+  before(async () => {
+    h = await startSandboxHarness({ listDelayMs: 10, syncDelayMs: 10 });
+    ({ accountIds } = await activeConnection(h, 'user_transfer'));
+  });
+  after(() => h.sandbox.close());
+
+  void test('both legs of the transfer carry TRF-1, one on each checking account, booked today', async () => {
+    const [from = '', to = '', card = ''] = accountIds;
+    const [debit, credit, third] = await Promise.all([from, to, card].map((id) => transactions(h, id, '&limit=500')));
+    assert.deepEqual([debit?.total, credit?.total, third?.total], [92, 92, 91]);
+    assert.deepEqual(debit?.items[0], {
+      id: 'TRF-1',
+      account_id: from,
+      date: TODAY,
+      amount: -500,
+      currency: 'EUR',
+      label: 'VIR INTERNE VERS COMPTE JOINT',
+      category_id: '90',
+      status: 'BOOKED',
+    });
+    assert.deepEqual(credit?.items[0], { ...debit?.items[0], account_id: to, amount: 500, label: 'VIR INTERNE DE COMPTE COURANT' });
+    assert.ok(!third?.items.some((t) => t.id === 'TRF-1'));
+    assert.equal(debit?.items[1]?.id, `${from}-90`, 'before the generated transaction of its day');
+  });
+
+  void test('pages, min_date and corrections count the transfer like any transaction', async () => {
+    const [from = '', to = ''] = accountIds;
+    const whole = await transactions(h, from, '&limit=500');
+    assert.deepEqual((await readAll(h, from, 7)).map((t) => t.id), whole.items.map((t) => t.id), 'nothing lost, nothing doubled');
+    assert.deepEqual((await transactions(h, from, '&limit=2&offset=1')).items.map((t) => t.id), [`${from}-90`, `${from}-89`]);
+    const today = await transactions(h, from, '&min_date=2025-01-15');
+    assert.deepEqual([today.total, today.items.map((t) => t.id)], [2, ['TRF-1', `${from}-90`]]);
+    assert.deepEqual(await transactions(h, from, '&min_date=2025-01-16'), { items: [], total: 0 });
+
+    assert.equal((await modify(h, from, 'TRF-1', { label: 'VIR INTERNE (CORRIGE)' })).status, 204);
+    assert.equal((await transactions(h, from, '&limit=1')).items[0]?.label, 'VIR INTERNE (CORRIGE)');
+    assert.equal((await transactions(h, to, '&limit=1')).items[0]?.label, 'VIR INTERNE DE COMPTE COURANT', 'the other leg is another transaction');
+    assert.equal((await drop(h, to, 'TRF-1')).status, 204);
+    assert.equal((await transactions(h, to, '&limit=1')).total, 91);
+    assert.equal((await transactions(h, from, '&limit=1')).items[0]?.id, 'TRF-1');
+  });
+});
+
+void describe('oxlin sandbox: a pending transaction booked under a new id', () => {
+  let h: SandboxHarness;
+  let connectionId: string;
+  let accountId: string;
+  before(async () => {
+    h = await startSandboxHarness({ listDelayMs: 10, syncDelayMs: 10 });
+    let accountIds: string[];
+    ({ connectionId, accountIds } = await activeConnection(h, 'alice'));
+    [accountId = ''] = accountIds;
+  });
+  after(() => h.sandbox.close());
+
+  void test('shows from the next SYNC_ALL as PENDING; booked, it reads under its new id as BOOKED', async () => {
+    await setSandboxClock(h, h.clock.now + 60_000);
+    const added = await addTransaction(h, accountId, { amount: -18.4, label: 'CB CINEMA', status: 'PENDING' });
+    assert.equal(added.status, 201);
+    assert.deepEqual(await json(added), { id: `${accountId}-X1` });
+    assert.equal((await transactions(h, accountId)).total, 91, 'not before Oxlin synchronizes');
+
+    await syncAgain(h, connectionId);
+    const pending = await transactions(h, accountId, '&limit=2');
+    assert.equal(pending.total, 92);
+    assert.deepEqual(pending.items[0], {
+      id: `${accountId}-X1`,
+      account_id: accountId,
+      date: TODAY,
+      amount: -18.4,
+      currency: 'EUR',
+      label: 'CB CINEMA',
+      category_id: '0',
+      status: 'PENDING',
+    });
+    assert.equal(pending.items[1]?.status, 'BOOKED');
+
+    const booked = await post(h, accountId, `${accountId}-X1`, { id: 'B-77' });
+    assert.equal(booked.status, 201);
+    assert.deepEqual(await json(booked), { id: 'B-77' });
+    assert.deepEqual((await transactions(h, accountId, '&limit=1')).items[0]?.id, `${accountId}-X1`, 'still pending until Oxlin synchronizes');
+    await assertOxlinError(await post(h, accountId, `${accountId}-X1`), 409, 'conflict');
+
+    await syncAgain(h, connectionId);
+    const after = await transactions(h, accountId, '&limit=500');
+    assert.equal(after.total, 92);
+    assert.deepEqual(after.items[0], { ...pending.items[0], id: 'B-77', status: 'BOOKED' });
+    assert.ok(!after.items.some((t) => t.id === `${accountId}-X1`));
+    assert.deepEqual((await readAll(h, accountId, 9)).map((t) => t.id), after.items.map((t) => t.id));
+    // Without an id, the bank numbers it.
+    assert.deepEqual(await json(await addTransaction(h, accountId, { amount: 5, label: 'VIR RECU' })), { id: `${accountId}-X3` });
+  });
+
+  void test('refuses what is not pending, unknown ids and bodies, and ids already taken', async () => {
+    await assertOxlinError(await post(h, accountId, `${accountId}-5`), 409, 'conflict');
+    await assertOxlinError(await post(h, accountId, 'B-77'), 409, 'conflict');
+    await assertOxlinError(await post(h, accountId, 'nope'), 404, 'not_found');
+    await assertOxlinError(await addTransaction(h, '404404', { amount: 1, label: 'x' }), 404, 'not_found');
+    for (const body of [{}, { amount: 1 }, { amount: 1.234, label: 'x' }, { amount: 1, label: 'x', status: 'CANCELLED' }, { amount: 1, label: 'x', date: 0 }]) {
+      await assertOxlinError(await addTransaction(h, accountId, body), 400, 'invalid_request');
+    }
+    await assertOxlinError(await addTransaction(h, accountId, { amount: 1, label: 'x', id: `${accountId}-5` }), 409, 'conflict');
+    await assertOxlinError(await addTransaction(h, accountId, { amount: 1, label: 'x', id: 'B-77' }), 409, 'conflict');
+  });
+});
+
 void describe('oxlin sandbox: user_huge', () => {
   let h: SandboxHarness;
   let accountIds: string[];
@@ -252,6 +383,25 @@ void describe('oxlin adapter: fetchTransactions', () => {
     const recent = await adapter.fetchTransactions(connectionOf(connectionId), accountId, null, '2025-01-06');
     assert.deepEqual(recent, { items: everything.items.slice(0, 10), nextCursor: null });
     assert.equal(recent.items.at(-1)?.bookedAt, '2025-01-06T00:00:00.000Z');
+  });
+
+  void test('maps PENDING to pending, BOOKED to not; the same id on two accounts stays with each; no link to a pending one', async () => {
+    const { connectionId, accountIds } = await activeConnection(h, 'user_transfer');
+    const [from = '', to = ''] = accountIds;
+    await setSandboxClock(h, h.clock.now + 60_000);
+    assert.equal((await addTransaction(h, from, { amount: -9.99, label: 'CB PENDING', status: 'PENDING', id: 'P-1' })).status, 201);
+    await syncAgain(h, connectionId);
+    const [debit, credit] = await Promise.all([from, to].map((id) => adapter.fetchTransactions(connectionOf(connectionId), id, null, null)));
+    const pick = (items: { providerTransactionId: string; providerAccountId: string; amount: string; pending: boolean; pendingTransactionId: string | null }[]) =>
+      items.slice(0, 2).map((t) => [t.providerTransactionId, t.providerAccountId, t.amount, t.pending, t.pendingTransactionId]);
+    assert.deepEqual(pick(debit?.items ?? []), [['P-1', from, '-9.99', true, null], ['TRF-1', from, '-500.00', false, null]]);
+    assert.deepEqual(pick(credit?.items ?? []), [['TRF-1', to, '500.00', false, null], [`${to}-90`, to, (credit?.items[1]?.amount ?? ''), false, null]]);
+
+    assert.equal((await post(h, from, 'P-1')).status, 201);
+    await syncAgain(h, connectionId);
+    const booked = await adapter.fetchTransactions(connectionOf(connectionId), from, null, null);
+    assert.deepEqual(pick(booked.items).slice(0, 1), [[`${from}-X3`, from, '-9.99', false, null]], 'Oxlin does not say which pending one it was');
+    assert.ok(!booked.items.some((t) => t.providerTransactionId === 'P-1'));
   });
 
   void test('reads a 50,000-transaction account in pages of 500, nothing lost, nothing doubled', async () => {

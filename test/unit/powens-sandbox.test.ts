@@ -361,6 +361,36 @@ void describe('powens sandbox: credentials connections', () => {
     }
   });
 
+  void test('user_coming: the next day\'s payment shows as coming under an id of its own; debited, it is the day\'s booked one', async () => {
+    const connection = await createConnection(h, token, 'user_coming');
+    const [checking] = await accountsOf(h, token, connection.id, true);
+    assert.ok(checking);
+    await json(await api(h, `/2.0/users/me/accounts/${checking.id}?all`, { method: 'PUT', token, body: { disabled: false } }));
+    type Tx = { id: number; date: string; value: number; original_wording: string; coming: boolean };
+    const page = async (query = '?limit=1000') => json<{ transactions: Tx[]; total: number }>(await api(h, `/2.0/users/me/accounts/${checking.id}/transactions${query}`, { token }));
+    const before = await page();
+    assert.equal(before.total, 92, '91 booked and one coming');
+    const [coming, today] = before.transactions;
+    assert.deepEqual([coming?.date, coming?.coming, today?.date, today?.coming], ['2025-01-16', true, '2025-01-15', false]);
+    assert.equal(coming?.id, checking.id * 10_000 + 5_000 + 91);
+    assert.deepEqual((await page('?min_date=2025-01-16')).transactions.map((t) => t.id), [coming?.id]);
+    assert.deepEqual((await page('?limit=2&offset=1')).transactions.map((t) => t.id), before.transactions.slice(1, 3).map((t) => t.id));
+
+    h.clock.now = START + DAY_MS;
+    try {
+      await json<ConnectionBody>(await api(h, `/2.0/users/me/connections/${connection.id}`, { method: 'PUT', token }));
+      const after = await page();
+      assert.equal(after.total, 93);
+      const [next, booked] = after.transactions;
+      assert.deepEqual([next?.date, next?.coming, next?.id], ['2025-01-17', true, checking.id * 10_000 + 5_000 + 92]);
+      assert.deepEqual([booked?.date, booked?.coming, booked?.value, booked?.original_wording], ['2025-01-16', false, coming?.value, coming?.original_wording]);
+      assert.notEqual(booked?.id, coming?.id, 'booked under another id');
+      assert.ok(!after.transactions.some((t) => t.id === coming?.id), 'the coming one is gone');
+    } finally {
+      h.clock.now = START;
+    }
+  });
+
   void test('deletes a connection and its accounts', async () => {
     const connection = await createConnection(h, token, 'alice');
     const [account] = await accountsOf(h, token, connection.id, true);
@@ -740,7 +770,18 @@ void describe('powens adapter against the sandbox', () => {
     const first = await adapter.fetchTransactions(connection, checking.id, null, null);
     assert.equal(first.items.length, 91);
     assert.equal(first.nextCursor, null);
-    assert.deepEqual(Object.keys(first.items[0] ?? {}).sort(), ['amount', 'bookedAt', 'category', 'currency', 'label', 'providerAccountId', 'providerTransactionId']);
+    assert.deepEqual(Object.keys(first.items[0] ?? {}).sort(), [
+      'amount',
+      'bookedAt',
+      'category',
+      'currency',
+      'label',
+      'pending',
+      'pendingTransactionId',
+      'providerAccountId',
+      'providerTransactionId',
+    ]);
+    assert.ok(first.items.every((t) => !t.pending && t.pendingTransactionId === null));
     assert.equal(first.items[0]?.bookedAt, '2025-01-15T00:00:00.000Z');
     assert.match(first.items[0]?.amount ?? '', /^-?\d+\.\d{2}$/);
 
@@ -790,6 +831,20 @@ void describe('powens adapter against the sandbox', () => {
     } while (cursor !== null);
     assert.equal(ids.length, 366 + 1, 'a year (2024 is a leap year) and the day of the connection');
     assert.equal(new Set(ids).size, ids.length);
+  });
+
+  void test('coming transactions are pending; Powens gives no link from a debited one to its coming one', async () => {
+    const connection = await connectWithCredentials('user_coming');
+    const [account] = await adapter.listAccounts(connection);
+    assert.ok(account);
+    await adapter.giveConsent(connection, [{ account_id: account.id, consent: true }]);
+    const { items } = await adapter.fetchTransactions(connection, account.id, null, null);
+    assert.equal(items.length, 92);
+    assert.deepEqual(
+      items.slice(0, 2).map((t) => [t.bookedAt, t.pending, t.pendingTransactionId]),
+      [['2025-01-16T00:00:00.000Z', true, null], ['2025-01-15T00:00:00.000Z', false, null]],
+    );
+    assert.equal(items.filter((t) => t.pending).length, 1);
   });
 
   void test('many accounts are all listed', async () => {

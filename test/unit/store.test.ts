@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type Database, type Repository, createRepository, decodeTransactionCursor, migrate } from '../../activities/store';
-import { type TransactionRecord, decodeChangeCursor, encodeChangeCursor } from '../../activities/store/repository';
-import { testStores } from '../helpers/real-activities';
+import { type TransactionCursor, type TransactionRecord, decodeChangeCursor, encodeChangeCursor } from '../../activities/store/repository';
+import { emptyTestStores, testStores } from '../helpers/real-activities';
 
 for (const [name, open] of testStores()) {
   describe(`store on ${name}`, () => {
@@ -32,7 +32,7 @@ for (const [name, open] of testStores()) {
       assert.deepEqual(await repo.upsertAccounts(connectionId, 'oxlin', [account]), { added: 0, modified: 0 });
       assert.deepEqual(await repo.upsertAccounts(connectionId, 'oxlin', [{ ...account, balance: '12.50' }]), { added: 0, modified: 1 });
 
-      const tx = (i: number, amount = '-1.00') => ({
+      const tx = (i: number, amount = '-1.00'): TransactionRecord => ({
         providerTransactionId: `t${i}`,
         providerAccountId: 'a1',
         bookedAt: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(),
@@ -40,6 +40,8 @@ for (const [name, open] of testStores()) {
         currency: 'EUR',
         label: `label ${i}`,
         category: null,
+        pending: false,
+        pendingTransactionId: null,
       });
       const first = Array.from({ length: 5 }, (_, i) => tx(i));
       assert.deepEqual(await repo.applyPage(connectionId, `${connectionId}/upserts`, first), { added: 5, modified: 0 });
@@ -67,10 +69,12 @@ for (const [name, open] of testStores()) {
           currency: 'EUR',
           label: 'x',
           category: null,
+          pending: false,
+          pendingTransactionId: null,
         })),
       );
       const ids: string[] = [];
-      let after: [string, string] | undefined;
+      let after: TransactionCursor | undefined;
       for (;;) {
         const page = await repo.listTransactions(connectionId, { limit: 3, ...(after ? { after } : {}) });
         ids.push(...page.transactions.map((t) => t.providerTransactionId));
@@ -82,23 +86,72 @@ for (const [name, open] of testStores()) {
       assert.equal(decodeTransactionCursor('not a cursor'), null);
     });
 
+    it('pages one id booked at the same time on two accounts as two rows, each once', async () => {
+      const repo = createRepository(db);
+      const connectionId = randomUUID();
+      const acc = (id: string) => ({ providerAccountId: id, name: id, type: 'CHECKINGS', currency: 'EUR', balance: null, iban: null, accountNumber: null });
+      await repo.upsertAccounts(connectionId, 'oxlin', [acc('a'), acc('b')]);
+      const at = new Date(Date.UTC(2026, 0, 5)).toISOString();
+      const row = (account: string, id: string, amount: string): TransactionRecord => ({
+        providerTransactionId: id,
+        providerAccountId: account,
+        bookedAt: at,
+        amount,
+        currency: 'EUR',
+        label: id,
+        category: null,
+        pending: false,
+        pendingTransactionId: null,
+      });
+      await repo.applyPage(connectionId, `${connectionId}/a`, [row('a', 'TRF-1', '-500.00'), row('a', 'x', '-1.00')]);
+      await repo.applyPage(connectionId, `${connectionId}/b`, [row('b', 'TRF-1', '500.00'), row('b', 'y', '-2.00')]);
+      const seen: string[] = [];
+      let after: TransactionCursor | undefined;
+      for (;;) {
+        const page = await repo.listTransactions(connectionId, { limit: 1, ...(after ? { after } : {}) });
+        seen.push(...page.transactions.map((t) => `${t.providerAccountId}/${t.providerTransactionId}/${t.amount}`));
+        if (!page.nextCursor) break;
+        after = decodeTransactionCursor(page.nextCursor) ?? undefined;
+      }
+      assert.deepEqual(seen, ['b/y/-2.00', 'a/x/-1.00', 'b/TRF-1/500.00', 'a/TRF-1/-500.00']);
+      // A cursor from before rows were keyed per account, [booked_at, id], still pages on after that row.
+      const old = Buffer.from(JSON.stringify([at, 'x'])).toString('base64url');
+      const rest = await repo.listTransactions(connectionId, { limit: 10, after: decodeTransactionCursor(old) ?? undefined });
+      assert.deepEqual(rest.transactions.map((t) => `${t.providerAccountId}/${t.providerTransactionId}`), ['b/TRF-1', 'a/TRF-1']);
+    });
+
     describe('delta sync', () => {
       const account = { providerAccountId: 'a1', name: 'Courant', type: 'CHECKINGS', currency: 'EUR', balance: '10.00', iban: null, accountNumber: null };
       const day = (n: number) => new Date(Date.UTC(2025, 0, 1 + n)).toISOString();
-      const tx = (n: number, amount = '-1.00') => ({
+      const tx = (n: number, amount = '-1.00', account = 'a1'): TransactionRecord => ({
         providerTransactionId: `t${n}`,
-        providerAccountId: 'a1',
+        providerAccountId: account,
         bookedAt: day(n),
         amount,
         currency: 'EUR',
         label: `T${n}`,
         category: null,
+        pending: false,
+        pendingTransactionId: null,
       });
-      /** One import as importData runs it: pages, then what it did not read in its window is removed. */
-      async function sync(repo: Repository, connectionId: string, syncId: string, rows: TransactionRecord[], since: string | null = null) {
+      /**
+       * One import as importData runs it: for each account (a1 unless told), its pages, then what it
+       * did not read in its window is removed.
+       */
+      async function sync(
+        repo: Repository,
+        connectionId: string,
+        syncId: string,
+        rows: TransactionRecord[],
+        since: string | null = null,
+        accounts = ['a1'],
+      ) {
         await repo.beginSync(syncId, connectionId);
-        for (let i = 0; i < rows.length; i += 2) await repo.applyPage(connectionId, syncId, rows.slice(i, i + 2));
-        await repo.removeUnread(connectionId, 'a1', syncId, since);
+        for (const accountId of accounts) {
+          const mine = rows.filter((r) => r.providerAccountId === accountId);
+          for (let i = 0; i < mine.length; i += 2) await repo.applyPage(connectionId, syncId, mine.slice(i, i + 2));
+          await repo.removeUnread(connectionId, accountId, syncId, since);
+        }
         return repo.finishSync(syncId, connectionId);
       }
       const ids = (ts: { providerTransactionId: string }[]) => ts.map((t) => t.providerTransactionId).sort();
@@ -167,6 +220,105 @@ for (const [name, open] of testStores()) {
         assert.equal((await repo.transactionChanges(connectionId, '0', 100)).added.length, 40);
       });
 
+      it('keeps both legs of a transfer that share an id on two accounts: two rows, stable across syncs', async () => {
+        const repo = createRepository(db);
+        const connectionId = randomUUID();
+        await repo.upsertAccounts(connectionId, 'oxlin', [account, { ...account, providerAccountId: 'a2', name: 'Livret' }]);
+        const leg = (accountId: string, amount: string): TransactionRecord => ({ ...tx(3, amount, accountId), providerTransactionId: 'TRF-1', label: 'VIR INTERNE' });
+        const rows = [tx(1), leg('a1', '-500.00'), leg('a2', '500.00'), tx(2, '-3.00', 'a2')];
+        const both = ['a1', 'a2'];
+        const legs = async () =>
+          (await db.query<{ account: string; amount: string }>(
+            `SELECT provider_account_id AS account, amount::text AS amount FROM transactions
+             WHERE connection_id = $1 AND provider_transaction_id = 'TRF-1' AND removed_at IS NULL ORDER BY 1`,
+            [connectionId],
+          )).map((r) => [r.account, r.amount]);
+
+        assert.deepEqual(await sync(repo, connectionId, `${connectionId}/1`, rows, null, both), { added: 4, modified: 0, removed: 0 });
+        assert.deepEqual(await legs(), [['a1', '-500.00'], ['a2', '500.00']]);
+        const start = await repo.transactionChanges(connectionId, '0', 100);
+        assert.deepEqual(
+          start.added.map((t) => `${t.providerAccountId}/${t.providerTransactionId}`).sort(),
+          ['a1/TRF-1', 'a1/t1', 'a2/TRF-1', 'a2/t2'],
+          'each leg once',
+        );
+        // Read again and again, nothing changes: no row flips to the other account.
+        let cursor = start.lastSeq;
+        for (const n of [2, 3, 4]) {
+          assert.deepEqual(await sync(repo, connectionId, `${connectionId}/${n}`, rows, null, both), { added: 0, modified: 0, removed: 0 });
+          const delta = await repo.transactionChanges(connectionId, cursor, 100);
+          assert.deepEqual([delta.added, delta.modified, delta.removed, delta.lastSeq], [[], [], [], cursor]);
+          cursor = delta.lastSeq;
+        }
+        assert.deepEqual(await legs(), [['a1', '-500.00'], ['a2', '500.00']]);
+        assert.equal(await repo.countTransactions(connectionId), 4);
+
+        // The provider drops the savings leg only: that one row is removed, the other stays.
+        assert.deepEqual(
+          await sync(repo, connectionId, `${connectionId}/5`, rows.filter((r) => !(r.providerAccountId === 'a2' && r.providerTransactionId === 'TRF-1')), null, both),
+          { added: 0, modified: 0, removed: 1 },
+        );
+        const dropped = await repo.transactionChanges(connectionId, cursor, 100);
+        assert.deepEqual(dropped.removed, [{ providerTransactionId: 'TRF-1', providerAccountId: 'a2' }]);
+        assert.deepEqual(await legs(), [['a1', '-500.00']]);
+        const listed = await repo.listTransactions(connectionId, { accountId: 'a1', limit: 10 });
+        assert.deepEqual(listed.transactions.map((t) => [t.providerTransactionId, t.amount]), [['TRF-1', '-500.00'], ['t1', '-1.00']]);
+      });
+
+      it('a pending transaction booked under a new id: the pending one removed, the booked one added naming it', async () => {
+        const repo = createRepository(db);
+        const connectionId = randomUUID();
+        await repo.upsertAccounts(connectionId, 'oxlin', [account]);
+        const pendingOne: TransactionRecord = { ...tx(9, '-42.00'), providerTransactionId: 'P-1', label: 'CB PENDING', pending: true };
+        const booked: TransactionRecord = { ...tx(9, '-42.00'), providerTransactionId: 'B-1', label: 'CB BOOKED', pendingTransactionId: 'P-1' };
+
+        assert.deepEqual(await sync(repo, connectionId, `${connectionId}/1`, [tx(1), pendingOne]), { added: 2, modified: 0, removed: 0 });
+        const start = await repo.transactionChanges(connectionId, '0', 100);
+        assert.deepEqual(
+          start.added.map((t) => [t.providerTransactionId, t.pending, t.pendingTransactionId]),
+          [['t1', false, null], ['P-1', true, null]],
+        );
+        assert.deepEqual(
+          (await repo.listTransactions(connectionId, { limit: 10 })).transactions.map((t) => [t.providerTransactionId, t.pending]),
+          [['P-1', true], ['t1', false]],
+        );
+
+        assert.deepEqual(await sync(repo, connectionId, `${connectionId}/2`, [tx(1), booked]), { added: 1, modified: 0, removed: 1 });
+        const posted = await repo.transactionChanges(connectionId, start.lastSeq, 100);
+        assert.deepEqual(
+          posted.added.map((t) => [t.providerTransactionId, t.pending, t.pendingTransactionId, t.amount]),
+          [['B-1', false, 'P-1', '-42.00']],
+        );
+        assert.deepEqual(posted.modified, []);
+        assert.deepEqual(posted.removed, [{ providerTransactionId: 'P-1', providerAccountId: 'a1' }]);
+
+        // Booked under the same id (no new id): the same row, modified, no longer pending.
+        const sameId: TransactionRecord = { ...tx(10, '-5.00'), providerTransactionId: 'P-2', pending: true };
+        await sync(repo, connectionId, `${connectionId}/3`, [tx(1), booked, sameId]);
+        const before = (await repo.transactionChanges(connectionId, '0', 100)).lastSeq;
+        assert.deepEqual(await sync(repo, connectionId, `${connectionId}/4`, [tx(1), booked, { ...sameId, pending: false }]), {
+          added: 0,
+          modified: 1,
+          removed: 0,
+        });
+        const settled = await repo.transactionChanges(connectionId, before, 100);
+        assert.deepEqual(settled.modified.map((t) => [t.providerTransactionId, t.pending]), [['P-2', false]]);
+      });
+
+      it('reads incrementally from the oldest pending transaction; a pending one dated ahead moves nothing', async () => {
+        const repo = createRepository(db);
+        const connectionId = randomUUID();
+        await repo.upsertAccounts(connectionId, 'oxlin', [account]);
+        await sync(repo, connectionId, `${connectionId}/1`, [tx(10), tx(30)]);
+        assert.equal(await repo.incrementalSince(connectionId, 'a1', 7), day(23).slice(0, 10));
+        // A deferred card debit dated a month ahead: the window stays where the bookings are.
+        await sync(repo, connectionId, `${connectionId}/2`, [tx(10), tx(30), { ...tx(60), pending: true }]);
+        assert.equal(await repo.incrementalSince(connectionId, 'a1', 7), day(23).slice(0, 10));
+        // A pending one older than the overlap: the window reaches back to it.
+        await sync(repo, connectionId, `${connectionId}/3`, [tx(10), tx(30), { ...tx(60), pending: true }, { ...tx(12), pending: true }]);
+        assert.equal(await repo.incrementalSince(connectionId, 'a1', 7), day(12).slice(0, 10));
+      });
+
       it('keeps balances over time: a point when first seen and when changed', async () => {
         const repo = createRepository(db);
         const connectionId = randomUUID();
@@ -182,6 +334,65 @@ for (const [name, open] of testStores()) {
         await repo.applyPage(connectionId, `${connectionId}/upserts`, [tx(30)]);
         assert.equal(await repo.incrementalSince(connectionId, 'a1', 7), '2025-01-24');
       });
+    });
+  });
+}
+
+for (const [name, open] of emptyTestStores()) {
+  describe(`store migrations on ${name}`, () => {
+    it('keys transactions per account and adds pending, keeping the rows and an import in flight', async () => {
+      const { db, dispose } = await open();
+      try {
+        await migrate(db, { until: '007_transaction_changes.sql' });
+        const connectionId = randomUUID();
+        const syncId = `${connectionId}/in-flight`;
+        // What Linkflow 007 wrote: rows keyed by (connection, id), an import half-way through a1.
+        await db.query(
+          `INSERT INTO accounts (connection_id, provider_account_id, provider, name, type, currency)
+           VALUES ($1, 'a1', 'oxlin', 'Courant', 'CHECKINGS', 'EUR'), ($1, 'a2', 'oxlin', 'Livret', 'SAVINGS', 'EUR')`,
+          [connectionId],
+        );
+        await db.query(
+          `INSERT INTO transactions (connection_id, provider_transaction_id, provider_account_id, booked_at, amount, currency, label, created_seq, change_seq)
+           VALUES ($1, 'TRF-1', 'a1', '2025-01-05', -500, 'EUR', 'VIR INTERNE', 1, 1), ($1, 't2', 'a2', '2025-01-06', 3, 'EUR', 'INTERETS', 2, 2)`,
+          [connectionId],
+        );
+        await db.query(`SELECT setval('transaction_changes', 2)`);
+        await db.query(`INSERT INTO sync_runs (sync_id, connection_id, start_seq) VALUES ($1, $2, 2)`, [syncId, connectionId]);
+        await db.query(`INSERT INTO sync_seen_transactions (sync_id, provider_transaction_id) VALUES ($1, 'TRF-1')`, [syncId]);
+
+        const applied = await migrate(db);
+        assert.ok(applied.includes('008_transactions_per_account.sql') && applied.includes('009_pending_transactions.sql'), applied.join());
+        const keyOf = async (table: string) =>
+          (await db.query<{ column: string }>(
+            `SELECT a.attname AS column FROM pg_index i
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+             WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`,
+            [table],
+          )).map((r) => r.column);
+        assert.deepEqual(await keyOf('transactions'), ['connection_id', 'provider_account_id', 'provider_transaction_id']);
+        assert.deepEqual(await keyOf('sync_seen_transactions'), ['sync_id', 'provider_account_id', 'provider_transaction_id']);
+
+        const repo = createRepository(db);
+        assert.deepEqual(
+          (await repo.listTransactions(connectionId, { limit: 10 })).transactions.map((t) => [t.providerAccountId, t.providerTransactionId, t.amount, t.pending, t.pendingTransactionId]),
+          [['a2', 't2', '3', false, null], ['a1', 'TRF-1', '-500', false, null]],
+        );
+        // The import goes on: what it read before the migration still counts as read on a1.
+        assert.equal(await repo.removeUnread(connectionId, 'a1', syncId, null), 0);
+        // The other leg of the transfer, same id on a2: a row of its own.
+        assert.deepEqual(
+          await repo.applyPage(connectionId, syncId, [
+            { providerTransactionId: 'TRF-1', providerAccountId: 'a2', bookedAt: '2025-01-05T00:00:00.000Z', amount: '500.00', currency: 'EUR', label: 'VIR INTERNE', category: null, pending: false, pendingTransactionId: null },
+          ]),
+          { added: 1, modified: 0 },
+        );
+        assert.equal(await repo.removeUnread(connectionId, 'a2', syncId, null), 1, 't2 was not read in the import');
+        assert.deepEqual(await repo.finishSync(syncId, connectionId), { added: 1, modified: 0, removed: 1 });
+        assert.equal(await repo.countTransactions(connectionId), 2);
+      } finally {
+        await dispose();
+      }
     });
   });
 }

@@ -87,8 +87,8 @@ for (const [store, open] of testStores()) {
         assert.equal(resynced.last_sync?.transactions_modified, 0);
         assert.equal(await repository.countTransactions(connectionId), 2 * 92);
         const [row] = await db.query<{ duplicates: number }>(
-          `SELECT count(*)::int AS duplicates FROM (SELECT provider_transaction_id FROM transactions
-             WHERE connection_id = $1 GROUP BY provider_transaction_id HAVING count(*) > 1) d`,
+          `SELECT count(*)::int AS duplicates FROM (SELECT provider_account_id, provider_transaction_id FROM transactions
+             WHERE connection_id = $1 GROUP BY provider_account_id, provider_transaction_id HAVING count(*) > 1) d`,
           [connectionId],
         );
         assert.equal(row?.duplicates, 0);
@@ -171,6 +171,48 @@ for (const [store, open] of testStores()) {
       });
     });
 
+    it('keeps both legs of a transfer that share one id on two accounts (user_transfer), sync after sync, without flipping', async () => {
+      const { activities, repository } = await realActivities(db, { oxlin: oxlin() });
+      const connectionId = randomUUID();
+      const taskQueue = uniqueTaskQueue();
+      await runWorkerWhile(env, { taskQueue, activities }, async () => {
+        const { handle, active } = await activeConnection(taskQueue, connectionId, 'user_transfer');
+        const [from, to, card] = active.accounts.map((a) => a.id);
+        assert.ok(from && to && card);
+        // 91 days per account, plus one leg of the transfer on each checking account.
+        assert.deepEqual(active.last_sync && [active.last_sync.transactions_added, active.last_sync.transactions_modified], [3 * 91 + 2, 0]);
+        assert.equal(await repository.countTransactions(connectionId), 3 * 91 + 2);
+        const legs = async () =>
+          (await db.query<{ account: string; amount: string }>(
+            `SELECT provider_account_id AS account, amount::text AS amount FROM transactions
+             WHERE connection_id = $1 AND provider_transaction_id = 'TRF-1' AND removed_at IS NULL ORDER BY amount`,
+            [connectionId],
+          )).map((r) => [r.account, r.amount]);
+        assert.deepEqual(await legs(), [[from, '-500.00'], [to, '500.00']]);
+        const start = await repository.transactionChanges(connectionId, '0', 1000);
+        assert.deepEqual(
+          start.added.filter((t) => t.providerTransactionId === 'TRF-1').map((t) => [t.providerAccountId, t.amount]).sort(),
+          [[from, '-500.00'], [to, '500.00']],
+          'each leg once',
+        );
+
+        // Read again twice (the transfer is inside the incremental window): nothing changes, nothing flips.
+        let last = active;
+        let cursor = start.lastSeq;
+        for (let i = 0; i < 2; i++) {
+          last = await syncNow(handle, last);
+          assert.deepEqual(last.last_sync && [last.last_sync.transactions_added, last.last_sync.transactions_modified, last.last_sync.transactions_removed], [0, 0, 0]);
+          const delta = await repository.transactionChanges(connectionId, cursor, 1000);
+          assert.deepEqual([delta.added, delta.modified, delta.removed], [[], [], []]);
+          cursor = delta.lastSeq;
+        }
+        assert.deepEqual(await legs(), [[from, '-500.00'], [to, '500.00']]);
+        const fromList = await repository.listTransactions(connectionId, { accountId: from, limit: 1 });
+        assert.deepEqual(fromList.transactions.map((t) => [t.providerTransactionId, t.amount, t.pending]), [['TRF-1', '-500.00', false]]);
+        await stopQuietly(env, handle.workflowId);
+      });
+    });
+
     it('imports 100,000 transactions in pages, nothing large in history; a crash half-way resumes from the last page', async () => {
       const real = oxlin();
       let pagesRead = 0;
@@ -209,8 +251,8 @@ for (const [store, open] of testStores()) {
         assert.equal(active.last_sync?.transactions_added, 100_000, 'counted once, across both attempts');
         assert.equal(await repository.countTransactions(connectionId), 100_000);
         const [dupes] = await db.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM (SELECT provider_transaction_id FROM transactions WHERE connection_id = $1
-             GROUP BY provider_transaction_id HAVING count(*) > 1) d`,
+          `SELECT count(*)::int AS n FROM (SELECT provider_account_id, provider_transaction_id FROM transactions WHERE connection_id = $1
+             GROUP BY provider_account_id, provider_transaction_id HAVING count(*) > 1) d`,
           [connectionId],
         );
         assert.equal(dupes?.n, 0);

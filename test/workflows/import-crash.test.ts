@@ -149,8 +149,8 @@ describe('a worker killed in the middle of an import', () => {
 
       assert.equal(await second.repository.countTransactions(connectionId), 100_000);
       const [dupes] = await db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM (SELECT provider_transaction_id FROM transactions WHERE connection_id = $1
-           GROUP BY provider_transaction_id HAVING count(*) > 1) d`,
+        `SELECT count(*)::int AS n FROM (SELECT provider_account_id, provider_transaction_id FROM transactions WHERE connection_id = $1
+           GROUP BY provider_account_id, provider_transaction_id HAVING count(*) > 1) d`,
         [connectionId],
       );
       assert.equal(dupes?.n, 0);

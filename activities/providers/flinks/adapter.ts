@@ -211,6 +211,10 @@ export function createFlinksAdapter(config: FlinksConfig, _deps: AdapterDeps): P
         currency: (account as FlinksAccount).Currency,
         label: t.Description,
         category: t.Code ?? null,
+        // Flinks lists posted transactions only, with no status field (pending ones show only in
+        // Balance.Available less Current): nothing is pending, and nothing links to a pending one.
+        pending: false,
+        pendingTransactionId: null,
       }));
       const next = offset + items.length;
       return { items, nextCursor: items.length > 0 && next < all.length ? String(next) : null };

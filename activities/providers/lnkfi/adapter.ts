@@ -175,6 +175,9 @@ export function createLnkfiAdapter(config: LnkfiConfig, deps: AdapterDeps): Prov
           currency: t.CurrencyCode,
           label: t.Reference || t.Contact?.Name || t.Type,
           category: null,
+          // Xero bank transactions are booked: no pending state, nothing to link.
+          pending: false,
+          pendingTransactionId: null,
         })),
         nextCursor: more ? String(page + 1) : null,
       };

@@ -30,6 +30,8 @@ import {
 
 /** The largest page Oxlin serves. */
 const TRANSACTION_PAGE_SIZE = 500;
+/** Oxlin statuses of transactions that never moved money. */
+const UNSETTLED: ReadonlySet<string> = new Set(['EXPIRED', 'REJECTED', 'CANCELLED']);
 
 /** Channel statuses that end a job without data, as the lifecycle names them. */
 const FAILURES: Partial<Record<OxlinChannel['status'], ProviderFailure>> = {
@@ -256,7 +258,9 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
       const total = parse(z.coerce.number().int().nonnegative(), response.headers.get('x-total-count'), 'x-total-count');
       const next = offset + transactions.length;
       return {
-        items: transactions.map((t) => ({
+        // A pending one that expired, was rejected or cancelled never moved money: left out, so the
+        // removal check reports it gone.
+        items: transactions.filter((t) => !UNSETTLED.has(t.status ?? 'BOOKED')).map((t) => ({
           providerTransactionId: t.id,
           providerAccountId: t.account_id,
           bookedAt: new Date(t.date * 1000).toISOString(),
@@ -264,6 +268,9 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
           currency: t.currency,
           label: t.label,
           category: t.category_id === null || t.category_id === undefined ? null : String(t.category_id),
+          pending: t.status === 'PENDING',
+          // Oxlin does not say which pending transaction a booked one replaces.
+          pendingTransactionId: null,
         })),
         nextCursor: transactions.length > 0 && next < total ? String(next) : null,
       };

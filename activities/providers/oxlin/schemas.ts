@@ -117,6 +117,12 @@ export const TransactionSchema = z.object({
   currency: z.string(),
   label: z.string(),
   category_id: z.union([z.string(), z.number()]).nullable().optional(),
+  /**
+   * The booking status. Our reference shows no transaction fields; Oxlin's Accounts API
+   * (GET /transactions) lists these seven (see sandbox/oxlin/README.md: Pending transactions).
+   * Absent: booked. Nothing in a transaction names the pending one a booked one replaces.
+   */
+  status: z.enum(['BOOKED', 'PENDING', 'OTHER', 'EXPIRED', 'REJECTED', 'CANCELLED', 'REFUNDED']).optional(),
 });
 
 export const ErrorBodySchema = z.object({ error: z.string(), error_description: z.string().optional() });

@@ -356,9 +356,9 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
       });
       const next = offset + transactions.length;
       return {
-        // Pending (`coming`) transactions are left out until the bank books them.
+        // `coming`: not debited yet (pending). Deleted ones are left out: the removal check reports them gone.
         items: transactions
-          .filter((t) => !t.coming && !t.deleted)
+          .filter((t) => !t.deleted)
           .map((t) => ({
             providerTransactionId: String(t.id),
             providerAccountId: String(t.id_account),
@@ -367,6 +367,9 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
             currency,
             label: t.original_wording ?? t.wording ?? '',
             category: t.id_category === null || t.id_category === undefined ? null : String(t.id_category),
+            pending: t.coming,
+            // Powens does not say which coming transaction a debited one replaces.
+            pendingTransactionId: null,
           })),
         nextCursor: transactions.length > 0 && next < total ? String(next) : null,
       };

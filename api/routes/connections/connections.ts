@@ -330,6 +330,8 @@ const transactionBody = (t: StoredTransaction) => ({
   currency: t.currency,
   label: t.label,
   category: t.category,
+  pending: t.pending,
+  pending_transaction_id: t.pendingTransactionId,
   updated_at: t.updatedAt,
 });
 
