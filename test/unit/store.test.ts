@@ -96,7 +96,7 @@ for (const [name, open] of testStores()) {
       });
       /** One import as importData runs it: pages, then what it did not read in its window is removed. */
       async function sync(repo: Repository, connectionId: string, syncId: string, rows: TransactionRecord[], since: string | null = null) {
-        await repo.beginSync(syncId, connectionId);
+        await repo.beginSync(syncId, connectionId, { full: since === null, accounts: [{ providerAccountId: 'a1', since }] });
         for (let i = 0; i < rows.length; i += 2) await repo.applyPage(connectionId, syncId, rows.slice(i, i + 2));
         await repo.removeUnread(connectionId, 'a1', syncId, since);
         return repo.finishSync(syncId, connectionId);
