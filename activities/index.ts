@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
 import {
   type Challenge,
   type ChannelMode,
@@ -13,7 +12,7 @@ import { type CredentialsKey, checkFields } from './credentials';
 import type { AdapterRegistry, Authorization, JobContext, JobOutcome, ProviderConnection } from './providers';
 import type { StateSigner } from './redirect-state';
 import type { ProviderLinks, Repository } from './store';
-import type { AccountRecord } from './store/repository';
+import { type ImportPlan, type ImportPosition, type ImportRun, type TransactionRecord, accountStart } from './store/repository';
 import { type WebhookDeps, createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps extends WebhookDeps {
@@ -27,15 +26,11 @@ export interface ActivityDeps extends WebhookDeps {
 /** Late bookings and corrections land within this many days of an account's latest transaction. */
 const OVERLAP_DAYS = 7;
 
-/** Where an import is, in its heartbeat: the next retry goes on from there. */
-const ImportProgressSchema = z.object({
-  account: z.number().int().nonnegative(),
-  cursor: z.string().nullable(),
-  since: z.string().nullable().optional(),
-  /** The oldest booking read so far in this account: a full read judges removals from there on. */
-  oldest: z.string().nullable().optional(),
-});
-type ImportProgress = z.infer<typeof ImportProgressSchema>;
+/** What an import heartbeats: its plan and where it is (for liveness and the Web UI; a retry reads the store). */
+export interface ImportHeartbeat {
+  plan: ImportPlan;
+  position: ImportPosition;
+}
 
 interface ProviderCall extends ProviderConnection {
   provider: ProviderName;
@@ -69,6 +64,28 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
     const unreadable = plain.filter((v) => v.value === null).map((v) => ({ id: v.id, message: "is not encrypted with Linkflow's credentials key" }));
     if (unreadable.length > 0) throw invalidCredentials(unreadable);
     return plain as { id: string; value: string }[];
+  }
+
+  /**
+   * An import's first attempt: the consented accounts the provider lists now, stored with their
+   * balances, and each one's window read from the store before this import writes anything. The
+   * plan is stored with the import (a concurrent or earlier attempt's stored plan wins).
+   */
+  async function planImport(
+    syncId: string,
+    { provider, connectionId, accountIds, full, ...connection }: ProviderCall & { connectionId: string; accountIds: string[]; full: boolean },
+  ): Promise<ImportRun> {
+    const consented = new Set(accountIds);
+    const accounts = (await adapters[provider].fetchAccounts(connection))
+      .filter((a) => consented.has(a.providerAccountId))
+      .sort((a, b) => a.providerAccountId.localeCompare(b.providerAccountId));
+    await repository.upsertAccounts(connectionId, provider, accounts);
+    await repository.recordBalances(connectionId, accounts, new Date().toISOString());
+    const windows: ImportPlan['accounts'] = [];
+    for (const { providerAccountId } of accounts) {
+      windows.push({ providerAccountId, since: full ? null : await repository.incrementalSince(connectionId, providerAccountId, OVERLAP_DAYS) });
+    }
+    return repository.beginSync(syncId, connectionId, { full, accounts: windows });
   }
 
   return {
@@ -140,11 +157,14 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
 
     /**
      * Copies the provider's data for the consented accounts into the store, after a sync, page by
-     * page: each page is upserted (keyed by the provider's ids) in its own transaction, then the
-     * activity heartbeats where it is, so a retry after a crash resumes from the last page, and
-     * nothing is added twice whatever runs again. Incremental unless `full`: each account from its
-     * latest booking less an overlap. What the provider no longer returns in that window is
-     * marked removed. Only counts travel back to the workflow.
+     * page. The first attempt fixes the import's plan and stores it (which accounts, in which order,
+     * each one's window: incremental unless `full`, from the account's latest booking less an
+     * overlap); each page is upserted (keyed by the provider's ids) in one transaction with the
+     * import's new position. A retry after a crash reads plan and position back from the store —
+     * never from the rows the crashed attempt wrote, nor from a heartbeat that may have been lost —
+     * so it re-reads at most the page that was in flight, and nothing is added twice. What the
+     * provider no longer returns in a window is marked removed. Only counts travel back to the
+     * workflow; heartbeats carry the plan and position for liveness and the Web UI.
      */
     async importData({
       provider,
@@ -157,37 +177,34 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
       const ctx = Context.current();
       // The same for every retry of this activity, and different for any other import.
       const syncId = `${ctx.info.workflowExecution?.runId ?? 'standalone'}/${ctx.info.activityId}`;
-      await repository.beginSync(syncId, connectionId);
-      const consented = new Set(accountIds);
-      const accounts = (await adapter.fetchAccounts(connection))
-        .filter((a) => consented.has(a.providerAccountId))
-        .sort((a, b) => a.providerAccountId.localeCompare(b.providerAccountId));
-      await repository.upsertAccounts(connectionId, provider, accounts);
-      await repository.recordBalances(connectionId, accounts, new Date().toISOString());
-
-      const resumed = ImportProgressSchema.safeParse(ctx.info.heartbeatDetails);
-      let progress: ImportProgress = resumed.success ? resumed.data : { account: 0, cursor: null };
-      for (; progress.account < accounts.length; progress = { account: progress.account + 1, cursor: null }) {
-        const accountId = (accounts[progress.account] as AccountRecord).providerAccountId;
-        const since = progress.since !== undefined ? progress.since : full ? null : await repository.incrementalSince(connectionId, accountId, OVERLAP_DAYS);
-        let { cursor, oldest = null } = progress;
-        do {
-          const page = await adapter.fetchTransactions(connection, accountId, cursor, since);
-          await repository.applyPage(connectionId, syncId, page.items);
-          for (const t of page.items) if (oldest === null || t.bookedAt < oldest) oldest = t.bookedAt;
-          cursor = page.nextCursor;
-          ctx.heartbeat({ account: progress.account, cursor, since, oldest } satisfies ImportProgress);
-        } while (cursor !== null);
+      const run = (await repository.importRun(syncId)) ?? (await planImport(syncId, { provider, connectionId, accountIds, full, ...connection }));
+      const { plan } = run;
+      let position = run.position;
+      const beat = () => ctx.heartbeat({ plan, position } satisfies ImportHeartbeat);
+      beat();
+      while (position.account < plan.accounts.length) {
+        const { providerAccountId: accountId, since } = plan.accounts[position.account] as ImportPlan['accounts'][number];
+        while (position.pages === 0 || position.cursor !== null) {
+          const page = await adapter.fetchTransactions(connection, accountId, position.cursor, since);
+          const next: ImportPosition = { ...position, pages: position.pages + 1, cursor: page.nextCursor, oldest: oldestBooking(position.oldest, page.items) };
+          await repository.applyPage(connectionId, syncId, page.items, next);
+          position = next;
+          beat();
+        }
         // Removals are judged only where the provider was asked and answered: from `since`, or on a
         // full read from the oldest booking it still returns (Flinks keeps 365 days); an empty
-        // full answer judges nothing.
-        const window = since ?? oldest?.slice(0, 10) ?? null;
-        if (window !== null) await repository.removeUnread(connectionId, accountId, syncId, window);
+        // full answer judges nothing. The move to the next account commits with the removals.
+        const window = since ?? position.oldest?.slice(0, 10) ?? null;
+        const next = accountStart(position.account + 1);
+        if (window !== null) await repository.removeUnread(connectionId, accountId, syncId, window, next);
+        else await repository.moveImport(syncId, next);
+        position = next;
+        beat();
       }
       const counts = await repository.finishSync(syncId, connectionId);
       return {
         synced_at: new Date().toISOString(),
-        accounts: accounts.length,
+        accounts: plan.accounts.length,
         transactions_added: counts.added,
         transactions_modified: counts.modified,
         transactions_removed: counts.removed,
@@ -203,6 +220,12 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
       await adapters[provider].disconnect(connection);
     },
   };
+}
+
+/** The older of `oldest` (ISO 8601, or null for none yet) and every booking on `page`. */
+function oldestBooking(oldest: string | null, page: TransactionRecord[]): string | null {
+  for (const t of page) if (oldest === null || t.bookedAt < oldest) oldest = t.bookedAt;
+  return oldest;
 }
 
 function invalidCredentials(fields: { id: string; message: string }[]): ApplicationFailure {

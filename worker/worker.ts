@@ -28,13 +28,13 @@ export function createWorker({ connection, namespace, workflowBundle, taskQueue,
     taskQueue: taskQueue ?? TASK_QUEUE,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(deps),
-    // Heartbeats carry an import's position: sent at least this often, so a worker that dies
-    // mid-import costs its successor a few seconds of pages, not everything since the first one.
+    // Heartbeats show an import's plan and position (the Web UI, liveness) at least this often; a
+    // retry resumes from the position the store committed with the last page, not from them.
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
 }
 
-/** The longest a heartbeat (an import's position) waits before reaching Temporal. */
+/** The longest a heartbeat (an import's plan and position) waits before reaching Temporal. */
 export const HEARTBEAT_THROTTLE = '2 seconds';
 
 /** The SDK's start-up chatter (bundler output, state changes) would drown Linkflow's own log lines. */

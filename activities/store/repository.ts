@@ -1,4 +1,4 @@
-import type { Database } from './db';
+import type { Database, Queryable } from './db';
 
 export interface AccountRecord {
   providerAccountId: string;
@@ -46,6 +46,46 @@ export interface UpsertCounts {
 export interface ChangeCounts extends UpsertCounts {
   removed: number;
 }
+
+/**
+ * What an import reads, fixed by its first attempt and stored with it (`sync_runs.plan`): every
+ * retry reads the same accounts, in the same order, each from the same date, whatever the crashed
+ * attempt already wrote (rows written newest first would otherwise narrow a recomputed window).
+ */
+export interface ImportPlan {
+  /** True when the import was asked to read whole histories (`{"full": true}`). */
+  full: boolean;
+  /** The consented accounts the provider listed when the import began, ordered by provider id. */
+  accounts: {
+    providerAccountId: string;
+    /** First booking date read (YYYY-MM-DD, UTC), inclusive; null: the account's whole history. */
+    since: string | null;
+  }[];
+}
+
+/**
+ * Where an import stands, written in the same database transaction as the page (or the removals)
+ * that brought it there (`sync_runs.position`): a retry goes on from the first thing not committed.
+ */
+export interface ImportPosition {
+  /** Index in `ImportPlan.accounts` of the account being read; the plan's length once all are done. */
+  account: number;
+  /** Pages of that account committed so far. */
+  pages: number;
+  /** The provider's cursor of the account's next page: null before its first page (`pages` 0) and after its last. */
+  cursor: string | null;
+  /** The oldest booking (ISO 8601) committed from that account in this import; null before any. */
+  oldest: string | null;
+}
+
+/** An import as stored: its plan and its position. */
+export interface ImportRun {
+  plan: ImportPlan;
+  position: ImportPosition;
+}
+
+/** Where an import starts an account: nothing of it read yet. */
+export const accountStart = (account: number): ImportPosition => ({ account, pages: 0, cursor: null, oldest: null });
 
 /** A page of changes after a delta cursor: each transaction at most once, in its latest state. */
 export interface TransactionChanges {
@@ -165,6 +205,10 @@ export function decodeChangeCursor(cursor: string): string | null {
   return match ? (match[1] as string) : null;
 }
 
+async function moveImport(db: Queryable, syncId: string, position: ImportPosition): Promise<void> {
+  await db.query('UPDATE sync_runs SET position = $2::jsonb WHERE sync_id = $1', [syncId, JSON.stringify(position)]);
+}
+
 export function createRepository(db: Database) {
   return {
     async upsertAccounts(connectionId: string, provider: string, accounts: AccountRecord[]): Promise<UpsertCounts> {
@@ -186,25 +230,48 @@ export function createRepository(db: Database) {
     },
 
     /**
-     * Starts (or, for a retried activity, finds) an import: its changes are those numbered after
-     * the connection's last change when it first started.
+     * The plan and position of import `syncId` if an earlier attempt stored its plan, else null
+     * (no attempt got that far, or the import began before plans were stored).
      */
-    async beginSync(syncId: string, connectionId: string): Promise<void> {
-      await db.query(
-        `INSERT INTO sync_runs (sync_id, connection_id, start_seq)
-         SELECT $1, $2, coalesce(max(change_seq), 0) FROM transactions WHERE connection_id = $2
-         ON CONFLICT (sync_id) DO NOTHING`,
-        [syncId, connectionId],
+    async importRun(syncId: string): Promise<ImportRun | null> {
+      const [row] = await db.query<{ plan: ImportPlan; position: ImportPosition }>(
+        'SELECT plan, position FROM sync_runs WHERE sync_id = $1 AND plan IS NOT NULL',
+        [syncId],
       );
+      return row ? { plan: row.plan, position: row.position } : null;
     },
 
     /**
-     * One page of an import, atomically: upserted under the connection's lock, and noted as read by
-     * the import. Answers what this page itself added and modified (the import's own totals come
-     * from finishSync, exact across retries).
+     * Starts (or, for a retried activity, finds) an import: its changes are those numbered after
+     * the connection's last change when it first started. Stores `plan` unless one is stored
+     * already, and answers the stored one with its position: a retry reads the first attempt's
+     * plan back. An import begun before plans were stored gets `plan` with whole-history windows,
+     * since the windows it began with can no longer be known (it may have written rows since).
      */
-    async applyPage(connectionId: string, syncId: string, transactions: TransactionRecord[]): Promise<UpsertCounts> {
-      if (transactions.length === 0) return { added: 0, modified: 0 };
+    async beginSync(syncId: string, connectionId: string, plan: ImportPlan): Promise<ImportRun> {
+      const wholeHistories: ImportPlan = { ...plan, accounts: plan.accounts.map((a) => ({ ...a, since: null })) };
+      const [row] = await db.query<{ plan: ImportPlan; position: ImportPosition }>(
+        `INSERT INTO sync_runs (sync_id, connection_id, start_seq, plan, position)
+         SELECT $1, $2, coalesce(max(change_seq), 0), $3::jsonb, $5::jsonb FROM transactions WHERE connection_id = $2
+         ON CONFLICT (sync_id) DO UPDATE SET plan = coalesce(sync_runs.plan, $4::jsonb), position = coalesce(sync_runs.position, $5::jsonb)
+         RETURNING plan, position`,
+        [syncId, connectionId, JSON.stringify(plan), JSON.stringify(wholeHistories), JSON.stringify(accountStart(0))],
+      );
+      if (!row) throw new Error(`import ${syncId} was not stored`);
+      return { plan: row.plan, position: row.position };
+    },
+
+    /**
+     * One page of an import, atomically: upserted under the connection's lock, noted as read by
+     * the import, and the import's position moved to `position` (where it is once this page is
+     * stored), so a retry re-reads at most a page that never committed. Answers what this page
+     * itself added and modified (the import's own totals come from finishSync, exact across retries).
+     */
+    async applyPage(connectionId: string, syncId: string, transactions: TransactionRecord[], position?: ImportPosition): Promise<UpsertCounts> {
+      if (transactions.length === 0) {
+        if (position) await moveImport(db, syncId, position);
+        return { added: 0, modified: 0 };
+      }
       const col = <K extends keyof TransactionRecord>(k: K) => transactions.map((t) => t[k]);
       return db.transaction(async (tx) => {
         await tx.query(LOCK_CONNECTION, [connectionId]);
@@ -227,15 +294,22 @@ export function createRepository(db: Database) {
            SELECT $1, u.account, u.id FROM unnest($2::text[], $3::text[]) AS u(account, id) ON CONFLICT DO NOTHING`,
           [syncId, col('providerAccountId'), col('providerTransactionId')],
         );
+        if (position) await moveImport(tx, syncId, position);
         return counts;
       });
     },
 
+    /** Moves import `syncId` to `position` when nothing else is written with it (an account with nothing to judge). */
+    async moveImport(syncId: string, position: ImportPosition): Promise<void> {
+      await moveImport(db, syncId, position);
+    },
+
     /**
-     * After an import read an account's transactions booked since `since` (all, when null):
-     * those it did not read were dropped by the provider, and are marked removed.
+     * After an import read an account's transactions booked since `since` (a YYYY-MM-DD date; all,
+     * when null): those it did not read were dropped by the provider, and are marked removed. With
+     * `position`, the import moves there in the same transaction. Answers how many were removed.
      */
-    async removeUnread(connectionId: string, accountId: string, syncId: string, since: string | null): Promise<number> {
+    async removeUnread(connectionId: string, accountId: string, syncId: string, since: string | null, position?: ImportPosition): Promise<number> {
       return db.transaction(async (tx) => {
         await tx.query(LOCK_CONNECTION, [connectionId]);
         // Two sets of up to an account's whole history, compared right after they were written: the
@@ -250,6 +324,7 @@ export function createRepository(db: Database) {
            RETURNING 1`,
           [connectionId, accountId, since, syncId],
         );
+        if (position) await moveImport(tx, syncId, position);
         return rows.length;
       });
     },

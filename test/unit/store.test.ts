@@ -146,7 +146,7 @@ for (const [name, open] of testStores()) {
         since: string | null = null,
         accounts = ['a1'],
       ) {
-        await repo.beginSync(syncId, connectionId);
+        await repo.beginSync(syncId, connectionId, { full: since === null, accounts: accounts.map((providerAccountId) => ({ providerAccountId, since })) });
         for (const accountId of accounts) {
           const mine = rows.filter((r) => r.providerAccountId === accountId);
           for (let i = 0; i < mine.length; i += 2) await repo.applyPage(connectionId, syncId, mine.slice(i, i + 2));
