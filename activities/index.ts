@@ -187,7 +187,7 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
         while (position.pages === 0 || position.cursor !== null) {
           const page = await adapter.fetchTransactions(connection, accountId, position.cursor, since);
           const next: ImportPosition = { ...position, pages: position.pages + 1, cursor: page.nextCursor, oldest: oldestBooking(position.oldest, page.items) };
-          await repository.applyPage(connectionId, syncId, page.items, next);
+          await repository.applyPage(connectionId, syncId, page.items, { from: position, to: next });
           position = next;
           beat();
         }
@@ -196,8 +196,9 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
         // full answer judges nothing. The move to the next account commits with the removals.
         const window = since ?? position.oldest?.slice(0, 10) ?? null;
         const next = accountStart(position.account + 1);
-        if (window !== null) await repository.removeUnread(connectionId, accountId, syncId, window, next);
-        else await repository.moveImport(syncId, next);
+        const move = { from: position, to: next };
+        if (window !== null) await repository.removeUnread(connectionId, accountId, syncId, window, move);
+        else await repository.moveImport(syncId, move);
         position = next;
         beat();
       }

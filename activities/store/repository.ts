@@ -148,15 +148,52 @@ FROM (SELECT v.*, nextval('transaction_changes') AS seq
         AS v(id, account, booked_at, amount, currency, label, category, pending, pending_id)) u
 ON CONFLICT (connection_id, provider_account_id, provider_transaction_id) DO UPDATE SET
   booked_at = excluded.booked_at, amount = excluded.amount, currency = excluded.currency, label = excluded.label,
-  category = excluded.category, pending = excluded.pending, pending_transaction_id = excluded.pending_transaction_id,
+  category = excluded.category, pending = excluded.pending,
+  pending_transaction_id = coalesce(excluded.pending_transaction_id, transactions.pending_transaction_id),
   updated_at = now(), change_seq = excluded.change_seq, removed_at = NULL,
   created_seq = CASE WHEN transactions.removed_at IS NULL THEN transactions.created_seq ELSE excluded.created_seq END
 WHERE transactions.removed_at IS NOT NULL
   OR (transactions.booked_at, transactions.amount, transactions.currency, transactions.label, transactions.category,
       transactions.pending, transactions.pending_transaction_id)
   IS DISTINCT FROM (excluded.booked_at, excluded.amount, excluded.currency, excluded.label, excluded.category,
-      excluded.pending, excluded.pending_transaction_id)
+      excluded.pending, coalesce(excluded.pending_transaction_id, transactions.pending_transaction_id))
 RETURNING (xmax = 0) AS inserted`;
+
+/**
+ * Plaid's `pending_transaction_id` where the provider gives none (none of ours does): a pending
+ * transaction this import is about to mark removed (same conditions as the removal: in the window,
+ * not read) is linked to a booked one this import added on the same account with the same amount
+ * and currency. Within each amount, the k-th pending one (by date, then id) pairs with the k-th
+ * booked one, and only when that one is booked from 3 days before to 14 days after it: one to
+ * one, and the same whatever order the rows came in. The link takes a change number, so a client
+ * that already read the booked row sees it again with the link; the upsert keeps a link the
+ * provider does not contradict.
+ */
+const MATCH_POSTED_TO_PENDING = `
+WITH gone AS (
+  SELECT t.provider_transaction_id AS id, t.booked_at, t.amount, t.currency,
+         row_number() OVER (PARTITION BY t.amount, t.currency ORDER BY t.booked_at, t.provider_transaction_id) AS rank
+  FROM transactions t
+  WHERE t.connection_id = $1 AND t.provider_account_id = $2 AND t.removed_at IS NULL AND t.pending
+    AND ($3::date IS NULL OR t.booked_at >= $3::date)
+    AND NOT EXISTS (SELECT 1 FROM sync_seen_transactions s WHERE s.sync_id = $4
+                      AND s.provider_account_id = t.provider_account_id AND s.provider_transaction_id = t.provider_transaction_id)
+), booked AS (
+  SELECT p.provider_transaction_id AS id, p.booked_at, p.amount, p.currency,
+         row_number() OVER (PARTITION BY p.amount, p.currency ORDER BY p.booked_at, p.provider_transaction_id) AS rank
+  FROM transactions p
+  WHERE p.connection_id = $1 AND p.provider_account_id = $2 AND p.removed_at IS NULL AND NOT p.pending
+    AND p.pending_transaction_id IS NULL
+    AND p.created_seq > (SELECT r.start_seq FROM sync_runs r WHERE r.sync_id = $4)
+    AND EXISTS (SELECT 1 FROM gone g WHERE g.amount = p.amount AND g.currency = p.currency)
+), pairs AS (
+  SELECT g.id AS pending_id, b.id AS posted_id
+  FROM gone g JOIN booked b ON b.amount = g.amount AND b.currency = g.currency AND b.rank = g.rank
+  WHERE b.booked_at BETWEEN g.booked_at - interval '3 days' AND g.booked_at + interval '14 days'
+)
+UPDATE transactions p SET pending_transaction_id = pairs.pending_id, updated_at = now(), change_seq = nextval('transaction_changes')
+FROM pairs
+WHERE p.connection_id = $1 AND p.provider_account_id = $2 AND p.provider_transaction_id = pairs.posted_id`;
 
 /**
  * Writers of one connection's transactions take turns (a transaction-scoped advisory lock), so
@@ -205,8 +242,44 @@ export function decodeChangeCursor(cursor: string): string | null {
   return match ? (match[1] as string) : null;
 }
 
-async function moveImport(db: Queryable, syncId: string, position: ImportPosition): Promise<void> {
-  await db.query('UPDATE sync_runs SET position = $2::jsonb WHERE sync_id = $1', [syncId, JSON.stringify(position)]);
+/** A move of an import from where it stood (`from`, as stored) to where it is once a write commits (`to`). */
+export interface ImportMove {
+  from: ImportPosition;
+  to: ImportPosition;
+}
+
+/**
+ * Thrown (and the write rolled back) when the import no longer stands where this attempt thinks:
+ * another attempt of the same import moved it meanwhile (one Temporal had given up on, still
+ * running after a network split, or the retry that replaced it). Retryable: a fresh attempt
+ * reads the stored position back and goes on from there.
+ */
+export class ImportSuperseded extends Error {
+  constructor(syncId: string) {
+    super(`import ${syncId} was moved on by another attempt`);
+    this.name = 'ImportSuperseded';
+  }
+}
+
+/**
+ * Moves an import's position, only from where this attempt believes it stands (compare and set):
+ * of two attempts of one import running at once, only one moves past each position, so a stale
+ * one can neither skip pages nor finish (and drop the rows-read set) under the live one.
+ */
+async function moveImport(db: Queryable, syncId: string, move: ImportMove): Promise<void> {
+  const moved = await db.query('UPDATE sync_runs SET position = $3::jsonb WHERE sync_id = $1 AND position = $2::jsonb RETURNING 1', [
+    syncId,
+    JSON.stringify(move.from),
+    JSON.stringify(move.to),
+  ]);
+  if (moved.length === 0) throw new ImportSuperseded(syncId);
+}
+
+/** The last version of each (account, id) in a page: a provider that repeats a row within one page must not fail the upsert. */
+function lastOfEach(transactions: TransactionRecord[]): TransactionRecord[] {
+  const byKey = new Map<string, TransactionRecord>();
+  for (const t of transactions) byKey.set(JSON.stringify([t.providerAccountId, t.providerTransactionId]), t);
+  return byKey.size === transactions.length ? transactions : [...byKey.values()];
 }
 
 export function createRepository(db: Database) {
@@ -267,11 +340,12 @@ export function createRepository(db: Database) {
      * stored), so a retry re-reads at most a page that never committed. Answers what this page
      * itself added and modified (the import's own totals come from finishSync, exact across retries).
      */
-    async applyPage(connectionId: string, syncId: string, transactions: TransactionRecord[], position?: ImportPosition): Promise<UpsertCounts> {
-      if (transactions.length === 0) {
-        if (position) await moveImport(db, syncId, position);
+    async applyPage(connectionId: string, syncId: string, page: TransactionRecord[], move?: ImportMove): Promise<UpsertCounts> {
+      if (page.length === 0) {
+        if (move) await moveImport(db, syncId, move);
         return { added: 0, modified: 0 };
       }
+      const transactions = lastOfEach(page);
       const col = <K extends keyof TransactionRecord>(k: K) => transactions.map((t) => t[k]);
       return db.transaction(async (tx) => {
         await tx.query(LOCK_CONNECTION, [connectionId]);
@@ -294,14 +368,14 @@ export function createRepository(db: Database) {
            SELECT $1, u.account, u.id FROM unnest($2::text[], $3::text[]) AS u(account, id) ON CONFLICT DO NOTHING`,
           [syncId, col('providerAccountId'), col('providerTransactionId')],
         );
-        if (position) await moveImport(tx, syncId, position);
+        if (move) await moveImport(tx, syncId, move);
         return counts;
       });
     },
 
     /** Moves import `syncId` to `position` when nothing else is written with it (an account with nothing to judge). */
-    async moveImport(syncId: string, position: ImportPosition): Promise<void> {
-      await moveImport(db, syncId, position);
+    async moveImport(syncId: string, move: ImportMove): Promise<void> {
+      await moveImport(db, syncId, move);
     },
 
     /**
@@ -309,12 +383,13 @@ export function createRepository(db: Database) {
      * when null): those it did not read were dropped by the provider, and are marked removed. With
      * `position`, the import moves there in the same transaction. Answers how many were removed.
      */
-    async removeUnread(connectionId: string, accountId: string, syncId: string, since: string | null, position?: ImportPosition): Promise<number> {
+    async removeUnread(connectionId: string, accountId: string, syncId: string, since: string | null, move?: ImportMove): Promise<number> {
       return db.transaction(async (tx) => {
         await tx.query(LOCK_CONNECTION, [connectionId]);
         // Two sets of up to an account's whole history, compared right after they were written: the
         // statistics may still call them empty, and a nested loop over "empty" tables takes minutes.
         await tx.query('SET LOCAL enable_nestloop = off');
+        await tx.query(MATCH_POSTED_TO_PENDING, [connectionId, accountId, since, syncId]);
         const rows = await tx.query(
           `UPDATE transactions t SET removed_at = now(), updated_at = now(), change_seq = nextval('transaction_changes')
            WHERE t.connection_id = $1 AND t.provider_account_id = $2 AND t.removed_at IS NULL
@@ -324,7 +399,7 @@ export function createRepository(db: Database) {
            RETURNING 1`,
           [connectionId, accountId, since, syncId],
         );
-        if (position) await moveImport(tx, syncId, position);
+        if (move) await moveImport(tx, syncId, move);
         return rows.length;
       });
     },

@@ -142,7 +142,7 @@ describe('data API', () => {
     TransactionPageSchema.strict().parse(listed.body);
     assert.deepEqual(listed.body.data.map((t: Transaction) => [t.id, t.pending]), [[pendingId, true]]);
 
-    // The bank books it under a new id; Oxlin says nothing of which pending one it was.
+    // The bank books it under a new id; Oxlin says nothing of which pending one it was, so Linkflow links them (Plaid's rule).
     const { id: bookedId } = await sandboxControl('POST', `/sandbox/accounts/${accountId}/transactions/${pendingId}/post`, {}, 201);
     assert.notEqual(bookedId, pendingId);
     const second = await syncAndWait();
@@ -150,7 +150,7 @@ describe('data API', () => {
     const booked = await readChanges(pending.cursor);
     assert.deepEqual(
       booked.added.map((t) => [t.id, t.account_id, t.amount, t.pending, t.pending_transaction_id]),
-      [[bookedId, accountId, '-18.40', false, null]],
+      [[bookedId, accountId, '-18.40', false, pendingId]],
     );
     assert.deepEqual(booked.modified, []);
     assert.deepEqual(booked.removed, [{ id: pendingId, account_id: accountId }]);

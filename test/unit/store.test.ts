@@ -305,6 +305,73 @@ for (const [name, open] of testStores()) {
         assert.deepEqual(settled.modified.map((t) => [t.providerTransactionId, t.pending]), [['P-2', false]]);
       });
 
+      it('links a booked transaction to the pending one it replaces when the provider names none (Plaid rule), one to one', async () => {
+        const repo = createRepository(db);
+        const connectionId = randomUUID();
+        await repo.upsertAccounts(connectionId, 'oxlin', [account]);
+        const pending = (id: string, n: number, amount: string): TransactionRecord => ({ ...tx(n, amount), providerTransactionId: id, pending: true });
+        const bookedAs = (id: string, n: number, amount: string): TransactionRecord => ({ ...tx(n, amount), providerTransactionId: id });
+        // Two pending card payments of the same amount, one of another amount, one that stays pending.
+        const first = [tx(1), pending('P-a', 10, '-9.90'), pending('P-b', 11, '-9.90'), pending('P-c', 12, '-30.00'), pending('P-d', 12, '-7.00')];
+        await sync(repo, connectionId, `${connectionId}/1`, first);
+        const cursor = (await repo.transactionChanges(connectionId, '0', 100)).lastSeq;
+        // Booked under new ids: both 9.90 ones (nearest date each), the 30.00 one for 31.00 (no link),
+        // and a booking far later than its pending one (no link). P-d stays pending.
+        const second = [tx(1), bookedAs('B-b', 12, '-9.90'), bookedAs('B-a', 11, '-9.90'), bookedAs('B-c', 13, '-31.00'), pending('P-d', 12, '-7.00')];
+        assert.deepEqual(await sync(repo, connectionId, `${connectionId}/2`, second), { added: 3, modified: 0, removed: 3 });
+        const changes = await repo.transactionChanges(connectionId, cursor, 100);
+        assert.deepEqual(
+          changes.added.map((t) => [t.providerTransactionId, t.pendingTransactionId]).sort(),
+          [['B-a', 'P-a'], ['B-b', 'P-b'], ['B-c', null]],
+        );
+        assert.deepEqual(changes.removed.map((r) => r.providerTransactionId).sort(), ['P-a', 'P-b', 'P-c']);
+        // The provider keeps sending the booked rows without a link: the link stays, nothing is modified.
+        const again = (await repo.transactionChanges(connectionId, '0', 1000)).lastSeq;
+        assert.deepEqual(await sync(repo, connectionId, `${connectionId}/3`, second), { added: 0, modified: 0, removed: 0 });
+        assert.deepEqual(await repo.transactionChanges(connectionId, again, 100), { added: [], modified: [], removed: [], lastSeq: again, hasMore: false });
+        // A pending one booked far later (more than 14 days) is not linked.
+        const late = [...second, pending('P-e', 20, '-4.00')];
+        await sync(repo, connectionId, `${connectionId}/4`, late);
+        const beforeLate = (await repo.transactionChanges(connectionId, '0', 1000)).lastSeq;
+        await sync(repo, connectionId, `${connectionId}/5`, [...second, bookedAs('B-e', 40, '-4.00')]);
+        const lateChanges = await repo.transactionChanges(connectionId, beforeLate, 100);
+        assert.deepEqual(lateChanges.added.map((t) => [t.providerTransactionId, t.pendingTransactionId]), [['B-e', null]]);
+      });
+
+      it('a page that repeats a transaction stores its last version once', async () => {
+        const repo = createRepository(db);
+        const connectionId = randomUUID();
+        await repo.upsertAccounts(connectionId, 'oxlin', [account]);
+        assert.deepEqual(await sync(repo, connectionId, `${connectionId}/1`, [tx(1, '-1.00'), tx(1, '-2.00')]), { added: 1, modified: 0, removed: 0 });
+        const listed = await repo.listTransactions(connectionId, { limit: 10 });
+        assert.deepEqual(listed.transactions.map((t) => [t.providerTransactionId, t.amount]), [['t1', '-2.00']]);
+      });
+
+      it('two attempts of one import at once: only one moves past each position, the other is told it was superseded', async () => {
+        const repo = createRepository(db);
+        const connectionId = randomUUID();
+        await repo.upsertAccounts(connectionId, 'oxlin', [account]);
+        const syncId = `${connectionId}/1`;
+        const { position } = await repo.beginSync(syncId, connectionId, { full: true, accounts: [{ providerAccountId: 'a1', since: null }] });
+        const afterFirst = { ...position, pages: 1, cursor: '2' };
+        // Both attempts read the stored position and fetch the same first page.
+        const results = await Promise.allSettled([
+          repo.applyPage(connectionId, syncId, [tx(1)], { from: position, to: afterFirst }),
+          repo.applyPage(connectionId, syncId, [tx(1)], { from: position, to: afterFirst }),
+        ]);
+        assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+        const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        assert.equal((rejected.reason as Error).name, 'ImportSuperseded');
+        // The stale attempt, still at its first page, cannot write its next page nor finish the account.
+        const stale = { ...afterFirst, pages: 2, cursor: null };
+        await assert.rejects(repo.applyPage(connectionId, syncId, [tx(2)], { from: position, to: stale }), { name: 'ImportSuperseded' });
+        await assert.rejects(repo.removeUnread(connectionId, 'a1', syncId, null, { from: position, to: { ...position, account: 1 } }), {
+          name: 'ImportSuperseded',
+        });
+        assert.equal(await repo.countTransactions(connectionId), 1, 'the rejected page was rolled back');
+        assert.deepEqual((await repo.importRun(syncId))?.position, afterFirst);
+      });
+
       it('reads incrementally from the oldest pending transaction; a pending one dated ahead moves nothing', async () => {
         const repo = createRepository(db);
         const connectionId = randomUUID();
