@@ -86,7 +86,7 @@ export const TransactionSchema = z.object({
   ),
   pending_transaction_id: doc(
     z.string().nullable(),
-    'On a booked transaction, the `id` (same account) of the pending transaction it replaces, when the provider says which; null otherwise. None of the current providers sends this link, so it is null for all of them today.',
+    'On a booked transaction, the `id` (same account) of the pending transaction it replaces; null otherwise. None of the current providers sends this link, so Linkflow makes it as Plaid does: a pending transaction the provider drops is linked to a booked one added in the same sync on the same account with the same amount and currency, booked from 3 days before to 14 days after it.',
   ),
   updated_at: doc(isoDateTime(), 'When a sync last changed this transaction.'),
 });
