@@ -12,7 +12,9 @@ export function createProviderLinks(db: Queryable) {
       );
     },
 
+    /** The Linkflow connection linked to `providerConnectionId`; null when none is (a NUL byte: none can be, PostgreSQL text cannot hold it). */
     async connectionFor(provider: string, providerConnectionId: string): Promise<string | null> {
+      if (providerConnectionId.includes('\u0000')) return null;
       const [row] = await db.query<{ connection_id: string }>(
         'SELECT connection_id FROM provider_connections WHERE provider = $1 AND provider_connection_id = $2',
         [provider, providerConnectionId],

@@ -215,6 +215,9 @@ export type TransactionCursor = [bookedAt: string, transactionId: string, accoun
 const encodeCursor = (t: StoredTransaction): string =>
   Buffer.from(JSON.stringify([t.bookedAt, t.providerTransactionId, t.providerAccountId])).toString('base64url');
 
+/** An instant as Date#toISOString writes it (years 0000-9999): what a list cursor carries. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /**
  * Decodes a cursor made by this repository; anything else is null (the API answers 400). A
  * two-element cursor from before rows were keyed per account still works: its (booked_at, id)
@@ -225,7 +228,11 @@ export function decodeTransactionCursor(cursor: string): TransactionCursor | nul
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(value) && (value.length === 2 || value.length === 3) && value.every((v) => typeof v === 'string')) {
       const [at, id, account = ''] = value as string[];
-      if (at !== undefined && id !== undefined && !Number.isNaN(Date.parse(at))) return [at, id, account];
+      // Only what encodeCursor writes (toISOString): Date.parse also takes "1" or year -271821,
+      // which PostgreSQL refuses, and text with a NUL byte cannot be a query parameter.
+      if (at !== undefined && id !== undefined && ISO_INSTANT.test(at) && !Number.isNaN(Date.parse(at)) && !`${id}${account}`.includes('\u0000')) {
+        return [at, id, account];
+      }
     }
   } catch {
     // fall through: not one of ours
@@ -275,8 +282,16 @@ async function moveImport(db: Queryable, syncId: string, move: ImportMove): Prom
   if (moved.length === 0) throw new ImportSuperseded(syncId);
 }
 
+/**
+ * Free text as PostgreSQL can store it: a NUL byte (which a bank's label may carry) becomes U+FFFD.
+ * Left in, it fails the page's transaction on every attempt of every import, and the connection
+ * never imports again.
+ */
+const storableText = <T extends string | null>(text: T): T => (text === null || !text.includes('\u0000') ? text : (text.replaceAll('\u0000', '\ufffd') as T));
+
 /** The last version of each (account, id) in a page: a provider that repeats a row within one page must not fail the upsert. */
-function lastOfEach(transactions: TransactionRecord[]): TransactionRecord[] {
+function lastOfEach(page: TransactionRecord[]): TransactionRecord[] {
+  const transactions = page.map((t) => ({ ...t, label: storableText(t.label), category: storableText(t.category) }));
   const byKey = new Map<string, TransactionRecord>();
   for (const t of transactions) byKey.set(JSON.stringify([t.providerAccountId, t.providerTransactionId]), t);
   return byKey.size === transactions.length ? transactions : [...byKey.values()];

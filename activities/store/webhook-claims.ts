@@ -1,6 +1,19 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type Claim, CLAIM_LEASE_MS } from './claims';
 import type { Queryable } from './db';
+
+/** Longest event id (UTF-8 bytes) stored as it is: the primary key's btree holds at most 2704 bytes a row. */
+const MAX_STORED_ID_BYTES = 1024;
+
+/**
+ * The key an event is claimed under: its id, or for one PostgreSQL cannot index or hold (too long,
+ * or with a NUL byte; the provider's signature covers it all the same) its SHA-256, so that such
+ * an event is claimed and signalled like any other instead of failing every delivery with a 500.
+ */
+function claimKey(eventId: string): string {
+  if (Buffer.byteLength(eventId) <= MAX_STORED_ID_BYTES && !eventId.includes('\u0000')) return eventId;
+  return `sha256:${createHash('sha256').update(eventId).digest('hex')}`;
+}
 
 /**
  * Provider webhook events, claimed by (provider, event id) before they are signalled: see
@@ -11,7 +24,8 @@ import type { Queryable } from './db';
 export function createWebhookClaims(db: Queryable, leaseMs: number = CLAIM_LEASE_MS) {
   return {
     /** Claims the event: `claimed` for exactly one of any number of concurrent calls. */
-    async claim(provider: string, eventId: string): Promise<Claim> {
+    async claim(provider: string, id: string): Promise<Claim> {
+      const eventId = claimKey(id);
       const token = randomUUID();
       // One statement: a new row, or a stale unsignalled one taken over; a row lock decides races.
       const won = await db.query(
@@ -32,7 +46,8 @@ export function createWebhookClaims(db: Queryable, leaseMs: number = CLAIM_LEASE
     },
 
     /** The signal went through. An upsert: a claimant overtaken and then released still records it. */
-    async markSignalled(provider: string, eventId: string): Promise<void> {
+    async markSignalled(provider: string, id: string): Promise<void> {
+      const eventId = claimKey(id);
       await db.query(
         `INSERT INTO provider_webhook_events AS e (provider, event_id, signalled_at) VALUES ($1, $2, now())
          ON CONFLICT (provider, event_id) DO UPDATE SET signalled_at = now() WHERE e.signalled_at IS NULL`,
@@ -41,7 +56,8 @@ export function createWebhookClaims(db: Queryable, leaseMs: number = CLAIM_LEASE
     },
 
     /** The signal failed: the claim goes, so a redelivery is claimed afresh. Only the claimant's own token releases it. */
-    async release(provider: string, eventId: string, token: string): Promise<void> {
+    async release(provider: string, id: string, token: string): Promise<void> {
+      const eventId = claimKey(id);
       await db.query(
         'DELETE FROM provider_webhook_events WHERE provider = $1 AND event_id = $2 AND claim_token = $3 AND signalled_at IS NULL',
         [provider, eventId, token],
