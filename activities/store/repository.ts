@@ -195,6 +195,13 @@ UPDATE transactions p SET pending_transaction_id = pairs.pending_id, updated_at 
 FROM pairs
 WHERE p.connection_id = $1 AND p.provider_account_id = $2 AND p.provider_transaction_id = pairs.posted_id`;
 
+/** Drops the link of a booked row to a pending one that a page ($2 accounts, $3 ids, $4 pending) lists as pending again. */
+const UNLINK_LIVE_PENDING = `
+UPDATE transactions b SET pending_transaction_id = NULL, updated_at = now(), change_seq = nextval('transaction_changes')
+FROM unnest($2::text[], $3::text[], $4::boolean[]) AS u(account, id, pending)
+WHERE u.pending AND b.connection_id = $1 AND b.provider_account_id = u.account AND b.pending_transaction_id = u.id
+  AND NOT b.pending AND b.removed_at IS NULL`;
+
 /**
  * Writers of one connection's transactions take turns (a transaction-scoped advisory lock), so
  * change numbers become visible in order and a reader's cursor never skips one committed later.
@@ -378,6 +385,9 @@ export function createRepository(db: Database) {
             col('pendingTransactionId'),
           ]),
         );
+        // A pending row this page lists again was not replaced after all: the booked row our matching
+        // linked to it stops saying so (a Plaid client would hide a pending payment still to show).
+        await tx.query(UNLINK_LIVE_PENDING, [connectionId, col('providerAccountId'), col('providerTransactionId'), col('pending')]);
         await tx.query(
           `INSERT INTO sync_seen_transactions (sync_id, provider_account_id, provider_transaction_id)
            SELECT $1, u.account, u.id FROM unnest($2::text[], $3::text[]) AS u(account, id) ON CONFLICT DO NOTHING`,
