@@ -172,7 +172,7 @@ for (const [store, open] of testStores()) {
             secrets: { oxlin: SECRET },
           }),
         );
-        const deliver = async (id: string, resourceId = providerId) => {
+        const deliver = async (id: string, resourceId: string = providerId) => {
           const body = JSON.stringify({ id, event_type: 'SYNC_ALL_SUCCESS', resource_type: 'CONNECTION', resource: { id: resourceId, provider_id: '87', status: 'SUCCESS', channels: [] } });
           const response = await fetch(`${base}/webhooks/oxlin`, {
             method: 'POST',
