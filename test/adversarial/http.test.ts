@@ -433,7 +433,7 @@ describe('HTTP as a robust server does it', () => {
     assertError(await send('POST', '/v1/webhook-endpoints', json(body, { 'content-encoding': 'gzip' })), 400, 'malformed_request');
     assertError(await send('POST', '/v1/webhook-endpoints', json(body, { 'content-encoding': 'x-made-up' })), 415, 'unsupported_media_type');
     // An upgrade nobody serves is an ordinary request.
-    const upgrade = await send('GET', '/v1/keys/credentials', { headers: { connection: 'upgrade', upgrade: 'websocket' } });
+    const upgrade = await send('GET', '/v1/keys/credentials', { headers: { connection: 'upgrade, close', upgrade: 'websocket' } });
     assert.equal(upgrade.status, 200, upgrade.text);
     // Expect: 100-continue is honoured, and the body then read.
     const expecting = await send('POST', '/v1/webhook-endpoints', json('{"url":1}', { expect: '100-continue' }));
