@@ -58,6 +58,8 @@ const EnvSchema = z.object({
   LINKFLOW_RENEWAL_LEAD_SECONDS: seconds.default(7 * 86_400),
   LINKFLOW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   LINKFLOW_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Longest a client may take to send a whole request (head and body): then a 408. */
+  LINKFLOW_RECEIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

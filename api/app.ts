@@ -1,4 +1,6 @@
+import { METHODS } from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
 import { PROVIDERS, type ProviderName, TASK_QUEUE } from '../workflows/messages';
@@ -10,6 +12,7 @@ import type { Logger } from '../logger';
 import { ApiError, errorMiddleware } from './errors';
 import { requireTenant } from './auth';
 import { deadline, rateLimit } from './limits';
+import { assertStorable, requestTarget } from './validate';
 import { adminRoutes } from './routes/admin/admin';
 import { callbackRoutes } from './routes/callbacks/callbacks';
 import { docsRoutes } from './routes/docs/docs';
@@ -62,16 +65,25 @@ export function createApp(deps: AppDeps): Koa {
 
   app.use(errorMiddleware(deps.logger));
   app.use(deadline(deps.requestTimeoutMs ?? 30_000));
+  app.use(requestTarget());
   // Provider webhooks verify their raw body before anything else: no parsing, no content-type rule first.
   const providerWebhook = (ctx: Koa.Context) => ctx.path.startsWith('/webhooks/');
   app.use(async (ctx, next) => {
-    if (!providerWebhook(ctx) && ctx.request.length && !ctx.is('application/json')) {
+    if (!providerWebhook(ctx) && hasBody(ctx) && !ctx.is('application/json')) {
       throw new ApiError(415, 'unsupported_media_type', 'Send request bodies as application/json.');
     }
     await next();
   });
+  // co-body reads chunked and Content-Length bodies alike (and drops a UTF-8 BOM); routes read
+  // ctx.request.body only, never the framing headers.
   const parseJson = bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT, encoding: 'utf-8' });
-  app.use((ctx, next) => (providerWebhook(ctx) ? next() : parseJson(ctx, next)));
+  app.use(async (ctx, next) => {
+    if (providerWebhook(ctx)) return next();
+    await parseJson(ctx, async () => {
+      assertStorable(ctx.request.body, 'body');
+      await next();
+    });
+  });
 
   // One instance for every tenant route: one rate-limit budget per tenant.
   const auth = tenantThenLimit(requireTenant(deps.tenants), rateLimit(deps.rateLimitPerMinute ?? 600));
@@ -103,12 +115,20 @@ export function createApp(deps: AppDeps): Koa {
     keyRoutes(deps.credentialsKey),
     adminRoutes(deps.tenants, deps.adminKey),
   ];
-  for (const router of routers) app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   // GET /openapi.json and GET /docs: public, no API key.
-  const docs = docsRoutes({ publicUrl: deps.publicUrl });
-  app.use(docs.routes()).use(docs.allowedMethods({ throw: true }));
+  routers.push(docsRoutes({ publicUrl: deps.publicUrl }));
+  for (const router of routers) app.use(router.routes());
+  // Reached only when no router answered. Every router adds what matched the path to ctx.matched, so
+  // one check after them all sees every method the path has: a 405 with Allow (errorMiddleware writes
+  // the body), OPTIONS answered with Allow; a path nothing matched stays a 404. Every method Node
+  // parses counts as implemented, so TRACE or PROPFIND get the same 405, never a 501.
+  app.use(new Router({ methods: METHODS }).allowedMethods());
   return app;
 }
+
+/** Whether the request has a body, whichever way it is framed (Content-Length or chunked). */
+const hasBody = (ctx: Koa.Context): boolean =>
+  ctx.req.headers['transfer-encoding'] !== undefined || Number(ctx.req.headers['content-length'] ?? 0) > 0;
 
 /** Authentication first (the limit is per tenant), then the rate limit. */
 const tenantThenLimit =

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { ZodError } from 'zod';
 import type { Logger } from '../logger';
 
@@ -26,11 +26,42 @@ export const zodDetails = (error: ZodError) =>
 const CLIENT_ERROR_CODES: Record<number, string> = {
   400: 'malformed_request',
   405: 'method_not_allowed',
+  408: 'request_timeout',
   413: 'body_too_large',
   415: 'unsupported_media_type',
+  431: 'headers_too_large',
 };
 
+/** The JSON error body every error response carries (`request_id` only on a 5xx, to quote when reporting it). */
+export function errorBody(error: ApiError, requestId?: string): { error: Record<string, unknown> } {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+      ...(error.status >= 500 && requestId ? { request_id: requestId } : {}),
+    },
+  };
+}
+
+/**
+ * What the router left unanswered, as an error: no route for the path (404), or a route without
+ * this method (405, `Allow` already set by the router's allowedMethods).
+ */
+function unanswered(ctx: Context): ApiError | null {
+  if (ctx.body !== undefined && ctx.body !== null) return null;
+  if (ctx.status === 404) return notFound('route');
+  if (ctx.status === 405) {
+    const allow = ctx.response.get('allow');
+    return new ApiError(405, 'method_not_allowed', `${ctx.method} is not allowed here; allowed: ${allow}.`, {
+      allow: allow.split(/,\s*/).filter(Boolean),
+    });
+  }
+  return null;
+}
+
 interface HttpLikeError {
+  code?: string;
   status?: number;
   statusCode?: number;
   expose?: boolean;
@@ -44,21 +75,15 @@ export function errorMiddleware(logger: Logger): Middleware {
     ctx.set('x-request-id', requestId);
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw notFound('route');
+      const left = unanswered(ctx);
+      if (left) throw left;
     } catch (err) {
       const apiError = toApiError(err);
       if (apiError.status >= 500) {
         logger.error('request failed', { requestId, method: ctx.method, path: ctx.path, error: String(err) });
       }
       ctx.status = apiError.status;
-      ctx.body = {
-        error: {
-          code: apiError.code,
-          message: apiError.message,
-          ...(apiError.details === undefined ? {} : { details: apiError.details }),
-          ...(apiError.status >= 500 ? { request_id: requestId } : {}),
-        },
-      };
+      ctx.body = errorBody(apiError, requestId);
     }
   };
 }
@@ -68,6 +93,8 @@ function toApiError(err: unknown): ApiError {
   if (err instanceof ZodError) return new ApiError(422, 'validation_failed', 'The request is not valid.', zodDetails(err));
   if (err instanceof WorkflowNotFoundError) return notFound('connection');
   const httpError = err as HttpLikeError;
+  // zlib, inflating a body sent with Content-Encoding gzip/deflate/br that is not what it claims.
+  if (httpError.code?.startsWith('Z_')) return new ApiError(400, 'malformed_request', 'The request body does not decode with its Content-Encoding.');
   const status = httpError.status ?? httpError.statusCode;
   if (status === 400) return new ApiError(400, 'malformed_request', 'The request body is not valid JSON.');
   if (status && status >= 400 && status < 500 && httpError.expose !== false) {

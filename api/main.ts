@@ -15,6 +15,7 @@ import {
   webhookEndpointStore,
 } from '../worker/deps';
 import { createApp } from './app';
+import { createApiServer } from './server';
 
 const log = createLogger('api');
 
@@ -42,9 +43,7 @@ async function main(): Promise<void> {
     rateLimitPerMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE,
     requestTimeoutMs: config.LINKFLOW_REQUEST_TIMEOUT_MS,
   });
-  const server = app.listen(config.PORT, config.HOST, () => log.info(`API listening on ${publicUrl(config)}`));
-  // Slow clients (headers or body trickling in) are cut off too, not only slow handlers.
-  server.requestTimeout = config.LINKFLOW_REQUEST_TIMEOUT_MS;
+  const server = createApiServer(app.callback(), { receiveTimeoutMs: config.LINKFLOW_RECEIVE_TIMEOUT_MS }).listen(config.PORT, config.HOST, () => log.info(`API listening on ${publicUrl(config)}`));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       server.close(() => void Promise.all([connection.close(), db.close()]).then(() => process.exit(0)));

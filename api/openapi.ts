@@ -343,6 +343,32 @@ const E = {
     when: 'Something failed on our side; quote `request_id`.',
     message: 'An unexpected error occurred; quote the request id when reporting it.',
   },
+  invalidText: {
+    status: 400,
+    code: 'invalid_text',
+    when: 'A string in the body, query string or path holds a NUL or an unpaired surrogate (`\\u0000`, `\\ud800`): text the store cannot hold.',
+    message: 'Text may not contain NUL characters or unpaired surrogates (\\u0000, \\ud800-\\udfff).',
+    details: { in: 'body', path: 'redirect_url' },
+  },
+  malformedPath: { status: 400, code: 'malformed_path', when: 'The path is not valid percent-encoded UTF-8.', message: 'The path is not valid percent-encoded UTF-8.' },
+  malformedQuery: {
+    status: 400,
+    code: 'malformed_query',
+    when: 'The query string is not valid percent-encoded UTF-8.',
+    message: 'The query string is not valid percent-encoded UTF-8.',
+  },
+  requestTimeout: {
+    status: 408,
+    code: 'request_timeout',
+    when: 'The headers or body stopped before they were complete (LINKFLOW_RECEIVE_TIMEOUT_MS, default 10 s).',
+    message: 'The request did not arrive in time: its headers or body stopped short.',
+  },
+  headersTooLarge: {
+    status: 431,
+    code: 'headers_too_large',
+    when: 'The request line and headers are over 16 KiB.',
+    message: 'The request line and headers are too large (at most 16 KiB).',
+  },
   timeout: { status: 504, code: 'timeout', when: 'The request took longer than the configured deadline; safe to retry.', message: 'The request took longer than 30 s.' },
 } satisfies Record<string, ErrorDoc>;
 
@@ -354,7 +380,8 @@ const wrongState = (allowed: string, actual: ConnectionView['state']): ErrorDoc 
   details: { state: actual },
 });
 
-const COMMON: ErrorDoc[] = [E.internal, E.timeout];
+// What any request may get, whatever the route: from api/validate.ts requestTarget and api/server.ts.
+const COMMON: ErrorDoc[] = [E.invalidText, E.malformedPath, E.malformedQuery, E.requestTimeout, E.headersTooLarge, E.internal, E.timeout];
 const TENANT: ErrorDoc[] = [E.unauthorized, E.rateLimited];
 const BODY: ErrorDoc[] = [E.malformed, E.tooLarge, E.notJson, E.invalidBody];
 const BY_ID: ErrorDoc[] = [...TENANT, E.connectionNotFound];

@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
+import { createApiServer } from '../api/server';
 import { type Config, connectionDefaults, loadConfig, publicUrl, sandboxPort } from '../config';
 import { createLogger } from '../logger';
 import { startFlinksSandbox } from '../sandbox/flinks/server';
@@ -93,9 +94,7 @@ async function main(): Promise<void> {
       rateLimitPerMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE,
       requestTimeoutMs: config.LINKFLOW_REQUEST_TIMEOUT_MS,
     });
-    const server = app.listen(config.PORT, config.HOST);
-    // Slow clients (headers or body trickling in) are cut off too, not only slow handlers.
-    server.requestTimeout = config.LINKFLOW_REQUEST_TIMEOUT_MS;
+    const server = createApiServer(app.callback(), { receiveTimeoutMs: config.LINKFLOW_RECEIVE_TIMEOUT_MS }).listen(config.PORT, config.HOST);
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
     stops.push(() => new Promise((resolve) => server.close(resolve)));
 

@@ -1,11 +1,12 @@
 // Linkflow assembled for end-to-end tests, as `npm start` assembles it: the Temporal dev
 // server, the real worker and activities, the four provider sandboxes, PGlite, and the Koa API on a port.
 import assert from 'node:assert/strict';
-import { type Server, createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
+import { type ApiServerOptions, createApiServer } from '../../api/server';
 import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
 import { type ProviderSecrets, createAdapters } from '../../activities/providers';
 import { createStateSigner } from '../../activities/redirect-state';
@@ -73,6 +74,8 @@ export const FLINKS_WEBHOOK_SECRET = 'e2e-flinks-webhook-secret';
 export const LNKFI_WEBHOOK_SECRET = 'e2e-lnkfi-webhook-secret';
 
 export interface SandboxOptions {
+  /** The API's HTTP server (a short receive timeout, say). */
+  api?: ApiServerOptions;
   oxlin?: OxlinSandboxOptions;
   flinks?: FlinksSandboxOptions;
   powens?: PowensSandboxOptions;
@@ -82,7 +85,7 @@ export interface SandboxOptions {
 export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkflow> {
   const env = await devServerEnv();
   // Listen first: the callback URL given to the provider, and its webhook URL, need the port.
-  const server: Server = createServer();
+  const server: Server = createApiServer(undefined, options.api);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const sandbox = await startOxlinSandbox({

@@ -214,7 +214,7 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   router.post('/:id/sync', async (ctx) => {
     const { handle, view } = await owned(ctx);
     // The body is optional: none (or {}) syncs as usual; {"full": true} reads every transaction again.
-    const request = ctx.request.length ? parseBody(SyncBodySchema, ctx.request.body) : { full: false };
+    const request = parseBody(SyncBodySchema, ctx.request.body);
     if (!SYNCABLE.includes(view.state)) throw wrongState(view, SYNCABLE.join(', '));
     await handle.signal(syncRequestedSignal, request);
     ctx.status = 202;

@@ -10,6 +10,7 @@ import type { Claim, ProviderLinks, WebhookClaims } from '../../../activities/st
 import { type ProviderName, ProviderSchema, providerEventSignal, workflowIdFor } from '../../../workflows/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
 import { SIGNAL_DEADLINE_MS } from '../../temporal';
+import { assertStorable } from '../../validate';
 
 export interface ProviderWebhookDeps {
   client: Client;
@@ -50,7 +51,10 @@ export function providerWebhookRoutes({ client, providerLinks, webhookClaims, pr
 
     let parsed;
     try {
-      parsed = parse(JSON.parse(raw.toString('utf8')), ctx.headers, raw);
+      // The signature covered the bytes as sent; the JSON is read without a UTF-8 BOM, as on every route.
+      const json: unknown = JSON.parse(raw.toString('utf8').replace(/^\uFEFF/, ''));
+      assertStorable(json, 'body');
+      parsed = parse(json, ctx.headers, raw);
     } catch (err) {
       if (err instanceof ZodError) throw new ApiError(400, 'invalid_event', 'The event is malformed.', zodDetails(err));
       if (err instanceof SyntaxError) throw new ApiError(400, 'malformed_request', 'The request body is not valid JSON.');
