@@ -186,8 +186,12 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
         const { providerAccountId: accountId, since } = plan.accounts[position.account] as ImportPlan['accounts'][number];
         while (position.pages === 0 || position.cursor !== null) {
           const page = await adapter.fetchTransactions(connection, accountId, position.cursor, since);
-          const next: ImportPosition = { ...position, pages: position.pages + 1, cursor: page.nextCursor, oldest: oldestBooking(position.oldest, page.items) };
-          await repository.applyPage(connectionId, syncId, page.items, { from: position, to: next });
+          const items = page.items.filter(hasStorableIds);
+          if (items.length < page.items.length) {
+            ctx.log.warn('transactions left out: their ids cannot be stored', { provider, account: position.account, count: page.items.length - items.length });
+          }
+          const next: ImportPosition = { ...position, pages: position.pages + 1, cursor: page.nextCursor, oldest: oldestBooking(position.oldest, items) };
+          await repository.applyPage(connectionId, syncId, items, { from: position, to: next });
           position = next;
           beat();
         }
@@ -221,6 +225,18 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
       await adapters[provider].disconnect(connection);
     },
   };
+}
+
+/** Longest provider id the store keys on (its primary key index holds rows of about 2.7 kB at most). */
+const MAX_ID_LENGTH = 512;
+
+/**
+ * Whether a transaction's ids can key a row: a provider that sends an id with a NUL byte, or one
+ * longer than MAX_ID_LENGTH, would otherwise fail the page on every attempt of every import, and
+ * the connection would never import again. Such a row is left out (and logged) instead.
+ */
+function hasStorableIds(t: TransactionRecord): boolean {
+  return [t.providerTransactionId, t.providerAccountId].every((id) => id.length > 0 && id.length <= MAX_ID_LENGTH && !id.includes('\u0000'));
 }
 
 /** The older of `oldest` (ISO 8601, or null for none yet) and every booking on `page`. */
