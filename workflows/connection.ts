@@ -459,7 +459,8 @@ class Connection {
         this.busy = true;
         try {
           await this.viaProvider(() => answerChallenge({ ...this.providerCall(), challenge, answers })).catch((err: unknown) => {
-            // The provider closed the challenge (its own deadline): the job is asked what came of it at once ('challenge-expiry').
+            // The provider closed the challenge (its own deadline): the job is asked what came of it at once. 'challenge-expiry'
+            // can be deprecated once no history recorded before it is running (those waited for the workflow's own timer).
             if (err instanceof ApplicationFailure && err.type === UpdateRejection.ChallengeExpired && this.challengesTimedOut === timedOutBefore) {
               if (patched('challenge-expiry')) this.challengeClosed = true;
             }
