@@ -2,67 +2,77 @@
 import { z } from 'zod';
 import { PROVIDERS, type ProviderName } from './workflows/messages';
 
-const port = z.coerce.number().int().min(0).max(65535);
-const seconds = z.coerce.number().int().positive();
+// Every value is read as text first: an empty or blank value is an error naming the variable, never
+// "unset" and never coerced (z.coerce.number('') is 0, which started the API on a random port).
+const text = z.string().regex(/\S/, 'must not be empty');
+const integer = (what: string) => text.regex(/^\s*\d+\s*$/, `must be ${what}`).transform(Number);
+/** A TCP port to listen on or reach: 1-65535 (0 would mean "any", which no caller can then find). */
+const port = integer('a port number (1-65535)').pipe(z.number().int().min(1).max(65535));
+const seconds = integer('a whole number greater than 0').pipe(z.number().int().positive());
+const url = text.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
+const secret = (min: number) => text.min(min, `must be at least ${min} characters`);
 
 const EnvSchema = z.object({
   PORT: port.default(3000),
-  HOST: z.string().min(1).default('127.0.0.1'),
+  HOST: text.default('127.0.0.1'),
   /** How browsers and providers reach the API; callbacks are built on it. */
-  PUBLIC_URL: z.url().optional(),
-  TEMPORAL_ADDRESS: z.string().min(1).optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  PUBLIC_URL: url.optional(),
+  TEMPORAL_ADDRESS: text.optional(),
+  TEMPORAL_NAMESPACE: text.default('default'),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
-  DATABASE_URL: z.string().min(1).optional(),
-  LINKFLOW_DATA_DIR: z.string().min(1).default('.data'),
-  LINKFLOW_STATE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  DATABASE_URL: text.optional(),
+  LINKFLOW_DATA_DIR: text.default('.data'),
+  LINKFLOW_STATE_SECRET: secret(32).optional(),
   /** The operator's key for /v1/admin (tenants and API keys); admin routes are off without it. */
-  LINKFLOW_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  LINKFLOW_ADMIN_KEY: secret(32).optional(),
   /** Armored OpenPGP private key that credentials are encrypted to. */
-  LINKFLOW_CREDENTIALS_KEY: z.string().includes('BEGIN PGP PRIVATE KEY BLOCK', { message: 'must be an armored OpenPGP private key' }).optional(),
+  LINKFLOW_CREDENTIALS_KEY: text.includes('BEGIN PGP PRIVATE KEY BLOCK', { message: 'must be an armored OpenPGP private key' }).optional(),
   /** The Oxlin sandbox's port; Flinks, Powens and LnkFi listen on the next three. */
   SANDBOX_PORT: port.default(4010),
   /** Where browsers reach the sandbox bank, if not at the address the worker uses (docker-compose). */
-  SANDBOX_PUBLIC_URL: z.url().optional(),
+  SANDBOX_PUBLIC_URL: url.optional(),
   /** The Linkflow API the sandboxes send their signed webhooks to (`/webhooks/<provider>`), when they run on their own. */
-  SANDBOX_WEBHOOK_URL: z.url().optional(),
-  OXLIN_BASE_URL: z.url().optional(),
-  OXLIN_CLIENT_ID: z.string().min(1).default('linkflow-sandbox'),
-  OXLIN_CLIENT_SECRET: z.string().min(1).default('sandbox-secret'),
+  SANDBOX_WEBHOOK_URL: url.optional(),
+  OXLIN_BASE_URL: url.optional(),
+  OXLIN_CLIENT_ID: text.default('linkflow-sandbox'),
+  OXLIN_CLIENT_SECRET: text.default('sandbox-secret'),
   /** Verifies Oxlin's webhooks (POST /webhooks/oxlin); unset: that endpoint is off (embedded: generated and given to the sandbox). */
-  OXLIN_WEBHOOK_SECRET: z.string().min(16).optional(),
-  FLINKS_BASE_URL: z.url().optional(),
+  OXLIN_WEBHOOK_SECRET: secret(16).optional(),
+  FLINKS_BASE_URL: url.optional(),
   /** The customer id in Flinks' API paths (/v3/{customerId}/BankingServices/…). */
-  FLINKS_CUSTOMER_ID: z.string().min(1).default('43387ca6-0391-4c82-857d-70d95f087ecb'),
+  FLINKS_CUSTOMER_ID: text.default('43387ca6-0391-4c82-857d-70d95f087ecb'),
   /** Where end users reach Flinks Connect, if not on FLINKS_BASE_URL (the sandbox serves both). */
-  FLINKS_CONNECT_URL: z.url().optional(),
+  FLINKS_CONNECT_URL: url.optional(),
   /** Verifies Flinks' data webhooks (flinks-authenticity-key); unset: POST /webhooks/flinks is off. */
-  FLINKS_WEBHOOK_SECRET: z.string().min(16).optional(),
-  POWENS_BASE_URL: z.url().optional(),
-  POWENS_CLIENT_ID: z.string().min(1).default('linkflow-sandbox'),
-  POWENS_CLIENT_SECRET: z.string().min(1).default('sandbox-secret'),
+  FLINKS_WEBHOOK_SECRET: secret(16).optional(),
+  POWENS_BASE_URL: url.optional(),
+  POWENS_CLIENT_ID: text.default('linkflow-sandbox'),
+  POWENS_CLIENT_SECRET: text.default('sandbox-secret'),
   /** Powens' webview, if not on POWENS_BASE_URL (the sandbox serves both). */
-  POWENS_WEBVIEW_URL: z.url().optional(),
-  LNKFI_BASE_URL: z.url().optional(),
-  LNKFI_VENDOR_ID: z.string().min(1).default('vnd_00000000-0000-0000-0000-000000000001'),
-  LNKFI_SYSTEM_CLIENT_ID: z.string().min(1).default('linkflow-xero-client'),
-  LNKFI_SYSTEM_CLIENT_SECRET: z.string().min(1).default('linkflow-xero-secret'),
+  POWENS_WEBVIEW_URL: url.optional(),
+  LNKFI_BASE_URL: url.optional(),
+  LNKFI_VENDOR_ID: text.default('vnd_00000000-0000-0000-0000-000000000001'),
+  LNKFI_SYSTEM_CLIENT_ID: text.default('linkflow-xero-client'),
+  LNKFI_SYSTEM_CLIENT_SECRET: text.default('linkflow-xero-secret'),
   /** Verifies LnkFi's webhooks (X-LnkFi-Webhook-Signature); unset: POST /webhooks/lnkfi is off. */
-  LNKFI_WEBHOOK_SECRET: z.string().min(16).optional(),
+  LNKFI_WEBHOOK_SECRET: secret(16).optional(),
   /** Your company's legal name, in the consent text LnkFi requires the end user to see. */
-  LNKFI_LEGAL_NAME: z.string().min(1).default('Linkflow'),
+  LNKFI_LEGAL_NAME: text.default('Linkflow'),
   LINKFLOW_SYNC_INTERVAL_SECONDS: seconds.default(86_400),
   LINKFLOW_REDIRECT_TIMEOUT_SECONDS: seconds.default(1_800),
   LINKFLOW_CONSENT_TIMEOUT_SECONDS: seconds.default(86_400),
   LINKFLOW_RENEWAL_LEAD_SECONDS: seconds.default(7 * 86_400),
-  LINKFLOW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
-  LINKFLOW_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  LINKFLOW_RATE_LIMIT_PER_MINUTE: seconds.default(600),
+  LINKFLOW_REQUEST_TIMEOUT_MS: seconds.default(30_000),
   /** Longest a client may take to send a whole request (head and body): then a 408. */
-  LINKFLOW_RECEIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  LINKFLOW_RECEIVE_TIMEOUT_MS: seconds.default(10_000),
 });
 
 export type Config = z.infer<typeof EnvSchema>;
+
+/** Every environment variable Linkflow reads (the tests check each one's empty and malformed values). */
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape) as readonly (keyof Config)[];
 
 /** Parses the environment; a bad value stops the process with a message naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -197,7 +197,11 @@ doc(list.limit, 'Page size.');
 doc(list.cursor, '`next_cursor` of the previous page.');
 const view = ConnectionViewSchema.shape;
 doc(view.state, 'Where the connection is in its lifecycle (see the README, "States").');
-doc(view.reason, 'Why the connection is in this state, e.g. `AUTH_FAILED` or `CONSENT_TIMEOUT`; null when nothing went wrong.');
+doc(
+  view.reason,
+  'Why the connection is in this state, e.g. `AUTH_FAILED` (the bank refused the credentials), `CONSENT_TIMEOUT`, `CHALLENGE_TIMED_OUT`, ' +
+    '`UNSUPPORTED_MODE` (the institution has no channel of the mode asked) or `NO_MORE_SOURCES` (POST …/channels: every Powens source is already on the connection); null when nothing went wrong.',
+);
 doc(view.next_action, 'What the end user (or your app) should do next; null when nothing is expected.');
 doc(view.accounts, 'The accounts the provider listed, with the consent given for each (null: not asked yet).');
 doc(view.channels, "The institution's channels authorized for this connection, with when each expires.");
@@ -295,7 +299,12 @@ const E = {
     message: 'The query string is not valid.',
     details: [{ path: 'limit', message: 'Too big: expected number to be <=500' }],
   },
-  invalidCursor: { status: 400, code: 'invalid_cursor', when: 'The cursor is not one this API returned.', message: 'The cursor is not one this API returned.' },
+  invalidCursor: {
+    status: 400,
+    code: 'invalid_cursor',
+    when: "The cursor is not one this API returned for this connection (another connection's, altered, or from before cursors were bound to their connection), or it is past the connection's last change.",
+    message: 'The cursor is not one this API returned for this connection.',
+  },
   invalidListCursor: {
     status: 400,
     code: 'invalid_cursor',
@@ -375,7 +384,9 @@ const E = {
 const wrongState = (allowed: string, actual: ConnectionView['state']): ErrorDoc => ({
   status: 409,
   code: 'wrong_state',
-  when: `The connection is not in a state that allows this (allowed: ${allowed}); \`details.state\` names its state.`,
+  when:
+    `The connection is not in a state that allows this (allowed: ${allowed}), or it has ended (\`expired\`, \`cancelled\`, \`failed\`, ` +
+    '`disconnected`: only GET and the data routes still answer); `details.state` names its state.',
   message: `allowed only in state ${allowed}; the connection is ${actual}`,
   details: { state: actual },
 });
@@ -497,7 +508,8 @@ export const operations: OperationDoc[] = [
     description:
       'Starts the connection workflow and answers once it offers its first next action (up to 10 s; else `authorizing`): ' +
       'a `redirect` to the bank, or the `credentials` fields of an embedded channel. With an `Idempotency-Key`, ' +
-      'repeating the request answers 200 with the same connection instead of starting another.',
+      'repeating the same request (method, path and body, key order aside) answers 200 with the same connection instead of ' +
+      'starting another; the key with any other body is a 422 `idempotency_key_reused`.',
     tags: ['Connections'],
     security: 'apiKey',
     headers: {
@@ -517,7 +529,14 @@ export const operations: OperationDoc[] = [
       ...BODY,
       { status: 400, code: 'invalid_idempotency_key', when: 'The Idempotency-Key is not printable ASCII or too long.', message: 'Idempotency-Key must be printable ASCII, at most 255 characters.' },
       { status: 422, code: 'idempotency_key_reused', when: 'The Idempotency-Key was used for a different request.', message: 'This Idempotency-Key was used for a different request.' },
-      { status: 422, code: 'unsupported_mode', when: "The provider has no channel of this mode (Flinks and LnkFi: redirect only).", message: 'flinks connections support mode redirect, not embedded.' },
+      {
+        status: 422,
+        code: 'unsupported_mode',
+        when:
+          "The provider has no channel of this mode (Flinks and LnkFi: redirect only), or the institution starts with the other one (a Powens connector whose first source is `webauth` starts `redirect`, `credentials` starts `embedded`); `details.supported_modes` says which. Never answered with another mode.",
+        message: 'flinks connections support mode redirect, not embedded.',
+        details: { supported_modes: ['redirect'] },
+      },
       { status: 422, code: 'provider_not_configured', when: 'This deployment has no settings for the provider.', message: 'powens is not configured on this Linkflow.' },
     ],
     requestExamples: [
@@ -670,7 +689,13 @@ export const operations: OperationDoc[] = [
         message: 'Some fields are not valid.',
         details: { fields: [{ id: '300', message: 'Login does not match ^\\d{8}$' }] },
       },
-      { status: 422, code: 'provider_rejected', when: 'The provider refused the credentials.', message: 'The provider refused the request.' },
+      {
+        status: 422,
+        code: 'provider_rejected',
+        when: "The bank refused the credentials (e.g. a wrong password): the fields are asked again and the connection's `reason` is `AUTH_FAILED`; `details.fields` names the fields refused.",
+        message: 'The provider refused the request.',
+        details: { fields: [{ id: 'password', message: 'was refused by the bank' }] },
+      },
     ],
     requestExamples: [
       {
@@ -706,6 +731,12 @@ export const operations: OperationDoc[] = [
         details: { fields: [{ id: '1001', message: 'Code received by SMS is required' }] },
       },
       { status: 422, code: 'provider_rejected', when: 'The provider refused the answers.', message: 'The provider refused the request.' },
+      {
+        status: 410,
+        code: 'challenge_expired',
+        when: "The bank closed the challenge before the answer arrived (its own deadline, which `expires_at` never exceeds): the connection moves on to a new challenge or ends `expired` (`CHALLENGE_TIMED_OUT`); read it.",
+        message: 'The bank no longer accepts answers to this challenge; read the connection for what comes next.',
+      },
     ],
     requestExamples: [{ name: 'sms', summary: 'An SMS code', params: byId, body: { answers: [{ id: '1001', value: '123456' }] } }],
     responseExamples: [{ name: 'accepted', summary: 'Accepted: accounts listed, consent next', body: awaitingConsent }],
@@ -715,7 +746,10 @@ export const operations: OperationDoc[] = [
     method: 'post',
     path: '/v1/connections/{id}/channels',
     summary: 'Add a channel',
-    description: "Adds the institution's other channel (e.g. embedded, for savings and loans) to the connection.",
+    description:
+      "Adds the institution's other channel (e.g. embedded, for savings and loans) to the connection. Powens adds its connector's sources " +
+      'one after the other in priority order: the next source must be of the mode asked (else the connection stays as it was with ' +
+      '`reason` `UNSUPPORTED_MODE`), and once every source is on the connection the answer is the connection unchanged with `reason` `NO_MORE_SOURCES`.',
     tags: ['Connections'],
     security: 'apiKey',
     body: { schema: ChannelSchema, component: 'AddChannel' },
@@ -735,7 +769,16 @@ export const operations: OperationDoc[] = [
     tags: ['Connections'],
     security: 'apiKey',
     responses: [connectionResponse(200, 'The connection, with a redirect next action.')],
-    errors: [...BY_ID, wrongState('active', 'awaiting_consent')],
+    errors: [
+      ...BY_ID,
+      wrongState('active', 'awaiting_consent'),
+      {
+        status: 422,
+        code: 'validation_failed',
+        when: 'The connection has no redirect channel to renew (credentials channels do not expire: a Powens `credentials` source, an Oxlin embedded channel).',
+        message: 'the connection has no redirect channel to renew',
+      },
+    ],
     requestExamples: [{ name: 'renew', summary: 'Renew', params: byId }],
     responseExamples: [{ name: 'renewal', summary: 'Send the end user to the bank again', body: renewal }],
   },
@@ -787,7 +830,7 @@ export const operations: OperationDoc[] = [
     errors: [...BY_ID, E.invalidQuery, E.invalidCursor],
     requestExamples: [
       { name: 'start', summary: 'Everything, from the start', params: byId, query: { limit: 500 } },
-      { name: 'since', summary: 'What changed since the last read', params: byId, query: { cursor: 'Y2hhbmdlczoxODM' } },
+      { name: 'since', summary: 'What changed since the last read', params: byId, query: { cursor: 'WyJjaGFuZ2VzIiwiM2YyYzZhMWUtOGI0ZC00YzJhLTlmMWUtMmI3ZDVjOWEwZTQxIiwiMTgzIl0.Qm9uZC10by10aGUtY29ubmVjdGlvbi1ieS1ITUFDLWhlcmU' } },
     ],
     responseExamples: [
       {

@@ -96,6 +96,27 @@ const CREDENTIAL_FAILURES: readonly ProviderFailure[] = ['AUTH_FAILED', 'PASSWOR
 type TerminalState = 'expired' | 'cancelled' | 'failed' | 'disconnected';
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/**
+ * An update's answer when its provider call failed, in Linkflow's words: Linkflow's own field
+ * check (InvalidCredentials) keeps its per-field details; a provider's refusal keeps only
+ * `fields` (which fields, never what the provider said); an expired challenge says so.
+ */
+function providerRejection(type: string | null | undefined, details: unknown[] | null | undefined): ApplicationFailure {
+  const detail = details?.[0] as { fields?: { id: string; message: string }[] } | undefined;
+  if (type === UpdateRejection.InvalidCredentials) {
+    return ApplicationFailure.create({ type, message: 'Some fields are not valid.', details: detail ? [detail] : [] });
+  }
+  if (type === UpdateRejection.ChallengeExpired) {
+    return ApplicationFailure.create({ type, message: 'The bank no longer accepts answers to this challenge.' });
+  }
+  const fields = Array.isArray(detail?.fields) ? detail.fields.map(({ id }) => ({ id, message: 'was refused by the bank' })) : undefined;
+  return ApplicationFailure.create({
+    type: UpdateRejection.ProviderRejected,
+    message: 'The provider refused the request.',
+    details: fields ? [{ fields }] : [],
+  });
+}
+
 /** Thrown inside a phase when the client asked to disconnect; handled once, at the top. */
 class Disconnect extends Error {}
 
@@ -167,6 +188,8 @@ class Connection {
   /** Challenges left unanswered in time: an answer still on its way to the provider has nothing to wait for. */
   challengesTimedOut = 0;
   challengeAnswered = false;
+  /** The provider closed the challenge before it was answered (its deadline passed): ask the job what came of it. */
+  challengeClosed = false;
   /** Counts the provider's answers to waitForJob: an answered challenge waits for the next one. */
   jobAnswers = 0;
   pendingConsent: GiveConsent | null = null;
@@ -397,7 +420,13 @@ class Connection {
               providerRef: this.memory.providerRef,
               ...(this.memory.providerConnectionId ? { existing: this.providerConnection() } : {}),
             }),
-          );
+          ).catch((err: unknown) => {
+            // The bank refused them (Powens wrongpass): asked again, and the connection says why ('provider-rejections').
+            if (err instanceof ApplicationFailure && err.type === UpdateRejection.ProviderRejected && this.credentialsWaitsEnded === waits) {
+              if (patched('provider-rejections')) this.moveTo(this.state, this.memory.nextAction, 'AUTH_FAILED');
+            }
+            throw err;
+          });
           // The wait for them ended while the provider checked them (timed out, disconnected): too late.
           if (this.credentialsWaitsEnded !== waits) {
             await condition(() => this.ended || !['awaiting_credentials', 'credentials_invalid'].includes(this.state));
@@ -429,7 +458,14 @@ class Connection {
         const timedOutBefore = this.challengesTimedOut;
         this.busy = true;
         try {
-          await this.viaProvider(() => answerChallenge({ ...this.providerCall(), challenge, answers }));
+          await this.viaProvider(() => answerChallenge({ ...this.providerCall(), challenge, answers })).catch((err: unknown) => {
+            // The provider closed the challenge (its own deadline): the job is asked what came of it at once. 'challenge-expiry'
+            // can be deprecated once no history recorded before it is running (those waited for the workflow's own timer).
+            if (err instanceof ApplicationFailure && err.type === UpdateRejection.ChallengeExpired && this.challengesTimedOut === timedOutBefore) {
+              if (patched('challenge-expiry')) this.challengeClosed = true;
+            }
+            throw err;
+          });
           // The challenge timed out while the answer was on its way: nothing waits for it any more.
           if (this.challengesTimedOut !== timedOutBefore) return this.view();
           this.challengeAnswered = true;
@@ -527,13 +563,23 @@ class Connection {
     throw ApplicationFailure.create({ type: UpdateRejection.InvalidInput, message, details: details ? [details] : [] });
   }
 
-  /** Runs an activity for an update; its failures become the update's answer, not the workflow's. */
+  /**
+   * Runs an activity for an update; its failures become the update's answer, not the workflow's.
+   * Since 'provider-rejections' (deprecate once no history recorded before it is running): the
+   * answer is typed and worded by Linkflow (InvalidCredentials with our field details,
+   * ChallengeExpired, else ProviderRejected); the provider's own message (its paths, ids, codes)
+   * goes to the worker's log only.
+   */
   private async viaProvider<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (err) {
       if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
         const { type, message, details } = err.cause;
+        if (patched('provider-rejections')) {
+          log.warn('the provider refused an update', { type, message });
+          throw providerRejection(type, details);
+        }
         const rejection = type === UpdateRejection.InvalidCredentials ? type : UpdateRejection.ProviderRejected;
         throw ApplicationFailure.create({ type: rejection, message, details: details ? [...details] : [] });
       }
@@ -754,14 +800,21 @@ class Connection {
       const timeoutMs = challenge.timeoutSeconds === null ? DEFAULT_CHALLENGE_TIMEOUT_MS : challenge.timeoutSeconds * 1000;
       this.challenge = challenge;
       this.challengeAnswered = false;
+      this.challengeClosed = false;
       this.moveTo('challenge_required', {
         type: 'challenge',
         fields: challenge.fields,
         messages: challenge.messages,
         expires_at: isoAt(workflowNow() + timeoutMs),
       });
-      const answered = await this.waitFor(() => this.challengeAnswered, timeoutMs);
+      const answered = await this.waitFor(() => this.challengeAnswered || this.challengeClosed, timeoutMs);
       this.challenge = null;
+      if (this.challengeClosed && !this.challengeAnswered) {
+        // Closed at the provider: its job says what follows (a new challenge, or CHALLENGE_TIMED_OUT), never a stuck challenge.
+        this.challengeClosed = false;
+        this.moveTo(kind === 'list' ? 'listing_accounts' : 'syncing');
+        continue;
+      }
       if (!answered) this.challengesTimedOut++;
       if (!answered) return { outcome: 'failed', status: 'CHALLENGE_TIMED_OUT', channelId: challenge.channelId };
       this.challengeAnswered = false;

@@ -87,6 +87,10 @@ export const InputFieldSchema = z.object({
   required: z.boolean().optional(),
   /** The provider wants this value encrypted end to end (Linkflow does it; the client always encrypts for Linkflow). */
   encrypt: z.boolean(),
+  /** The provider's help text for the field, to show with the input (Powens `description`). */
+  description: z.string().optional(),
+  /** A list field's choices: send `value`, show `label` (Powens `values`). */
+  values: z.array(z.object({ value: z.string(), label: z.string() })).optional(),
 });
 export type InputField = z.infer<typeof InputFieldSchema>;
 
@@ -281,6 +285,12 @@ export const addChannelUpdate = defineUpdate<ConnectionView, [AddChannel]>('addC
 export const stateQuery = defineQuery<ConnectionView>('state');
 
 /** The `type` of an ApplicationFailure thrown by an update validator; the API maps it to a status. */
+/**
+ * The failure type (and so the `reason` of a `failed` connection) of an institution that has no
+ * channel of the mode asked for: POST /v1/connections answers it as 422 `unsupported_mode`.
+ */
+export const UNSUPPORTED_MODE = 'UNSUPPORTED_MODE';
+
 export const UpdateRejection = {
   /** The connection is not in a state that allows this message (409). */
   WrongState: 'WrongState',
@@ -290,6 +300,8 @@ export const UpdateRejection = {
   InvalidCredentials: 'InvalidCredentials',
   /** The provider refused what the end user sent (422). */
   ProviderRejected: 'ProviderRejected',
+  /** The provider no longer waits for an answer to this challenge: its own deadline passed (410). */
+  ChallengeExpired: 'ChallengeExpired',
 } as const;
 
 // Webhooks to the client

@@ -508,6 +508,34 @@ export function createRepository(db: Database) {
       return changes;
     },
 
+    /**
+     * Records the request an Idempotency-Key was first used for (SHA-256 hashes of the key and of
+     * the request, never the body itself) and returns the fingerprint it holds: the given one for the
+     * first use of the key, the first request's for any later use. One statement: concurrent first
+     * uses of a key agree on one request.
+     */
+    async rememberIdempotentRequest(tenantId: string, keyHash: string, fingerprint: string, connectionId: string): Promise<string> {
+      await db.query(
+        `INSERT INTO idempotency_keys (tenant_id, key_hash, fingerprint, connection_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, key_hash) DO NOTHING`,
+        [tenantId, keyHash, fingerprint, connectionId],
+      );
+      const [row] = await db.query<{ fingerprint: string }>('SELECT fingerprint FROM idempotency_keys WHERE tenant_id = $1 AND key_hash = $2', [
+        tenantId,
+        keyHash,
+      ]);
+      return row?.fingerprint ?? fingerprint;
+    },
+
+    /** The connection's last change number ("0" when it has none): no delta cursor of it can be ahead of this. */
+    async lastChangeSeq(connectionId: string): Promise<string> {
+      const [row] = await db.query<{ seq: string }>(
+        'SELECT coalesce(max(change_seq), 0)::text AS seq FROM transactions WHERE connection_id = $1',
+        [connectionId],
+      );
+      return row?.seq ?? '0';
+    },
+
     async listAccounts(connectionId: string): Promise<StoredAccount[]> {
       const rows = await db.query<StoredAccount>(
         `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE connection_id = $1 ORDER BY provider_account_id`,

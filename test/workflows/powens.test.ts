@@ -89,9 +89,15 @@ describe('connectionWorkflow with the Powens sandbox and the store', () => {
 
       await assert.rejects(
         handle.executeUpdate(submitCredentialsUpdate, { args: [{ credentials: await encrypted({ login: 'user_otp', password: 'not-it' }) }] }),
-        (err: Error) => err.cause instanceof ApplicationFailure && err.cause.type === UpdateRejection.InvalidCredentials,
+        // The bank's refusal, in Linkflow's words: not Linkflow's own field check (InvalidCredentials).
+        (err: Error) =>
+          err.cause instanceof ApplicationFailure &&
+          err.cause.type === UpdateRejection.ProviderRejected &&
+          err.cause.message === 'The provider refused the request.',
       );
-      assert.equal((await handle.query(stateQuery)).state, 'awaiting_credentials', 'the end user is asked again');
+      const refused = await handle.query(stateQuery);
+      assert.equal(refused.state, 'awaiting_credentials', 'the end user is asked again');
+      assert.equal(refused.reason, 'AUTH_FAILED', 'and the connection says why');
 
       await handle.executeUpdate(submitCredentialsUpdate, {
         args: [{ credentials: await encrypted({ login: 'user_otp', password: 'sandbox-password' }) }],

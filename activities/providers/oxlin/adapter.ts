@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import * as openpgp from 'openpgp';
 import { z } from 'zod';
-import type { Challenge, InputField, ListedAccount } from '../../../workflows/messages';
+import { type Challenge, type InputField, type ListedAccount, UpdateRejection } from '../../../workflows/messages';
 import type { AccountRecord, TransactionRecord } from '../../store/repository';
 import type {
   ChannelInfo,
@@ -13,7 +13,7 @@ import type {
   ProviderConnection,
   ProviderFailure,
 } from '../types';
-import { OxlinClient, type OxlinConfig, parse } from './client';
+import { OxlinClient, type OxlinConfig, OxlinFailure, parse } from './client';
 import {
   AccountSchema,
   ConnectionSchema,
@@ -45,6 +45,14 @@ const FAILURES: Partial<Record<OxlinChannel['status'], ProviderFailure>> = {
   CHALLENGE_CANCELLED: 'CHALLENGE_CANCELLED',
 };
 
+/**
+ * How long Oxlin waits for the answer to a challenge step that carries no TIMEOUT_MSG. The
+ * reference says answers "are limited in time" and gives 120 s (TIMEOUT_MSG `timeout`) for the
+ * code step; the first step (confirm sending the SMS) ends CHALLENGE_TIMED_OUT on the same clock.
+ * Promising the end user longer than Oxlin waits would leave them answering into a closed step.
+ */
+export const OXLIN_CHALLENGE_STEP_SECONDS = 120;
+
 const INPUT_TYPES = new Set(['OK_CANCEL', 'NUMERIC', 'TEXT', 'PWD', 'NUMERIC_PWD', 'DATE']);
 const JOB_EVENTS = { list: 'LIST_ACCOUNTS', sync: 'SYNC_ALL' } as const;
 
@@ -60,9 +68,12 @@ export function toChallenge(channelId: string, items: OxlinChallengeItem[]): Cha
       .filter((i) => INPUT_TYPES.has(i.type))
       .map((i) => ({ id: i.id, label: fill(i), type: i.type, regexp: i.regexp ?? null, encrypt: i.encrypt ?? false })),
     messages: items.filter((i) => !INPUT_TYPES.has(i.type)).map((i) => ({ id: i.id, type: i.type, text: fill(i) })),
-    timeoutSeconds: Number.isInteger(seconds) && seconds > 0 ? seconds : null,
+    timeoutSeconds: Number.isInteger(seconds) && seconds > 0 ? seconds : OXLIN_CHALLENGE_STEP_SECONDS,
   };
 }
+
+/** The HTTP status an OxlinRequestRejected failure carries in its details. */
+const statusOf = (failure: ApplicationFailure): number | undefined => (failure.details?.[0] as { status?: number } | undefined)?.status;
 
 const channelInfo = (connection: OxlinConnection): ChannelInfo[] =>
   connection.channels
@@ -211,7 +222,20 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
     async answerChallenge(connection, challenge, answers) {
       const { credentials } = await encryptForOxlin(challenge.fields, answers);
       const path = `/connections/${connection.providerConnectionId}/channels/${encodeURIComponent(challenge.channelId)}/user_input`;
-      await oxlin.request('POST', path, { body: { credentials }, expect: [204] });
+      try {
+        await oxlin.request('POST', path, { body: { credentials }, expect: [204] });
+      } catch (err) {
+        // 409: no challenge waits on the channel any more (Oxlin's deadline passed, or the job ended).
+        if (err instanceof ApplicationFailure && err.type === OxlinFailure.Rejected && statusOf(err) === 409) {
+          throw ApplicationFailure.create({
+            type: UpdateRejection.ChallengeExpired,
+            nonRetryable: true,
+            message: 'The bank no longer waits for an answer to this challenge.',
+            cause: err,
+          });
+        }
+        throw err;
+      }
     },
 
     async listAccounts(connection): Promise<ListedAccount[]> {

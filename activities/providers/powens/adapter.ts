@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import * as openpgp from 'openpgp';
 import { z } from 'zod';
-import { type Challenge, type ChannelMode, type InputField, type ListedAccount, UpdateRejection } from '../../../workflows/messages';
+import { type Challenge, type ChannelMode, type InputField, type ListedAccount, UNSUPPORTED_MODE, UpdateRejection } from '../../../workflows/messages';
 import type { AccountRecord, TransactionRecord } from '../../store/repository';
 import type { AdapterDeps, ChannelInfo, JobContext, JobOutcome, Page, ProviderAdapter, ProviderConnection, ProviderFailure } from '../types';
 import { PowensClient, type PowensConfig, errorCode, failure, parse } from './client';
@@ -81,6 +81,9 @@ function toInputField(field: PowensField): InputField {
     type: field.type,
     regexp: field.regex ?? (choices ? `^(${choices.join('|')})$` : null),
     required: field.required,
+    // The reference: "present the label and description texts with the input control"; a list shows its values' labels.
+    ...(field.description ? { description: field.description } : {}),
+    ...(field.values ? { values: field.values.map(({ value, label }) => ({ value, label })) } : {}),
     // Powens wants every field value end-to-end encrypted.
     encrypt: true,
   };
@@ -95,10 +98,13 @@ function userIdOf(providerRef: Record<string, string>): string {
   return userId;
 }
 
-/** What the end user sees when the bank refused the credentials, and is asked again. */
+/**
+ * The bank refused the credentials (`400 wrongpass`): the provider's refusal (422 `provider_rejected`,
+ * the connection's reason AUTH_FAILED), not Linkflow's own field check; the end user is asked again.
+ */
 function refused(credentials: { id: string }[]): ApplicationFailure {
   return ApplicationFailure.create({
-    type: UpdateRejection.InvalidCredentials,
+    type: UpdateRejection.ProviderRejected,
     nonRetryable: true,
     message: 'Powens: the bank refused the credentials (wrongpass)',
     details: [{ fields: credentials.map(({ id }) => ({ id, message: 'was refused by the bank' })) }],
@@ -202,7 +208,7 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
       const challenge: Challenge = {
         channelId,
         fields: (resource.fields ?? []).map(toInputField),
-        messages: resource.error_message ? [{ id: 'error_message', type: 'INFO_MSG', text: resource.error_message }] : [],
+        messages: resource.error_message ? [{ id: 'error_message', type: 'ERROR_MSG', text: resource.error_message }] : [],
         timeoutSeconds: null,
       };
       return { outcome: 'challenge', challenge };
@@ -225,8 +231,20 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
      * the connection when adding (`existing` without a channel), or that channel again (renewal,
      * repair). Its mechanism decides the kind, whatever `mode` asked: Powens wants the order kept.
      */
-    async authorize({ institutionId, redirectUri, state, existing }) {
+    async authorize({ institutionId, mode, redirectUri, state, existing }) {
       const connector = await connectorOf(institutionId);
+      // Sources are added in priority order, so the next one decides the mechanism: a client asking for the
+      // other mode is refused (UNSUPPORTED_MODE), never sent through a channel it did not ask for.
+      const refuseOtherMode = (next: PowensSource) => {
+        if (modeOf(next) !== mode) {
+          throw ApplicationFailure.nonRetryable(`The next source of Powens connector ${connector.id} is ${modeOf(next)}, not ${mode}`, UNSUPPORTED_MODE);
+        }
+      };
+      if (!existing) {
+        const first = usableSources(connector)[0];
+        if (!first) throw ApplicationFailure.nonRetryable(`Powens connector ${connector.id} has no usable source`, 'UnsupportedInstitution');
+        refuseOtherMode(first);
+      }
       const userId = existing ? userIdOf(existing.providerRef) : await newUser();
       let source: PowensSource | undefined;
       if (existing?.channelId) {
@@ -236,6 +254,7 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
         const added = new Set((await readConnection(token, existing)).sources?.map((candidate) => candidate.name));
         source = usableSources(connector).find((candidate) => !added.has(candidate.name));
         if (!source) throw ApplicationFailure.nonRetryable(`Every usable source of Powens connector ${connector.id} is on the connection`, NO_MORE_SOURCES);
+        refuseOtherMode(source);
       } else {
         source = usableSources(connector)[0];
         if (!source) throw ApplicationFailure.nonRetryable(`Powens connector ${connector.id} has no usable source`, 'UnsupportedInstitution');

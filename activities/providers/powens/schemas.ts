@@ -29,6 +29,8 @@ export const PublicKeySchema = z.object({ type: z.literal('PGP'), public_key: z.
 export const ConnectorFieldSchema = z.object({
   name: z.string().min(1),
   label: z.string(),
+  /** Help text to show with the input (the reference: present `label` and `description`). */
+  description: z.string().nullable().optional(),
   type: z.string(),
   regex: z.string().nullable().optional(),
   required: z.boolean(),

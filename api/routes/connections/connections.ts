@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import Router from '@koa/router';
+import canonicalize from 'canonicalize';
 import type { Middleware } from 'koa';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
@@ -8,14 +9,15 @@ import { checkFields, encryptForLinkflow } from '../../../activities/credentials
 import type { StateSigner } from '../../../activities/redirect-state';
 import type { Repository } from '../../../activities/store';
 import { decodeTransactionCursor } from '../../../activities/store';
-import { type StoredTransaction, decodeChangeCursor, encodeChangeCursor } from '../../../activities/store/repository';
+import { createCursors } from './cursors';
+import type { StoredTransaction, TransactionCursor } from '../../../activities/store/repository';
 import {
   PROVIDER_CAPABILITIES,
   type ConnectionInput,
   type ConnectionState,
   type ConnectionView,
   type ProviderName,
-  TERMINAL_STATES,
+  UNSUPPORTED_MODE,
   addChannelUpdate,
   answerChallengeUpdate,
   disconnectRequestedSignal,
@@ -27,12 +29,13 @@ import {
 } from '../../../workflows/messages';
 import { ApiError, notFound } from '../../errors';
 import { tenantOf } from '../../auth';
-import { ownedConnection, readConnection, runUpdate } from '../../temporal';
+import { openConnection, ownedConnection, readConnection, runUpdate } from '../../temporal';
 import { parseBody, parseQuery } from '../../validate';
 import {
   ChallengeAnswersSchema,
   ChannelSchema,
   ConsentSchema,
+  type CreateConnection,
   CreateConnectionSchema,
   CredentialsSchema,
   IdempotencyKeySchema,
@@ -81,6 +84,16 @@ function idempotentId(tenantId: string, key: string): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+/**
+ * What an Idempotency-Key promises to repeat: the method, the path and the body as the route
+ * parsed it (defaults filled in), canonical JSON (RFC 8785, so key order and spacing do not count),
+ * hashed. Any other request under the same key is a 422, never a replay of the first.
+ */
+function requestFingerprint(method: string, path: string, body: CreateConnection): string {
+  return createHash('sha256').update(`${method} ${path}\n${canonicalize(body) ?? ''}`).digest('hex');
+}
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
 const SYNCABLE: readonly ConnectionState[] = ['active', 'user_action_required', 'renewal_required'];
 
 export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
@@ -104,8 +117,15 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     if (idempotencyKey && !IdempotencyKeySchema.safeParse(idempotencyKey).success) {
       throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be printable ASCII, at most 255 characters.');
     }
-    // The same key always names the same connection: Temporal's workflow-id uniqueness makes it idempotent.
+    // The same key always names the same connection: Temporal's workflow-id uniqueness makes it idempotent,
+    // and the store keeps which request the key was first used for.
     const connectionId = idempotencyKey ? idempotentId(tenant.id, idempotencyKey) : randomUUID();
+    if (idempotencyKey) {
+      const fingerprint = requestFingerprint('POST', '/v1/connections', body);
+      if ((await repository.rememberIdempotentRequest(tenant.id, sha256(idempotencyKey), fingerprint, connectionId)) !== fingerprint) {
+        throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request.');
+      }
+    }
     const input: ConnectionInput = {
       connectionId,
       tenantId: tenant.id,
@@ -132,6 +152,7 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw err;
+      // Keys first used before the store kept their request (migration 012) are checked on what the connection shows.
       const existing = await readConnection(handle);
       const same =
         existing.tenant_id === tenant.id &&
@@ -145,9 +166,18 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
       ctx.body = existing;
       return;
     }
+    const first = await firstAction(() => readConnection(handle));
+    // The institution has no channel of this mode to start with (a Powens connector whose first source has the
+    // other mechanism): refused, never served in another mode. The connection has ended `failed`.
+    if (first.state === 'failed' && first.reason === UNSUPPORTED_MODE) {
+      const supported = modes.filter((m) => m !== body.mode);
+      throw new ApiError(422, 'unsupported_mode', `${body.institution_id} at ${body.provider} starts with mode ${supported.join(' or ')}, not ${body.mode}.`, {
+        supported_modes: supported,
+      });
+    }
     ctx.status = 201;
     ctx.set('location', `/v1/connections/${connectionId}`);
-    ctx.body = await firstAction(() => readConnection(handle));
+    ctx.body = first;
   });
 
   router.get('/', async (ctx) => {
@@ -196,23 +226,25 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     };
   });
 
-  const owned = (ctx: { params: Record<string, string | undefined> } & Parameters<typeof tenantOf>[0]) =>
-    ownedConnection(client, ctx.params.id, tenantOf(ctx).id);
+  const cursors = createCursors(deps.stateSigner);
+  type Ctx = { params: Record<string, string | undefined> } & Parameters<typeof tenantOf>[0];
+  const owned = (ctx: Ctx) => ownedConnection(client, ctx.params.id, tenantOf(ctx).id);
+  /** For the routes that act on a connection: one that has ended is a 409 `wrong_state` (GET still reads it). */
+  const open = (ctx: Ctx) => openConnection(client, ctx.params.id, tenantOf(ctx).id);
 
   router.get('/:id', async (ctx) => {
     ctx.body = (await owned(ctx)).view;
   });
 
   router.delete('/:id', async (ctx) => {
-    const { handle, view } = await owned(ctx);
-    if (TERMINAL_STATES.includes(view.state)) throw wrongState(view, 'a connection that has not ended');
+    const { handle } = await open(ctx);
     await handle.signal(disconnectRequestedSignal);
     ctx.status = 202;
     ctx.body = await settled(() => readConnection(handle), (v) => v.state === 'disconnected');
   });
 
   router.post('/:id/sync', async (ctx) => {
-    const { handle, view } = await owned(ctx);
+    const { handle, view } = await open(ctx);
     // The body is optional: none (or {}) syncs as usual; {"full": true} reads every transaction again.
     const request = parseBody(SyncBodySchema, ctx.request.body);
     if (!SYNCABLE.includes(view.state)) throw wrongState(view, SYNCABLE.join(', '));
@@ -222,19 +254,22 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   });
 
   router.put('/:id/consents', async (ctx) => {
-    const { handle } = await owned(ctx);
+    const { handle } = await open(ctx);
     const body = parseBody(ConsentSchema, ctx.request.body);
-    ctx.body = await runUpdate(() => handle.executeUpdate(giveConsentUpdate, { args: [body] }));
+    ctx.body = await runUpdate(handle, () => handle.executeUpdate(giveConsentUpdate, { args: [body] }));
   });
 
   router.post('/:id/credentials', async (ctx) => {
-    const { handle } = await owned(ctx);
+    const { handle } = await open(ctx);
     const body = parseBody(CredentialsSchema, ctx.request.body);
-    ctx.body = await runUpdate(() => handle.executeUpdate(submitCredentialsUpdate, { args: [body] }));
+    ctx.body = await runUpdate(handle, () => handle.executeUpdate(submitCredentialsUpdate, { args: [body] }), {
+      InvalidCredentials: 'invalid_credentials',
+      ProviderRejected: 'provider_rejected',
+    });
   });
 
   router.post('/:id/challenge', async (ctx) => {
-    const { handle, view } = await owned(ctx);
+    const { handle, view } = await open(ctx);
     const { answers } = parseBody(ChallengeAnswersSchema, ctx.request.body);
     if (view.next_action?.type !== 'challenge') throw wrongState(view, 'challenge_required');
     const { fields } = view.next_action;
@@ -251,18 +286,22 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     const encrypted = await Promise.all(
       answers.map(async (a) => ({ id: a.id, value: await encryptForLinkflow(deps.credentialsPublicKey, a.value) })),
     );
-    ctx.body = await runUpdate(() => handle.executeUpdate(answerChallengeUpdate, { args: [{ answers: encrypted }] }));
+    ctx.body = await runUpdate(handle, () => handle.executeUpdate(answerChallengeUpdate, { args: [{ answers: encrypted }] }), {
+      InvalidCredentials: 'invalid_answers',
+      ProviderRejected: 'provider_rejected',
+      ChallengeExpired: 'challenge_expired',
+    });
   });
 
   router.post('/:id/channels', async (ctx) => {
-    const { handle } = await owned(ctx);
+    const { handle } = await open(ctx);
     const body = parseBody(ChannelSchema, ctx.request.body);
-    ctx.body = await runUpdate(() => handle.executeUpdate(addChannelUpdate, { args: [body] }));
+    ctx.body = await runUpdate(handle, () => handle.executeUpdate(addChannelUpdate, { args: [body] }));
   });
 
   router.post('/:id/renewal', async (ctx) => {
-    const { handle } = await owned(ctx);
-    ctx.body = await runUpdate(() => handle.executeUpdate(requestRenewalUpdate));
+    const { handle } = await open(ctx);
+    ctx.body = await runUpdate(handle, () => handle.executeUpdate(requestRenewalUpdate));
   });
 
   router.get('/:id/accounts', async (ctx) => {
@@ -294,14 +333,16 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   router.get('/:id/transactions/sync', async (ctx) => {
     const { id } = await owned(ctx);
     const query = parseQuery(TransactionChangesQuerySchema, ctx.query);
-    const after = query.cursor === undefined ? '0' : decodeChangeCursor(query.cursor);
-    if (after === null) throw new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned.');
+    const after = query.cursor === undefined ? '0' : cursors.decodeChanges(id, query.cursor);
+    if (after === null) throw invalidCursor();
+    // A cursor past every change of the connection was never issued for what the store holds.
+    if (BigInt(after) > BigInt(await repository.lastChangeSeq(id))) throw invalidCursor();
     const changes = await repository.transactionChanges(id, after, query.limit);
     ctx.body = {
       added: changes.added.map(transactionBody),
       modified: changes.modified.map(transactionBody),
       removed: changes.removed.map((t) => ({ id: t.providerTransactionId, account_id: t.providerAccountId })),
-      next_cursor: encodeChangeCursor(changes.lastSeq),
+      next_cursor: cursors.encodeChanges(id, changes.lastSeq),
       has_more: changes.hasMore,
     };
   });
@@ -309,14 +350,19 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   router.get('/:id/transactions', async (ctx) => {
     const { id } = await owned(ctx);
     const query = parseQuery(TransactionsQuerySchema, ctx.query);
-    const after = query.cursor === undefined ? undefined : decodeTransactionCursor(query.cursor);
-    if (after === null) throw new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned.');
+    let after: TransactionCursor | undefined;
+    if (query.cursor !== undefined) {
+      const position = cursors.decodeList(id, query.cursor);
+      const decoded = position === null ? null : decodeTransactionCursor(position);
+      if (decoded === null) throw invalidCursor();
+      after = decoded;
+    }
     const page = await repository.listTransactions(id, {
       limit: query.limit,
       ...(query.account_id ? { accountId: query.account_id } : {}),
       ...(after ? { after } : {}),
     });
-    ctx.body = { data: page.transactions.map(transactionBody), next_cursor: page.nextCursor };
+    ctx.body = { data: page.transactions.map(transactionBody), next_cursor: page.nextCursor && cursors.encodeList(id, page.nextCursor) };
   });
 
   return router;
@@ -334,6 +380,8 @@ const transactionBody = (t: StoredTransaction) => ({
   pending_transaction_id: t.pendingTransactionId,
   updated_at: t.updatedAt,
 });
+
+const invalidCursor = () => new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned for this connection.');
 
 const wrongState = (view: ConnectionView, allowed: string) =>
   new ApiError(409, 'wrong_state', `allowed only in state ${allowed}; the connection is ${view.state}`, { state: view.state });

@@ -57,7 +57,7 @@ export const SyncBodySchema = SyncRequestSchema;
 /** GET /v1/connections/:id/transactions/sync: changes after a delta cursor (none: from the start). */
 export const TransactionChangesQuerySchema = z
   .object({
-    cursor: z.string().min(1).max(128).optional(),
+    cursor: z.string().min(1).max(256).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
   .strict();
@@ -68,7 +68,7 @@ export const TransactionsQuerySchema = z
   .object({
     account_id: z.string().min(1).max(128).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    cursor: z.string().min(1).max(512).optional(),
+    cursor: z.string().min(1).max(1024).optional(),
   })
   .strict();
 
