@@ -58,6 +58,15 @@ const EnvSchema = z.object({
   LINKFLOW_RENEWAL_LEAD_SECONDS: seconds.default(7 * 86_400),
   LINKFLOW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   LINKFLOW_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /**
+   * `true`: tenants' webhook endpoints may be on loopback, private (RFC 1918, fc00::/7), CGNAT and
+   * link-local addresses (metadata services never). Unset: refused, except under `npm start`, which
+   * allows them for local development and says so.
+   */
+  LINKFLOW_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .optional(),
 });
 
 export type Config = z.infer<typeof EnvSchema>;
