@@ -147,7 +147,9 @@ export async function checkWebhookTarget(url: string, policy: WebhookTargetPolic
   const refuse = (what: string): TargetCheck => ({
     ok: false,
     reason: 'forbidden',
-    message: `${what} Webhooks are not allowed to loopback, private, link-local, metadata or other special-purpose addresses${policy.allowPrivate ? '' : ' (the operator can allow private ones with LINKFLOW_WEBHOOK_ALLOW_PRIVATE=true)'}.`,
+    message: policy.allowPrivate
+      ? `${what} Webhooks are not allowed to metadata, unspecified, multicast or other special-purpose addresses.`
+      : `${what} Webhooks are not allowed to loopback, private, link-local, metadata or other special-purpose addresses (the operator can allow private ones with LINKFLOW_WEBHOOK_ALLOW_PRIVATE=true).`,
   });
 
   let addresses: ResolvedAddress[];
