@@ -67,6 +67,15 @@ const EnvSchema = z.object({
   LINKFLOW_REQUEST_TIMEOUT_MS: seconds.default(30_000),
   /** Longest a client may take to send a whole request (head and body): then a 408. */
   LINKFLOW_RECEIVE_TIMEOUT_MS: seconds.default(10_000),
+  /**
+   * `true`: tenants' webhook endpoints may be on loopback, private (RFC 1918, fc00::/7), CGNAT and
+   * link-local addresses (metadata services never). Unset: refused, except under `npm start`, which
+   * allows them for local development and says so.
+   */
+  LINKFLOW_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .optional(),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

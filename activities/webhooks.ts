@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
@@ -12,11 +14,14 @@ import {
 } from '../workflows/messages';
 import type { webhookDeliveryWorkflow } from '../workflows/webhooks';
 import type { WebhookEndpointStore } from './store/webhooks';
+import { DEFAULT_WEBHOOK_TARGET_POLICY, type ResolvedAddress, type WebhookTargetPolicy, checkWebhookTarget, pinnedLookup } from './webhook-targets';
 
 export interface WebhookDeps {
   /** Starts and signals the delivery workflows; without it events are dropped with a warning. */
   client?: Client;
   webhookEndpoints?: WebhookEndpointStore;
+  /** Where deliveries may go (default: public addresses only, the system resolver), checked on every attempt. */
+  webhookTargets?: WebhookTargetPolicy;
 }
 
 export const WEBHOOK_USER_AGENT = 'Linkflow-Webhooks/1';
@@ -29,6 +34,8 @@ export const WebhookFailure = {
   Unavailable: 'WebhookReceiverUnavailable',
   /** The receiver answered 3xx or 4xx: retrying would not change its answer. */
   Rejected: 'WebhookRejected',
+  /** The endpoint's host is, or now resolves to, an address webhooks may not go to: not retried. */
+  Forbidden: 'WebhookTargetForbidden',
   InvalidEvent: 'InvalidWebhookEvent',
   NotConfigured: 'WebhooksNotConfigured',
 } as const;
@@ -48,7 +55,7 @@ export function webhookSignature(secret: string, timestamp: number, body: string
 
 const RETRYABLE_4XX = new Set([408, 429]);
 
-export function createWebhookActivities({ client, webhookEndpoints }: WebhookDeps) {
+export function createWebhookActivities({ client, webhookEndpoints, webhookTargets = DEFAULT_WEBHOOK_TARGET_POLICY }: WebhookDeps) {
   return {
     /**
      * Queues an event for the connection's delivery workflow (started if need be). Safe to retry:
@@ -102,28 +109,26 @@ export function createWebhookActivities({ client, webhookEndpoints }: WebhookDep
       const body = webhookBody(event);
       const timestamp = Math.floor(Date.now() / 1000);
       const where = { endpointId, eventId: event.id };
-      let response: Response;
+      // Checked on every attempt: the name may resolve elsewhere than at registration (DNS rebinding),
+      // and the request then connects only to the addresses judged here.
+      const target = await checkWebhookTarget(endpoint.url, webhookTargets);
+      if (!target.ok && target.reason === 'unresolvable') throw unavailable(where, 'unresolvable');
+      if (!target.ok) {
+        log.warn('webhook endpoint refused: its address is not allowed', { ...where, reason: target.message });
+        throw ApplicationFailure.create({ type: WebhookFailure.Forbidden, nonRetryable: true, message: `endpoint ${endpointId}: ${target.message}` });
+      }
+      let status: number;
       try {
-        response = await fetch(endpoint.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': WEBHOOK_USER_AGENT,
-            'linkflow-event-id': event.id,
-            'linkflow-signature': webhookSignature(endpoint.secret, timestamp, body),
-          },
-          body,
-          // A redirect is an answer, not an invitation to send the signed event somewhere else.
-          redirect: 'manual',
-          signal: AbortSignal.any([AbortSignal.timeout(WEBHOOK_ATTEMPT_TIMEOUT_MS), Context.current().cancellationSignal]),
-        });
+        status = await post(target.url, target.addresses, {
+          'content-type': 'application/json',
+          'user-agent': WEBHOOK_USER_AGENT,
+          'linkflow-event-id': event.id,
+          'linkflow-signature': webhookSignature(endpoint.secret, timestamp, body),
+        }, body);
       } catch (err) {
         throw unavailable(where, `unreachable: ${reason(err)}`);
       }
-      // The receiver's body is not ours to read; free the connection.
-      await response.body?.cancel().catch(() => undefined);
 
-      const { status } = response;
       if (status >= 200 && status < 300) return { outcome: 'delivered', status };
       if (status >= 500 || RETRYABLE_4XX.has(status)) throw unavailable(where, `answered ${status}`, status);
       log.warn('webhook rejected by the receiver: not retried', { ...where, status });
@@ -152,12 +157,42 @@ function unavailable(where: { endpointId: string; eventId: string }, what: strin
   });
 }
 
-/** Why fetch failed, without the URL (it may carry the client's own tokens). */
+/**
+ * One POST to `url`, connecting only to `addresses` (checked), and the answer's status. Node's http
+ * client follows no redirect: a 3xx is returned like any status. The receiver's body is not read.
+ */
+function post(url: URL, addresses: ResolvedAddress[], headers: Record<string, string>, body: string): Promise<number> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const signal = AbortSignal.any([AbortSignal.timeout(WEBHOOK_ATTEMPT_TIMEOUT_MS), Context.current().cancellationSignal]);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup: pinnedLookup(addresses),
+        // A connection of its own: no kept-alive socket chosen by host name alone.
+        agent: false,
+        signal,
+      },
+      (res) => {
+        resolve(res.statusCode ?? 0);
+        // The receiver's body is not ours to read; free the connection.
+        res.destroy();
+      },
+    );
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+/** Why the request failed, without the URL (it may carry the client's own tokens). */
 function reason(err: unknown): string {
-  if (err instanceof Error && err.name === 'TimeoutError') return `no answer within ${WEBHOOK_ATTEMPT_TIMEOUT_MS} ms`;
+  const cause = err instanceof Error ? (err.cause as { name?: string; code?: string; message?: string } | undefined) : undefined;
+  if (err instanceof Error && (err.name === 'TimeoutError' || cause?.name === 'TimeoutError')) return `no answer within ${WEBHOOK_ATTEMPT_TIMEOUT_MS} ms`;
   if (err instanceof Error && err.name === 'AbortError') return 'attempt cancelled';
-  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  const code = (err as { code?: string }).code;
+  return code ?? cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }
 
 export type WebhookActivities = ReturnType<typeof createWebhookActivities>;

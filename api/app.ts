@@ -8,6 +8,7 @@ import type { ProviderSecrets } from '../activities/providers';
 import type { StateSigner } from '../activities/redirect-state';
 import type { ProviderLinks, RedirectClaims, Repository, TenantStore, WebhookClaims } from '../activities/store';
 import type { WebhookEndpointStore } from '../activities/store/webhooks';
+import { DEFAULT_WEBHOOK_TARGET_POLICY, type WebhookTargetPolicy } from '../activities/webhook-targets';
 import type { Logger } from '../logger';
 import { ApiError, errorMiddleware } from './errors';
 import { requireTenant } from './auth';
@@ -27,6 +28,8 @@ export interface AppDeps {
   tenants: TenantStore;
   /** Tenants' webhook endpoints (secrets sealed: the worker shares the sealing key). */
   webhookEndpoints: WebhookEndpointStore;
+  /** Where webhook endpoints may point (default: public addresses only, the system resolver). */
+  webhookTargets?: WebhookTargetPolicy;
   /** Redirect states claimed before they are signalled (single use). */
   redirectClaims: RedirectClaims;
   /** Provider connection ids → connections. */
@@ -98,7 +101,7 @@ export function createApp(deps: AppDeps): Koa {
     providers: deps.providers ?? PROVIDERS,
     auth,
   });
-  const webhooks = webhookRoutes({ endpoints: deps.webhookEndpoints, auth });
+  const webhooks = webhookRoutes({ endpoints: deps.webhookEndpoints, auth, targets: deps.webhookTargets ?? DEFAULT_WEBHOOK_TARGET_POLICY });
   const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner, redirectClaims: deps.redirectClaims });
   const inbound = providerWebhookRoutes({
     client: deps.client,

@@ -13,6 +13,7 @@ import {
   providerWebhookSecrets,
   stateSecret,
   webhookEndpointStore,
+  webhookTargetPolicy,
 } from '../worker/deps';
 import { createApp } from './app';
 import { createApiServer } from './server';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     providerSecrets: await providerSecrets(config, db),
     providers: Object.keys(providerUrlsFromEnv(config)) as ProviderName[],
     webhookEndpoints: await webhookEndpointStore(config, db),
+    webhookTargets: webhookTargetPolicy(config),
     ...(config.LINKFLOW_ADMIN_KEY ? { adminKey: config.LINKFLOW_ADMIN_KEY } : {}),
     stateSigner: createStateSigner(await stateSecret(config)),
     credentialsKey: await credentialsKey(config),

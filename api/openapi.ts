@@ -983,6 +983,14 @@ export const operations: OperationDoc[] = [
       ...TENANT,
       ...BODY,
       { status: 409, code: 'limit_reached', when: 'The tenant has 10 endpoints already.', message: 'A tenant may have at most 10 webhook endpoints; delete one first.' },
+      {
+        status: 422,
+        code: 'webhook_url_forbidden',
+        when: 'The host is, or resolves to, a loopback, private, CGNAT, link-local, metadata or other special-purpose address (in any spelling). Private ones are allowed when the operator sets LINKFLOW_WEBHOOK_ALLOW_PRIVATE=true; every delivery checks again.',
+        message:
+          'The host hooks.client.example resolves to a private (RFC 1918) address. Webhooks are not allowed to loopback, private, link-local, metadata or other special-purpose addresses (the operator can allow private ones with LINKFLOW_WEBHOOK_ALLOW_PRIVATE=true).',
+      },
+      { status: 422, code: 'webhook_url_unresolvable', when: "The host name does not resolve (Linkflow's resolver).", message: 'The host hooks.client.example could not be resolved (ENOTFOUND).' },
     ],
     requestExamples: [{ name: 'endpoint', summary: 'An endpoint', body: { url: 'https://client.example/hooks/linkflow' } }],
     responseExamples: [

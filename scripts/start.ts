@@ -60,7 +60,15 @@ async function main(): Promise<void> {
     const clientConnection = await Connection.connect({ address: temporalAddress });
     stops.push(() => clientConnection.close());
     const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-    const deps = await activityDeps(config, db, urls, client);
+    // Local development: the receiver is usually on this machine. Unset, the variable allows it here
+    // (and only here: the API and worker processes refuse); set to false, `npm start` refuses too.
+    const webhookTargets = { allowPrivate: config.LINKFLOW_WEBHOOK_ALLOW_PRIVATE ?? true };
+    if (webhookTargets.allowPrivate) {
+      log.warn(
+        'webhook endpoints on localhost and private addresses are allowed (local development; LINKFLOW_WEBHOOK_ALLOW_PRIVATE=false refuses them, as production must)',
+      );
+    }
+    const deps = await activityDeps(config, db, urls, client, webhookTargets);
     const tenants = createTenantStore(db);
     const keyFile = await embeddedTenantKeyFile(config, tenants);
     const adminKey = config.LINKFLOW_ADMIN_KEY ?? (await embeddedSecret(config, 'admin-key', async () => randomBytes(32).toString('base64url')));
@@ -80,6 +88,7 @@ async function main(): Promise<void> {
       repository: deps.repository,
       tenants,
       webhookEndpoints: deps.webhookEndpoints,
+      webhookTargets,
       adminKey,
       providerLinks: deps.providerLinks,
       webhookClaims: createWebhookClaims(db),

@@ -16,6 +16,7 @@ import {
   openDatabase,
 } from '../activities/store';
 import { type WebhookEndpointStore, createWebhookEndpointStore } from '../activities/store/webhooks';
+import type { WebhookTargetPolicy } from '../activities/webhook-targets';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { ProviderName } from '../workflows/messages';
@@ -128,8 +129,11 @@ export const providerSecrets = async (config: Config, db: Database): Promise<Pro
 export const webhookEndpointStore = async (config: Config, db: Database): Promise<WebhookEndpointStore> =>
   createWebhookEndpointStore(db, await stateSecret(config));
 
-/** `client` starts and signals the webhook delivery workflows. */
-export async function activityDeps(config: Config, db: Database, urls: ProviderUrls, client: Client) {
+/** Where tenants' webhooks may go: LINKFLOW_WEBHOOK_ALLOW_PRIVATE, else public addresses only. */
+export const webhookTargetPolicy = (config: Config): WebhookTargetPolicy => ({ allowPrivate: config.LINKFLOW_WEBHOOK_ALLOW_PRIVATE ?? false });
+
+/** `client` starts and signals the webhook delivery workflows; `webhookTargets` defaults to the configured policy. */
+export async function activityDeps(config: Config, db: Database, urls: ProviderUrls, client: Client, webhookTargets = webhookTargetPolicy(config)) {
   return {
     adapters: createAdapters(providersConfig(config, urls), { secrets: await providerSecrets(config, db) }),
     repository: createRepository(db),
@@ -137,6 +141,7 @@ export async function activityDeps(config: Config, db: Database, urls: ProviderU
     stateSigner: createStateSigner(await stateSecret(config)),
     credentialsKey: await credentialsKey(config),
     webhookEndpoints: await webhookEndpointStore(config, db),
+    webhookTargets,
     client,
   };
 }

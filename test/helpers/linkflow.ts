@@ -23,6 +23,7 @@ import {
   openDatabase,
 } from '../../activities/store';
 import { type WebhookEndpointStore, createWebhookEndpointStore } from '../../activities/store/webhooks';
+import type { ResolvedAddress, WebhookTargetPolicy } from '../../activities/webhook-targets';
 import { createLogger } from '../../logger';
 import { type FlinksSandbox, type FlinksSandboxOptions, DEFAULT_CUSTOMER_ID, startFlinksSandbox } from '../../sandbox/flinks/server';
 import { type LnkfiSandbox, type LnkfiSandboxOptions, SANDBOX_VENDOR_ID, SANDBOX_XERO_APP, startLnkfiSandbox } from '../../sandbox/lnkfi/server';
@@ -80,7 +81,24 @@ export interface SandboxOptions {
   flinks?: FlinksSandboxOptions;
   powens?: PowensSandboxOptions;
   lnkfi?: LnkfiSandboxOptions;
+  /** Where webhook endpoints may point; default: E2E_WEBHOOK_TARGETS (private addresses allowed). */
+  webhookTargets?: WebhookTargetPolicy;
 }
+
+/**
+ * The e2e tests' explicit opt-in, as an operator's LINKFLOW_WEBHOOK_ALLOW_PRIVATE=true: their
+ * receivers listen on 127.0.0.1, which the guard refuses by default (test/adversarial/ssrf.test.ts
+ * covers it on). Names under `.example` (RFC 2606: never on the internet) resolve to 127.0.0.2,
+ * where nothing listens: registering them works, delivering to them fails and is retried, and no
+ * test sends anything off this machine.
+ */
+export const E2E_WEBHOOK_TARGETS: WebhookTargetPolicy = {
+  allowPrivate: true,
+  resolve: async (hostname): Promise<ResolvedAddress[]> => {
+    if (hostname.endsWith('.example')) return [{ address: '127.0.0.2', family: 4 }];
+    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+  },
+};
 
 export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkflow> {
   const env = await devServerEnv();
@@ -134,6 +152,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     stateSigner,
     credentialsKey,
     webhookEndpoints,
+    webhookTargets: options.webhookTargets ?? E2E_WEBHOOK_TARGETS,
     client: env.client,
   });
   const running = worker.run();
@@ -148,6 +167,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     repository,
     tenants,
     webhookEndpoints,
+    webhookTargets: options.webhookTargets ?? E2E_WEBHOOK_TARGETS,
     providerLinks,
     webhookClaims: createWebhookClaims(db),
     redirectClaims: createRedirectClaims(db),

@@ -9,6 +9,7 @@ import {
   type ConnectionInput,
   type ConnectionState,
   type ConnectionView,
+  type ListedAccount,
   addChannelUpdate,
   answerChallengeUpdate,
   disconnectRequestedSignal,
@@ -148,6 +149,31 @@ describe('connectionWorkflow', () => {
         const active = await waitForState(handle, 'active');
         assert.deepEqual(fake.calls.imports, [['acc-1']]);
         assert.deepEqual(active.accounts.map((a) => [a.id, a.consent]), [['acc-1', true], ['acc-2', false], ['acc-3', null]]);
+      });
+    });
+
+    it('asks again about an account left out of a consent (when it lists accounts next), never about a declined one', async () => {
+      const fake = new FakeProvider();
+      await withConnection(fake, {}, async (handle) => {
+        await waitForState(handle, 'awaiting_redirect');
+        await handle.signal(redirectReceivedSignal, redirectOk(fake.lastNonce));
+        await waitForState(handle, 'awaiting_consent');
+        await handle.executeUpdate(giveConsentUpdate, {
+          args: [{ consents: [{ account_id: 'acc-1', consent: true }, { account_id: 'acc-2', consent: false }] }],
+        });
+        await waitForState(handle, 'active');
+        // Settled for good until accounts are listed again: no consent is taken in `active`.
+        await assert.rejects(handle.executeUpdate(giveConsentUpdate, { args: [{ consents: [{ account_id: 'acc-3', consent: true }] }] }));
+
+        fake.accounts = [...ACCOUNTS, ...SAVINGS];
+        await handle.executeUpdate(addChannelUpdate, { args: [{ mode: 'embedded' }] });
+        await handle.executeUpdate(submitCredentialsUpdate, { args: [credentials()] });
+        const asking = await waitForState(handle, 'awaiting_consent');
+        assert.deepEqual(asking.next_action?.type === 'consent' && asking.next_action.accounts.map((a) => a.id), ['acc-3', 'acc-4', 'acc-5']);
+        await handle.executeUpdate(giveConsentUpdate, { args: [allConsent([ACCOUNTS[2] as ListedAccount, ...SAVINGS])] });
+        const active = await waitForState(handle, 'active');
+        assert.deepEqual(active.accounts.map((a) => [a.id, a.consent]), [['acc-1', true], ['acc-2', false], ['acc-3', true], ['acc-4', true], ['acc-5', true]]);
+        assert.deepEqual(fake.calls.imports.at(-1), ['acc-1', 'acc-3', 'acc-4', 'acc-5']);
       });
     });
 

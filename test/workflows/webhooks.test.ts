@@ -74,7 +74,8 @@ describe('webhookDeliveryWorkflow', () => {
   /** Runs `fn` with a worker for the delivery workflow; emits go through the real activity. */
   async function withWorker<T>(connectionId: string, fn: (emit: (event: WebhookEvent) => Promise<{ endpoints: number }>) => Promise<T>): Promise<T> {
     const taskQueue = uniqueTaskQueue();
-    const activities: WebhookActivities = createWebhookActivities({ client: env.client, webhookEndpoints: endpoints });
+    // The receivers are on 127.0.0.1: opted in as an operator would (LINKFLOW_WEBHOOK_ALLOW_PRIVATE=true).
+    const activities: WebhookActivities = createWebhookActivities({ client: env.client, webhookEndpoints: endpoints, webhookTargets: { allowPrivate: true } });
     // The connection workflow's worker runs emitWebhookEvent; here a mock activity context on the same task queue.
     const emit = (event: WebhookEvent): Promise<{ endpoints: number }> =>
       new MockActivityEnvironment({ taskQueue }).run(activities.emitWebhookEvent, event);

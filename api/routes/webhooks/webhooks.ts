@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { WebhookEndpoint, WebhookEndpointStore } from '../../../activities/store/webhooks';
+import { type WebhookTargetPolicy, checkWebhookTarget } from '../../../activities/webhook-targets';
 import { tenantOf } from '../../auth';
 import { ApiError, notFound } from '../../errors';
 import { parseBody } from '../../validate';
@@ -10,6 +11,8 @@ export interface WebhookRoutesDeps {
   endpoints: WebhookEndpointStore;
   /** Resolves the calling tenant (401 without a valid API key). */
   auth: Middleware;
+  /** Which addresses an endpoint may resolve to; deliveries check again with the same rule. */
+  targets: WebhookTargetPolicy;
 }
 
 /** Each endpoint receives every event of every connection: a bound keeps the fan-out sane. */
@@ -19,7 +22,7 @@ const view = (e: WebhookEndpoint) => ({ id: e.id, url: e.url, created_at: e.crea
 const endpointNotFound = () => notFound('webhook endpoint');
 
 /** Where the tenant receives signed events about its connections. */
-export function webhookRoutes({ endpoints, auth }: WebhookRoutesDeps): Router {
+export function webhookRoutes({ endpoints, auth, targets }: WebhookRoutesDeps): Router {
   const router = new Router({ prefix: '/v1/webhook-endpoints' });
   router.use(auth);
 
@@ -28,6 +31,13 @@ export function webhookRoutes({ endpoints, auth }: WebhookRoutesDeps): Router {
     const tenant = tenantOf(ctx);
     if ((await endpoints.countActive(tenant.id)) >= MAX_ENDPOINTS_PER_TENANT) {
       throw new ApiError(409, 'limit_reached', `A tenant may have at most ${MAX_ENDPOINTS_PER_TENANT} webhook endpoints; delete one first.`);
+    }
+    // Refused here for fast, clear feedback; the delivery checks again (DNS can change in between).
+    const target = await checkWebhookTarget(url, targets);
+    if (!target.ok) {
+      throw new ApiError(422, target.reason === 'forbidden' ? 'webhook_url_forbidden' : 'webhook_url_unresolvable', target.message, [
+        { path: 'url', message: target.message },
+      ]);
     }
     const created = await endpoints.create(tenant.id, url);
     ctx.status = 201;
