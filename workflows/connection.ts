@@ -34,6 +34,7 @@ import {
   type SyncSummary,
   type WebhookEvent,
   PROVIDER_CAPABILITIES,
+  PROVIDERS,
   TERMINAL_STATES,
   UpdateRejection,
   addChannelUpdate,
@@ -381,7 +382,8 @@ class Connection {
       if (this.seenProviderEvents.includes(event.eventId)) return;
       // The API namespaces event ids by the provider that signed them: another provider's event
       // (LnkFi echoes any connection id we gave it) says nothing about this connection.
-      if (!event.eventId.startsWith(`${this.input.provider}:`) && patched(OWN_PROVIDER_EVENTS)) {
+      const signer = PROVIDERS.find((p) => event.eventId.startsWith(`${p}:`));
+      if (signer !== undefined && signer !== this.input.provider && patched(OWN_PROVIDER_EVENTS)) {
         log.warn('another provider\'s event ignored', { provider: this.input.provider });
         return;
       }
