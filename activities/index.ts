@@ -216,6 +216,39 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
       };
     },
 
+    /**
+     * Binds a provider connection id that arrived through a browser redirect or a provider webhook
+     * to this connection, or refuses it (DESIGN.md, trust rule "Nothing from a browser chooses
+     * data"). Refused: an id other than the one the connection already holds (`held`: renewals,
+     * repairs and added channels re-authorize that one), one the provider says is not this
+     * authorization's, one linked to another Linkflow connection. Accepted: linked to this
+     * connection. Idempotent: a retry finds its own link. A refusal is an answer, not a failure, so
+     * the workflow records it and nothing is read or deleted with the id.
+     */
+    async bindProviderConnection(input: {
+      provider: ProviderName;
+      connectionId: string;
+      providerConnectionId: string;
+      providerRef: Record<string, string>;
+      held: string | null;
+    }): Promise<{ bound: true } | { bound: false; reason: string }> {
+      const { provider, connectionId, providerConnectionId } = input;
+      if (input.held !== null && input.held !== providerConnectionId) {
+        return { bound: false, reason: `names ${provider} connection ${providerConnectionId}, not the one this connection holds` };
+      }
+      const owner = await providerLinks.connectionFor(provider, providerConnectionId);
+      if (owner !== null && owner !== connectionId) return { bound: false, reason: `${provider} connection ${providerConnectionId} belongs to another connection` };
+      const owns = adapters[provider].ownsConnection;
+      if (owner === null && owns && !(await owns({ providerConnectionId, providerRef: input.providerRef }))) {
+        return { bound: false, reason: `${provider} says connection ${providerConnectionId} is not part of this authorization` };
+      }
+      // Claimed atomically: two connections naming one id at once cannot both have it.
+      if ((await providerLinks.claim(provider, providerConnectionId, connectionId)) !== connectionId) {
+        return { bound: false, reason: `${provider} connection ${providerConnectionId} belongs to another connection` };
+      }
+      return { bound: true };
+    },
+
     /** Remembers which connection a provider connection id belongs to, for its webhooks. */
     async linkProviderConnection(input: { provider: ProviderName; providerConnectionId: string; connectionId: string }): Promise<void> {
       await providerLinks.link(input.provider, input.providerConnectionId, input.connectionId);

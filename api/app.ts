@@ -102,7 +102,7 @@ export function createApp(deps: AppDeps): Koa {
     auth,
   });
   const webhooks = webhookRoutes({ endpoints: deps.webhookEndpoints, auth, targets: deps.webhookTargets ?? DEFAULT_WEBHOOK_TARGET_POLICY });
-  const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner, redirectClaims: deps.redirectClaims });
+  const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner, redirectClaims: deps.redirectClaims, providerLinks: deps.providerLinks });
   const inbound = providerWebhookRoutes({
     client: deps.client,
     providerLinks: deps.providerLinks,

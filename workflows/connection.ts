@@ -34,6 +34,7 @@ import {
   type SyncSummary,
   type WebhookEvent,
   PROVIDER_CAPABILITIES,
+  PROVIDERS,
   TERMINAL_STATES,
   UpdateRejection,
   addChannelUpdate,
@@ -63,7 +64,7 @@ const PROVIDER_JOB = {
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
 } as const;
 
-const { startAuthorization, submitCredentials, answerChallenge, listAccounts, giveConsent, disconnect, linkProviderConnection } =
+const { startAuthorization, submitCredentials, answerChallenge, listAccounts, giveConsent, disconnect, linkProviderConnection, bindProviderConnection } =
   proxyActivities<Activities>(PROVIDER_CALL);
 const { waitForJob, importData } = proxyActivities<Activities>(PROVIDER_JOB);
 
@@ -90,6 +91,16 @@ const DEFAULT_CHALLENGE_TIMEOUT_MS = 10 * 60_000;
 const CONNECTED_EVENT_TIMEOUT_MS = 60 * 60_000;
 /** A provider job still pending after every retry of waitForJob (Flinks' OPERATION_PENDING). */
 const JOB_PENDING = 'OPERATION_PENDING';
+/** Why an authorization attempt ended when the provider id it came back with was not its own. */
+const PROVIDER_CONNECTION_REFUSED = 'PROVIDER_CONNECTION_REFUSED';
+/**
+ * Provider ids from redirects and webhooks are bound before use (trust rule "Nothing from a browser
+ * chooses data"). Deprecate once no open history and no replay fixture has a redirect or
+ * `connected` event accepted without it (recorded before this change).
+ */
+const BIND_PROVIDER_CONNECTION = 'bind-provider-connection';
+/** A provider's webhook acts only on connections of that provider. Deprecate with the same rule. */
+const OWN_PROVIDER_EVENTS = 'own-provider-events';
 
 const CREDENTIAL_FAILURES: readonly ProviderFailure[] = ['AUTH_FAILED', 'PASSWORD_CHANGE_REQUIRED', 'TOO_MANY_ATTEMPTS'];
 
@@ -392,6 +403,13 @@ class Connection {
 
     setHandler(providerEventSignal, (event) => {
       if (this.seenProviderEvents.includes(event.eventId)) return;
+      // The API namespaces event ids by the provider that signed them: another provider's event
+      // (LnkFi echoes any connection id we gave it) says nothing about this connection.
+      const signer = PROVIDERS.find((p) => event.eventId.startsWith(`${p}:`));
+      if (signer !== undefined && signer !== this.input.provider && patched(OWN_PROVIDER_EVENTS)) {
+        log.warn('another provider\'s event ignored', { provider: this.input.provider });
+        return;
+      }
       this.seenProviderEvents = [...this.seenProviderEvents.slice(-99), event.eventId];
       this.providerEvents.push(event);
     });
@@ -678,7 +696,7 @@ class Connection {
     mode: ChannelMode,
     channelId: string | null,
     shown: { state: ConnectionState; reason: string | null; timeoutMs: number | undefined },
-  ): Promise<{ result: 'ok'; channelId: string } | { result: 'timeout' | 'denied' } | { result: 'failed'; error: string }> {
+  ): Promise<{ result: 'ok'; channelId: string } | { result: 'timeout' | 'denied' } | { result: 'failed'; error: string; reason?: string }> {
     const authorization: Authorization & { nonce?: string } = await startAuthorization({
       connectionId: this.input.connectionId,
       provider: this.input.provider,
@@ -773,10 +791,31 @@ class Connection {
     return event.occurredAt !== undefined && seenAt !== undefined && event.occurredAt.slice(0, 19) <= seenAt;
   }
 
-  private acceptRedirect(redirect: Omit<RedirectReceived, 'nonce'>, channelId: string) {
+  /**
+   * A redirect's (or a `connected` webhook's) outcome applied to the connection. The provider
+   * connection it names is bound first (see the bindProviderConnection activity); a refused one
+   * changes nothing and fails the attempt with PROVIDER_CONNECTION_REFUSED.
+   */
+  private async acceptRedirect(redirect: Omit<RedirectReceived, 'nonce'>, channelId: string) {
     if (redirect.outcome === 'denied') return { result: 'denied' as const };
     if (redirect.outcome === 'failed' || !redirect.providerConnectionId) {
       return { result: 'failed' as const, error: redirect.error ?? 'The provider reported a failed authorization.' };
+    }
+    if (patched(BIND_PROVIDER_CONNECTION)) {
+      const binding = await bindProviderConnection({
+        provider: this.input.provider,
+        connectionId: this.input.connectionId,
+        providerConnectionId: redirect.providerConnectionId,
+        providerRef: { ...this.memory.providerRef, ...redirect.providerRef },
+        held: this.memory.providerConnectionId,
+      });
+      if (!binding.bound) {
+        log.warn('provider connection refused', { reason: binding.reason });
+        // The API refuses what it can check before the bank session is spent; what reaches here
+        // came back from a session that is used up, so waiting on would strand the end user.
+        return { result: 'failed' as const, error: `The provider's answer was refused: ${binding.reason}.`, reason: PROVIDER_CONNECTION_REFUSED };
+      }
+      this.memory.linkedProviderConnectionId = redirect.providerConnectionId;
     }
     this.memory.providerConnectionId = redirect.providerConnectionId;
     this.memory.providerRef = { ...this.memory.providerRef, ...redirect.providerRef };
@@ -963,9 +1002,10 @@ class Connection {
       const now = workflowNow();
 
       if (this.redirect && renewal) {
-        const accepted = this.acceptRedirect(this.redirect, renewal.channelId);
+        const redirect = this.redirect;
         this.redirect = null;
         this.memory.renewal = null;
+        const accepted = await this.acceptRedirect(redirect, renewal.channelId);
         if (accepted.result !== 'ok') await this.startRenewal();
         else await this.sync(true);
         continue;

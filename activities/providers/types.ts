@@ -128,6 +128,14 @@ export interface ProviderAdapter {
   fetchTransactions(connection: ProviderConnection, accountId: string, cursor: string | null, since: string | null): Promise<Page<TransactionRecord>>;
   /** Removes the connection at the provider; one already gone counts as removed. */
   disconnect(connection: ProviderConnection): Promise<void>;
+  /**
+   * Whether the provider connection a browser or webhook named belongs to the authorization this
+   * connection started, as far as the provider's API can tell (e.g. Powens lists connections per
+   * user token). `candidate.providerRef` holds the connection's handles so far plus the redirect's.
+   * Providers whose API cannot tell leave it out (Linkflow's own links still refuse an id another
+   * connection holds). Throws only for transient failures.
+   */
+  ownsConnection?(candidate: ProviderConnection): Promise<boolean>;
 }
 
 export type AdapterRegistry = Record<ProviderName, ProviderAdapter>;

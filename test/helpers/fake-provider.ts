@@ -121,6 +121,12 @@ export class FakeProvider {
         this.calls.imports.push(accountIds);
         return { synced_at: new Date().toISOString(), accounts: accountIds.length, transactions_added: 0, transactions_modified: 0, transactions_removed: 0 };
       },
+      bindProviderConnection: async ({ providerConnectionId, held }) => {
+        // As the real activity: a re-authorization must name the connection already held.
+        if (held !== null && held !== providerConnectionId) return { bound: false, reason: 'not the connection held' };
+        if (!this.calls.links.includes(providerConnectionId)) this.calls.links.push(providerConnectionId);
+        return { bound: true };
+      },
       linkProviderConnection: async ({ providerConnectionId }) => {
         this.calls.links.push(providerConnectionId);
       },

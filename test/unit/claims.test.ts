@@ -269,13 +269,14 @@ describe('the inbound routes when the signal fails, hangs or never comes', () =>
     const connectionId = randomUUID();
     const view = {
       id: connectionId,
+      provider: 'oxlin',
       state: 'awaiting_redirect',
       next_action: { type: 'redirect', url: 'https://bank.example/authorize', expires_at: new Date(Date.now() + 60_000).toISOString() },
       redirect_url: 'https://client.example/linked',
     } as unknown as ConnectionView;
     const temporal = fakeTemporal(onSignal, view);
     const redirectClaims = createRedirectClaims(db, leaseMs);
-    const base = await serve(callbackRoutes({ client: temporal.client, stateSigner: signer, redirectClaims }));
+    const base = await serve(callbackRoutes({ client: temporal.client, stateSigner: signer, redirectClaims, providerLinks: createProviderLinks(db) }));
     const { state, nonce } = signer.issue(connectionId);
     const url = `${base}/callbacks/oxlin?${new URLSearchParams({ state, status: 'SUCCESS', connection_id: '4242', queue_id: '7' })}`;
     const visit = async () => (await fetch(url, { redirect: 'manual' })).status;

@@ -17,7 +17,12 @@ export const DisconnectResponseSchema = z.object({ status: z.literal('disconnect
 
 // --- the browser's redirect back ------------------------------------------------------
 
-export const RedirectQuerySchema = z.object({
+/**
+ * LnkFi appends only `result` to vendor_redirect_url (reference: authorize), and the connection
+ * comes with the signed connection_completed webhook: anything else on the redirect (a
+ * `connection_id`, say) was added in the browser, so it is refused rather than ignored.
+ */
+export const RedirectQuerySchema = z.strictObject({
   state: z.string().min(1),
   result: z.enum(['success', 'canceled', 'error']),
 });

@@ -395,6 +395,17 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
     },
 
     /** Removes the connection and its Powens user (one per Linkflow connection), then forgets the token. */
+    /**
+     * Powens lists connections per user, and each Linkflow connection has its own user (from
+     * /auth/init): a connection id the webview redirect names is this authorization's only if this
+     * user's token can read it (another user's is a 404).
+     */
+    async ownsConnection(candidate) {
+      const token = await permanentToken(userIdOf(candidate.providerRef));
+      const response = await powens.request('GET', connectionPath(candidate), { token, expect: [200, 404] });
+      return response.status === 200;
+    },
+
     async disconnect(connection) {
       const userId = userIdOf(connection.providerRef);
       const raw = await deps.secrets.get('powens', tokenKey(userId));

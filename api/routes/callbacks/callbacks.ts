@@ -3,8 +3,8 @@ import type { Client } from '@temporalio/client';
 import { ZodError } from 'zod';
 import { redirectParsers } from '../../../activities/providers';
 import type { StateSigner } from '../../../activities/redirect-state';
-import type { RedirectClaims } from '../../../activities/store';
-import { ProviderSchema, TERMINAL_STATES, redirectReceivedSignal } from '../../../workflows/messages';
+import type { ProviderLinks, RedirectClaims } from '../../../activities/store';
+import { type ProviderName, ProviderSchema, TERMINAL_STATES, redirectReceivedSignal } from '../../../workflows/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
 import { SIGNAL_DEADLINE_MS, connectionHandle, readConnection } from '../../temporal';
 
@@ -12,13 +12,18 @@ export interface CallbackRoutesDeps {
   client: Client;
   stateSigner: StateSigner;
   redirectClaims: RedirectClaims;
+  /** Which provider connections are whose: a redirect naming another connection's is refused. */
+  providerLinks: ProviderLinks;
 }
 
 /**
  * Where providers send the end user's browser back. The signed state names the connection;
  * the workflow hears about it by signal and the browser moves on to the client's redirect URL.
+ * The provider connection id the browser carries is checked against Linkflow's links first (the
+ * workflow checks it again, with the provider, before using it): one linked to another
+ * connection, or other than the one this connection holds, is a 403 that spends nothing.
  */
-export function callbackRoutes({ client, stateSigner, redirectClaims }: CallbackRoutesDeps): Router {
+export function callbackRoutes({ client, stateSigner, redirectClaims, providerLinks }: CallbackRoutesDeps): Router {
   const router = new Router({ prefix: '/callbacks' });
 
   router.get('/:provider', async (ctx) => {
@@ -37,6 +42,12 @@ export function callbackRoutes({ client, stateSigner, redirectClaims }: Callback
 
     const { handle } = connectionHandle(client, verified.connectionId);
     const view = await readConnection(handle);
+    // A state of one provider's connection brought back through another provider's callback.
+    if (view.provider !== provider.data) {
+      throw new ApiError(400, 'invalid_state', `The redirect state belongs to a ${view.provider} connection, not a ${provider.data} one.`);
+    }
+    const named = parsed.redirect.providerConnectionId;
+    if (named !== undefined) await refuseForeign(provider.data, named, view.id);
     // A connection waits for a redirect when it offers one: first authorization, repair or renewal.
     const expected = view.next_action?.type === 'redirect';
     // A provider that confirms by webhook (LnkFi) may have done so already: the browser still goes on, once.
@@ -70,6 +81,26 @@ export function callbackRoutes({ client, stateSigner, redirectClaims }: Callback
     ctx.redirect(next.toString());
     ctx.status = 303;
   });
+
+  /** Refuses, before anything is claimed or signalled, a provider connection this one cannot have. */
+  async function refuseForeign(provider: ProviderName, providerConnectionId: string, connectionId: string): Promise<void> {
+    const [owner, held] = await Promise.all([
+      providerLinks.connectionFor(provider, providerConnectionId),
+      providerLinks.providerConnectionsOf(provider, connectionId),
+    ]);
+    const foreign = owner !== null && owner !== connectionId;
+    // Renewals, repairs and added channels re-authorize the provider connection already held.
+    const another = owner === null && held.length > 0;
+    if (foreign || another) {
+      throw new ApiError(
+        403,
+        'provider_connection_refused',
+        foreign
+          ? 'The redirect names a provider connection that belongs to another connection.'
+          : 'The redirect names another provider connection than the one this connection holds.',
+      );
+    }
+  }
 
   return router;
 }

@@ -9,7 +9,7 @@ import type { ProviderSecrets } from '../../../activities/providers';
 import type { Claim, ProviderLinks, WebhookClaims } from '../../../activities/store';
 import { type ProviderName, ProviderSchema, providerEventSignal, workflowIdFor } from '../../../workflows/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
-import { SIGNAL_DEADLINE_MS } from '../../temporal';
+import { ConnectionIdSchema, SIGNAL_DEADLINE_MS, readConnection } from '../../temporal';
 import { assertStorable } from '../../validate';
 
 export interface ProviderWebhookDeps {
@@ -37,6 +37,8 @@ const PENDING_POLL_MS = 25;
  */
 export function providerWebhookRoutes({ client, providerLinks, webhookClaims, providerSecrets, secrets }: ProviderWebhookDeps): Router {
   const router = new Router({ prefix: '/webhooks' });
+  const echoedIsBound = (provider: ProviderName, providerConnectionId: string, connectionId: string) =>
+    isBound(client, providerLinks, provider, providerConnectionId, connectionId);
 
   router.post('/:provider', async (ctx) => {
     const provider = ProviderSchema.safeParse(ctx.params.provider);
@@ -68,8 +70,9 @@ export function providerWebhookRoutes({ client, providerLinks, webhookClaims, pr
     }
     // Providers that echo our id back (LnkFi's vendor_external_id) name the connection themselves.
     const connectionId = parsed.connectionId ?? (await providerLinks.connectionFor(provider.data, providerConnectionId));
-    if (!connectionId) {
-      ctx.body = { status: 'ignored' }; // not one of ours (or already forgotten): nothing to retry, nothing claimed
+    // Not one of ours (or already forgotten), or an echoed id this event cannot act on: nothing to retry, nothing claimed.
+    if (!connectionId || (parsed.connectionId !== undefined && !(await echoedIsBound(provider.data, providerConnectionId, connectionId)))) {
+      ctx.body = { status: 'ignored' };
       return;
     }
 
@@ -103,6 +106,36 @@ export function providerWebhookRoutes({ client, providerLinks, webhookClaims, pr
   });
 
   return router;
+}
+
+/**
+ * Whether an event that names our connection itself (LnkFi echoes the vendor_external_id we gave
+ * it) may act on it: the connection is one of this provider's, and the provider connection is
+ * linked to it or to nobody, and is the one it holds if it holds one. The workflow checks again
+ * (DESIGN.md, trust rule "Nothing from a browser chooses data").
+ */
+async function isBound(
+  client: Client,
+  providerLinks: ProviderLinks,
+  provider: ProviderName,
+  providerConnectionId: string,
+  connectionId: string,
+): Promise<boolean> {
+  const id = ConnectionIdSchema.safeParse(connectionId);
+  if (!id.success) return false;
+  const [owner, held] = await Promise.all([
+    providerLinks.connectionFor(provider, providerConnectionId),
+    providerLinks.providerConnectionsOf(provider, connectionId),
+  ]);
+  if (owner !== null && owner !== connectionId) return false;
+  if (owner === null && held.length > 0) return false;
+  try {
+    const view = await readConnection(client.workflow.getHandle(workflowIdFor(id.data)));
+    return view.provider === provider;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
 
 /** Claims the event; while another delivery's fresh claim is unsignalled, waits a little for its outcome. */

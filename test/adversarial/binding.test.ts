@@ -1,0 +1,282 @@
+// Trust rule "Nothing from a browser chooses data", attacked through the real API with two
+// tenants: the dev server, the real worker, the four sandboxes over HTTP, PGlite. Tenant B edits
+// the provider id in its own callback (or a webhook names the wrong connection); every attempt is
+// refused, B's store holds none of A's rows, and A's provider connection still works.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createTenantStore } from '../../activities/store';
+import { connectAtFlinks } from '../../sandbox/flinks/end-user';
+import { authorizeAtXero } from '../../sandbox/lnkfi/browser';
+import { SANDBOX_VENDOR_ID } from '../../sandbox/lnkfi/server';
+import { signWebhook } from '../../sandbox/lnkfi/webhooks';
+import type { ConnectionView } from '../../workflows/messages';
+import { LNKFI_WEBHOOK_SECRET, type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { approveAtBank } from '../helpers/oxlin';
+import { approveInWebview } from '../helpers/powens';
+
+const REDIRECT_URL = 'https://client.example/linked';
+/** Long enough for a signal the API let through to move the workflow (it moves in milliseconds). */
+const SETTLE_MS = 1_500;
+
+describe('adversarial: provider ids from a browser or a webhook are bound to the authorization', () => {
+  let lf: Linkflow;
+  let asB: Record<string, string>;
+
+  before(async () => {
+    lf = await startLinkflow();
+    const tenants = createTenantStore(lf.db);
+    const b = await tenants.createTenant('tenant B');
+    asB = { authorization: `Bearer ${(await tenants.issueKey(b.id)).key}` };
+  });
+  after(async () => {
+    await lf?.stop();
+  });
+
+  const callB = (method: string, path: string, body?: unknown) => lf.call(method, path, body, asB);
+
+  async function create(provider: string, institution: string, headers: Record<string, string> = {}): Promise<ConnectionView> {
+    const created = await lf.call('POST', '/v1/connections', { provider, institution_id: institution, redirect_url: REDIRECT_URL }, headers);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return created.body as ConnectionView;
+  }
+
+  const redirectUrl = (view: ConnectionView): string => (view.next_action?.type === 'redirect' ? view.next_action.url : assert.fail('no redirect'));
+
+  async function providerIdOf(connectionId: string): Promise<string> {
+    const [row] = await lf.db.query<{ provider_connection_id: string }>('SELECT provider_connection_id FROM provider_connections WHERE connection_id = $1', [
+      connectionId,
+    ]);
+    assert.ok(row, `connection ${connectionId} is linked`);
+    return row.provider_connection_id;
+  }
+
+  async function storedRows(connectionId: string): Promise<number> {
+    const [row] = await lf.db.query<{ n: number }>(
+      'SELECT (SELECT count(*) FROM accounts WHERE connection_id = $1) + (SELECT count(*) FROM transactions WHERE connection_id = $1) AS n',
+      [connectionId],
+    );
+    return Number(row?.n);
+  }
+
+  /** The tampered callback is a JSON 4xx naming why; afterwards B has moved nowhere and holds nothing. */
+  async function assertRefused(callback: URL, b: ConnectionView, status: number, code: string): Promise<void> {
+    const response = await fetch(callback, { redirect: 'manual' });
+    const text = await response.text();
+    assert.equal(response.status, status, text);
+    assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, code);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const after = (await callB('GET', `/v1/connections/${b.id}`)).body as ConnectionView;
+    assert.equal(after.state, b.state, `B stays ${b.state} (${after.reason})`);
+    assert.deepEqual(after.accounts, []);
+    assert.equal(await storedRows(b.id), 0, "B's store holds none of A's rows");
+  }
+
+  /** A's provider connection still works: a sync asked now reads it again and A stays active. */
+  async function assertStillWorks(a: ConnectionView): Promise<void> {
+    const before = a.last_sync?.synced_at;
+    assert.equal((await lf.call('POST', `/v1/connections/${a.id}/sync`, {})).status, 202);
+    const synced = await lf.until(a.id, (v) => v.state === 'active' && v.last_sync?.synced_at !== before);
+    assert.equal(synced.reason, null);
+    assert.ok((await storedRows(a.id)) > 0);
+  }
+
+  /** B's genuine callback still goes through after the tampered one, and reads only B's own data. */
+  async function genuineStillWorks(callback: URL, b: ConnectionView, aAccounts: string[]): Promise<void> {
+    const response = await fetch(callback, { redirect: 'manual' });
+    assert.equal(response.status, 303, await response.text());
+    const consenting = await lf.until(b.id, (v) => v.state === 'awaiting_consent', asB);
+    const ids = consenting.next_action?.type === 'consent' ? consenting.next_action.accounts.map((x) => x.id) : [];
+    assert.ok(ids.length > 0);
+    assert.ok(ids.every((id) => !aAccounts.includes(id)), 'B is offered only its own accounts');
+  }
+
+  it("Oxlin: B's callback naming A's connection_id is refused; B's genuine one then works", async () => {
+    const a = await lf.activeRedirectConnection('alice');
+    const aOxlin = await providerIdOf(a.id);
+    const b = await create('oxlin', '87', asB);
+    const genuine = await approveAtBank(redirectUrl(b), 'approve', 'bob');
+    const tampered = new URL(genuine);
+    tampered.searchParams.set('connection_id', aOxlin);
+    await assertRefused(tampered, b, 403, 'provider_connection_refused');
+    await genuineStillWorks(genuine, b, a.accounts.map((x) => x.id));
+    // B's DELETE deletes B's own provider connection only.
+    assert.equal((await callB('DELETE', `/v1/connections/${b.id}`)).status, 202);
+    await lf.until(b.id, (v) => v.state === 'disconnected', asB);
+    await assertStillWorks(a);
+  });
+
+  it("Flinks: B's callback naming A's loginId is refused", async () => {
+    const aCreated = await create('flinks', 'FlinksCapital');
+    assert.equal((await fetch(await connectAtFlinks(redirectUrl(aCreated), { username: `a_${randomUUID().slice(0, 8)}` }), { redirect: 'manual' })).status, 303);
+    const a = await lf.consentAll(await lf.until(aCreated.id, (v) => v.state === 'awaiting_consent'));
+    const aLogin = await providerIdOf(a.id);
+    const b = await create('flinks', 'FlinksCapital', asB);
+    const genuine = await connectAtFlinks(redirectUrl(b), { username: `b_${randomUUID().slice(0, 8)}` });
+    const tampered = new URL(genuine);
+    tampered.searchParams.set('loginId', aLogin);
+    await assertRefused(tampered, b, 403, 'provider_connection_refused');
+    await genuineStillWorks(genuine, b, a.accounts.map((x) => x.id));
+    await assertStillWorks(a);
+  });
+
+  it("Powens: B's webview callback naming A's connection_id is refused", async () => {
+    const aCreated = await create('powens', '61');
+    assert.equal((await fetch(await approveInWebview(redirectUrl(aCreated), 'alice'), { redirect: 'manual' })).status, 303);
+    const a = await lf.consentAll(await lf.until(aCreated.id, (v) => v.state === 'awaiting_consent'));
+    const aPowens = await providerIdOf(a.id);
+    const b = await create('powens', '61', asB);
+    const genuine = await approveInWebview(redirectUrl(b), 'bob');
+    const tampered = new URL(genuine);
+    tampered.searchParams.set('connection_id', aPowens);
+    await assertRefused(tampered, b, 403, 'provider_connection_refused');
+    await genuineStillWorks(genuine, b, a.accounts.map((x) => x.id));
+    await assertStillWorks(a);
+  });
+
+  describe('LnkFi', () => {
+    async function activeLnkfi(): Promise<{ a: ConnectionView; lnkfiId: string }> {
+      const created = await create('lnkfi', 'xero');
+      assert.equal((await fetch(await authorizeAtXero(redirectUrl(created), 'approve'), { redirect: 'manual' })).status, 303);
+      const a = await lf.consentAll(await lf.until(created.id, (v) => v.state === 'awaiting_consent'));
+      return { a, lnkfiId: await providerIdOf(a.id) };
+    }
+
+    const postLnkfi = (body: string) =>
+      fetch(`${lf.api}/webhooks/lnkfi`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-lnkfi-webhook-id': `owh_${randomUUID()}`,
+          'x-lnkfi-webhook-vendor-id': SANDBOX_VENDOR_ID,
+          'x-lnkfi-webhook-signature': signWebhook(body, LNKFI_WEBHOOK_SECRET),
+        },
+        body,
+      });
+
+    const completed = (connectionId: string, lnkfiId: string, apiKey: string) =>
+      JSON.stringify({
+        type: 'connection_completed',
+        system: 'xero',
+        api_key: apiKey,
+        instances: [{ id: randomUUID(), display: 'Acme' }],
+        vendor_id: SANDBOX_VENDOR_ID,
+        vendor_external_id: connectionId,
+        connection_id: lnkfiId,
+      });
+
+    it("B's callback that names A's LnkFi connection is refused (LnkFi's redirect never names one)", async () => {
+      const { a, lnkfiId } = await activeLnkfi();
+      const b = await create('lnkfi', 'xero', asB);
+      const genuine = await authorizeAtXero(redirectUrl(b), 'approve', 'bob@example.com');
+      const tampered = new URL(genuine);
+      tampered.searchParams.set('connection_id', lnkfiId);
+      const response = await fetch(tampered, { redirect: 'manual' });
+      const text = await response.text();
+      assert.equal(response.status, 400, text);
+      assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, 'invalid_callback');
+      // B's own approval at Xero goes on through LnkFi's signed webhook: B gets its own LnkFi connection, never A's.
+      await lf.until(b.id, (v) => v.state === 'awaiting_consent', asB);
+      const bLnkfi = await providerIdOf(b.id);
+      assert.notEqual(bLnkfi, lnkfiId);
+      assert.equal(await storedRows(b.id), 0);
+      assert.equal((await fetch(genuine, { redirect: 'manual' })).status, 303, 'the genuine callback still goes on');
+      await assertStillWorks(a);
+    });
+
+    it("a signed connection_completed naming A's LnkFi connection for B's connection changes nothing, A's API key included", async () => {
+      const { a, lnkfiId } = await activeLnkfi();
+      const aKey = await lf.providerSecrets.get('lnkfi', `connection:${lnkfiId}:api_key`);
+      const b = await create('lnkfi', 'xero', asB);
+      const answer = await postLnkfi(completed(b.id, lnkfiId, `lnk_${randomUUID().replaceAll('-', '')}`));
+      assert.equal(answer.status, 200);
+      assert.deepEqual(await answer.json(), { status: 'ignored' });
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const bAfter = (await callB('GET', `/v1/connections/${b.id}`)).body as ConnectionView;
+      assert.equal(bAfter.state, 'awaiting_redirect');
+      assert.equal(await storedRows(b.id), 0);
+      assert.equal(await lf.providerSecrets.get('lnkfi', `connection:${lnkfiId}:api_key`), aKey, "A's API key was not replaced");
+      await assertStillWorks(a);
+    });
+
+    it('a signed LnkFi webhook naming an Oxlin connection changes nothing', async () => {
+      const a = await lf.activeRedirectConnection('carol');
+      const answer = await postLnkfi(
+        JSON.stringify({ type: 'connection_disconnected', system: 'xero', vendor_id: SANDBOX_VENDOR_ID, vendor_external_id: a.id, connection_id: randomUUID(), reason: 'revoked' }),
+      );
+      assert.equal(answer.status, 200);
+      assert.deepEqual(await answer.json(), { status: 'ignored' });
+      const signalled = await lf.until(a.id, () => true);
+      assert.equal(signalled.state, 'active');
+      // Also when it reaches the workflow (a signal from before the API checked): dropped there too.
+      await lf.env.client.workflow.getHandle(`connection-${a.id}`).signal('providerEvent', {
+        eventId: `lnkfi:${randomUUID()}`,
+        kind: 'failure',
+        status: 'AUTH_FAILED',
+        channelId: 'xero',
+        providerConnectionId: randomUUID(),
+      });
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const after = (await lf.call('GET', `/v1/connections/${a.id}`)).body as ConnectionView;
+      assert.equal(after.state, 'active', `${after.state} (${after.reason})`);
+      await assertStillWorks(after);
+    });
+  });
+
+  it('an id already linked to another connection is refused by the workflow too (the API check bypassed)', async () => {
+    const a = await lf.activeRedirectConnection('dave');
+    const aOxlin = await providerIdOf(a.id);
+    const b = await create('oxlin', '87', asB);
+    // The redirect as the API would signal it had it not checked: B's own nonce (from B's history), A's id.
+    const handle = lf.env.client.workflow.getHandle(`connection-${b.id}`);
+    const nonce = await nonceOf(handle);
+    await handle.signal('redirectReceived', { nonce, outcome: 'success', providerConnectionId: aOxlin, providerRef: { queueId: 'forged' } });
+    const ended = await lf.until(b.id, (v) => !['awaiting_redirect', 'authorizing'].includes(v.state), asB);
+    assert.equal(ended.state, 'failed');
+    assert.equal(ended.reason, 'PROVIDER_CONNECTION_REFUSED');
+    assert.deepEqual(ended.accounts, []);
+    assert.equal(await storedRows(b.id), 0);
+    // B's DELETE cannot reach A's provider connection: B never held it.
+    assert.equal((await callB('DELETE', `/v1/connections/${b.id}`)).status, 409);
+    await assertStillWorks(a);
+  });
+
+  it('a renewal redirect naming another provider connection than the one held is refused', async () => {
+    const other = await lf.activeRedirectConnection('erin');
+    const otherOxlin = await providerIdOf(other.id);
+    const a = await lf.activeRedirectConnection('frank');
+    const renewing = await lf.call('POST', `/v1/connections/${a.id}/renewal`);
+    assert.equal(renewing.status, 200, JSON.stringify(renewing.body));
+    assert.equal(renewing.body.state, 'renewal_required');
+    const genuine = await approveAtBank(renewing.body.next_action.url, 'approve', 'frank');
+    const tampered = new URL(genuine);
+    tampered.searchParams.set('connection_id', otherOxlin);
+    const response = await fetch(tampered, { redirect: 'manual' });
+    assert.equal(response.status, 403, await response.text());
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    assert.equal(((await lf.call('GET', `/v1/connections/${a.id}`)).body as ConnectionView).state, 'renewal_required');
+    // The genuine renewal redirect still renews.
+    assert.equal((await fetch(genuine, { redirect: 'manual' })).status, 303);
+    const renewed = await lf.until(a.id, (v) => v.state === 'active' && v.last_sync?.synced_at !== a.last_sync?.synced_at);
+    assert.equal(await providerIdOf(a.id), await providerIdOf(a.id));
+    assert.ok(renewed.accounts.every((x) => a.accounts.some((y) => y.id === x.id)), "A still reads its own accounts, not the other connection's");
+  });
+
+  /** The nonce of the redirect a connection waits for, from the signed state in its history (what only the API sees). */
+  async function nonceOf(handle: ReturnType<typeof lf.env.client.workflow.getHandle>): Promise<string> {
+    const history = JSON.stringify((await handle.fetchHistory()).events);
+    const match = /"nonce":"([A-Za-z0-9_-]{10,})"/.exec(history) ?? /\\"nonce\\":\\"([A-Za-z0-9_-]{10,})\\"/.exec(history);
+    if (match?.[1]) return match[1];
+    // Payloads are encoded: decode the startAuthorization result.
+    const events = (await handle.fetchHistory()).events ?? [];
+    for (const e of events) {
+      const payloads = e.activityTaskCompletedEventAttributes?.result?.payloads ?? [];
+      for (const p of payloads) {
+        const text = Buffer.from(p.data ?? []).toString('utf8');
+        const found = /"nonce":"([A-Za-z0-9_-]{10,})"/.exec(text);
+        if (found?.[1]) return found[1];
+      }
+    }
+    return assert.fail('no nonce in the history');
+  }
+});
