@@ -61,7 +61,8 @@ function unanswered(ctx: Context): ApiError | null {
 }
 
 interface HttpLikeError {
-  code?: string;
+  /** A string for Node and zlib errors, a number for gRPC (Temporal) ones. */
+  code?: string | number;
   status?: number;
   statusCode?: number;
   expose?: boolean;
@@ -94,7 +95,7 @@ function toApiError(err: unknown): ApiError {
   if (err instanceof WorkflowNotFoundError) return notFound('connection');
   const httpError = err as HttpLikeError;
   // zlib, inflating a body sent with Content-Encoding gzip/deflate/br that is not what it claims.
-  if (httpError.code?.startsWith('Z_')) return new ApiError(400, 'malformed_request', 'The request body does not decode with its Content-Encoding.');
+  if (typeof httpError.code === 'string' && httpError.code.startsWith('Z_')) return new ApiError(400, 'malformed_request', 'The request body does not decode with its Content-Encoding.');
   const status = httpError.status ?? httpError.statusCode;
   if (status === 400) return new ApiError(400, 'malformed_request', 'The request body is not valid JSON.');
   if (status && status >= 400 && status < 500 && httpError.expose !== false) {

@@ -665,10 +665,14 @@ function jobContext(beats: unknown[] = []): JobContext {
   };
 }
 
-const authorizeRequest = (institutionId: string, existing?: ProviderConnection & { channelId?: string }) => ({
+const authorizeRequest = (
+  institutionId: string,
+  existing?: ProviderConnection & { channelId?: string },
+  mode: 'embedded' | 'redirect' = 'embedded',
+) => ({
   connectionId: 'lf-1',
   institutionId,
-  mode: 'embedded' as const,
+  mode,
   redirectUri: CALLBACK,
   state: 'signed-state',
   ...(existing ? { existing } : {}),
@@ -723,7 +727,19 @@ void describe('powens adapter against the sandbox', () => {
     assert.deepEqual(authorization.kind === 'credentials' && authorization.fields, [
       { id: 'login', label: 'Identifiant', type: 'text', regexp: '^[a-z0-9_.@-]{4,64}$', required: true, encrypt: true },
       { id: 'password', label: 'Mot de passe', type: 'password', regexp: null, required: true, encrypt: true },
-      { id: 'website', label: 'Espace', type: 'list', regexp: '^(par|pro)$', required: false, encrypt: true },
+      {
+        id: 'website',
+        label: 'Espace',
+        type: 'list',
+        regexp: '^(par|pro)$',
+        required: false,
+        encrypt: true,
+        description: 'Particuliers by default.',
+        values: [
+          { label: 'Particuliers', value: 'par' },
+          { label: 'Professionnels', value: 'pro' },
+        ],
+      },
     ]);
     assert.deepEqual(await adapter.credentialFields('59', 'directaccess'), authorization.kind === 'credentials' ? authorization.fields : []);
 
@@ -738,7 +754,7 @@ void describe('powens adapter against the sandbox', () => {
         providerRef: authorization.providerRef ?? {},
       });
     const rejection = await failureOf(() => submit('wrong'));
-    assert.equal(rejection.type, UpdateRejection.InvalidCredentials);
+    assert.equal(rejection.type, UpdateRejection.ProviderRejected);
     assert.equal(rejection.nonRetryable, true);
     assert.deepEqual((rejection.details?.[0] as { fields: { id: string }[] }).fields.map((f) => f.id), ['login', 'password']);
     assert.equal(kept(userId)?.type, 'temporary', 'no connection yet: the token stays temporary');
@@ -897,7 +913,9 @@ void describe('powens adapter against the sandbox', () => {
 
   void test('sources in priority order, disabled ones skipped, one at a time, until NO_MORE_SOURCES', async () => {
     // Connector 61 lists wealth (4), openapi (1), legacy (2, disabled), directaccess (3).
-    const first = await adapter.authorize(authorizeRequest('61'));
+    // The first source is a webview: asked in embedded mode, the adapter refuses rather than redirect.
+    assert.equal((await failureOf(() => adapter.authorize(authorizeRequest('61')))).type, 'UNSUPPORTED_MODE');
+    const first = await adapter.authorize(authorizeRequest('61', undefined, 'redirect'));
     assert.equal(first.kind, 'redirect');
     assert.equal(first.channelId, 'openapi');
     const url = new URL(first.kind === 'redirect' ? first.url : '');
