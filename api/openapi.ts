@@ -378,6 +378,13 @@ const E = {
     when: 'The request line and headers are over 16 KiB.',
     message: 'The request line and headers are too large (at most 16 KiB).',
   },
+  methodNotAllowed: {
+    status: 405,
+    code: 'method_not_allowed',
+    when: 'The path exists but not with this method (any method Node can parse); the `Allow` header and `details.allow` list the ones it has.',
+    message: 'DELETE is not allowed here; allowed: GET, POST.',
+    details: { allow: ['GET', 'POST'] },
+  },
   timeout: { status: 504, code: 'timeout', when: 'The request took longer than the configured deadline; safe to retry.', message: 'The request took longer than 30 s.' },
 } satisfies Record<string, ErrorDoc>;
 
@@ -392,7 +399,7 @@ const wrongState = (allowed: string, actual: ConnectionView['state']): ErrorDoc 
 });
 
 // What any request may get, whatever the route: from api/validate.ts requestTarget and api/server.ts.
-const COMMON: ErrorDoc[] = [E.invalidText, E.malformedPath, E.malformedQuery, E.requestTimeout, E.headersTooLarge, E.internal, E.timeout];
+const COMMON: ErrorDoc[] = [E.invalidText, E.malformedPath, E.malformedQuery, E.methodNotAllowed, E.requestTimeout, E.headersTooLarge, E.internal, E.timeout];
 const TENANT: ErrorDoc[] = [E.unauthorized, E.rateLimited];
 const BODY: ErrorDoc[] = [E.malformed, E.tooLarge, E.notJson, E.invalidBody];
 const BY_ID: ErrorDoc[] = [...TENANT, E.connectionNotFound];
@@ -1121,6 +1128,12 @@ export const operations: OperationDoc[] = [
     errors: [
       { status: 400, code: 'invalid_callback', when: 'The query string is malformed.', message: 'The redirect is malformed.', details: [{ path: 'status', message: 'Invalid option: expected one of "SUCCESS"|"FAILED"' }] },
       { status: 400, code: 'invalid_state', when: 'The state is not one Linkflow signed.', message: 'The redirect state is not one Linkflow issued.' },
+      {
+        status: 403,
+        code: 'provider_connection_refused',
+        when: 'The redirect names a provider connection that another Linkflow connection holds, or another one than this connection holds (a renewal or repair); nothing changes.',
+        message: 'The redirect names a provider connection that belongs to another connection.',
+      },
       { status: 404, code: 'not_found', when: 'Unknown provider, or no such connection.', message: 'provider not found' },
       {
         status: 409,
