@@ -54,8 +54,19 @@ describe('provider webhooks', () => {
       },
     });
   /** The signals of one name the connection's workflow received, as their payloads' JSON (the sandbox reports our own syncs too). */
+  /**
+   * The signals of `name` in the connection's history, once the server has written them all: a
+   * signal that arrives while a workflow task is in flight is buffered, and enters the history only
+   * when that task completes, so a count taken right after the webhook's answer can be one short.
+   */
   const signals = async (connectionId: string, name: string): Promise<string[]> => {
-    const history = await lf.env.client.workflow.getHandle(workflowIdFor(connectionId)).fetchHistory();
+    const handle = lf.env.client.workflow.getHandle(workflowIdFor(connectionId));
+    for (let i = 0; i < 250; i++) {
+      const { raw, status } = await handle.describe();
+      if (status.name !== 'RUNNING' || !raw.pendingWorkflowTask) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const history = await handle.fetchHistory();
     return (history.events ?? [])
       .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === name)
       .map((e) => JSON.stringify(e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0]?.data?.toString()));
