@@ -254,8 +254,13 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
       await providerLinks.link(input.provider, input.providerConnectionId, input.connectionId);
     },
 
+    /**
+     * Deletes the connection at the provider, then forgets its link: a login the provider no longer
+     * holds for us may be connected again (Flinks gives the same LoginId to the same login).
+     */
     async disconnect({ provider, ...connection }: ProviderCall): Promise<void> {
       await adapters[provider].disconnect(connection);
+      await providerLinks.release(provider, connection.providerConnectionId);
     },
   };
 }

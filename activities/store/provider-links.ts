@@ -41,6 +41,14 @@ export function createProviderLinks(db: Queryable) {
       return row?.connection_id ?? null;
     },
 
+    /**
+     * Forgets a provider connection once it is deleted at the provider (the client's DELETE): the
+     * same bank login may then be connected again, by this end user or another connection. Idempotent.
+     */
+    async release(provider: string, providerConnectionId: string): Promise<void> {
+      await db.query('DELETE FROM provider_connections WHERE provider = $1 AND provider_connection_id = $2', [provider, providerConnectionId]);
+    },
+
     /** The provider connection ids linked to a Linkflow connection (one, once authorized; none before). */
     async providerConnectionsOf(provider: string, connectionId: string): Promise<string[]> {
       const rows = await db.query<{ provider_connection_id: string }>(

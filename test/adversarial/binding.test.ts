@@ -120,6 +120,22 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
     await assertStillWorks(a);
   });
 
+  it('Flinks: a login whose connection was deleted (DELETE) can be connected again; while it is held, it cannot', async () => {
+    const username = `again_${randomUUID().slice(0, 8)}`;
+    const firstCreated = await create('flinks', 'FlinksCapital');
+    assert.equal((await fetch(await connectAtFlinks(redirectUrl(firstCreated), { username }), { redirect: 'manual' })).status, 303);
+    const first = await lf.consentAll(await lf.until(firstCreated.id, (v) => v.state === 'awaiting_consent'));
+    // Held by the first connection: the same login through another connection is refused.
+    const held = await create('flinks', 'FlinksCapital');
+    assert.equal((await fetch(await connectAtFlinks(redirectUrl(held), { username }), { redirect: 'manual' })).status, 403);
+    assert.equal((await lf.call('DELETE', `/v1/connections/${first.id}`)).status, 202);
+    await lf.until(first.id, (v) => v.state === 'disconnected');
+    const again = await create('flinks', 'FlinksCapital');
+    assert.equal((await fetch(await connectAtFlinks(redirectUrl(again), { username }), { redirect: 'manual' })).status, 303);
+    const reconnected = await lf.until(again.id, (v) => v.state === 'awaiting_consent');
+    assert.deepEqual(reconnected.next_action?.type, 'consent');
+  });
+
   it("Powens: B's webview callback naming A's connection_id is refused", async () => {
     const aCreated = await create('powens', '61');
     assert.equal((await fetch(await approveInWebview(redirectUrl(aCreated), 'alice'), { redirect: 'manual' })).status, 303);
