@@ -2,12 +2,25 @@
 // One entry per route in `operations`; test/unit/openapi.test.ts fails when a mounted route has
 // no entry (or an entry no route), and when an example does not match its schema.
 import { z } from 'zod';
+import {
+  AccountsDetailSchema as FlinksAccountsDetailSchema,
+  FailureWebhookSchema as FlinksFailureWebhookSchema,
+  RedirectQuerySchema as FlinksRedirectQuerySchema,
+} from '../activities/providers/flinks/schemas';
+import {
+  ConnectionCompletedSchema as LnkfiConnectionCompletedSchema,
+  RedirectQuerySchema as LnkfiRedirectQuerySchema,
+  WebhookBaseSchema as LnkfiWebhookBaseSchema,
+  WebhookHeadersSchema as LnkfiWebhookHeadersSchema,
+} from '../activities/providers/lnkfi/schemas';
 import { EventSchema as OxlinEventSchema, RedirectQuerySchema as OxlinRedirectQuerySchema } from '../activities/providers/oxlin/schemas';
+import { RedirectQuerySchema as PowensRedirectQuerySchema } from '../activities/providers/powens/schemas';
 import {
   ChannelModeSchema,
   ConnectionStateSchema,
   ConnectionViewSchema,
   type ConnectionView,
+  type ProviderName,
   ProviderSchema,
 } from '../workflows/messages';
 import { version } from '../package.json';
@@ -184,17 +197,21 @@ doc(create.sync_interval_seconds, 'How often to sync (default 86400).');
 doc(create.redirect_timeout_seconds, 'How long the end user has at the bank before the connection expires (default 1800).');
 doc(create.consent_timeout_seconds, 'How long to wait for consent before the connection expires (default 86400).');
 doc(create.renewal_lead_seconds, 'How long before a channel expires to ask for renewal (default 604800).');
+const CURSOR_DOC =
+  '`next_cursor` of the previous page, as it was returned: an opaque string sealed with a key only this Linkflow has (HMAC) and bound ' +
+  'to the connection (or filters) it was issued for, so any other string, however well-formed, is a 400 `invalid_cursor`.';
+doc(TransactionChangesQuerySchema.shape.cursor, CURSOR_DOC.replace('previous page', 'last read'));
 const tx = TransactionsQuerySchema.shape;
 doc(tx.account_id, 'Only this account\'s transactions.');
 doc(tx.limit, 'Page size.');
-doc(tx.cursor, '`next_cursor` of the previous page.');
+doc(tx.cursor, CURSOR_DOC);
 const list = ListConnectionsQuerySchema.shape;
 doc(list.state, 'Only connections in this state.');
 doc(list.provider, 'Only connections with this provider.');
 doc(list.user_ref, 'Only connections with this `user_ref`.');
 doc(list.needs_action, 'Only connections whose end user has (`true`) or has not (`false`) something to do.');
 doc(list.limit, 'Page size.');
-doc(list.cursor, '`next_cursor` of the previous page.');
+doc(list.cursor, CURSOR_DOC);
 const view = ConnectionViewSchema.shape;
 doc(view.state, 'Where the connection is in its lifecycle (see the README, "States").');
 doc(
@@ -272,6 +289,12 @@ export interface OperationDoc {
   method: HttpMethod;
   /** OpenAPI style: `/v1/connections/{id}`. */
   path: string;
+  /**
+   * The mounted route this operation is one instance of, when that differs from `path`: each
+   * provider's webhook (`/webhooks/oxlin`, …) has its own signature header and body, so each is
+   * documented as its own operation of the one route `/webhooks/{provider}`.
+   */
+  route?: string;
   summary: string;
   description?: string;
   tags: string[];
@@ -430,10 +453,10 @@ const base: ConnectionView = {
   created_at: '2025-03-04T09:15:00.000Z',
 };
 const listed = [
-  { id: 'acc_checking', name: 'Compte courant', type: 'checking', currency: 'EUR', mask: '0189' },
-  { id: 'acc_savings', name: 'Livret A', type: 'savings', currency: 'EUR' },
+  { id: 'acc_checking', name: 'Compte courant', type: 'CHECKINGS', currency: 'EUR', mask: '0189' },
+  { id: 'acc_savings', name: 'Livret A', type: 'SAVINGS', currency: 'EUR' },
 ];
-const channel = { id: '511', mode: 'redirect', expires_at: '2025-06-02T09:16:00.000Z' } as const;
+const channel = { id: '8701', mode: 'redirect', expires_at: '2025-06-02T09:16:00.000Z' } as const;
 const awaitingRedirect: ConnectionView = {
   ...base,
   state: 'awaiting_redirect',
@@ -448,10 +471,10 @@ const awaitingCredentials: ConnectionView = {
   state: 'awaiting_credentials',
   next_action: {
     type: 'credentials',
-    channel_id: '512',
+    channel_id: '8702',
     fields: [
-      { id: '300', label: 'Login', type: 'TEXT', regexp: '^\\d{8}$', encrypt: false },
-      { id: '301', label: 'Password', type: 'PASSWORD', regexp: null, encrypt: true },
+      { id: '300', label: 'Identifiant', type: 'TEXT', regexp: '.+', encrypt: false },
+      { id: '301', label: 'Mot de passe', type: 'PWD', regexp: '.+', encrypt: true },
     ],
   },
 };
@@ -505,6 +528,281 @@ const connectionResponse = (status: number, description: string, headers?: Recor
 });
 
 const curlNote = 'Examples use `$LINKFLOW` for the API base URL and `$LINKFLOW_API_KEY` for your key.';
+
+// ---------------------------------------------------------------------------------------------
+// What the providers send: one operation per provider, since each has its own query string,
+// signature header and body (the route is one: /callbacks/{provider}, /webhooks/{provider}).
+
+const CALLBACK_ERRORS: ErrorDoc[] = [
+  { status: 400, code: 'invalid_callback', when: "The query string is not the provider's.", message: 'The redirect is malformed.', details: [{ path: 'state', message: 'Too small: expected string to have >=1 characters' }] },
+  {
+    status: 400,
+    code: 'invalid_state',
+    when: 'The `state` is not one Linkflow signed (an HMAC only Linkflow can make: no schema can tell a forged one from a real one).',
+    message: 'The redirect state is not one Linkflow issued.',
+  },
+  {
+    status: 403,
+    code: 'provider_connection_refused',
+    when: 'The redirect names a provider connection that another Linkflow connection holds, or another one than this connection holds (a renewal or repair); nothing changes.',
+    message: 'The redirect names a provider connection that belongs to another connection.',
+  },
+  { status: 404, code: 'not_found', when: 'No such connection.', message: 'connection not found' },
+  {
+    status: 409,
+    code: 'redirect_not_expected',
+    when: 'The connection does not wait for a redirect: this one was used already or came too late.',
+    message: 'The connection is active; this redirect was already used or came too late.',
+    details: { state: 'active' },
+  },
+];
+
+const SIGNED_STATE = 'k7Qx2mB9vT4nW1pL8cR3yF6hJ0sD5gA2eZ9uI7oP4qM.Yp2rT8wK1nL5vB3xC7mQ9sD4fG6hJ0aZ2eR8uI1oP3';
+
+/** GET /callbacks/{provider}, one per provider: each sends the browser back with its own query string. */
+function callbackOperations(): OperationDoc[] {
+  const perProvider: { provider: ProviderName; name: string; query: z.ZodObject; examples: [RequestExample, ...RequestExample[]] }[] = [
+    {
+      provider: 'oxlin',
+      name: 'Oxlin',
+      query: OxlinRedirectQuerySchema,
+      examples: [
+        { name: 'success', summary: 'The bank approved', query: { state: SIGNED_STATE, status: 'SUCCESS', connection_id: '8812', queue_id: '5521' } },
+        { name: 'denied', summary: 'The end user refused', query: { state: SIGNED_STATE, status: 'FAILED', error: 'access_denied' } },
+      ],
+    },
+    {
+      provider: 'flinks',
+      name: 'Flinks',
+      query: FlinksRedirectQuerySchema,
+      examples: [
+        { name: 'success', summary: 'Flinks Connect is done', query: { state: SIGNED_STATE, loginId: '5e7e5e8d-0a2c-4ae4-9d51-08d7c1f2a3b4', institution: 'FlinksCapital' } },
+      ],
+    },
+    {
+      provider: 'powens',
+      name: 'Powens',
+      query: PowensRedirectQuerySchema,
+      examples: [
+        { name: 'success', summary: 'The webview is done', query: { state: SIGNED_STATE, connection_id: '4213' } },
+        { name: 'denied', summary: 'The end user refused', query: { state: SIGNED_STATE, error: 'access_denied', error_description: 'The user cancelled.' } },
+      ],
+    },
+    {
+      provider: 'lnkfi',
+      name: 'LnkFi',
+      query: LnkfiRedirectQuerySchema,
+      examples: [{ name: 'success', summary: 'Authorized at the system', query: { state: SIGNED_STATE, result: 'success' } }],
+    },
+  ];
+  return perProvider.map(({ provider, name, query, examples }) => ({
+    operationId: `${provider}Callback`,
+    method: 'get',
+    path: `/callbacks/${provider}`,
+    route: '/callbacks/{provider}',
+    summary: `${name} redirect (browser)`,
+    description:
+      `Where ${name} sends the end user's browser back; not for API clients. The signed, single-use \`state\` names the ` +
+      "connection; the browser then goes on to the connection's `redirect_url` with `connection_id` and `outcome` " +
+      `(\`success\`, \`denied\` or \`failed\`) added. The query string is ${name}'s.`,
+    tags: ['Callbacks'],
+    security: 'none',
+    query,
+    responses: [
+      {
+        status: 303,
+        description: "On to the connection's redirect URL.",
+        headers: { Location: { schema: z.url(), description: '`redirect_url` with `connection_id` and `outcome` added.', required: true } },
+      },
+    ],
+    errors: CALLBACK_ERRORS,
+    requestExamples: examples,
+    responseExamples: [
+      {
+        name: 'success',
+        summary: 'On to the client',
+        headers: { Location: `https://client.example/linked?session=abc&connection_id=${CONNECTION_ID}&outcome=success` },
+      },
+    ],
+  }));
+}
+
+const hmacHex = z.string().regex(/^[0-9a-f]{64}$/i);
+
+/** The Flinks webhook: a finished extraction (GetAccountsDetail) or a failed one. */
+const FlinksWebhookSchema = z.union([FlinksAccountsDetailSchema, FlinksFailureWebhookSchema]);
+/** The LnkFi webhook: `connection_completed` hands over the connection's API key; other types carry the base fields. */
+const LnkfiWebhookSchema = z.union([
+  // `instances` is a tuple with a rest element ([first, ...more]): the same as an array of one or more, said in a
+  // way every JSON Schema tool takes (an open `prefixItems` tuple is one that strict Ajv refuses).
+  LnkfiConnectionCompletedSchema.extend({ instances: z.array(LnkfiConnectionCompletedSchema.shape.instances.def.items[0]).min(1) }),
+  LnkfiWebhookBaseSchema,
+]);
+
+const webhookErrors = (signature: string): ErrorDoc[] => [
+  { status: 400, code: 'invalid_event', when: 'Signed, but not an event the provider documents.', message: 'The event is malformed.', details: [{ path: 'resource', message: 'Invalid input: expected object, received undefined' }] },
+  E.malformed,
+  { status: 401, code: 'invalid_signature', when: `\`${signature}\` is missing or does not verify: nothing changed.`, message: 'The webhook signature does not verify.' },
+  { status: 404, code: 'not_found', when: 'No webhook secret is configured for the provider: its webhook endpoint does not exist.', message: 'webhook endpoint not found' },
+  { ...E.tooLarge, when: 'The body is over 1 MB.' },
+  {
+    status: 503,
+    code: 'event_in_progress',
+    when: 'Another delivery of the same event holds its claim and has not been signalled yet (with `Retry-After`): redeliver.',
+    message: 'Another delivery of this event is being applied; try again shortly.',
+  },
+];
+
+const webhookAck: [ResponseDoc] = [{ status: 200, description: 'Verified; what became of the event.', schema: ProviderWebhookAckSchema, component: 'ProviderWebhookAck' }];
+const WEBHOOK_COMMON =
+  "Events the provider pushes about its connections; not for API clients. The raw body is verified with the provider's own " +
+  'signature before anything is read; a verified event is claimed by an id the signature covers and signalled to its connection ' +
+  'once, however many deliveries arrive together. Exists only when the provider\'s webhook secret is configured (else 404).';
+
+/** POST /webhooks/{provider}, one per provider with a webhook (Powens has none): each signs its own way. */
+function providerWebhookOperations(): OperationDoc[] {
+  return [
+    {
+      operationId: 'oxlinWebhook',
+      method: 'post',
+      path: '/webhooks/oxlin',
+      route: '/webhooks/{provider}',
+      summary: 'Oxlin webhook (server to server)',
+      description:
+        `${WEBHOOK_COMMON} Oxlin signs with \`X-Oxlin-Signature: sha256=<hex HMAC-SHA256 of the raw body>\` keyed with ` +
+        'OXLIN_WEBHOOK_SECRET; the event is claimed by its `id`. `SYNC_ALL_SUCCESS` means new data; a `…_FAILED` event with a failed channel, trouble; the rest is `ignored`.',
+      tags: ['Callbacks'],
+      security: 'none',
+      headers: {
+        'X-Oxlin-Signature': {
+          schema: z.string().regex(/^sha256=[0-9a-f]{64}$/),
+          description: '`sha256=` and the lowercase hex HMAC-SHA256 of the raw body, keyed with OXLIN_WEBHOOK_SECRET.',
+          required: true,
+        },
+      },
+      body: { schema: OxlinEventSchema, component: 'OxlinEvent' },
+      responses: webhookAck,
+      errors: webhookErrors('X-Oxlin-Signature'),
+      requestExamples: [
+        {
+          name: 'synced',
+          summary: 'New data at the provider',
+          headers: { 'X-Oxlin-Signature': 'sha256=3b1f0c6e2a9d48f7b5c4e3a2d1f0e9b8c7a6d5e4f3a2b1c0d9e8f7a6b5c4d3e2' },
+          body: {
+            id: '7731',
+            event_type: 'SYNC_ALL_SUCCESS',
+            resource_type: 'CONNECTION',
+            channel_definition_id: '8701',
+            creation_date: 1_741_079_832,
+            resource: {
+              id: '8812',
+              provider_id: '87',
+              status: 'SUCCESS',
+              channels: [{ channel_definition_id: '8701', mode: 'REDIRECT', status: 'SUCCESS', expires: 1_748_855_760, account_types: ['CHECKINGS', 'CREDIT_CARD'] }],
+            },
+          },
+        },
+      ],
+      responseExamples: [{ name: 'accepted', summary: 'Signalled to the connection', body: { status: 'accepted' } }],
+    },
+    {
+      operationId: 'flinksWebhook',
+      method: 'post',
+      path: '/webhooks/flinks',
+      route: '/webhooks/{provider}',
+      summary: 'Flinks webhook (server to server)',
+      description:
+        `${WEBHOOK_COMMON} Flinks signs with \`flinks-authenticity-key: <base64 HMAC-SHA256>\` keyed with the ASCII bytes of ` +
+        "FLINKS_WEBHOOK_SECRET over the ASCII bytes of the body (any other character counts as `?`, as .NET's Encoding.ASCII has it); " +
+        'the event is claimed by its `RequestId`. The body is the GetAccountsDetail of a finished extraction (new data) or the error shape with its `Login` (a failed one).',
+      tags: ['Callbacks'],
+      security: 'none',
+      headers: {
+        'flinks-authenticity-key': {
+          schema: z.string().regex(/^[A-Za-z0-9+/]{43}=$/),
+          description: 'Base64 of the HMAC-SHA256 of the body, keyed with FLINKS_WEBHOOK_SECRET (both as ASCII bytes).',
+          required: true,
+        },
+      },
+      body: { schema: FlinksWebhookSchema, component: 'FlinksWebhook' },
+      responses: webhookAck,
+      errors: webhookErrors('flinks-authenticity-key'),
+      requestExamples: [
+        {
+          name: 'extracted',
+          summary: 'A finished extraction',
+          headers: { 'flinks-authenticity-key': 'mZ4Y0c2W8x1Lq7Vt3Pb9Nk5Rj6Hf2Ds0Ga8Ue4Io1Ty=' },
+          body: {
+            HttpStatusCode: 200,
+            RequestId: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e',
+            Login: { Id: '5e7e5e8d-0a2c-4ae4-9d51-08d7c1f2a3b4', Username: 'Greatday', IsScheduledRefresh: false, LastRefresh: '2025-03-04T09:17:11.2457187', Type: 'Personal' },
+            Institution: 'FlinksCapital',
+            Accounts: [
+              {
+                Id: '0a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d',
+                Title: 'Chequing CAD',
+                AccountNumber: '1111000',
+                Category: 'Operations',
+                Type: 'Chequing',
+                Currency: 'CAD',
+                Balance: { Available: 1520.35, Current: 1520.35, Limit: null },
+                Transactions: [{ Id: '7d6c5b4a-3f2e-4d1c-8b0a-9f8e7d6c5b4a', Date: '2025/03/03', Code: null, Description: 'Interac e-Transfer', Debit: 42.5, Credit: null, Balance: 1520.35 }],
+              },
+            ],
+          },
+        },
+      ],
+      responseExamples: [{ name: 'accepted', summary: 'Signalled to the connection', body: { status: 'accepted' } }],
+    },
+    {
+      operationId: 'lnkfiWebhook',
+      method: 'post',
+      path: '/webhooks/lnkfi',
+      route: '/webhooks/{provider}',
+      summary: 'LnkFi webhook (server to server)',
+      description:
+        `${WEBHOOK_COMMON} LnkFi signs with \`X-LnkFi-Webhook-Signature: <hex HMAC-SHA256 of the raw body>\` keyed with ` +
+        'LNKFI_WEBHOOK_SECRET. `X-LnkFi-Webhook-Id` is not signed, so the event is claimed by the SHA-256 of the body instead; ' +
+        '`X-LnkFi-Webhook-Vendor-Id` must name the `vendor_id` of the body. `connection_completed` hands over the connection\'s ' +
+        'API key (sealed at once, never in the event); `connection_disconnected` asks for a reauthorization; other types are `ignored`.',
+      tags: ['Callbacks'],
+      security: 'none',
+      headers: {
+        'X-LnkFi-Webhook-Signature': { schema: hmacHex, description: 'Hex HMAC-SHA256 of the raw body, keyed with LNKFI_WEBHOOK_SECRET.', required: true },
+        'X-LnkFi-Webhook-Id': { schema: LnkfiWebhookHeadersSchema.shape['x-lnkfi-webhook-id'], description: "LnkFi's delivery id (`owh_…`); not signed.", required: true },
+        'X-LnkFi-Webhook-Vendor-Id': {
+          schema: LnkfiWebhookHeadersSchema.shape['x-lnkfi-webhook-vendor-id'],
+          description: 'The vendor the webhook is for: the same as the body\'s `vendor_id`.',
+          required: true,
+        },
+      },
+      body: { schema: LnkfiWebhookSchema, component: 'LnkfiWebhook' },
+      responses: webhookAck,
+      errors: webhookErrors('X-LnkFi-Webhook-Signature'),
+      requestExamples: [
+        {
+          name: 'completed',
+          summary: 'A connection authorized at Xero',
+          headers: {
+            'X-LnkFi-Webhook-Signature': '9c4d1e7f2a5b8c0d3e6f9a2b5c8d1e4f7a0b3c6d9e2f5a8b1c4d7e0f3a6b9c2d',
+            'X-LnkFi-Webhook-Id': 'owh_2b7f4c1e-9d3a-4e8b-a6c5-0f1e2d3c4b5a',
+            'X-LnkFi-Webhook-Vendor-Id': 'vnd_00000000-0000-0000-0000-000000000001',
+          },
+          body: {
+            type: 'connection_completed',
+            system: 'xero',
+            vendor_id: 'vnd_00000000-0000-0000-0000-000000000001',
+            vendor_external_id: CONNECTION_ID,
+            connection_id: 'con_6a0f3e2d-1c4b-4a59-8e7d-6f5a4b3c2d1e',
+            api_key: 'lnk_live_Q2x8Vt4Pb9Nk5Rj6Hf2Ds0Ga8Ue4Io1T',
+            instances: [{ id: '7d0f1a9e-3c2b-4d5e-8f6a-1b2c3d4e5f60', display: 'Demo Company (UK)' }],
+          },
+        },
+      ],
+      responseExamples: [{ name: 'accepted', summary: 'Signalled to the connection', body: { status: 'accepted' } }],
+    },
+  ];
+}
 
 export const operations: OperationDoc[] = [
   {
@@ -809,7 +1107,7 @@ export const operations: OperationDoc[] = [
             {
               id: 'acc_checking',
               name: 'Compte courant',
-              type: 'checking',
+              type: 'CHECKINGS',
               currency: 'EUR',
               balance: '1520.35',
               iban: 'FR7630006000011234567890189',
@@ -1105,120 +1403,8 @@ export const operations: OperationDoc[] = [
       { name: 'key', summary: 'The key', body: { id: 'key_7c5a3e1f9d2b4c6a8e0f1d3b5a7c9e2f', key: 'lf_Zk2pW9xR4tY7uI0oP3aS6dF8gH1jK5lC2vB4nM7qE', prefix: 'lf_Zk2pW9x' } },
     ],
   },
-  {
-    operationId: 'providerCallback',
-    method: 'get',
-    path: '/callbacks/{provider}',
-    summary: 'Provider redirect (browser)',
-    description:
-      "Where the provider sends the end user's browser back; not for API clients. The signed, single-use `state` names the " +
-      'connection; the browser then goes on to the connection\'s `redirect_url` with `connection_id` and `outcome` ' +
-      '(`success`, `denied` or `failed`) added. The query string is the provider\'s (below: Oxlin\'s).',
-    tags: ['Callbacks'],
-    security: 'none',
-    pathParams: { provider: { schema: ProviderSchema, description: 'The provider.' } },
-    query: OxlinRedirectQuerySchema,
-    responses: [
-      {
-        status: 303,
-        description: "On to the connection's redirect URL.",
-        headers: { Location: { schema: z.url(), description: '`redirect_url` with `connection_id` and `outcome` added.', required: true } },
-      },
-    ],
-    errors: [
-      { status: 400, code: 'invalid_callback', when: 'The query string is malformed.', message: 'The redirect is malformed.', details: [{ path: 'status', message: 'Invalid option: expected one of "SUCCESS"|"FAILED"' }] },
-      { status: 400, code: 'invalid_state', when: 'The state is not one Linkflow signed.', message: 'The redirect state is not one Linkflow issued.' },
-      {
-        status: 403,
-        code: 'provider_connection_refused',
-        when: 'The redirect names a provider connection that another Linkflow connection holds, or another one than this connection holds (a renewal or repair); nothing changes.',
-        message: 'The redirect names a provider connection that belongs to another connection.',
-      },
-      { status: 404, code: 'not_found', when: 'Unknown provider, or no such connection.', message: 'provider not found' },
-      {
-        status: 409,
-        code: 'redirect_not_expected',
-        when: 'The connection does not wait for a redirect: this one was used already or came too late.',
-        message: 'The connection is active; this redirect was already used or came too late.',
-        details: { state: 'active' },
-      },
-    ],
-    requestExamples: [
-      {
-        name: 'success',
-        summary: 'The bank approved',
-        params: { provider: 'oxlin' },
-        query: { state: 'eyJjIjoiM2YyYyJ9.sig', status: 'SUCCESS', connection_id: '8812', queue_id: '5521' },
-      },
-      { name: 'denied', summary: 'The end user refused', params: { provider: 'oxlin' }, query: { state: 'eyJjIjoiM2YyYyJ9.sig', status: 'FAILED', error: 'access_denied' } },
-    ],
-    responseExamples: [
-      {
-        name: 'success',
-        summary: 'On to the client',
-        headers: { Location: `https://client.example/linked?session=abc&connection_id=${CONNECTION_ID}&outcome=success` },
-      },
-    ],
-  },
-  {
-    operationId: 'providerWebhook',
-    method: 'post',
-    path: '/webhooks/{provider}',
-    summary: 'Provider webhook (server to server)',
-    description:
-      "Events the provider pushes about its connections; not for API clients. The raw body is verified with the provider's own " +
-      'signature before anything else (Oxlin: `X-Oxlin-Signature: sha256=<hex HMAC-SHA256 of the body>` with OXLIN_WEBHOOK_SECRET); ' +
-      'a verified event is claimed by an id the signature covers (Oxlin: its `id`; Flinks: its `RequestId`; LnkFi: the SHA-256 of ' +
-      'the body, not the unsigned `X-LnkFi-Webhook-Id`) and signalled once, however many deliveries arrive together. ' +
-      'Exists only for providers with a webhook secret configured. ' +
-      "The body is the provider's (below: Oxlin's).",
-    tags: ['Callbacks'],
-    security: 'none',
-    pathParams: { provider: { schema: ProviderSchema, description: 'The provider.' } },
-    headers: {
-      'X-Oxlin-Signature': {
-        schema: z.string().regex(/^sha256=[0-9a-f]{64}$/),
-        description: "Oxlin's signature: `sha256=` and the hex HMAC-SHA256 of the raw body.",
-        required: true,
-      },
-    },
-    body: { schema: OxlinEventSchema, component: 'OxlinEvent' },
-    responses: [{ status: 200, description: 'Verified; what became of the event.', schema: ProviderWebhookAckSchema, component: 'ProviderWebhookAck' }],
-    errors: [
-      { status: 400, code: 'invalid_event', when: 'The event is not one the provider documents.', message: 'The event is malformed.', details: [{ path: 'resource', message: 'Invalid input: expected object, received undefined' }] },
-      E.malformed,
-      { status: 401, code: 'invalid_signature', when: 'The signature is missing or does not verify: nothing changed.', message: 'The webhook signature does not verify.' },
-      { status: 404, code: 'not_found', when: 'Unknown provider, or no webhook secret configured for it.', message: 'webhook endpoint not found' },
-      { ...E.tooLarge, when: 'The body is over 1 MB.' },
-      {
-        status: 503,
-        code: 'event_in_progress',
-        when: 'Another delivery of the same event holds its claim and has not been signalled yet (with `Retry-After`): redeliver.',
-        message: 'Another delivery of this event is being applied; try again shortly.',
-      },
-    ],
-    requestExamples: [
-      {
-        name: 'synced',
-        summary: 'New data at the provider',
-        params: { provider: 'oxlin' },
-        headers: { 'X-Oxlin-Signature': 'sha256=3b1f0c6e2a9d48f7b5c4e3a2d1f0e9b8c7a6d5e4f3a2b1c0d9e8f7a6b5c4d3e2' },
-        body: {
-          id: 'evt_7731',
-          event_type: 'SYNC_ALL_SUCCESS',
-          resource_type: 'connection',
-          channel_definition_id: '511',
-          resource: {
-            id: '8812',
-            provider_id: '87',
-            status: 'SUCCESS',
-            channels: [{ channel_definition_id: '511', mode: 'REDIRECT', status: 'SUCCESS', expires: 1_748_855_760, account_types: ['checking', 'savings'] }],
-          },
-        },
-      },
-    ],
-    responseExamples: [{ name: 'accepted', summary: 'Signalled to the connection', body: { status: 'accepted' } }],
-  },
+  ...callbackOperations(),
+  ...providerWebhookOperations(),
   {
     operationId: 'getOpenApiDocument',
     method: 'get',
@@ -1259,9 +1445,30 @@ interface SchemaMeta {
 const TARGET = 'draft-2020-12';
 const componentRef = (name: string) => `#/components/schemas/${name}`;
 
+/**
+ * What every string a request sends must match (api/validate.ts: `assertStorable` and
+ * `requestTarget`): no NUL and no unpaired surrogate, anywhere in a body, query string or path,
+ * else 400 `invalid_text`. One rule for every field, so it is added here to every request string
+ * that does not already say more (a `pattern`, a `format`, an `enum` or a `const`), instead of to
+ * each zod schema. Surrogate pairs are one code point to a `u`-flag ECMAScript regex (and to
+ * Python's), so only unpaired ones fall in the class.
+ */
+export const STORABLE_TEXT = '^[^\\u0000\\ud800-\\udfff]*$';
+
+/** `node` with STORABLE_TEXT on each plain string schema in it (in place). */
+function storableStrings(node: unknown): void {
+  if (Array.isArray(node)) node.forEach(storableStrings);
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return;
+  const schema = node as Json;
+  const plain = !('pattern' in schema || 'format' in schema || 'enum' in schema || 'const' in schema);
+  if (schema.type === 'string' && plain) schema.pattern = STORABLE_TEXT;
+  for (const value of Object.values(schema)) storableStrings(value);
+}
+
 /** JSON Schema of one zod schema; `$schema`/`$id` dropped (OpenAPI 3.1's dialect is 2020-12). */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output', metadata: z.core.$ZodRegistry<SchemaMeta>): Json {
   const { $schema: _s, $id: _i, ...rest } = z.toJSONSchema(schema, { target: TARGET, io, metadata }) as Json;
+  if (io === 'input') storableStrings(rest);
   return rest;
 }
 
@@ -1291,6 +1498,7 @@ function components(registry: z.core.$ZodRegistry<SchemaMeta>, io: 'input' | 'ou
     // With reused: 'inline' nothing is shared outside the components; say so loudly if that changes.
     if (name === '__shared') throw new Error('unexpected shared $defs in the OpenAPI components');
     const { $schema: _s, $id: _i, ...rest } = schema as Json;
+    if (io === 'input') storableStrings(rest);
     out[name] = rest;
   }
   return out;
@@ -1321,6 +1529,29 @@ function parameterExamples(examples: RequestExample[], pick: (e: RequestExample)
   return Object.keys(out).length ? { examples: out } : {};
 }
 
+
+/**
+ * OpenAPI links from a response that returns a connection or a webhook endpoint to every operation
+ * on it (`$response.body#/id`): what a client does next, and how schemathesis' stateful phase
+ * reaches those operations with an id that exists.
+ */
+function linksOf(op: OperationDoc, response: ResponseDoc): Json | undefined {
+  const from =
+    op.operationId === 'createConnection' && response.status === 201
+      ? '/v1/connections/{id}'
+      : op.operationId === 'createWebhookEndpoint'
+        ? '/v1/webhook-endpoints/{id}'
+        : undefined;
+  if (op.operationId === 'createTenant') return { issueApiKey: { operationId: 'issueApiKey', parameters: { id: '$response.body#/tenant/id' } } };
+  if (!from) return undefined;
+  const links: Json = {};
+  for (const target of operations) {
+    if (!target.path.startsWith(from) || target === op) continue;
+    // A new connection has no accounts yet: `account_id` (balances) is the client's to choose.
+    links[target.operationId] = { operationId: target.operationId, parameters: { id: '$response.body#/id' } };
+  }
+  return links;
+}
 
 /** The path parameters of an operation: its own, or the connection id under /v1/connections/{id}. */
 export function pathParamsOf(op: OperationDoc): Record<string, ParamDoc> {
@@ -1386,9 +1617,11 @@ function buildOperation(op: OperationDoc, input: z.core.$ZodRegistry<SchemaMeta>
       };
     }
     const schema = r.schema && (r.component ? { $ref: componentRef(r.component) } : jsonSchema(r.schema, 'output', output));
+    const links = linksOf(op, r);
     responses[String(r.status)] = {
       description: r.description,
       ...(Object.keys(headers).length ? { headers } : {}),
+      ...(links ? { links } : {}),
       ...(schema ? { content: { [r.contentType ?? 'application/json']: { schema, ...(Object.keys(examples).length ? { examples } : {}) } } } : {}),
     };
   }
@@ -1442,6 +1675,12 @@ function buildOperation(op: OperationDoc, input: z.core.$ZodRegistry<SchemaMeta>
   };
 }
 
+const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+/** z.regexes.hostname without its anchors (what `httpUrl` and `endpointUrl` check the parsed host with). */
+const HOSTNAME = `(?=[^:/?#]{1,253}(?:[:/?#]|$))[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\\.?`;
+/** An http(s) URL with this host, an optional port, and no user name or password. */
+const httpUrlPattern = (host: string) => `^[hH][tT][tT][pP][sS]?://${host}(?::[0-9]{1,5})?(?:[/?#][^\\s]*)?$`;
+
 /** The OpenAPI 3.1 document of every operation in `operations`. */
 export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Json {
   const { input, output } = registries();
@@ -1455,6 +1694,12 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Json
     if (name in schemas) throw new Error(`component ${name} is both a request and a response schema`);
     schemas[name] = schema;
   }
+
+  // `format: uri` alone allows any scheme and any host; the routes take http(s) with a DNS host name
+  // (z.regexes.hostname: labels of at most 63, 253 in all) or, for webhook endpoints, a bracketed IPv6 literal.
+  const urlProperty = (component: string, property: string) => (obj(obj(schemas[component]).properties)[property] ?? {}) as Json;
+  urlProperty('CreateConnection', 'redirect_url').pattern = httpUrlPattern(HOSTNAME);
+  urlProperty('CreateWebhookEndpoint', 'url').pattern = httpUrlPattern(`(?:\\[[0-9a-fA-F:.]+\\]|${HOSTNAME})`);
 
   const paths: Record<string, Json> = {};
   for (const op of operations) {

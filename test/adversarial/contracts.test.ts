@@ -66,6 +66,15 @@ describe('exact contracts, end to end', () => {
     assert.equal(same.body.id, first.body.id);
   });
 
+  it('Idempotency-Key: present but empty (or blank) is a 400 invalid_idempotency_key, not a request without one', async () => {
+    // The document says the header is 1 to 255 printable characters; an empty one was taken for no key (schemathesis ST201).
+    for (const value of ['', ' ']) {
+      const refused = await create({ provider: 'oxlin', institution_id: '87' }, { 'idempotency-key': value });
+      assert.equal(refused.status, 400, `${JSON.stringify(value)}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error.code, 'invalid_idempotency_key');
+    }
+  });
+
   describe('cursors belong to one connection', () => {
     let a: ConnectionView;
     let b: ConnectionView;

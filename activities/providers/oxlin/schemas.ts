@@ -82,7 +82,8 @@ export const EventSchema = z.object({
   event_type: z.string(),
   resource_type: z.string(),
   channel_definition_id: z.string().optional(),
-  creation_date: z.number().int().optional(),
+  /** Unix seconds; bounded to what a Date holds (±8.64e12 s), else reading it as a date throws instead of refusing the event. */
+  creation_date: z.number().int().min(-8_640_000_000_000).max(8_640_000_000_000).optional(),
   resource: ConnectionSchema,
   list_accounts_user_input_requested: UserInputRequestSchema.optional(),
   sync_all_user_input_requested: UserInputRequestSchema.optional(),

@@ -113,8 +113,10 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
       });
     }
     const tenant = tenantOf(ctx);
+    // Present but empty (Node trims blanks to '') is a malformed key, not a request without one.
+    const keyGiven = ctx.headers['idempotency-key'] !== undefined;
     const idempotencyKey = ctx.get('idempotency-key');
-    if (idempotencyKey && !IdempotencyKeySchema.safeParse(idempotencyKey).success) {
+    if (keyGiven && !IdempotencyKeySchema.safeParse(idempotencyKey).success) {
       throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be printable ASCII, at most 255 characters.');
     }
     // The same key always names the same connection: Temporal's workflow-id uniqueness makes it idempotent,
