@@ -387,7 +387,9 @@ export function createRepository(db: Database) {
         );
         // A pending row this page lists again was not replaced after all: the booked row our matching
         // linked to it stops saying so (a Plaid client would hide a pending payment still to show).
-        await tx.query(UNLINK_LIVE_PENDING, [connectionId, col('providerAccountId'), col('providerTransactionId'), col('pending')]);
+        if (transactions.some((t) => t.pending)) {
+          await tx.query(UNLINK_LIVE_PENDING, [connectionId, col('providerAccountId'), col('providerTransactionId'), col('pending')]);
+        }
         await tx.query(
           `INSERT INTO sync_seen_transactions (sync_id, provider_account_id, provider_transaction_id)
            SELECT $1, u.account, u.id FROM unnest($2::text[], $3::text[]) AS u(account, id) ON CONFLICT DO NOTHING`,
