@@ -447,7 +447,7 @@ class Connection {
           });
           // The wait for them ended while the provider checked them (timed out, disconnected): too late.
           if (this.credentialsWaitsEnded !== waits) {
-            await condition(() => this.ended || !['awaiting_credentials', 'credentials_invalid'].includes(this.state));
+            await condition(() => this.ended || (!this.disconnectRequested && !['awaiting_credentials', 'credentials_invalid'].includes(this.state)));
             return this.view();
           }
           this.memory.providerConnectionId = connection.providerConnectionId;
@@ -456,7 +456,8 @@ class Connection {
         } finally {
           this.busy = false;
         }
-        await condition(() => !this.acceptedCredentials || this.ended);
+        // A DELETE that came meanwhile is answered with its outcome, not with the state it interrupted.
+        await condition(() => (!this.acceptedCredentials && !this.disconnectRequested) || this.ended);
         return this.view();
       },
       {
