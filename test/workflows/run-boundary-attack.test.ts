@@ -7,7 +7,6 @@ import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { Activities, WebhookActivities } from '../../activities';
 import { connectionWorkflow } from '../../workflows';
 import {
   type Challenge,
@@ -25,16 +24,11 @@ import {
   submitCredentialsUpdate,
   syncRequestedSignal,
 } from '../../workflows/messages';
-import { ACCOUNTS, FakeProvider, armored, connectionInput } from '../helpers/fake-provider';
+import { ACCOUNTS, armored, connectionInput } from '../helpers/fake-provider';
+import { type BoundaryProvider, IMPORTS_IN_FIRST_RUN, boundaryProvider, redirectOk } from '../helpers/run-boundary';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 
 type Handle = WorkflowHandle<typeof connectionWorkflow>;
-type Acts = Activities & Pick<WebhookActivities, 'emitWebhookEvent'>;
-
-/** Imports in a connection's first run: the one consent starts, then 15 sync cycles. */
-const IMPORTS_IN_FIRST_RUN = 16;
-
-const redirectOk = (nonce: string) => ({ nonce, outcome: 'success', providerConnectionId: 'ox-1', providerRef: { queueId: 'q-1' } }) as const;
 
 /** A short challenge: its timer fires well inside an activity's one-minute start-to-close timeout. */
 const SHORT_CHALLENGE: Challenge = {
@@ -44,75 +38,7 @@ const SHORT_CHALLENGE: Challenge = {
   timeoutSeconds: 20,
 };
 
-class Gate {
-  private open!: () => void;
-  readonly opened = new Promise<void>((resolve) => (this.open = resolve));
-  reached = false;
-  release(): void {
-    this.open();
-  }
-}
-
-/** Gates at the last import, the last flush, the last waitForJob, and on answerChallenge / submitCredentials. */
-function boundaryProvider() {
-  const fake = new FakeProvider();
-  const gates = { import: new Gate(), flush: new Gate(), job: new Gate(), answer: new Gate(), credentials: new Gate() };
-  const armed = { import: false, flush: false, job: false, answer: false, credentials: false };
-  const fulls: boolean[] = [];
-  const base = fake.activities();
-  let synced = 0;
-  let syncJobs = 0;
-  const activities: Acts = {
-    ...base,
-    waitForJob: async (input) => {
-      if (input.job === 'sync' && ++syncJobs === IMPORTS_IN_FIRST_RUN && armed.job) {
-        gates.job.reached = true;
-        await gates.job.opened;
-      }
-      return base.waitForJob(input);
-    },
-    importData: async (input) => {
-      fulls.push(input.full ?? false);
-      if (armed.import && fulls.length === IMPORTS_IN_FIRST_RUN) {
-        gates.import.reached = true;
-        await gates.import.opened;
-      }
-      return base.importData(input);
-    },
-    emitWebhookEvent: async (event) => {
-      if (event.type === 'connection.synced' && ++synced === IMPORTS_IN_FIRST_RUN && armed.flush) {
-        gates.flush.reached = true;
-        await gates.flush.opened;
-      }
-      return base.emitWebhookEvent(event);
-    },
-    answerChallenge: async (input) => {
-      if (armed.answer) {
-        gates.answer.reached = true;
-        await gates.answer.opened;
-      }
-      return base.answerChallenge(input);
-    },
-    submitCredentials: async (input) => {
-      if (armed.credentials) {
-        gates.credentials.reached = true;
-        await gates.credentials.opened;
-      }
-      return base.submitCredentials(input);
-    },
-  };
-  return {
-    fake,
-    activities,
-    fulls,
-    hold: (at: keyof typeof gates) => {
-      armed[at] = true;
-      return gates[at];
-    },
-  };
-}
-
-type Provider = ReturnType<typeof boundaryProvider>;
+type Provider = BoundaryProvider;
 
 describe('attacks on intent across continue-as-new', () => {
   let env: TestWorkflowEnvironment;

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Activities, WebhookActivities } from '../../activities';
 import { connectionWorkflow } from '../../workflows';
 import {
   type ConnectionState,
@@ -20,69 +19,11 @@ import {
   stateQuery,
   syncRequestedSignal,
 } from '../../workflows/messages';
-import { ACCOUNTS, FakeProvider, connectionInput } from '../helpers/fake-provider';
+import { ACCOUNTS, connectionInput } from '../helpers/fake-provider';
+import { IMPORTS_IN_FIRST_RUN, boundaryProvider, redirectOk } from '../helpers/run-boundary';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
 type Handle = WorkflowHandle<typeof connectionWorkflow>;
-
-/**
- * Imports in a connection's first run: the one consent starts, then 15 sync cycles
- * (SYNC_CYCLES_PER_RUN.withWebhookEvents) before it continues as new.
- */
-const IMPORTS_IN_FIRST_RUN = 16;
-
-const redirectOk = (nonce: string) => ({ nonce, outcome: 'success', providerConnectionId: 'ox-1', providerRef: { queueId: 'q-1' } }) as const;
-
-/** A promise the test opens when it is ready: activities wait on it at the chosen moment. */
-class Gate {
-  private open!: () => void;
-  readonly opened = new Promise<void>((resolve) => (this.open = resolve));
-  reached = false;
-  release(): void {
-    this.open();
-  }
-}
-
-/**
- * The fake provider with two places to hold the workflow: the import of the run's last sync
- * (`lastImport`), and the hand-over of that sync's `connection.synced` event, which the run
- * flushes right before it continues as new (`lastFlush`). Imports also record `full`.
- */
-function boundaryProvider() {
-  const fake = new FakeProvider();
-  const lastImport = new Gate();
-  const lastFlush = new Gate();
-  const fulls: boolean[] = [];
-  let gateImport = false;
-  let gateFlush = false;
-  const base = fake.activities();
-  let synced = 0;
-  const activities: Activities & Pick<WebhookActivities, 'emitWebhookEvent'> = {
-    ...base,
-    importData: async (input) => {
-      fulls.push(input.full ?? false);
-      if (gateImport && fulls.length === IMPORTS_IN_FIRST_RUN) {
-        lastImport.reached = true;
-        await lastImport.opened;
-      }
-      return base.importData(input);
-    },
-    emitWebhookEvent: async (event) => {
-      if (event.type === 'connection.synced' && ++synced === IMPORTS_IN_FIRST_RUN && gateFlush) {
-        lastFlush.reached = true;
-        await lastFlush.opened;
-      }
-      return base.emitWebhookEvent(event);
-    },
-  };
-  return {
-    fake,
-    activities,
-    fulls,
-    /** Holds the last sync's import (`import`) or its final event hand-over (`flush`). */
-    hold: (at: 'import' | 'flush') => (at === 'import' ? ((gateImport = true), lastImport) : ((gateFlush = true), lastFlush)),
-  };
-}
 
 describe('intent across continue-as-new', () => {
   let env: TestWorkflowEnvironment;
