@@ -249,6 +249,37 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
       return { bound: true };
     },
 
+    /**
+     * Creates the provider connection from the authorization code a redirect brought back
+     * (Authorization.completion `code`, Oxlin's client-created flow). The code arrives sealed by
+     * the API and opens only for this connection and authorization (`nonce`); `callbackUrl` is
+     * the `redirect_uri` the authorization was started with. A code the provider refuses is an
+     * answer (`created: false`), not a failure; a retry after a lost answer gets the same
+     * connection (the provider's exchange is idempotent per code).
+     */
+    async completeAuthorization(input: {
+      connectionId: string;
+      provider: ProviderName;
+      institutionId: string;
+      channelId: string;
+      callbackUrl: string;
+      nonce: string;
+      sealedCode: string;
+    }): Promise<{ created: true; connection: ProviderConnection } | { created: false; error: string }> {
+      const complete = adapters[input.provider].completeAuthorization;
+      if (!complete) return { created: false, error: `${input.provider} does not complete authorizations with a code.` };
+      const code = stateSigner.openCode(input.sealedCode, { connectionId: input.connectionId, nonce: input.nonce });
+      try {
+        const connection = await complete({ institutionId: input.institutionId, channelId: input.channelId, code, redirectUri: input.callbackUrl });
+        return { created: true, connection };
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.type === 'AuthorizationCodeRefused') {
+          return { created: false, error: 'The provider refused the authorization code.' };
+        }
+        throw err;
+      }
+    },
+
     /** Remembers which connection a provider connection id belongs to, for its webhooks. */
     async linkProviderConnection(input: { provider: ProviderName; providerConnectionId: string; connectionId: string }): Promise<void> {
       await providerLinks.link(input.provider, input.providerConnectionId, input.connectionId);

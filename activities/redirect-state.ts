@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type Sealer, createSealer } from './store/sealing';
 
 /**
  * The `state` a provider carries through the bank and back: `<connectionId>.<nonce>.<mac>`.
@@ -14,6 +15,9 @@ const PART = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function createStateSigner(secret: string) {
   const mac = (payload: string) => createHmac('sha256', secret).update(payload).digest();
+  let codes: Sealer | null = null;
+  const codeSealer = () => (codes ??= createSealer(secret, { salt: 'linkflow/authorization-codes', info: 'linkflow authorization code sealing v1' }));
+  const codeAad = ({ connectionId, nonce }: RedirectState) => `authorization_code:${connectionId}:${nonce}`;
 
   return {
     issue(connectionId: string): { state: string; nonce: string } {
@@ -35,6 +39,20 @@ export function createStateSigner(secret: string) {
       const given = Buffer.from(signature, 'base64url');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
       return Buffer.from(data, 'base64url').toString('utf8');
+    },
+
+    /**
+     * An authorization code a redirect brought back, sealed (AES-256-GCM) for the workflow's
+     * history and bound to the authorization it answers: it opens only with the same connection
+     * and nonce. The API seals; the activity that exchanges the code opens.
+     */
+    sealCode(code: string, authorization: RedirectState): string {
+      return codeSealer().seal(code, codeAad(authorization));
+    },
+
+    /** The code `sealCode` sealed for this authorization; throws for anything else. */
+    openCode(sealed: string, authorization: RedirectState): string {
+      return codeSealer().open(sealed, codeAad(authorization), 'authorization code');
     },
 
     /** The connection and nonce of a state we signed, or null for anything else. */

@@ -567,7 +567,8 @@ function callbackOperations(): OperationDoc[] {
       name: 'Oxlin',
       query: OxlinRedirectQuerySchema,
       examples: [
-        { name: 'success', summary: 'The bank approved', query: { state: SIGNED_STATE, status: 'SUCCESS', connection_id: '8812', queue_id: '5521' } },
+        { name: 'code', summary: 'The bank approved; Linkflow creates the connection from the code', query: { state: SIGNED_STATE, code: 'Q2hhbmdlLW1lLXRvLWEtcmVhbC1jb2Rl' } },
+        { name: 'success', summary: 'The bank approved a renewal (Oxlin names the connection held)', query: { state: SIGNED_STATE, status: 'SUCCESS', connection_id: '8812', queue_id: '5521' } },
         { name: 'denied', summary: 'The end user refused', query: { state: SIGNED_STATE, status: 'FAILED', error: 'access_denied' } },
       ],
     },

@@ -9,7 +9,8 @@
 # One worker: with two, hypothesis (4.32.5) sometimes fails inside itself ("AST constructor recursion
 # depth mismatch"), a runtime error of the tool, not a finding.
 # Environment: LINKFLOW_CACHE_DIR (the venv lives there), FUZZ_MAX_EXAMPLES (default 15),
-# FUZZ_PORT_BASE (default 3900: API; +1 Temporal, +2 its UI, +10.. sandboxes).
+# FUZZ_PORT_BASE (default 3900: API; +1 Temporal, +2 its UI, +10.. sandboxes), FUZZ_SEED (default
+# 8735, so a CI run is repeatable; FUZZ_SEED=random draws one, printed at the end, to explore).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,6 +61,8 @@ done
 grep -qF 'Ctrl-C stops everything' "$log" || { cat "$log" >&2; echo "Linkflow was not ready within 180 s" >&2; exit 1; }
 api_key=$(cat "$LINKFLOW_DATA_DIR/api-key")
 
+seed="${FUZZ_SEED:-8735}"
+[ "$seed" = random ] && seed=$RANDOM
 set +e
 SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/fuzz timeout 600 "$venv/bin/schemathesis" \
   --config-file scripts/fuzz/schemathesis.toml --no-color \
@@ -68,7 +71,7 @@ SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/fuzz timeout 600 "$venv/bin/schemath
   -H "Authorization: Bearer $api_key" \
   --max-examples "${FUZZ_MAX_EXAMPLES:-15}" \
   --workers 1 \
-  --seed "${FUZZ_SEED:-$RANDOM}"
+  --seed "$seed"
 status=$?
 set -e
 if [ "$status" != 0 ]; then

@@ -64,7 +64,7 @@ const PROVIDER_JOB = {
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
 } as const;
 
-const { startAuthorization, submitCredentials, answerChallenge, listAccounts, giveConsent, disconnect, linkProviderConnection, bindProviderConnection } =
+const { startAuthorization, submitCredentials, answerChallenge, listAccounts, giveConsent, disconnect, linkProviderConnection, bindProviderConnection, completeAuthorization } =
   proxyActivities<Activities>(PROVIDER_CALL);
 const { waitForJob, importData } = proxyActivities<Activities>(PROVIDER_JOB);
 
@@ -760,6 +760,7 @@ class Connection {
     const redirect = this.redirect as RedirectReceived | null;
     this.redirect = null;
     if (!arrived) return { result: 'timeout' };
+    if (redirect?.outcome === 'success' && authorization.completion === 'code') return this.completeWithCode(redirect, authorization.channelId);
     if (redirect?.outcome === 'success' && !redirect.providerConnectionId && patched('connection-by-webhook')) {
       // The redirect says only that it worked: the provider connection comes with the provider's webhook.
       if (!(await this.waitFor(() => this.hasEvent('connected'), CONNECTED_EVENT_TIMEOUT_MS))) {
@@ -773,6 +774,35 @@ class Connection {
     }
     if (!redirect) return { result: 'timeout' };
     return this.acceptRedirect(redirect, authorization.channelId);
+  }
+
+  /**
+   * A redirect of an authorization Linkflow completes itself (Authorization.completion `code`):
+   * the provider connection is created from the sealed code it brought, and its id comes from the
+   * provider's answer. A redirect that names a provider connection instead is refused: the browser
+   * never chooses one. Only histories of authorizations started with `completion` reach here.
+   */
+  private async completeWithCode(redirect: RedirectReceived, channelId: string) {
+    if (!redirect.sealedAuthorizationCode) {
+      log.warn('provider connection refused', { reason: 'the redirect named a provider connection instead of bringing back a code' });
+      return {
+        result: 'failed' as const,
+        error: "The provider's answer was refused: the redirect named a provider connection instead of bringing back an authorization code.",
+        reason: PROVIDER_CONNECTION_REFUSED,
+      };
+    }
+    const completed = await completeAuthorization({
+      connectionId: this.input.connectionId,
+      provider: this.input.provider,
+      institutionId: this.input.institutionId,
+      channelId,
+      callbackUrl: this.input.callbackUrl,
+      nonce: redirect.nonce,
+      sealedCode: redirect.sealedAuthorizationCode,
+    });
+    if (!completed.created) return { result: 'failed' as const, error: completed.error };
+    const { providerConnectionId, providerRef } = completed.connection;
+    return this.acceptRedirect({ outcome: 'success', providerConnectionId, providerRef }, channelId);
   }
 
   private hasEvent(kind: ProviderEvent['kind']): boolean {

@@ -198,6 +198,8 @@ export const RedirectReceivedSchema = z.object({
   outcome: z.enum(['success', 'denied', 'failed']),
   providerConnectionId: z.string().optional(),
   providerRef: z.record(z.string(), z.string()).optional(),
+  /** An authorization code for Linkflow to create the provider connection with, sealed by the API (StateSigner.sealCode). */
+  sealedAuthorizationCode: z.string().optional(),
   error: z.string().optional(),
 });
 export type RedirectReceived = z.infer<typeof RedirectReceivedSchema>;

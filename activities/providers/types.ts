@@ -80,7 +80,19 @@ export type JobOutcome =
 
 /** `providerRef`: small handles to keep from now on (e.g. Powens' user id), merged into the connection's. */
 export type Authorization =
-  | { kind: 'redirect'; channelId: string; url: string; providerRef?: Record<string, string>; terms?: string }
+  | {
+      kind: 'redirect';
+      channelId: string;
+      url: string;
+      providerRef?: Record<string, string>;
+      terms?: string;
+      /**
+       * `code`: the redirect brings back an authorization code, from which Linkflow creates the
+       * provider connection itself (ProviderAdapter.completeAuthorization); a redirect naming a
+       * provider connection instead is refused. Absent: the redirect (or a webhook) names it.
+       */
+      completion?: 'code';
+    }
   | { kind: 'credentials'; channelId: string; fields: InputField[]; providerRef?: Record<string, string> };
 
 /** One provider's API, turned into the lifecycle's steps. Implemented once per folder in providers/. */
@@ -129,6 +141,15 @@ export interface ProviderAdapter {
   /** Removes the connection at the provider; one already gone counts as removed. */
   disconnect(connection: ProviderConnection): Promise<void>;
   /**
+   * Creates the provider connection from the authorization code a redirect brought back, for an
+   * authorization whose `completion` is `code` (Oxlin's client-created REDIRECT flow, reference
+   * 001 "You want to create the connection"). The id comes from the provider's answer to Linkflow,
+   * never from the browser. `redirectUri` is the one the authorization was started with.
+   * Idempotent: a retry with the same code answers the same connection. Throws a non-retryable
+   * ApplicationFailure of type `AuthorizationCodeRefused` when the provider refuses the code.
+   */
+  completeAuthorization?(request: { institutionId: string; channelId: string; code: string; redirectUri: string }): Promise<ProviderConnection>;
+  /**
    * Whether the provider connection a browser or webhook named belongs to the authorization this
    * connection started, as far as the provider's API can tell (e.g. Powens lists connections per
    * user token). `candidate.providerRef` holds the connection's handles so far plus the redirect's.
@@ -165,5 +186,7 @@ export type WebhookParser = (json: unknown, headers: Headers, rawBody: Buffer) =
 
 export interface ParsedRedirect {
   state: string;
-  redirect: Omit<RedirectReceived, 'nonce'>;
+  redirect: Omit<RedirectReceived, 'nonce' | 'sealedAuthorizationCode'>;
+  /** The authorization code a redirect carried (a secret: the API seals it before it is signalled). */
+  authorizationCode?: string;
 }

@@ -145,6 +145,10 @@ const authorizeUrlBody = z
   .refine((body) => (body.connection_id === undefined) === (body.channel_definition_id === undefined), {
     message: 'connection_id and channel_definition_id go together (re-authorization of an existing connection)',
     path: ['connection_id'],
+  })
+  .refine((body) => !(body.use_client_redirect === true && body.connection_id !== undefined), {
+    message: 'use_client_redirect creates a new connection; re-authorize an existing one without it',
+    path: ['use_client_redirect'],
   });
 
 const widgetRedirectUri = z.object({ redirect_uri: httpUrl });
@@ -177,6 +181,22 @@ const connectionBody = z.strictObject({
   credentials: credentialsInput,
   channel_definition_id: resourceId.optional(),
 });
+
+/**
+ * `POST /connections` for a REDIRECT channel the client creates itself (`use_client_redirect`):
+ * the code the bank sent back, as a credential of type AUTHORIZATION_CODE (reference 001: "A
+ * redirect channel definition contains credentials of type AUTHORIZATION_CODE, …"), and the
+ * `redirect_uri` the code was issued for (RFC 6749 §4.1.3). The body's shape is the sandbox's choice.
+ */
+const redirectConnectionBody = z.strictObject({
+  provider_id: resourceId,
+  channel_definition_id: resourceId,
+  redirect_uri: httpUrl,
+  credentials: z.tuple([z.strictObject({ type: z.literal('AUTHORIZATION_CODE'), value: z.string().min(1).max(512) })]),
+});
+
+/** What says which of the two bodies a `POST /connections` is: its channel definition's mode. */
+const connectionHead = z.object({ provider_id: resourceId, channel_definition_id: resourceId.optional() });
 
 const channelCredentialsBody = z.strictObject({
   id: resourceId,
@@ -386,6 +406,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
       redirectUri,
       redirectState: body.redirect_state,
       connectionId: body.connection_id,
+      clientRedirect: body.use_client_redirect === true,
     });
     respondEmpty(ctx, 201);
     ctx.set('location', `${options.publicUrl ?? baseUrl(ctx)}/bank/authorize?state=${encodeURIComponent(session.id)}`);
@@ -415,6 +436,11 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
       ctx.status = 400;
       ctx.type = 'html';
       ctx.body = renderAuthorizePage(session, 'Enter a user name.');
+      return;
+    }
+    if (session.clientRedirect) {
+      ctx.status = 303;
+      ctx.redirect(redirectBack(session, { code: sim.issueCode(session, form.username) }));
       return;
     }
     const { connectionId, queueId } = sim.approve(session, form.username);
@@ -452,9 +478,29 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
 
   router.post('/v2.1/connections', requireToken, async (ctx) => {
     validate(noQuery, ctx.query, 'query');
-    const body = validate(connectionBody, await jsonBody(ctx), 'body');
-    const provider = findProvider(body.provider_id);
-    if (!provider) throw new ApiError(400, 'invalid_request', `provider_id: no provider with id "${body.provider_id}".`);
+    const raw = await jsonBody(ctx);
+    const head = validate(connectionHead, raw, 'body');
+    const provider = findProvider(head.provider_id);
+    if (!provider) throw new ApiError(400, 'invalid_request', `provider_id: no provider with id "${head.provider_id}".`);
+    const named = provider.channel_definitions.find((definition) => definition.id === head.channel_definition_id);
+    if (named?.mode === 'REDIRECT') {
+      const parsed = redirectConnectionBody.safeParse(raw);
+      if (!parsed.success) {
+        throw invalidRequest(
+          `channel_definition_id: "${named.id}" is REDIRECT, created from the code of a use_client_redirect authorization: ${describeIssues(parsed.error, 'body')}`,
+        );
+      }
+      const body = parsed.data;
+      const connection = sim.redeemCode(body.credentials[0].value, {
+        providerId: provider.id,
+        channelDefinitionId: named.id,
+        redirectUri: body.redirect_uri,
+      });
+      respondEmpty(ctx, 201);
+      ctx.set('location', `/connections/${connection.id}`);
+      return;
+    }
+    const body = validate(connectionBody, raw, 'body');
     const channelDefinition = embeddedDefinition(provider, body.channel_definition_id);
     const credentials = await checkCredentials(channelDefinition, body.key_id, body.credentials, keys, true);
     const connection = sim.createEmbeddedConnection(provider, channelDefinition, credentials);

@@ -144,8 +144,23 @@ export interface AuthorizationSession {
   redirectState: string | undefined;
   /** Set when the session re-authorizes an existing connection. */
   connectionId: string | undefined;
+  /**
+   * `use_client_redirect`: the client creates the connection (reference 001, "You want to create
+   * the connection"). The bank sends back an authorization code instead of a connection.
+   */
+  clientRedirect: boolean;
   expiresAt: number;
   used: boolean;
+}
+
+/** What a `use_client_redirect` approval hands the client: a code for `POST /connections`. */
+interface AuthorizationGrant {
+  session: AuthorizationSession;
+  /** The user name typed at the bank: the channel's test user. */
+  user: string;
+  expiresAt: number;
+  /** The connection the code created: the same code sent again answers it (a client's retry). */
+  connectionId?: string;
 }
 
 export interface Consent {
@@ -270,6 +285,8 @@ export interface SimulatorOptions {
 
 export const TOKEN_LIFETIME_SECONDS = 3600;
 const SESSION_LIFETIME_MS = 30 * 60 * 1000;
+/** How long an authorization code can be exchanged (RFC 6749 §4.1.2 recommends 10 minutes at most). */
+export const AUTHORIZATION_CODE_LIFETIME_MS = 10 * 60 * 1000;
 /** Room for the 25 accounts of `user_many` in each channel's block of ids. */
 const ACCOUNTS_PER_CHANNEL = 50;
 
@@ -282,6 +299,7 @@ const conflict = (connection: Connection): ApiError =>
 export class OxlinSimulator {
   private readonly tokens = new Map<string, number>();
   private readonly sessions = new Map<string, AuthorizationSession>();
+  private readonly grants = new Map<string, AuthorizationGrant>();
   private readonly connections = new Map<string, Connection>();
   private readonly accounts = new Map<string, Account>();
   private readonly queues = new Map<string, Queue>();
@@ -372,6 +390,44 @@ export class OxlinSimulator {
 
   deny(session: AuthorizationSession): void {
     session.used = true;
+  }
+
+  /** The end user `user` approved a `use_client_redirect` session: the code the browser takes back. */
+  issueCode(session: AuthorizationSession, user: string): string {
+    session.used = true;
+    const code = randomId(24);
+    this.grants.set(code, { session, user, expiresAt: this.options.now() + AUTHORIZATION_CODE_LIFETIME_MS });
+    return code;
+  }
+
+  /**
+   * `POST /connections` with an AUTHORIZATION_CODE: creates the connection the code stands for
+   * and lists its REDIRECT channel's accounts. The code must have been issued for this provider,
+   * channel definition and `redirect_uri` (RFC 6749 §4.1.3), within its lifetime. Sent again
+   * within that lifetime it answers the connection it created, so a client whose first call's
+   * answer was lost loses nothing; never a second connection. Every refusal is `400 invalid_grant`.
+   */
+  redeemCode(code: string, request: { providerId: string; channelDefinitionId: string; redirectUri: string }): Connection {
+    const grant = this.grants.get(code);
+    if (!grant || grant.expiresAt <= this.options.now()) {
+      throw new ApiError(400, 'invalid_grant', 'The authorization code is unknown or has expired.');
+    }
+    const { session } = grant;
+    if (session.provider.id !== request.providerId || session.channelDefinition.id !== request.channelDefinitionId || session.redirectUri !== request.redirectUri) {
+      throw new ApiError(400, 'invalid_grant', 'The authorization code was issued for another provider, channel definition or redirect_uri.');
+    }
+    if (grant.connectionId !== undefined) {
+      const created = this.connections.get(grant.connectionId);
+      if (!created) throw new ApiError(400, 'invalid_grant', 'The authorization code was used for a connection that has since been deleted.');
+      return created;
+    }
+    const connection = this.newConnection(session.provider);
+    const channel = this.channel(connection, session.channelDefinition.id);
+    this.setUser(channel, grant.user);
+    channel.expires = this.nowSeconds() + redirectConsentDays(grant.user) * DAY_SECONDS;
+    this.startJob(connection, channel, 'LIST_ACCOUNTS');
+    grant.connectionId = connection.id;
+    return connection;
   }
 
   // --- connections ---------------------------------------------------------

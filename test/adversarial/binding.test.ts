@@ -12,7 +12,7 @@ import { SANDBOX_VENDOR_ID } from '../../sandbox/lnkfi/server';
 import { signWebhook } from '../../sandbox/lnkfi/webhooks';
 import type { ConnectionView } from '../../workflows/messages';
 import { LNKFI_WEBHOOK_SECRET, type Linkflow, startLinkflow } from '../helpers/linkflow';
-import { approveAtBank } from '../helpers/oxlin';
+import { approveAtBank, issueToken } from '../helpers/oxlin';
 import { approveInWebview } from '../helpers/powens';
 
 const REDIRECT_URL = 'https://client.example/linked';
@@ -91,19 +91,59 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
     assert.ok(ids.every((id) => !aAccounts.includes(id)), 'B is offered only its own accounts');
   }
 
-  it("Oxlin: B's callback naming A's connection_id is refused; B's genuine one then works", async () => {
+  /** Oxlin's callback as the bank would send it for Oxlin-created connections: `status`, `connection_id`, `queue_id`. */
+  function oxlinNaming(genuine: URL, connectionId: string): URL {
+    const forged = new URL(genuine.pathname, genuine);
+    forged.search = new URLSearchParams({ state: genuine.searchParams.get('state') ?? '', status: 'SUCCESS', connection_id: connectionId, queue_id: 'q-forged' }).toString();
+    return forged;
+  }
+
+  it("Oxlin: the bank sends back a code, never a connection; A's connection_id instead of B's code is refused, next to it ignored", async () => {
     const a = await lf.activeRedirectConnection('alice');
     const aOxlin = await providerIdOf(a.id);
     const b = await create('oxlin', '87', asB);
     const genuine = await approveAtBank(redirectUrl(b), 'approve', 'bob');
-    const tampered = new URL(genuine);
-    tampered.searchParams.set('connection_id', aOxlin);
-    await assertRefused(tampered, b, 403, 'provider_connection_refused');
-    await genuineStillWorks(genuine, b, a.accounts.map((x) => x.id));
+    assert.ok(genuine.searchParams.get('code'), 'Linkflow creates the Oxlin connection from a code');
+    assert.equal(genuine.searchParams.get('connection_id'), null, 'the browser never carries one');
+    await assertRefused(oxlinNaming(genuine, aOxlin), b, 403, 'provider_connection_refused');
+    // Named next to the code, A's id is ignored: B's connection comes from exchanging B's code.
+    const added = new URL(genuine);
+    added.searchParams.set('connection_id', aOxlin);
+    added.searchParams.set('status', 'SUCCESS');
+    added.searchParams.set('queue_id', 'q-forged');
+    await genuineStillWorks(added, b, a.accounts.map((x) => x.id));
+    assert.notEqual(await providerIdOf(b.id), aOxlin);
+    const history = await historyText(`connection-${b.id}`);
+    assert.ok(history.includes('sealedAuthorizationCode'), 'the redirect signal is in the decoded history');
+    assert.ok(!history.includes(genuine.searchParams.get('code') ?? '-'), 'the code reaches history sealed only');
     // B's DELETE deletes B's own provider connection only.
     assert.equal((await callB('DELETE', `/v1/connections/${b.id}`)).status, 202);
     await lf.until(b.id, (v) => v.state === 'disconnected', asB);
     await assertStillWorks(a);
+  });
+
+  it('Oxlin: a provider connection no Linkflow connection holds, named instead of the code, is refused: nothing is read', async () => {
+    // A connection made at Oxlin outside Linkflow (the same client, a code redeemed directly): unlinked.
+    const token = await issueToken(lf.sandbox);
+    const oxlin = (path: string, body: unknown) =>
+      fetch(`${lf.sandbox.url}/v2.1${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const callback = 'https://elsewhere.example/cb';
+    const authorize = await oxlin('/providers/87/channels/8701/authorize_url', { redirect_uri: callback, use_client_redirect: true });
+    const code = (await approveAtBank(authorize.headers.get('location') ?? '', 'approve', 'carol')).searchParams.get('code') ?? '';
+    const made = await oxlin('/connections', { provider_id: '87', channel_definition_id: '8701', redirect_uri: callback, credentials: [{ type: 'AUTHORIZATION_CODE', value: code }] });
+    assert.equal(made.status, 201, await made.clone().text());
+    const unlinked = (made.headers.get('location') ?? '').split('/').pop() ?? '';
+
+    const b = await create('oxlin', '87', asB);
+    const genuine = await approveAtBank(redirectUrl(b), 'approve', 'bob');
+    // No link says otherwise, so the API lets it through; the workflow, which asked for a code, refuses it.
+    const response = await fetch(oxlinNaming(genuine, unlinked), { redirect: 'manual' });
+    assert.equal(response.status, 303, await response.text());
+    const failed = await lf.until(b.id, (v) => v.state === 'failed', asB);
+    assert.equal(failed.reason, 'PROVIDER_CONNECTION_REFUSED');
+    assert.deepEqual(failed.accounts, []);
+    assert.equal(await storedRows(b.id), 0);
+    assert.deepEqual(await lf.db.query('SELECT connection_id FROM provider_connections WHERE provider_connection_id = $1', [unlinked]), []);
   });
 
   it("Flinks: B's callback naming A's loginId is refused", async () => {
@@ -277,6 +317,19 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
     assert.equal(await providerIdOf(a.id), await providerIdOf(a.id));
     assert.ok(renewed.accounts.every((x) => a.accounts.some((y) => y.id === x.id)), "A still reads its own accounts, not the other connection's");
   });
+
+  /** Every payload of a workflow's history, decoded to text. */
+  async function historyText(workflowId: string): Promise<string> {
+    const history = await lf.env.client.workflow.getHandle(workflowId).fetchHistory();
+    const texts: string[] = [];
+    const visit = (value: unknown): void => {
+      if (ArrayBuffer.isView(value)) texts.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'));
+      else if (Array.isArray(value)) value.forEach(visit);
+      else if (typeof value === 'object' && value !== null) Object.values(value).forEach(visit);
+    };
+    visit(history.events);
+    return texts.join('\n');
+  }
 
   /** The nonce of the redirect a connection waits for, from the signed state in its history (what only the API sees). */
   async function nonceOf(handle: ReturnType<typeof lf.env.client.workflow.getHandle>): Promise<string> {

@@ -49,7 +49,13 @@ export class FakeProvider {
   /** The provider cannot be reached to disconnect (after Temporal's retries). */
   disconnectFails = false;
   nonces: string[] = [];
+  /**
+   * New authorizations come back with a code Linkflow exchanges (Oxlin's client-created flow):
+   * a sealed code `code:<id>` creates provider connection `<id>`, `refused` is refused.
+   */
+  completesWithCode = false;
   calls = {
+    completions: [] as { nonce: string; sealedCode: string }[],
     authorize: [] as { mode: string; existing: boolean }[],
     credentials: [] as { channelId: string; ids: string[]; values: string[]; existing: boolean }[],
     answers: [] as { ids: string[]; values: string[] }[],
@@ -90,7 +96,13 @@ export class FakeProvider {
         }
         const nonce = `nonce-${this.nonces.length + 1}`;
         this.nonces.push(nonce);
-        return { kind: 'redirect', channelId: 'redirect1', url: `https://bank.example/authorize?s=${nonce}`, nonce };
+        const completion = this.completesWithCode && !existing ? { completion: 'code' as const } : {};
+        return { kind: 'redirect', channelId: 'redirect1', url: `https://bank.example/authorize?s=${nonce}`, nonce, ...completion };
+      },
+      completeAuthorization: async ({ nonce, sealedCode }) => {
+        this.calls.completions.push({ nonce, sealedCode });
+        if (!sealedCode.startsWith('code:')) return { created: false, error: 'The provider refused the authorization code.' };
+        return { created: true, connection: { providerConnectionId: sealedCode.slice(5), providerRef: { queueId: 'q-code' } } };
       },
       submitCredentials: async ({ channelId, credentials, existing }) => {
         this.calls.credentials.push({

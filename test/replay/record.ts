@@ -1,5 +1,5 @@
-// Records the histories replay.test.ts replays: `npm run record:histories -- <tag>` writes
-// histories/<scenario>.<tag>.json. Keep the older files: they are the connections already
+// Records the histories replay.test.ts replays: `npm run record:histories -- <tag> [scenario…]`
+// writes histories/<scenario>.<tag>.json (every scenario, or the ones named). Keep the older files: they are the connections already
 // running, which every later version must still replay (guard changes with patched()).
 import { writeFile } from 'node:fs/promises';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -14,7 +14,11 @@ async function main(): Promise<void> {
   if (!tag || !/^[a-z0-9-]+$/.test(tag)) throw new Error('usage: npm run record:histories -- <tag, e.g. v3>');
   const env = await timeSkippingEnv();
   try {
+    const only = process.argv.slice(3);
+    const unknown = only.filter((name) => !(name in SCENARIOS));
+    if (unknown.length > 0) throw new Error(`no such scenario: ${unknown.join(', ')}`);
     for (const [name, scenario] of Object.entries(SCENARIOS)) {
+      if (only.length > 0 && !only.includes(name)) continue;
       const fake = new FakeProvider();
       scenario.prepare?.(fake);
       const taskQueue = uniqueTaskQueue();

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../helpers/temporal';
+import { SCENARIOS } from './scenarios';
 
 const DIR = join(__dirname, 'histories');
 
@@ -15,6 +16,11 @@ describe('replay of recorded connection histories', async () => {
 
   it('has histories for the main paths', () => {
     assert.ok(files.length >= 12, `found ${files.join(', ')}`);
+  });
+
+  it('has a recorded history for every scenario (npm run record:histories -- <tag> <scenario>)', () => {
+    const missing = Object.keys(SCENARIOS).filter((name) => !files.some((f) => f.startsWith(`${name}.`)));
+    assert.deepEqual(missing, []);
   });
 
   for (const file of files) {

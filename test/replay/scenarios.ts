@@ -51,6 +51,20 @@ async function activate(handle: Handle, fake: FakeProvider): Promise<void> {
 }
 
 export const SCENARIOS: Record<string, Scenario> = {
+  // Oxlin's client-created flow: the redirect brings a (sealed) code, exchanged by completeAuthorization.
+  'redirect-completed-with-code': {
+    input: {},
+    prepare(fake) {
+      fake.completesWithCode = true;
+    },
+    async drive(handle, fake) {
+      await reach(handle, 'awaiting_redirect');
+      await handle.signal(redirectReceivedSignal, { nonce: fake.lastNonce, outcome: 'success', sealedAuthorizationCode: 'code:ox-1' });
+      await reach(handle, 'awaiting_consent');
+      await handle.executeUpdate(giveConsentUpdate, { args: [consentAll()] });
+      await reach(handle, 'active');
+    },
+  },
   'redirect-active-daily-sync': {
     input: {},
     async drive(handle, fake, env) {

@@ -390,6 +390,89 @@ void describe('oxlin sandbox: the bank', () => {
   });
 });
 
+void describe('oxlin sandbox: the client creates the connection (use_client_redirect)', () => {
+  let h: SandboxHarness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.sandbox.close());
+
+  const CALLBACK = 'https://app.example/cb';
+  const create = (code: string, overrides: Record<string, unknown> = {}) =>
+    sandboxApi(h, '/v2.1/connections', {
+      method: 'POST',
+      body: { provider_id: '87', channel_definition_id: '8701', redirect_uri: CALLBACK, credentials: [{ type: 'AUTHORIZATION_CODE', value: code }], ...overrides },
+    });
+  async function approvedCode(username = 'alice'): Promise<URL> {
+    const location = await authorizeUrl(h, { redirect_uri: CALLBACK, redirect_state: 'st-1', use_client_redirect: true });
+    const response = await submitBankForm(location, 'approve', username);
+    assert.equal(response.status, 303);
+    return new URL(response.headers.get('location') ?? '');
+  }
+
+  void test('the bank sends back a code and the state, and names no connection', async () => {
+    const back = await approvedCode();
+    assert.equal(`${back.origin}${back.pathname}`, CALLBACK);
+    assert.deepEqual([...back.searchParams.keys()].sort(), ['code', 'state']);
+    assert.equal(back.searchParams.get('state'), 'st-1');
+  });
+
+  void test('the code creates the connection (LIST_ACCOUNTS for the bank user); sent again it answers the same one', async () => {
+    const code = (await approvedCode('user_many')).searchParams.get('code') ?? '';
+    const queue = await sandboxApi(h, '/v2.1/queues/subscribe', { method: 'POST', body: { topics: ['connections'] } });
+    const queueId = (queue.headers.get('location') ?? '').split('/').pop() ?? '';
+    const first = await create(code);
+    assert.equal(first.status, 201, await first.clone().text());
+    const id = (first.headers.get('location') ?? '').split('/').pop() ?? '';
+    assert.match(id, /^\d+$/);
+    const again = await create(code);
+    assert.equal(again.status, 201);
+    assert.equal(again.headers.get('location'), first.headers.get('location'));
+    const events = await waitForEvent(h, queueId, 'LIST_ACCOUNTS_SUCCESS');
+    assert.ok(events.some((e) => e.event_type === 'LIST_ACCOUNTS_SUCCESS' && e.resource.id === id), 'the one connection lists its accounts');
+    const accounts = await json<unknown[]>(await sandboxApi(h, `/v2.1/accounts?connection_id=${id}`));
+    assert.equal(accounts.length, 25, "user_many's REDIRECT channel lists 25 accounts: the bank user became the channel's");
+  });
+
+  void test('refuses a code with another provider, channel or redirect_uri, an unknown one, and one past 10 minutes', async () => {
+    const code = (await approvedCode()).searchParams.get('code') ?? '';
+    await assertOxlinError(await create(code, { redirect_uri: 'https://evil.example/cb' }), 400, 'invalid_grant');
+    await assertOxlinError(await create(code, { provider_id: '119', channel_definition_id: 'redirect1' }), 400, 'invalid_grant');
+    await assertOxlinError(await create('not-a-code'), 400, 'invalid_grant');
+    await assertOxlinError(await create(code, { credentials: [{ type: 'ACCESS_TOKEN', value: code }] }), 400, 'invalid_request');
+    await assertOxlinError(await create(code, { key_id: '1' }), 400, 'invalid_request');
+    const late = (await approvedCode()).searchParams.get('code') ?? '';
+    try {
+      await setSandboxClock(h, START + 11 * 60_000);
+      await assertOxlinError(await create(late), 400, 'invalid_grant');
+    } finally {
+      await setSandboxClock(h, START);
+    }
+    // The refusals spent nothing: the right request still works.
+    assert.equal((await create(code)).status, 201);
+  });
+
+  void test('a code of a deleted connection is refused; use_client_redirect does not re-authorize', async () => {
+    const code = (await approvedCode()).searchParams.get('code') ?? '';
+    const location = (await create(code)).headers.get('location') ?? '';
+    assert.equal((await sandboxApi(h, `/v2.1${location}`, { method: 'DELETE' })).status, 204);
+    await assertOxlinError(await create(code), 400, 'invalid_grant');
+    const id = location.split('/').pop() ?? '';
+    const renewal = await sandboxApi(h, '/v2.1/providers/87/channels/8701/authorize_url', {
+      method: 'POST',
+      body: { redirect_uri: CALLBACK, use_client_redirect: true, connection_id: id, channel_definition_id: '8701' },
+    });
+    assert.match(await assertOxlinError(renewal, 400, 'invalid_request'), /use_client_redirect/);
+  });
+
+  void test('a denial sends no code', async () => {
+    const location = await authorizeUrl(h, { redirect_uri: CALLBACK, use_client_redirect: true });
+    const back = new URL((await submitBankForm(location, 'deny')).headers.get('location') ?? '');
+    assert.equal(back.searchParams.get('code'), null);
+    assert.equal(back.searchParams.get('error'), 'access_denied');
+  });
+});
+
 void describe('oxlin sandbox: connection lifecycle', () => {
   let h: SandboxHarness;
   let connectionId: string;

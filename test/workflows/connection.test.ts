@@ -136,6 +136,52 @@ describe('connectionWorkflow', () => {
     });
   });
 
+  describe('redirect channel completed with a code (Oxlin client-created flow)', () => {
+    const codeRedirect = (nonce: string, sealedAuthorizationCode: string) => ({ nonce, outcome: 'success', sealedAuthorizationCode }) as const;
+
+    it('creates the provider connection from the code and links the id the provider gave, never one from the browser', async () => {
+      const fake = new FakeProvider();
+      fake.completesWithCode = true;
+      await withConnection(fake, {}, async (handle) => {
+        await waitForState(handle, 'awaiting_redirect');
+        await handle.signal(redirectReceivedSignal, codeRedirect(fake.lastNonce, 'code:ox-77'));
+        await waitForState(handle, 'awaiting_consent');
+        await handle.executeUpdate(giveConsentUpdate, { args: [allConsent()] });
+        await waitForState(handle, 'active');
+      });
+      assert.deepEqual(fake.calls.completions, [{ nonce: 'nonce-1', sealedCode: 'code:ox-77' }]);
+      assert.deepEqual(fake.calls.links, ['ox-77']);
+    });
+
+    it('refuses a redirect that names a provider connection instead of bringing a code: nothing is linked or listed', async () => {
+      const fake = new FakeProvider();
+      fake.completesWithCode = true;
+      const view = await withConnection(fake, {}, async (handle) => {
+        await waitForState(handle, 'awaiting_redirect');
+        await handle.signal(redirectReceivedSignal, redirectOk(fake.lastNonce));
+        return handle.result();
+      });
+      assert.equal(view.state, 'failed');
+      assert.equal(view.reason, 'PROVIDER_CONNECTION_REFUSED');
+      assert.deepEqual(fake.calls.completions, []);
+      assert.deepEqual(fake.calls.links, []);
+      assert.deepEqual(fake.calls.consents, []);
+    });
+
+    it('fails the authorization when the provider refuses the code', async () => {
+      const fake = new FakeProvider();
+      fake.completesWithCode = true;
+      const view = await withConnection(fake, {}, async (handle) => {
+        await waitForState(handle, 'awaiting_redirect');
+        await handle.signal(redirectReceivedSignal, codeRedirect(fake.lastNonce, 'refused'));
+        return handle.result();
+      });
+      assert.equal(view.state, 'failed');
+      assert.equal(view.reason, 'PROVIDER_ERROR');
+      assert.deepEqual(fake.calls.links, []);
+    });
+  });
+
   describe('consent', () => {
     it('syncs only the accounts the end user consented to', async () => {
       const fake = new FakeProvider();

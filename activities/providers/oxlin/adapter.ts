@@ -156,12 +156,33 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
           body: {
             redirect_uri: redirectUri,
             redirect_state: state,
-            ...(existing ? { connection_id: existing.providerConnectionId, channel_definition_id: definition.id } : {}),
+            // A new connection is created by Linkflow from the code the bank sends back (reference
+            // 001, "You want to create the connection"), so the browser never names one; a renewal
+            // re-authorizes the connection already held.
+            ...(existing ? { connection_id: existing.providerConnectionId, channel_definition_id: definition.id } : { use_client_redirect: true }),
           },
           expect: [201],
         },
       );
-      return { kind: 'redirect', channelId: definition.id, url: parse(z.url(), response.headers.get('location'), 'authorize_url location') };
+      const url = parse(z.url(), response.headers.get('location'), 'authorize_url location');
+      return { kind: 'redirect', channelId: definition.id, url, ...(existing ? {} : { completion: 'code' as const }) };
+    },
+
+    async completeAuthorization({ institutionId, channelId, code, redirectUri }) {
+      const queueId = await subscribeQueue();
+      let created;
+      try {
+        created = await oxlin.request('POST', '/connections', {
+          body: { provider_id: institutionId, channel_definition_id: channelId, redirect_uri: redirectUri, credentials: [{ type: 'AUTHORIZATION_CODE', value: code }] },
+          expect: [201],
+        });
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.type === OxlinFailure.Rejected && statusOf(err) === 400) {
+          throw ApplicationFailure.create({ type: 'AuthorizationCodeRefused', nonRetryable: true, message: 'Oxlin refused the authorization code.', cause: err });
+        }
+        throw err;
+      }
+      return { providerConnectionId: connectionIdOf(created.headers.get('location')), providerRef: { queueId } };
     },
 
     credentialFields: async (institutionId, channelId) => fieldsOf(await channelDefinition(institutionId, channelId)),
@@ -175,15 +196,12 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
         });
         return existing;
       }
-      // Subscribe first, so the queue holds the new connection's LIST_ACCOUNTS events.
-      const queue = await oxlin.request('POST', '/queues/subscribe', { body: { topics: ['connections'] }, expect: [201] });
-      const queueId = parse(z.string().regex(/\/queues\/[^/]+$/), queue.headers.get('location'), 'queue location').split('/').pop() as string;
+      const queueId = await subscribeQueue();
       const created = await oxlin.request('POST', '/connections', {
         body: { provider_id: institutionId, channel_definition_id: channelId, ...(keyId ? { key_id: keyId } : {}), credentials: sent },
         expect: [201],
       });
-      const location = parse(z.string().regex(/\/connections\/[^/]+$/), created.headers.get('location'), 'connection location');
-      return { providerConnectionId: location.split('/').pop() as string, providerRef: { queueId } };
+      return { providerConnectionId: connectionIdOf(created.headers.get('location')), providerRef: { queueId } };
     },
 
     /**
@@ -305,9 +323,20 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
     },
   };
 
+  /** A queue on the `connections` topic, subscribed before a connection is created so it holds its LIST_ACCOUNTS events. */
+  async function subscribeQueue(): Promise<string> {
+    const queue = await oxlin.request('POST', '/queues/subscribe', { body: { topics: ['connections'] }, expect: [201] });
+    return parse(z.string().regex(/\/queues\/[^/]+$/), queue.headers.get('location'), 'queue location').split('/').pop() as string;
+  }
+
   function fetchOxlinAccounts(connection: ProviderConnection): Promise<OxlinAccount[]> {
     return oxlin.get('/accounts', z.array(AccountSchema), { connection_id: connection.providerConnectionId });
   }
+}
+
+/** The connection id in `POST /connections`' `location` header. */
+function connectionIdOf(location: string | null): string {
+  return parse(z.string().regex(/\/connections\/[^/]+$/), location, 'connection location').split('/').pop() as string;
 }
 
 /** The challenge a previous attempt of this activity saw (and consumed from the queue), if any. */

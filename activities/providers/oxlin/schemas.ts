@@ -129,9 +129,16 @@ export const TransactionSchema = z.object({
 export const ErrorBodySchema = z.object({ error: z.string(), error_description: z.string().optional() });
 
 /** The query string Oxlin sends the browser back with (see sandbox/oxlin/README.md). */
+/**
+ * Oxlin's redirect back. When Oxlin created the connection: `status`, and on success
+ * `connection_id` and `queue_id`. When Linkflow creates it (`use_client_redirect`): `code`, or
+ * `status=FAILED&error=…`. Both carry our `state`. A `code` wins over anything else the query
+ * says (see parseOxlinRedirect).
+ */
 export const RedirectQuerySchema = z.object({
   state: z.string().min(1).max(512),
-  status: z.enum(['SUCCESS', 'FAILED']),
+  status: z.enum(['SUCCESS', 'FAILED']).optional(),
+  code: z.string().min(1).max(512).optional(),
   connection_id: z.string().min(1).max(64).optional(),
   queue_id: z.string().min(1).max(64).optional(),
   error: z.string().max(200).optional(),

@@ -64,7 +64,9 @@ export function callbackRoutes({ client, stateSigner, redirectClaims, providerLi
     }
     if (expected) {
       try {
-        const signal = () => handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...parsed.redirect });
+        // A code is a secret: only its sealed form reaches the workflow's history.
+        const code = parsed.authorizationCode === undefined ? {} : { sealedAuthorizationCode: stateSigner.sealCode(parsed.authorizationCode, verified) };
+        const signal = () => handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...parsed.redirect, ...code });
         await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, signal);
       } catch (err) {
         // Not signalled: the state stays usable, so the end user's retry (a reload) is not refused as used.
