@@ -12,8 +12,8 @@
    a key used before, what the connection asked for). This check fails any such rejection whose
    error code (and detail) is not one of those state-dependent ones, so a request the document
    calls valid and the API refuses for any other reason is still a failure. A "positive" case whose
-   parameters do not match their documented schemas is not judged: the stateful phase fills
-   parameters from other responses through links it infers by name (a Linkflow connection id into
+   parameters or body do not match their documented schemas is not judged: the stateful phase fills
+   them from other responses through links it infers by name (a Linkflow connection id into
    Powens' numeric `connection_id`), and those values need not be schema-valid.
 """
 import base64
@@ -25,6 +25,7 @@ import re
 
 import jsonschema_rs
 import schemathesis
+from schemathesis.core import NotSet
 
 SECRETS = {
     "/webhooks/oxlin": os.environ.get("OXLIN_WEBHOOK_SECRET", ""),
@@ -110,21 +111,38 @@ STATE_DEPENDENT = {
 STORABLE_TEXT_PATTERN = "^[^\\u0000\\ud800-\\udfff]*$"
 
 
-def _parameters_conform(case):
-    """Whether every parameter the case sends matches the schema the document gives it."""
-    sent = {"query": case.query, "path": case.path_parameters, "header": case.headers, "cookie": case.cookies}
-    for parameter in case.operation.definition.raw.get("parameters", []):
-        values = sent.get(parameter.get("in")) or {}
-        if parameter.get("name") not in values:
-            continue
-        schema = dict(parameter.get("schema", {}))
-        if schema.get("pattern") == STORABLE_TEXT_PATTERN:
-            del schema["pattern"]
-        try:
-            if not jsonschema_rs.is_valid(schema, values[parameter["name"]]):
+def _without_storable_text_pattern(schema):
+    """The schema with the STORABLE_TEXT pattern left out wherever it appears."""
+    if isinstance(schema, dict):
+        return {k: _without_storable_text_pattern(v) for k, v in schema.items() if not (k == "pattern" and v == STORABLE_TEXT_PATTERN)}
+    if isinstance(schema, list):
+        return [_without_storable_text_pattern(v) for v in schema]
+    return schema
+
+
+def _matches(schema, value):
+    try:
+        return jsonschema_rs.is_valid(_without_storable_text_pattern(schema), value)
+    except Exception:  # a schema the Rust validator cannot compile: judge the case as sent
+        return True
+
+
+def _request_conforms(case):
+    """Whether every parameter the case sends, and its body, match what the document gives them."""
+    operation = case.operation
+    for parameters, values in (
+        (operation.query, case.query),
+        (operation.path_parameters, case.path_parameters),
+        (operation.headers, case.headers),
+        (operation.cookies, case.cookies),
+    ):
+        for parameter in parameters:
+            if values and parameter.name in values and not _matches(parameter.validation_schema, values[parameter.name]):
                 return False
-        except Exception:  # a schema the Rust validator cannot compile: judge the case as sent
-            continue
+    if case.body is not None and not isinstance(case.body, NotSet):
+        for body in operation.body:
+            if body.media_type == case.media_type and not _matches(body.validation_schema, case.body):
+                return False
     return True
 
 
@@ -133,7 +151,7 @@ def state_dependent_rejection(ctx, response, case):
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive:
         return None
-    if not _parameters_conform(case):
+    if not _request_conforms(case):
         return None
     allowed = STATE_DEPENDENT.get(case.operation.definition.raw.get("operationId"), {})
     if response.status_code not in allowed:
