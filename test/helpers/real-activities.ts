@@ -151,11 +151,13 @@ export async function until(handle: WorkflowHandle, done: (v: ConnectionView) =>
  */
 export async function returnFromProvider(handle: WorkflowHandle, connectionId: string, provider: ProviderName, back: URL): Promise<ParsedRedirect['redirect']> {
   assert.equal(back.origin + back.pathname, callbackUrl(provider));
-  const { state, redirect } = redirectParsers[provider](Object.fromEntries(back.searchParams));
+  const { state, redirect, authorizationCode } = redirectParsers[provider](Object.fromEntries(back.searchParams));
   const verified = testSigner.verify(state);
   assert.ok(verified);
   assert.equal(verified.connectionId, connectionId);
-  await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...redirect });
+  // As the API does: a code (Oxlin's client-created flow) reaches the workflow sealed only.
+  const code = authorizationCode === undefined ? {} : { sealedAuthorizationCode: testSigner.sealCode(authorizationCode, verified) };
+  await handle.signal(redirectReceivedSignal, { nonce: verified.nonce, ...redirect, ...code });
   return redirect;
 }
 

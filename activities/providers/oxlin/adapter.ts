@@ -169,7 +169,15 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
     },
 
     async completeAuthorization({ institutionId, channelId, code, redirectUri }) {
-      const queueId = await subscribeQueue();
+      // A retry whose earlier attempt's answer was lost goes on with what that attempt recorded
+      // (heartbeat details): its queue, subscribed before Oxlin created the connection, holds the
+      // connection's first LIST_ACCOUNTS events (a queue subscribed now would miss those already
+      // sent, e.g. an SMS challenge); and the connection it created is the one to keep, even once
+      // the code has expired (Oxlin would refuse it, leaving that connection behind).
+      const earlier = earlierCompletion();
+      if (earlier?.providerConnectionId) return { providerConnectionId: earlier.providerConnectionId, providerRef: { queueId: earlier.queueId } };
+      const queueId = earlier?.queueId ?? (await subscribeQueue());
+      recordCompletion({ queueId });
       let created;
       try {
         created = await oxlin.request('POST', '/connections', {
@@ -182,7 +190,9 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
         }
         throw err;
       }
-      return { providerConnectionId: connectionIdOf(created.headers.get('location')), providerRef: { queueId } };
+      const providerConnectionId = connectionIdOf(created.headers.get('location'));
+      recordCompletion({ queueId, providerConnectionId });
+      return { providerConnectionId, providerRef: { queueId } };
     },
 
     credentialFields: async (institutionId, channelId) => fieldsOf(await channelDefinition(institutionId, channelId)),
@@ -337,6 +347,30 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
 /** The connection id in `POST /connections`' `location` header. */
 function connectionIdOf(location: string | null): string {
   return parse(z.string().regex(/\/connections\/[^/]+$/), location, 'connection location').split('/').pop() as string;
+}
+
+/** What an earlier attempt of completeAuthorization recorded: its queue, and the connection Oxlin created, if it got that far. */
+interface CompletionProgress {
+  queueId: string;
+  providerConnectionId?: string;
+}
+
+function earlierCompletion(): CompletionProgress | null {
+  const details = activityContext()?.info.heartbeatDetails as Partial<CompletionProgress> | undefined;
+  if (typeof details?.queueId !== 'string') return null;
+  return { queueId: details.queueId, ...(typeof details.providerConnectionId === 'string' ? { providerConnectionId: details.providerConnectionId } : {}) };
+}
+
+function recordCompletion(progress: CompletionProgress): void {
+  activityContext()?.heartbeat(progress);
+}
+
+function activityContext(): Context | null {
+  try {
+    return Context.current();
+  } catch {
+    return null; // not inside an activity (adapter used directly)
+  }
 }
 
 /** The challenge a previous attempt of this activity saw (and consumed from the queue), if any. */
