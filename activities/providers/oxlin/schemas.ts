@@ -132,8 +132,8 @@ export const ErrorBodySchema = z.object({ error: z.string(), error_description: 
 /**
  * Oxlin's redirect back. When Oxlin created the connection: `status`, and on success
  * `connection_id` and `queue_id`. When Linkflow creates it (`use_client_redirect`): `code`, or
- * `status=FAILED&error=…`. Both carry our `state`. A `code` wins over anything else the query
- * says (see parseOxlinRedirect).
+ * `status=FAILED&error=…`. Both carry our `state`. See parseOxlinRedirect for which wins when a
+ * query mixes them.
  */
 export const RedirectQuerySchema = z.object({
   state: z.string().min(1).max(512),
