@@ -2,8 +2,10 @@ import { createHmac } from 'node:crypto';
 import Koa from 'koa';
 import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
 import { z } from 'zod';
-import { clientHttpError, describeIssues, isJsonContentType, parseForm, parseJson, readBody, withParams } from '../shared/http';
-import { listen } from '../shared/listen';
+import { describeIssues, isJsonContentType, parseForm, parseJson, readBody, withParams } from '../shared/http';
+import { PAGE_HEADERS } from '../shared/html';
+import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
+import { type ListeningSandbox, startSandbox } from '../shared/listen';
 import { PROVIDERS, findProvider, type ChannelDefinition, type Provider } from './data';
 import { renderAuthorizePage, renderErrorPage } from './bank-page';
 import { checkCredentials } from './credentials';
@@ -28,11 +30,8 @@ export interface OxlinSandboxOptions {
   webhook?: { url: string; secret: string };
 }
 
-export interface OxlinSandbox {
-  /** e.g. `http://127.0.0.1:41234` */
-  url: string;
-  close(): Promise<void>;
-}
+/** A running Oxlin sandbox: its `url` (e.g. `http://127.0.0.1:41234`) and `close`. */
+export type OxlinSandbox = ListeningSandbox;
 
 export interface OxlinSandboxApp {
   app: Koa;
@@ -298,6 +297,16 @@ function embeddedDefinition(provider: Provider, channelDefinitionId: string | un
   return definition;
 }
 
+/** Errors as Oxlin answers them; the bank's pages (`/bank/…`) answer with an HTML error page. */
+const ERRORS: ErrorAnswers<ApiError> = {
+  provider: 'oxlin',
+  type: ApiError,
+  create: (status, code, description, headers) => new ApiError(status, code, description, headers),
+  codes: { notFound: 'not_found', methodNotAllowed: 'method_not_allowed', invalid: 'invalid_request', internal: 'server_error' },
+  body: (error) => ({ error: error.code, error_description: error.description }),
+  page: { at: (path) => path.startsWith('/bank/'), render: renderErrorPage },
+};
+
 const redirectBack = (session: AuthorizationSession, params: Record<string, string>): string =>
   withParams(session.redirectUri, { ...params, state: session.redirectState });
 
@@ -317,26 +326,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
   const app = new Koa();
   const router = new Router();
 
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      const apiError = toApiError(error);
-      ctx.status = apiError.status;
-      ctx.set(apiError.headers);
-      if (ctx.path.startsWith('/bank/')) {
-        ctx.type = 'html';
-        ctx.body = renderErrorPage(apiError.description);
-      } else {
-        ctx.body = { error: apiError.code, error_description: apiError.description };
-      }
-    }
-  });
-
-  app.use(async (ctx, next) => {
-    await next();
-    if (ctx.status === 404 && ctx.body == null) throw new ApiError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
-  });
+  app.use(errorMiddleware(ERRORS));
 
   const requireToken: RouterMiddleware = async (ctx, next) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
@@ -417,7 +407,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
   router.get('/bank/authorize', (ctx) => {
     const { state } = validate(bankPageQuery, ctx.query, 'query');
     const session = sim.usableSession(state);
-    ctx.set({ 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+    ctx.set(PAGE_HEADERS);
     ctx.type = 'html';
     ctx.body = renderAuthorizePage(session);
   });
@@ -650,18 +640,6 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
   return { app, dispose: () => sim.dispose() };
 }
 
-function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  const httpError = clientHttpError(error);
-  if (httpError) {
-    const code = httpError.status === 405 ? 'method_not_allowed' : 'invalid_request';
-    return new ApiError(httpError.status, code, httpError.message, httpError.headers);
-  }
-  console.error('oxlin sandbox: unexpected error', error);
-  return new ApiError(500, 'server_error', 'Unexpected sandbox error.');
-}
-
 export async function startOxlinSandbox(options: OxlinSandboxOptions = {}): Promise<OxlinSandbox> {
-  const { app, dispose } = createOxlinSandboxApp(options);
-  return listen(app, options, dispose);
+  return startSandbox(createOxlinSandboxApp(options), options);
 }
