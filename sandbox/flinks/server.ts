@@ -1,7 +1,7 @@
 import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
 import Koa from 'koa';
 import { z } from 'zod';
-import { withParams } from '../shared/http';
+import { paramReader, withParams } from '../shared/http';
 import { PAGE_HEADERS } from '../shared/html';
 import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
 import { type ListeningSandbox, listen } from '../shared/listen';
@@ -101,11 +101,7 @@ const LINKS = [
 
 const PENDING_LINKS = [{ rel: 'GetAccountsDetailAsync', href: '/GetAccountsDetailAsync', example: '/GetAccountsDetailAsync/{requestId}' }];
 
-function param(ctx: RouterContext, name: string): string {
-  const value = ctx.params[name];
-  if (value === undefined) throw new FlinksError(404, 'NOT_FOUND', `Missing path parameter ${name}.`);
-  return value;
-}
+const param = paramReader((message) => new FlinksError(404, 'NOT_FOUND', message));
 
 function pathGuid(ctx: RouterContext, name: string): string {
   const value = param(ctx, name);

@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { describeIssues, parseForm, parseJson, readBody } from '../shared/http';
+import { parseForm, parseJson, readBody, requestOrigin, validator } from '../shared/http';
 import { PAGE_HEADERS } from '../shared/html';
 import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
 import { type ListeningSandbox, startSandbox } from '../shared/listen';
@@ -60,14 +60,7 @@ async function jsonBody(ctx: Koa.Context): Promise<unknown> {
   return parseJson(await readLnkfiBody(ctx), () => invalidRequest('The body is not valid JSON.'));
 }
 
-function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  throw invalidRequest(describeIssues(result.error, 'body'));
-}
-
-/** The URL this request reached the sandbox at (Koa 3's `ctx.origin` is the Origin header). */
-const baseUrl = (ctx: Koa.Context): string => (ctx.host ? `${ctx.protocol}://${ctx.host}` : '');
+const validate = validator(invalidRequest);
 
 // --- schemas ----------------------------------------------------------------
 
@@ -155,7 +148,7 @@ export function createLnkfiSandboxApp(options: LnkfiSandboxOptions = {}): LnkfiS
   const sim = new LnkfiSimulator(now, { perMinute: options.rateLimits?.perMinute ?? 60, perDay: options.rateLimits?.perDay ?? 5_000 });
   const webhooks = options.webhook ? new WebhookSender(options.webhook, vendorId) : null;
   const timers = new Set<NodeJS.Timeout>();
-  const publicBase = (ctx: Koa.Context): string => options.publicUrl ?? baseUrl(ctx);
+  const publicBase = (ctx: Koa.Context): string => options.publicUrl ?? requestOrigin(ctx);
 
   const app = new Koa();
   const router = new Router();

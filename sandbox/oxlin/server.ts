@@ -1,11 +1,12 @@
 import { createHmac } from 'node:crypto';
 import Koa from 'koa';
-import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
+import Router, { type RouterMiddleware } from '@koa/router';
 import { z } from 'zod';
-import { describeIssues, isJsonContentType, parseForm, parseJson, readBody, withParams } from '../shared/http';
+import { describeIssues, isJsonContentType, paramReader, parseForm, parseJson, readBody, requestOrigin, validator, withParams } from '../shared/http';
 import { PAGE_HEADERS } from '../shared/html';
 import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
 import { type ListeningSandbox, startSandbox } from '../shared/listen';
+import { postWebhook } from '../shared/webhooks';
 import { PROVIDERS, findProvider, type ChannelDefinition, type Provider } from './data';
 import { renderAuthorizePage, renderErrorPage } from './bank-page';
 import { checkCredentials } from './credentials';
@@ -56,11 +57,7 @@ async function jsonBody(ctx: Koa.Context): Promise<unknown> {
   return text.trim() === '' ? {} : parseOxlinJson(text);
 }
 
-function validate<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query'): z.output<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw invalidRequest(describeIssues(result.error, where));
-  return result.data;
-}
+const validate = validator(invalidRequest);
 
 /**
  * Posts each event to the client's webhook URL, signed `x-oxlin-signature: sha256=<hex HMAC-SHA256
@@ -71,28 +68,8 @@ function webhookSender(webhook: { url: string; secret: string }): (event: OxlinE
   return (event) => {
     const body = JSON.stringify(event);
     const signature = `sha256=${createHmac('sha256', webhook.secret).update(body).digest('hex')}`;
-    void (async () => {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        try {
-          const response = await fetch(webhook.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-oxlin-signature': signature },
-            body,
-            signal: AbortSignal.timeout(5_000),
-          });
-          if (response.status < 500) return;
-        } catch {
-          // the client is down: try again shortly
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt).unref());
-      }
-    })();
+    void postWebhook(webhook.url, body, { 'content-type': 'application/json', 'x-oxlin-signature': signature });
   };
-}
-
-/** The URL this request reached the sandbox at (Koa 3's `ctx.origin` is the Origin header). */
-function baseUrl(ctx: Koa.Context): string {
-  return ctx.host ? `${ctx.protocol}://${ctx.host}` : '';
 }
 
 /** A status with an empty body (Koa would otherwise send the status message). */
@@ -102,11 +79,7 @@ function respondEmpty(ctx: Koa.Context, status: number): void {
   ctx.remove('content-type');
 }
 
-function param(ctx: RouterContext, name: string): string {
-  const value = ctx.params[name];
-  if (value === undefined) throw new ApiError(404, 'not_found', `Missing path parameter ${name}.`);
-  return value;
-}
+const param = paramReader((message) => new ApiError(404, 'not_found', message));
 
 // --- schemas ----------------------------------------------------------------
 
@@ -399,7 +372,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
       clientRedirect: body.use_client_redirect === true,
     });
     respondEmpty(ctx, 201);
-    ctx.set('location', `${options.publicUrl ?? baseUrl(ctx)}/bank/authorize?state=${encodeURIComponent(session.id)}`);
+    ctx.set('location', `${options.publicUrl ?? requestOrigin(ctx)}/bank/authorize?state=${encodeURIComponent(session.id)}`);
   };
   router.post('/v2.1/providers/:id/channels/:cd/authorize_url', requireToken, authorizeUrl);
   router.post('/v2.1/providers/:id/channel_definitions/:cd/authorize_url', requireToken, authorizeUrl);
