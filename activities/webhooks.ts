@@ -6,13 +6,13 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import {
   type WebhookDelivery,
+  type WebhookDeliveryWorkflow,
   type WebhookEvent,
   type WebhookEventBody,
   WebhookEventSchema,
   webhookEventSignal,
   webhooksWorkflowIdFor,
 } from '../workflows/messages';
-import type { webhookDeliveryWorkflow } from '../workflows/webhooks';
 import type { WebhookEndpointStore } from './store/webhooks';
 import { DEFAULT_WEBHOOK_TARGET_POLICY, type ResolvedAddress, type WebhookTargetPolicy, checkWebhookTarget, pinnedLookup } from './webhook-targets';
 
@@ -79,7 +79,7 @@ export function createWebhookActivities({ client, webhookEndpoints, webhookTarge
       // The endpoints at emit time receive the event; none, and no workflow is started at all.
       const endpointIds = (await webhookEndpoints.list(tenantId)).map((e) => e.id);
       if (endpointIds.length === 0) return { endpoints: 0 };
-      await client.workflow.signalWithStart<typeof webhookDeliveryWorkflow, [WebhookDelivery]>('webhookDeliveryWorkflow', {
+      await client.workflow.signalWithStart<WebhookDeliveryWorkflow, [WebhookDelivery]>('webhookDeliveryWorkflow', {
         workflowId: webhooksWorkflowIdFor(connectionId),
         // The worker running this activity runs the delivery workflow too.
         taskQueue: Context.current().info.taskQueue,

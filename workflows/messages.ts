@@ -374,3 +374,15 @@ export const WebhookDeliverySchema = z.object({
 });
 export type WebhookDelivery = z.infer<typeof WebhookDeliverySchema>;
 export const webhookEventSignal = defineSignal<[WebhookDelivery]>('webhookEvent');
+
+/** The input of `webhookDeliveryWorkflow` (workflows/webhooks.ts), one run per connection. */
+export interface WebhookDeliveryInput {
+  connectionId: string;
+  /** Carried over continue-as-new: events not yet delivered, in order. */
+  queue?: WebhookDelivery[];
+  /** Carried over continue-as-new: ids of the latest delivered events. */
+  deliveredIds?: string[];
+}
+
+/** The delivery workflow's signature, for starting it by name without importing workflow code. */
+export type WebhookDeliveryWorkflow = (input: WebhookDeliveryInput) => Promise<void>;

@@ -1,6 +1,8 @@
 import { ActivityFailure, allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhooks';
-import { type WebhookDelivery, WebhookDeliverySchema, webhookEventSignal } from './messages';
+import { type WebhookDelivery, type WebhookDeliveryInput, WebhookDeliverySchema, webhookEventSignal } from './messages';
+
+export type { WebhookDeliveryInput } from './messages';
 
 // Activities
 
@@ -23,14 +25,6 @@ export const WEBHOOK_EVENTS_PER_RUN = 100;
 const REMEMBERED_EVENT_IDS = 500;
 /** With nothing to send for this long the workflow ends; the next emit starts a new one. */
 const IDLE_TIMEOUT = '7 days';
-
-export interface WebhookDeliveryInput {
-  connectionId: string;
-  /** Carried over continue-as-new: events not yet delivered, in order. */
-  queue?: WebhookDelivery[];
-  /** Carried over continue-as-new: ids of the latest delivered events. */
-  deliveredIds?: string[];
-}
 
 /**
  * The webhook queue of one connection (id `webhooks-<connectionId>`): events arrive by signal

@@ -1,25 +1,24 @@
 // Flinks Connect's screens, rendered on the server: plain HTML forms that a real browser and a
 // fetch-driven test both complete (no script needed).
-import { escapeHtml, pageShell } from '../shared/html';
+import { alertOf, errorPage, escapeHtml, inputRule, pageShell, pageStyle } from '../shared/html';
 import type { FlinksAccount, Institution } from './data';
 import type { ConnectSession } from './simulator';
 
-const STYLE = `
-  body { font-family: system-ui, sans-serif; background: #eef2f7; color: #1b2435; margin: 0; }
-  main { max-width: 26rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: 10px; box-shadow: 0 1px 4px #0002; }
-  h1 { font-size: 1.35rem; margin-top: 0; }
-  label { display: block; margin-top: 1rem; font-weight: 600; }
-  input, select { width: 100%; box-sizing: border-box; padding: .5rem; margin-top: .25rem; }
-  .account { display: flex; gap: .5rem; align-items: center; font-weight: 400; }
-  .account input { width: auto; margin: 0; }
-  button { margin-top: 1.5rem; width: 100%; padding: .65rem; border: 0; border-radius: 4px; background: #0b6bcb; color: #fff; cursor: pointer; }
-  .error { color: #b42318; }
-  .note { font-size: .85rem; color: #5b6475; }
-`;
+const STYLE = pageStyle({
+  background: '#eef2f7',
+  text: '#1b2435',
+  width: '26rem',
+  radius: '10px',
+  heading: { size: '1.35rem' },
+  controls: [
+    inputRule('input, select'),
+    '.account { display: flex; gap: .5rem; align-items: center; font-weight: 400; }',
+    '.account input { width: auto; margin: 0; }',
+    'button { margin-top: 1.5rem; width: 100%; padding: .65rem; border: 0; border-radius: 4px; background: #0b6bcb; color: #fff; cursor: pointer; }',
+  ],
+});
 
 const page = pageShell(STYLE);
-
-const alert = (error: string | undefined): string => (error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(error)}</p>`);
 
 const sessionField = (session: ConnectSession): string => `<input type="hidden" name="session" value="${escapeHtml(session.id)}">`;
 
@@ -33,7 +32,7 @@ export function renderLoginPage(session: ConnectSession, institutions: readonly 
   return page(
     'Flinks Connect',
     `<h1>${escapeHtml(chosen ? `Connect to ${chosen.name}` : 'Connect your bank account')}</h1>
-${alert(error)}
+${alertOf(error)}
 <form method="post" action="/v2/login">
 ${sessionField(session)}
 ${institutionField}
@@ -52,7 +51,7 @@ export function renderMfaPage(session: ConnectSession, question: string, error?:
   return page(
     'Flinks Connect — security question',
     `<h1>Security question</h1>
-${alert(error)}
+${alertOf(error)}
 <form method="post" action="/v2/mfa">
 ${sessionField(session)}
 <label for="answer">${escapeHtml(question)}</label>
@@ -73,7 +72,7 @@ export function renderAccountsPage(session: ConnectSession, accounts: readonly F
   return page(
     'Flinks Connect — choose an account',
     `<h1>Choose the account to share</h1>
-${alert(error)}
+${alertOf(error)}
 <form method="post" action="/v2/accounts">
 ${sessionField(session)}
 ${options}
@@ -83,5 +82,5 @@ ${options}
 }
 
 export function renderErrorPage(message: string): string {
-  return page('Flinks Connect — error', `<h1>Something went wrong</h1>\n<p class="error">${escapeHtml(message)}</p>`);
+  return errorPage(page, 'Flinks Connect — error', 'Something went wrong', message);
 }

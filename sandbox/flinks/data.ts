@@ -1,9 +1,9 @@
 // Institutions, accounts and transactions, generated deterministically from the login id and the
 // sandbox clock: the same login shows the same accounts and history in every session.
-import { createHash } from 'node:crypto';
+import { DAY_MS, guidFrom, uint32From } from '../shared/random';
 import { MANY_ACCOUNTS, historyOf, type Scenario } from './scenarios';
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS, guidFrom } from '../shared/random';
 
 export interface Institution {
   id: string;
@@ -77,16 +77,6 @@ const TEMPLATES: readonly Template[] = [
 const DEBITS = ['Grocery store', 'Coffee shop', 'Gas station', 'Pharmacy', 'Online purchase', 'Restaurant', 'Transit pass', 'Hydro bill'];
 const CREDITS = ['Payroll deposit', 'e-Transfer received', 'Interest', 'Refund'];
 
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-
-/** A GUID (8-4-4-4-12 hex) derived from `text`: stable across sandbox restarts. */
-export function guidFrom(text: string): string {
-  const hex = digest(text).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-const numberFrom = (text: string): number => digest(text).readUInt32BE(0);
-
 export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
 
 /** `yyyy/MM/dd`, as Flinks dates transactions. */
@@ -123,7 +113,7 @@ export function generateAccounts(login: LoginData, withTransactions: boolean, da
 function generateAccount(login: LoginData, index: number, withTransactions: boolean, days: number): FlinksAccount {
   const template = TEMPLATES[index % TEMPLATES.length] as Template;
   const id = guidFrom(`${login.loginId}:account:${index}`);
-  const number = String(1_000_000 + (numberFrom(`${id}:number`) % 9_000_000));
+  const number = String(1_000_000 + (uint32From(`${id}:number`) % 9_000_000));
   const credit = template.Category === 'Credits';
   const transactions = history(login, id, credit, index);
   const current = transactions[0]?.Balance ?? 0;
@@ -171,11 +161,11 @@ function history(login: LoginData, accountId: string, credit: boolean, index: nu
   const { days, perDay } = historyOf(login.scenario);
   const first = dayOf(login.createdAt) - days;
   const last = dayOf(login.refreshedAt);
-  let balance = credit ? 0 : 2_500 + (numberFrom(`${accountId}:opening`) % 5_000);
+  let balance = credit ? 0 : 2_500 + (uint32From(`${accountId}:opening`) % 5_000);
   const out: FlinksTransaction[] = [];
   for (let day = first; day <= last; day++) {
     for (let k = 0; k < perDay; k++) {
-      const seed = numberFrom(`${accountId}:${day}:${k}`);
+      const seed = uint32From(`${accountId}:${day}:${k}`);
       // One transaction in five pays in (salary; or pays the card off), larger than the spending.
       const incoming = seed % 5 === 0;
       const amount = round2((5 + (seed % 20_000) / 100) * (incoming ? (credit ? 4 : 5) : 1));

@@ -1,22 +1,25 @@
+import { SandboxError } from '../shared/errors';
+
 /**
  * An error answered in Flinks' own shape, `{HttpStatusCode, FlinksCode, Message}` (plus the
- * `RequestId` it concerns, when there is one), with the same HTTP status.
+ * `RequestId` it concerns, when there is one), with the same HTTP status. `code` is the FlinksCode.
  */
-export class FlinksError extends Error {
+export class FlinksError extends SandboxError {
+  override readonly name = 'FlinksError';
+
   constructor(
-    readonly status: number,
-    readonly flinksCode: string,
-    readonly description: string,
+    status: number,
+    flinksCode: string,
+    description: string,
     readonly requestId?: string,
   ) {
-    super(`${status} ${flinksCode}: ${description}`);
-    this.name = 'FlinksError';
+    super(status, flinksCode, description);
   }
 
   body(): Record<string, unknown> {
     return {
       HttpStatusCode: this.status,
-      FlinksCode: this.flinksCode,
+      FlinksCode: this.code,
       Message: this.description,
       ...(this.requestId === undefined ? {} : { RequestId: this.requestId }),
     };

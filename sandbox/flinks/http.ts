@@ -1,8 +1,7 @@
 // Request parsing for the Flinks sandbox: bodies are read with a size limit and validated with
 // zod; every problem becomes a FlinksError (400 INVALID_REQUEST), never a 500.
 import type Koa from 'koa';
-import type { z } from 'zod';
-import { describeIssues, parseForm, parseJson, readBody } from '../shared/http';
+import { parseForm, parseJson, readBody, validator } from '../shared/http';
 import { FlinksError } from './errors';
 
 const invalidRequest = (message: string, status = 400): FlinksError => new FlinksError(status, 'INVALID_REQUEST', message);
@@ -21,8 +20,4 @@ export async function formBody(ctx: Koa.Context): Promise<Record<string, string 
 }
 
 /** Parses `input`; a failure names each field and problem (never the value). */
-export function validate<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query'): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  throw invalidRequest(describeIssues(result.error, where));
-}
+export const validate = validator(invalidRequest);

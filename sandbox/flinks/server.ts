@@ -1,8 +1,10 @@
 import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
 import Koa from 'koa';
 import { z } from 'zod';
-import { clientHttpError, withParams } from '../shared/http';
-import { listen } from '../shared/listen';
+import { paramReader, withParams } from '../shared/http';
+import { PAGE_HEADERS } from '../shared/html';
+import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
+import { type ListeningSandbox, listen } from '../shared/listen';
 import { renderAccountsPage, renderErrorPage, renderLoginPage, renderMfaPage } from './connect-page';
 import { INSTITUTIONS, findInstitution, flinksTimestamp } from './data';
 import { FlinksError } from './errors';
@@ -26,11 +28,8 @@ export interface FlinksSandboxOptions {
   webhook?: { url: string; secret: string };
 }
 
-export interface FlinksSandbox {
-  /** e.g. `http://127.0.0.1:41234`; Flinks Connect is at `${url}/v2/`, the API at `${url}/v3/{customerId}/BankingServices/`. */
-  url: string;
-  close(): Promise<void>;
-}
+/** A running sandbox: `url` is e.g. `http://127.0.0.1:41234`; Flinks Connect is at `${url}/v2/`, the API at `${url}/v3/{customerId}/BankingServices/`. */
+export type FlinksSandbox = ListeningSandbox;
 
 /** The Flinks toolbox's customer id, as in Flinks' own examples. */
 export const DEFAULT_CUSTOMER_ID = '43387ca6-0391-4c82-857d-70d95f087ecb';
@@ -102,11 +101,7 @@ const LINKS = [
 
 const PENDING_LINKS = [{ rel: 'GetAccountsDetailAsync', href: '/GetAccountsDetailAsync', example: '/GetAccountsDetailAsync/{requestId}' }];
 
-function param(ctx: RouterContext, name: string): string {
-  const value = ctx.params[name];
-  if (value === undefined) throw new FlinksError(404, 'NOT_FOUND', `Missing path parameter ${name}.`);
-  return value;
-}
+const param = paramReader((message) => new FlinksError(404, 'NOT_FOUND', message));
 
 function pathGuid(ctx: RouterContext, name: string): string {
   const value = param(ctx, name);
@@ -117,9 +112,19 @@ function pathGuid(ctx: RouterContext, name: string): string {
 function html(ctx: Koa.Context, status: number, body: string): void {
   ctx.status = status;
   ctx.type = 'html';
-  ctx.set({ 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+  ctx.set(PAGE_HEADERS);
   ctx.body = body;
 }
+
+/** Errors in Flinks' shape; Flinks Connect (`/v2…`) answers with an HTML error page. */
+const ERRORS: ErrorAnswers<FlinksError> = {
+  provider: 'flinks',
+  type: FlinksError,
+  create: (status, code, description) => new FlinksError(status, code, description),
+  codes: { notFound: 'NOT_FOUND', methodNotAllowed: 'METHOD_NOT_ALLOWED', invalid: 'INVALID_REQUEST', internal: 'AGGREGATION_ERROR' },
+  body: (error) => error.body(),
+  page: { at: (path) => path === '/v2' || path.startsWith('/v2/'), render: renderErrorPage, headers: PAGE_HEADERS },
+};
 
 /** The RedirectUrl with Flinks' parameters added, as the reference shows: `?loginId=…&institution=…` (and `accountId`). */
 const redirectBack = (session: ConnectSession, params: Record<string, string>): string => withParams(session.redirectUrl, params);
@@ -161,24 +166,11 @@ export function createFlinksSandboxApp(options: FlinksSandboxOptions = {}): Flin
   const app = new Koa();
   const router = new Router();
 
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      const flinksError = toFlinksError(error);
-      if (ctx.path === '/v2' || ctx.path.startsWith('/v2/')) {
-        html(ctx, flinksError.status, renderErrorPage(flinksError.description));
-      } else {
-        ctx.status = flinksError.status;
-        ctx.body = flinksError.body();
-      }
-    }
-  });
+  app.use(errorMiddleware(ERRORS));
 
-  app.use(async (ctx, next) => {
+  app.use(async (_ctx, next) => {
     sim.advance();
     await next();
-    if (ctx.status === 404 && ctx.body == null) throw new FlinksError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}.`);
   });
 
   /** The API answers the instance's customer only (the customer id is part of every path). */
@@ -311,24 +303,12 @@ export function createFlinksSandboxApp(options: FlinksSandboxOptions = {}): Flin
   return { app, advance: () => sim.advance() };
 }
 
-function toFlinksError(error: unknown): FlinksError {
-  if (error instanceof FlinksError) return error;
-  const httpError = clientHttpError(error);
-  if (httpError) return new FlinksError(httpError.status, httpError.status === 405 ? 'METHOD_NOT_ALLOWED' : 'INVALID_REQUEST', httpError.message);
-  console.error('flinks sandbox: unexpected error', error);
-  return new FlinksError(500, 'AGGREGATION_ERROR', 'Unexpected sandbox error.');
-}
-
 export async function startFlinksSandbox(options: FlinksSandboxOptions = {}): Promise<FlinksSandbox> {
   const { app, advance } = createFlinksSandboxApp(options);
-  const sandbox = await listen(app, options);
-  const tick = setInterval(advance, options.tickMs ?? 50);
+  let tick: NodeJS.Timeout | undefined = undefined;
+  const dispose = (): void => clearInterval(tick);
+  const sandbox = await listen(app, options, dispose);
+  tick = setInterval(advance, options.tickMs ?? 50);
   tick.unref();
-  return {
-    url: sandbox.url,
-    close: () => {
-      clearInterval(tick);
-      return sandbox.close();
-    },
-  };
+  return sandbox;
 }

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { postWebhook } from '../shared/webhooks';
 
 /**
  * JSON with every non-ASCII character escaped (`\u00e9`): the same document, and its ASCII
@@ -25,21 +26,6 @@ export function webhookSender(webhook: { url: string; secret: string }): (payloa
   return (payload) => {
     const body = asciiJson(payload);
     const key = authenticityKey(webhook.secret, body);
-    void (async () => {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        try {
-          const response = await fetch(webhook.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'flinks-authenticity-key': key },
-            body,
-            signal: AbortSignal.timeout(5_000),
-          });
-          if (response.status < 500) return;
-        } catch {
-          // the client is down: try again shortly
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt).unref());
-      }
-    })();
+    void postWebhook(webhook.url, body, { 'content-type': 'application/json', 'flinks-authenticity-key': key });
   };
 }

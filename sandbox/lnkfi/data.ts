@@ -1,30 +1,12 @@
 // Deterministic Xero data for the sandbox: organisations, their chart of accounts and bank
 // transactions, all derived from ids and the sandbox clock, so tests can predict them.
-import { createHash } from 'node:crypto';
+import { DAY_MS, intBetween, pick, startOfDay, unit, uuidV4From } from '../shared/random';
 import { type Scenario, bankAccountCount, historyDays, organisationCount } from './scenarios';
 
-export const DAY_MS = 86_400_000;
-
-/** A number in [0, 1) that depends only on `seed`. */
-function unit(seed: string): number {
-  return createHash('sha256').update(seed).digest().readUInt32BE(0) / 2 ** 32;
-}
-
-function intBetween(seed: string, min: number, max: number): number {
-  return min + Math.floor(unit(seed) * (max - min + 1));
-}
-
-function pick<T>(seed: string, items: readonly T[]): T {
-  const item = items[Math.floor(unit(seed) * items.length)];
-  if (item === undefined) throw new Error('pick from an empty list');
-  return item;
-}
+export { DAY_MS, startOfDay } from '../shared/random';
 
 /** A GUID (Xero's id format) that depends only on `seed`. */
-export function guid(seed: string): string {
-  const hex = createHash('sha256').update(seed).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
+export const guid = uuidV4From;
 
 /** Xero's JSON date: `/Date(1585699200000+0000)/`. */
 export const xeroDate = (ms: number): string => `/Date(${ms}+0000)/`;
@@ -66,8 +48,6 @@ export function organisationsFor(connectionId: string, scenario: Scenario | unde
     connectedDay,
   }));
 }
-
-export const startOfDay = (ms: number): number => Math.floor(ms / DAY_MS) * DAY_MS;
 
 export function organisationResource(org: Organisation): Record<string, unknown> {
   return {

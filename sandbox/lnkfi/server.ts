@@ -1,8 +1,10 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { clientHttpError, describeIssues, parseForm, parseJson, readBody } from '../shared/http';
-import { listen } from '../shared/listen';
+import { parseForm, parseJson, readBody, requestOrigin, validator } from '../shared/http';
+import { PAGE_HEADERS } from '../shared/html';
+import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
+import { type ListeningSandbox, startSandbox } from '../shared/listen';
 import { LnkfiError } from './errors';
 import { type Connection, LnkfiSimulator, type RateLimits, SYSTEMS } from './simulator';
 import { WebhookSender, type WebhookTarget } from './webhooks';
@@ -32,11 +34,8 @@ export interface LnkfiSandboxOptions {
   lateWebhookDelayMs?: number;
 }
 
-export interface LnkfiSandbox {
-  /** e.g. `http://127.0.0.1:41234` */
-  url: string;
-  close(): Promise<void>;
-}
+/** A running LnkFi sandbox: its `url` (e.g. `http://127.0.0.1:41234`) and `close`. */
+export type LnkfiSandbox = ListeningSandbox;
 
 export interface LnkfiSandboxApp {
   app: Koa;
@@ -61,14 +60,7 @@ async function jsonBody(ctx: Koa.Context): Promise<unknown> {
   return parseJson(await readLnkfiBody(ctx), () => invalidRequest('The body is not valid JSON.'));
 }
 
-function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  throw invalidRequest(describeIssues(result.error, 'body'));
-}
-
-/** The URL this request reached the sandbox at (Koa 3's `ctx.origin` is the Origin header). */
-const baseUrl = (ctx: Koa.Context): string => (ctx.host ? `${ctx.protocol}://${ctx.host}` : '');
+const validate = validator(invalidRequest);
 
 // --- schemas ----------------------------------------------------------------
 
@@ -134,6 +126,18 @@ const completeQuery = z.object({
 
 const revokeBody = z.strictObject({ notify: z.boolean().optional() });
 
+const isBrowserPath = (path: string): boolean => path.startsWith('/xero/') || /^\/v1\/connection\/authorize\/[^/]+\/complete$/.test(path);
+
+/** Errors as LnkFi answers them; the pages a browser opens (Xero's, the complete endpoint) answer with an HTML error page. */
+const ERRORS: ErrorAnswers<LnkfiError> = {
+  provider: 'lnkfi',
+  type: LnkfiError,
+  create: (status, code, description) => new LnkfiError(status, code, description),
+  codes: { notFound: 'not_found', methodNotAllowed: 'method_not_allowed', invalid: 'invalid_request', internal: 'server_error' },
+  body: (error) => ({ error: error.code, message: error.description }),
+  page: { at: isBrowserPath, render: renderErrorPage },
+};
+
 // --- the app ------------------------------------------------------------------
 
 export function createLnkfiSandboxApp(options: LnkfiSandboxOptions = {}): LnkfiSandboxApp {
@@ -144,27 +148,12 @@ export function createLnkfiSandboxApp(options: LnkfiSandboxOptions = {}): LnkfiS
   const sim = new LnkfiSimulator(now, { perMinute: options.rateLimits?.perMinute ?? 60, perDay: options.rateLimits?.perDay ?? 5_000 });
   const webhooks = options.webhook ? new WebhookSender(options.webhook, vendorId) : null;
   const timers = new Set<NodeJS.Timeout>();
-  const publicBase = (ctx: Koa.Context): string => options.publicUrl ?? baseUrl(ctx);
+  const publicBase = (ctx: Koa.Context): string => options.publicUrl ?? requestOrigin(ctx);
 
   const app = new Koa();
   const router = new Router();
 
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-      if (ctx.status === 404 && ctx.body == null) throw new LnkfiError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
-    } catch (error) {
-      const lnkfiError = toLnkfiError(error);
-      ctx.status = lnkfiError.status;
-      ctx.set(lnkfiError.headers);
-      if (isBrowserPath(ctx.path)) {
-        ctx.type = 'html';
-        ctx.body = renderErrorPage(lnkfiError.description);
-      } else {
-        ctx.body = { error: lnkfiError.code, message: lnkfiError.description };
-      }
-    }
-  });
+  app.use(errorMiddleware(ERRORS));
 
   /** The connection the `Authorization: APIKey <api_key>` header opens, checked against the one named. */
   function authenticate(ctx: Koa.Context, connectionId: string): Connection {
@@ -261,7 +250,7 @@ export function createLnkfiSandboxApp(options: LnkfiSandboxOptions = {}): LnkfiS
       throw new LnkfiError(400, 'invalid_request', "redirect_uri is not one of the app's redirect URIs.");
     }
     const session = sim.usableSession(query.state);
-    ctx.set({ 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+    ctx.set(PAGE_HEADERS);
     ctx.type = 'html';
     ctx.body = renderXeroLogin(session.id, session.existingConnectionId !== undefined);
   });
@@ -382,18 +371,8 @@ export function createLnkfiSandboxApp(options: LnkfiSandboxOptions = {}): LnkfiS
   };
 }
 
-const isBrowserPath = (path: string): boolean => path.startsWith('/xero/') || /^\/v1\/connection\/authorize\/[^/]+\/complete$/.test(path);
-
-function toLnkfiError(error: unknown): LnkfiError {
-  if (error instanceof LnkfiError) return error;
-  const httpError = clientHttpError(error);
-  if (httpError) return new LnkfiError(httpError.status, httpError.status === 405 ? 'method_not_allowed' : 'invalid_request', httpError.message);
-  console.error('lnkfi sandbox: unexpected error', error);
-  return new LnkfiError(500, 'server_error', 'Unexpected sandbox error.');
-}
 
 export async function startLnkfiSandbox(options: LnkfiSandboxOptions = {}): Promise<LnkfiSandbox> {
-  const { app, dispose } = createLnkfiSandboxApp(options);
-  return listen(app, options, dispose);
+  return startSandbox(createLnkfiSandboxApp(options), options);
 }
 

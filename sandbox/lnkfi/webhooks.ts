@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { postWebhook } from '../shared/webhooks';
 
 export interface WebhookTarget {
   url: string;
@@ -7,8 +8,6 @@ export interface WebhookTarget {
 }
 
 export const WEBHOOK_USER_AGENT = 'LnkFi/1.0.0';
-const ATTEMPTS = 3;
-const ATTEMPT_TIMEOUT_MS = 5_000;
 
 /** X-LnkFi-Webhook-Signature: hex HMAC-SHA256 of the raw body with the vendor's webhook secret. */
 export const signWebhook = (rawBody: string, secret: string): string => createHmac('sha256', secret).update(rawBody).digest('hex');
@@ -36,28 +35,10 @@ export class WebhookSender {
       'x-lnkfi-webhook-vendor-id': this.vendorId,
       'x-lnkfi-webhook-signature': signWebhook(body, this.target.secret),
     };
-    const first = this.closed ? Promise.resolve(true) : this.post(body, headers);
-    void first.then(async (delivered) => {
-      for (let n = 1; !delivered && n < ATTEMPTS; n++) {
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (n - 1)).unref());
-        if (this.closed) return;
-        delivered = await this.post(body, headers);
-      }
-    });
-    return first.then(() => undefined);
+    return postWebhook(this.target.url, body, headers, { delivered: (status) => status >= 200 && status < 300, stopped: () => this.closed });
   }
 
   close(): void {
     this.closed = true;
-  }
-
-  private async post(body: string, headers: Record<string, string>): Promise<boolean> {
-    try {
-      const response = await fetch(this.target.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
-      await response.arrayBuffer();
-      return response.status >= 200 && response.status < 300;
-    } catch {
-      return false; // the vendor is unreachable: try again shortly
-    }
   }
 }

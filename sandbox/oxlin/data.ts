@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { digits, frenchIban, intBetween, pick } from '../shared/random';
 
 export type ChannelMode = 'REDIRECT' | 'EMBEDDED';
 export type AccountType = 'CHECKINGS' | 'SAVINGS' | 'CREDIT_CARD' | 'LOAN';
@@ -117,40 +117,7 @@ export const DAY_SECONDS = 86_400;
 /** Transactions start this many days before the connection was created. */
 export const HISTORY_DAYS = 90;
 
-/** A number in [0, 1) that depends only on `seed`. */
-function unit(seed: string): number {
-  return createHash('sha256').update(seed).digest().readUInt32BE(0) / 2 ** 32;
-}
-
-/** An integer in [min, max] that depends only on `seed`. */
-function intBetween(seed: string, min: number, max: number): number {
-  return min + Math.floor(unit(seed) * (max - min + 1));
-}
-
-function pick<T>(seed: string, items: readonly T[]): T {
-  const item = items[Math.floor(unit(seed) * items.length)];
-  if (item === undefined) throw new Error('pick from an empty list');
-  return item;
-}
-
-function digits(seed: string, length: number): string {
-  let out = '';
-  for (let i = 0; out.length < length; i += 1) {
-    out += createHash('sha256').update(`${seed}#${i}`).digest().readUInt32BE(0).toString().padStart(10, '0');
-  }
-  return out.slice(0, length);
-}
-
 const toAmount = (cents: number): number => Math.round(cents) / 100;
-
-/** French BBAN (bank, branch, account, RIB key) and IBAN with valid check digits. */
-function frenchIban(bankCode: string, branchCode: string, accountNumber: string): string {
-  const ribKey = 97n - ((89n * BigInt(bankCode) + 15n * BigInt(branchCode) + 3n * BigInt(accountNumber)) % 97n);
-  const bban = `${bankCode}${branchCode}${accountNumber}${ribKey.toString().padStart(2, '0')}`;
-  // "FR00" moved to the end, letters as numbers (F=15, R=27).
-  const check = 98n - (BigInt(`${bban}152700`) % 97n);
-  return `FR${check.toString().padStart(2, '0')}${bban}`;
-}
 
 export interface GeneratedAccount {
   id: string;

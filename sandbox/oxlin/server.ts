@@ -1,9 +1,12 @@
 import { createHmac } from 'node:crypto';
 import Koa from 'koa';
-import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
+import Router, { type RouterMiddleware } from '@koa/router';
 import { z } from 'zod';
-import { clientHttpError, describeIssues, isJsonContentType, parseForm, parseJson, readBody, withParams } from '../shared/http';
-import { listen } from '../shared/listen';
+import { describeIssues, isJsonContentType, paramReader, parseForm, parseJson, readBody, requestOrigin, validator, withParams } from '../shared/http';
+import { PAGE_HEADERS } from '../shared/html';
+import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
+import { type ListeningSandbox, startSandbox } from '../shared/listen';
+import { postWebhook } from '../shared/webhooks';
 import { PROVIDERS, findProvider, type ChannelDefinition, type Provider } from './data';
 import { renderAuthorizePage, renderErrorPage } from './bank-page';
 import { checkCredentials } from './credentials';
@@ -28,11 +31,8 @@ export interface OxlinSandboxOptions {
   webhook?: { url: string; secret: string };
 }
 
-export interface OxlinSandbox {
-  /** e.g. `http://127.0.0.1:41234` */
-  url: string;
-  close(): Promise<void>;
-}
+/** A running Oxlin sandbox: its `url` (e.g. `http://127.0.0.1:41234`) and `close`. */
+export type OxlinSandbox = ListeningSandbox;
 
 export interface OxlinSandboxApp {
   app: Koa;
@@ -57,11 +57,7 @@ async function jsonBody(ctx: Koa.Context): Promise<unknown> {
   return text.trim() === '' ? {} : parseOxlinJson(text);
 }
 
-function validate<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query'): z.output<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw invalidRequest(describeIssues(result.error, where));
-  return result.data;
-}
+const validate = validator(invalidRequest);
 
 /**
  * Posts each event to the client's webhook URL, signed `x-oxlin-signature: sha256=<hex HMAC-SHA256
@@ -72,28 +68,8 @@ function webhookSender(webhook: { url: string; secret: string }): (event: OxlinE
   return (event) => {
     const body = JSON.stringify(event);
     const signature = `sha256=${createHmac('sha256', webhook.secret).update(body).digest('hex')}`;
-    void (async () => {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        try {
-          const response = await fetch(webhook.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-oxlin-signature': signature },
-            body,
-            signal: AbortSignal.timeout(5_000),
-          });
-          if (response.status < 500) return;
-        } catch {
-          // the client is down: try again shortly
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt).unref());
-      }
-    })();
+    void postWebhook(webhook.url, body, { 'content-type': 'application/json', 'x-oxlin-signature': signature });
   };
-}
-
-/** The URL this request reached the sandbox at (Koa 3's `ctx.origin` is the Origin header). */
-function baseUrl(ctx: Koa.Context): string {
-  return ctx.host ? `${ctx.protocol}://${ctx.host}` : '';
 }
 
 /** A status with an empty body (Koa would otherwise send the status message). */
@@ -103,11 +79,7 @@ function respondEmpty(ctx: Koa.Context, status: number): void {
   ctx.remove('content-type');
 }
 
-function param(ctx: RouterContext, name: string): string {
-  const value = ctx.params[name];
-  if (value === undefined) throw new ApiError(404, 'not_found', `Missing path parameter ${name}.`);
-  return value;
-}
+const param = paramReader((message) => new ApiError(404, 'not_found', message));
 
 // --- schemas ----------------------------------------------------------------
 
@@ -298,6 +270,16 @@ function embeddedDefinition(provider: Provider, channelDefinitionId: string | un
   return definition;
 }
 
+/** Errors as Oxlin answers them; the bank's pages (`/bank/…`) answer with an HTML error page. */
+const ERRORS: ErrorAnswers<ApiError> = {
+  provider: 'oxlin',
+  type: ApiError,
+  create: (status, code, description, headers) => new ApiError(status, code, description, headers),
+  codes: { notFound: 'not_found', methodNotAllowed: 'method_not_allowed', invalid: 'invalid_request', internal: 'server_error' },
+  body: (error) => ({ error: error.code, error_description: error.description }),
+  page: { at: (path) => path.startsWith('/bank/'), render: renderErrorPage },
+};
+
 const redirectBack = (session: AuthorizationSession, params: Record<string, string>): string =>
   withParams(session.redirectUri, { ...params, state: session.redirectState });
 
@@ -317,26 +299,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
   const app = new Koa();
   const router = new Router();
 
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      const apiError = toApiError(error);
-      ctx.status = apiError.status;
-      ctx.set(apiError.headers);
-      if (ctx.path.startsWith('/bank/')) {
-        ctx.type = 'html';
-        ctx.body = renderErrorPage(apiError.description);
-      } else {
-        ctx.body = { error: apiError.code, error_description: apiError.description };
-      }
-    }
-  });
-
-  app.use(async (ctx, next) => {
-    await next();
-    if (ctx.status === 404 && ctx.body == null) throw new ApiError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
-  });
+  app.use(errorMiddleware(ERRORS));
 
   const requireToken: RouterMiddleware = async (ctx, next) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
@@ -409,7 +372,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
       clientRedirect: body.use_client_redirect === true,
     });
     respondEmpty(ctx, 201);
-    ctx.set('location', `${options.publicUrl ?? baseUrl(ctx)}/bank/authorize?state=${encodeURIComponent(session.id)}`);
+    ctx.set('location', `${options.publicUrl ?? requestOrigin(ctx)}/bank/authorize?state=${encodeURIComponent(session.id)}`);
   };
   router.post('/v2.1/providers/:id/channels/:cd/authorize_url', requireToken, authorizeUrl);
   router.post('/v2.1/providers/:id/channel_definitions/:cd/authorize_url', requireToken, authorizeUrl);
@@ -417,7 +380,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
   router.get('/bank/authorize', (ctx) => {
     const { state } = validate(bankPageQuery, ctx.query, 'query');
     const session = sim.usableSession(state);
-    ctx.set({ 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+    ctx.set(PAGE_HEADERS);
     ctx.type = 'html';
     ctx.body = renderAuthorizePage(session);
   });
@@ -650,18 +613,6 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
   return { app, dispose: () => sim.dispose() };
 }
 
-function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  const httpError = clientHttpError(error);
-  if (httpError) {
-    const code = httpError.status === 405 ? 'method_not_allowed' : 'invalid_request';
-    return new ApiError(httpError.status, code, httpError.message, httpError.headers);
-  }
-  console.error('oxlin sandbox: unexpected error', error);
-  return new ApiError(500, 'server_error', 'Unexpected sandbox error.');
-}
-
 export async function startOxlinSandbox(options: OxlinSandboxOptions = {}): Promise<OxlinSandbox> {
-  const { app, dispose } = createOxlinSandboxApp(options);
-  return listen(app, options, dispose);
+  return startSandbox(createOxlinSandboxApp(options), options);
 }

@@ -1,8 +1,10 @@
 // Deterministic accounts and transactions: the same ids and day always give the same data, so a
 // later sync adds the new days and changes nothing before them.
-import { createHash } from 'node:crypto';
+import { digits, frenchIban, intBetween, unit } from '../shared/random';
 import type { AccountType } from './connectors';
 import { DAY_MS } from './scenarios';
+
+export { startOfDay } from '../shared/random';
 
 /** Powens' date-time format, `YYYY-MM-DD HH:MM:SS` (the sandbox writes UTC). */
 export function formatDateTime(ms: number): string {
@@ -11,35 +13,6 @@ export function formatDateTime(ms: number): string {
 
 export function formatDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
-}
-
-/** Midnight UTC of the day `ms` falls in. */
-export function startOfDay(ms: number): number {
-  return ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
-}
-
-function unit(seed: string): number {
-  return createHash('sha256').update(seed).digest().readUInt32BE(0) / 2 ** 32;
-}
-
-function intBetween(seed: string, min: number, max: number): number {
-  return min + Math.floor(unit(seed) * (max - min + 1));
-}
-
-function digits(seed: string, length: number): string {
-  let out = '';
-  for (let i = 0; out.length < length; i += 1) {
-    out += createHash('sha256').update(`${seed}#${i}`).digest().readUInt32BE(0).toString().padStart(10, '0');
-  }
-  return out.slice(0, length);
-}
-
-/** French IBAN with valid check digits (bank, branch, account, RIB key). */
-function frenchIban(bankCode: string, branchCode: string, accountNumber: string): string {
-  const ribKey = 97n - ((89n * BigInt(bankCode) + 15n * BigInt(branchCode) + 3n * BigInt(accountNumber)) % 97n);
-  const bban = `${bankCode}${branchCode}${accountNumber}${ribKey.toString().padStart(2, '0')}`;
-  const check = 98n - (BigInt(`${bban}152700`) % 97n);
-  return `FR${check.toString().padStart(2, '0')}${bban}`;
 }
 
 const NAMES: Record<AccountType, string> = {

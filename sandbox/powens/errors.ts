@@ -1,17 +1,20 @@
+import { SandboxError } from '../shared/errors';
+
 /**
  * An error answered as Powens does: `{code, message, description?}` with an HTTP status. `code` is
  * one of Powens' error codes (`wrongpass`, …) or one this sandbox chose where the API is silent
- * (see README: Errors).
+ * (see README: Errors); `description` is the `message` field, `detail` the optional `description`.
  */
-export class PowensApiError extends Error {
+export class PowensApiError extends SandboxError {
+  override readonly name = 'PowensApiError';
+
   constructor(
-    readonly status: number,
-    readonly code: string,
+    status: number,
+    code: string,
     message: string,
-    readonly description?: string,
+    readonly detail?: string,
   ) {
-    super(message);
-    this.name = 'PowensApiError';
+    super(status, code, message);
   }
 }
 

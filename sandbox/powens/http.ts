@@ -1,9 +1,7 @@
 // Reading and validating requests the way the sandbox's routes need: bounded bodies, JSON or
 // form, and zod failures turned into Powens-shaped 400s.
 import type Koa from 'koa';
-import type { RouterContext } from '@koa/router';
-import type { z } from 'zod';
-import { describeIssues, isJsonContentType, parseForm, parseJson, readBody } from '../shared/http';
+import { isJsonContentType, paramReader, parseForm, parseJson, readBody, validator } from '../shared/http';
 import { PowensApiError, invalidValue, notFound } from './errors';
 
 /** A body as Powens takes it: JSON with a JSON content type, a form otherwise; empty reads as `{}`. */
@@ -14,14 +12,8 @@ export async function requestBody(ctx: Koa.Context): Promise<unknown> {
   return parseJson(text, () => invalidValue('body: not valid JSON.'));
 }
 
-export function validate<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query'): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  throw invalidValue(describeIssues(result.error, where));
-}
+/** Parses `input`; a failure is a 400 invalidValue naming each field and problem. */
+export const validate = validator(invalidValue);
 
-export function param(ctx: RouterContext, name: string): string {
-  const value = ctx.params[name];
-  if (value === undefined) throw notFound(`Missing path parameter ${name}.`);
-  return value;
-}
+/** A path parameter of the matched route (a 404 if the route has none by that name). */
+export const param = paramReader(notFound);

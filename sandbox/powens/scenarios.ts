@@ -1,5 +1,6 @@
 // Test users: the login typed in a credentials form, or the user name typed in the webview,
 // selects what the bank does (see README: Test users).
+import { DAY_MS } from '../shared/random';
 
 export const SCENARIOS = [
   'user_otp',
@@ -35,7 +36,7 @@ export const OTP_FIELD = {
   required: true,
 } as const;
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS };
 /** Scenarios "at a later sync" apply to syncs this long (sandbox clock) after the source was last authorized. */
 export const LATER_MS = DAY_MS;
 

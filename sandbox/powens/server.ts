@@ -1,8 +1,9 @@
 import Koa from 'koa';
 import Router, { type RouterMiddleware } from '@koa/router';
 import { z } from 'zod';
-import { clientHttpError, withParams } from '../shared/http';
-import { listen } from '../shared/listen';
+import { withParams } from '../shared/http';
+import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
+import { type ListeningSandbox, startSandbox } from '../shared/listen';
 import { type Connector, type ConnectorSource, CONNECTORS, connectorResource, fieldsOf, findConnector, usableSources } from './connectors';
 import { PowensApiError, invalidValue, notFound, unauthorized } from './errors';
 import { param, requestBody, validate } from './http';
@@ -22,11 +23,8 @@ export interface PowensSandboxOptions {
   decoupledDelayMs?: number;
 }
 
-export interface PowensSandbox {
-  /** e.g. `http://127.0.0.1:41234`: the API under `/2.0`, the webview at `/connect` and `/reconnect`. */
-  url: string;
-  close(): Promise<void>;
-}
+/** A running sandbox: `url` is e.g. `http://127.0.0.1:41234`: the API under `/2.0`, the webview at `/connect` and `/reconnect`. */
+export type PowensSandbox = ListeningSandbox;
 
 export interface PowensSandboxApp {
   app: Koa;
@@ -159,6 +157,16 @@ const redirectBack = (session: WebviewSession, params: Record<string, string>): 
 
 const isWebviewPath = (path: string): boolean => path === '/connect' || path === '/reconnect' || path.startsWith('/webview/');
 
+/** Errors as Powens answers them; the webview's pages answer with an HTML error page. */
+const ERRORS: ErrorAnswers<PowensApiError> = {
+  provider: 'powens',
+  type: PowensApiError,
+  create: (status, code, description) => new PowensApiError(status, code, description),
+  codes: { notFound: 'notFound', methodNotAllowed: 'methodNotAllowed', invalid: 'invalidValue', internal: 'bug' },
+  body: (error) => ({ code: error.code, message: error.description, ...(error.detail ? { description: error.detail } : {}) }),
+  page: { at: isWebviewPath, render: renderErrorPage, headers: WEBVIEW_HEADERS },
+};
+
 // --- the app -------------------------------------------------------------------
 
 export async function createPowensSandboxApp(options: PowensSandboxOptions = {}): Promise<PowensSandboxApp> {
@@ -170,26 +178,7 @@ export async function createPowensSandboxApp(options: PowensSandboxOptions = {})
   const app = new Koa();
   const router = new Router();
 
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      const apiError = toApiError(error);
-      ctx.status = apiError.status;
-      if (isWebviewPath(ctx.path)) {
-        ctx.set(WEBVIEW_HEADERS);
-        ctx.type = 'html';
-        ctx.body = renderErrorPage(apiError.message);
-      } else {
-        ctx.body = { code: apiError.code, message: apiError.message, ...(apiError.description ? { description: apiError.description } : {}) };
-      }
-    }
-  });
-
-  app.use(async (ctx, next) => {
-    await next();
-    if (ctx.status === 404 && ctx.body == null) throw notFound(`No route for ${ctx.method} ${ctx.path}.`);
-  });
+  app.use(errorMiddleware(ERRORS));
 
   /** The user a request's bearer token stands for. */
   function requireUser(ctx: Koa.Context): number {
@@ -485,15 +474,6 @@ export async function createPowensSandboxApp(options: PowensSandboxOptions = {})
   return { app, dispose: () => sim.dispose() };
 }
 
-function toApiError(error: unknown): PowensApiError {
-  if (error instanceof PowensApiError) return error;
-  const httpError = clientHttpError(error);
-  if (httpError) return new PowensApiError(httpError.status, httpError.status === 405 ? 'methodNotAllowed' : 'invalidValue', httpError.message);
-  console.error('powens sandbox: unexpected error', error);
-  return new PowensApiError(500, 'bug', 'Unexpected sandbox error.');
-}
-
 export async function startPowensSandbox(options: PowensSandboxOptions = {}): Promise<PowensSandbox> {
-  const { app, dispose } = await createPowensSandboxApp(options);
-  return listen(app, options, dispose);
+  return startSandbox(createPowensSandboxApp(options), options);
 }

@@ -1,6 +1,7 @@
 // Request parsing every sandbox does alike. Each provider answers problems in its own error
 // shape, so the helpers take the error to throw (or return what the caller turns into one).
 import type Koa from 'koa';
+import type { RouterContext } from '@koa/router';
 import type { z } from 'zod';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -55,6 +56,27 @@ export const isJsonContentType = (ctx: Koa.Context): boolean => /^application\/(
 export function describeIssues(error: z.ZodError, where: string): string {
   return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : where}: ${issue.message}`).join('; ');
 }
+
+/** A provider's `validate(schema, input, where)`: the parsed input, or `invalid(each field and problem)` thrown. */
+export const validator =
+  (invalid: (message: string) => Error) =>
+  <S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' = 'body'): z.output<S> => {
+    const result = schema.safeParse(input);
+    if (result.success) return result.data;
+    throw invalid(describeIssues(result.error, where));
+  };
+
+/** A provider's `param(ctx, name)`: a path parameter of the matched route, or `missing(message)` thrown. */
+export const paramReader =
+  (missing: (message: string) => Error) =>
+  (ctx: RouterContext, name: string): string => {
+    const value = ctx.params[name];
+    if (value === undefined) throw missing(`Missing path parameter ${name}.`);
+    return value;
+  };
+
+/** The URL this request reached the sandbox at (Koa 3's `ctx.origin` is the Origin header); '' without a Host. */
+export const requestOrigin = (ctx: Koa.Context): string => (ctx.host ? `${ctx.protocol}://${ctx.host}` : '');
 
 /**
  * The 4xx that @koa/router's allowedMethods throws as an http-error (405 with its `Allow`

@@ -36,3 +36,15 @@ export async function listen(app: Koa, options: { host?: string; port?: number }
     },
   };
 }
+
+/** A sandbox's Koa app, and what its `dispose` stops (timers, pending jobs, webhook retries). */
+export interface SandboxApp {
+  app: Koa;
+  dispose(): void;
+}
+
+/** Serves a sandbox app (see `listen`); closing the sandbox disposes of the app first. */
+export async function startSandbox(created: SandboxApp | Promise<SandboxApp>, options: { host?: string; port?: number }): Promise<ListeningSandbox> {
+  const { app, dispose } = await created;
+  return listen(app, options, dispose);
+}

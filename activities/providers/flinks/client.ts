@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { jsonBody, responseParser } from '../http';
+import { jsonBody, responseParser, sendRequest } from '../http';
 import { ErrorSchema, type FlinksErrorBody } from './schemas';
 
 export interface FlinksConfig {
@@ -15,7 +15,7 @@ export interface FlinksConfig {
   accountSelector?: boolean;
   /** How much history each read asks for (default `Days365`). */
   daysOfTransactions?: 'Days90' | 'Days365';
-  /** Per-request time limit; a slow call fails and is retried by Temporal. */
+  /** Per-request time limit in ms (default DEFAULT_TIMEOUT_MS, 15 s); a slow call fails and is retried by Temporal. */
   timeoutMs?: number;
   /** How long one GetAccountsDetail answer is reused for listing and paging (default 60 s). */
   cacheMs?: number;
@@ -49,23 +49,14 @@ export class FlinksClient {
   constructor(private readonly config: FlinksConfig) {}
 
   async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<FlinksResponse> {
-    const url = new URL(`v3/${encodeURIComponent(this.config.customerId)}/BankingServices/${path}`, withSlash(this.config.baseUrl));
-    const response = await fetch(url, {
-      method,
-      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(this.config.timeoutMs ?? 15_000),
-    });
-    const text = await response.text();
+    const apiPath = `v3/${encodeURIComponent(this.config.customerId)}/BankingServices/${path}`;
+    const { status, text, response } = await sendRequest(this.config.baseUrl, { method, path: apiPath, json: body }, this.config.timeoutMs);
     const what = `${method} ${path.split('/')[0]}`;
-    if (response.status >= 500 || response.status === 429) throw new Error(`Flinks ${what} answered ${response.status}`);
+    if (status >= 500 || status === 429) throw new Error(`Flinks ${what} answered ${status}`);
     // Flinks answers JSON whatever its content-type says.
-    return { status: response.status, body: jsonBody(text, response, what, ERRORS, true) };
+    return { status, body: jsonBody(text, response, what, ERRORS, true) };
   }
 }
-
-const withSlash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);
 
 /** The Flinks error in a response, if it is one. */
 export function flinksError(response: FlinksResponse): FlinksErrorBody | null {

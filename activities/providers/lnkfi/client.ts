@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { jsonBody, responseParser } from '../http';
+import { jsonBody, responseParser, sendRequest } from '../http';
 import { ErrorBodySchema } from './schemas';
 
 export interface LnkfiConfig {
@@ -14,7 +14,7 @@ export interface LnkfiConfig {
   systemClientSecret: string;
   /** Fills "[Your Company Name]" in the consent text the end user agrees to. */
   legalName: string;
-  /** Per-request time limit; a slow call fails and is retried by Temporal. */
+  /** Per-request time limit in ms (default DEFAULT_TIMEOUT_MS, 15 s); a slow call fails and is retried by Temporal. */
   timeoutMs?: number;
   /** How the adapter tells and waits out time for rate limits (tests drive it); real time by default. */
   clock?: { now(): number; sleep(ms: number): Promise<void> };
@@ -47,18 +47,8 @@ export class LnkfiClient {
   constructor(private readonly config: LnkfiConfig) {}
 
   async request(method: 'POST' | 'DELETE', path: string, body: unknown, apiKey?: string): Promise<LnkfiResponse> {
-    const response = await fetch(new URL(path, this.config.baseUrl), {
-      method,
-      headers: {
-        accept: 'application/json',
-        'content-type': 'application/json',
-        ...(apiKey === undefined ? {} : { authorization: `APIKey ${apiKey}` }),
-      },
-      body: JSON.stringify(body),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(this.config.timeoutMs ?? 15_000),
-    });
-    const text = await response.text();
+    const headers: Record<string, string> = apiKey === undefined ? {} : { authorization: `APIKey ${apiKey}` };
+    const { text, response } = await sendRequest(this.config.baseUrl, { method, path, headers, json: body }, this.config.timeoutMs);
     if (response.status >= 500) throw new Error(`LnkFi ${method} ${path} answered ${response.status}`);
     return { status: response.status, headers: response.headers, body: jsonBody(text, response, `${method} ${path}`, ERRORS) };
   }

@@ -1,13 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
-import { jsonBody, responseParser } from '../http';
+import { type ProviderRequest, jsonBody, responseParser, sendRequest } from '../http';
 import { ErrorBodySchema, TokenResponseSchema } from './schemas';
 
 export interface OxlinConfig {
   baseUrl: string;
   clientId: string;
   clientSecret: string;
-  /** Per-request time limit; a slow call fails and is retried by Temporal. */
+  /** Per-request time limit in ms (default DEFAULT_TIMEOUT_MS, 15 s); a slow call fails and is retried by Temporal. */
   timeoutMs?: number;
   /** How often a waiting activity reads the event queue (default 1 s). */
   pollIntervalMs?: number;
@@ -42,11 +42,11 @@ export class OxlinClient {
     path: string,
     options: { body?: unknown; query?: Record<string, string | number>; expect?: number[] } = {},
   ): Promise<OxlinResponse> {
-    let response = await this.send(method, path, options, await this.accessToken());
+    let response = await this.send(apiRequest(method, path, options, await this.accessToken()));
     if (response.status === 401) {
       // The token may have been revoked early: fetch one new token, once.
       this.token = null;
-      response = await this.send(method, path, options, await this.accessToken());
+      response = await this.send(apiRequest(method, path, options, await this.accessToken()));
     }
     const expected = options.expect ?? [200];
     if (expected.includes(response.status)) return response;
@@ -61,13 +61,10 @@ export class OxlinClient {
 
   private async accessToken(): Promise<string> {
     if (this.token && this.token.expiresAt > Date.now() + 60_000) return this.token.value;
-    const response = await this.fetch('POST', '/oauth2/token', {
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: this.config.clientId,
-        client_secret: this.config.clientSecret,
-      }).toString(),
+    const response = await this.send({
+      method: 'POST',
+      path: '/oauth2/token',
+      form: { grant_type: 'client_credentials', client_id: this.config.clientId, client_secret: this.config.clientSecret },
     });
     if (response.status !== 200) throw failure('POST /oauth2/token', response);
     const token = parse(TokenResponseSchema, response.body, 'POST /oauth2/token');
@@ -75,35 +72,17 @@ export class OxlinClient {
     return token.access_token;
   }
 
-  private send(
-    method: string,
-    path: string,
-    options: { body?: unknown; query?: Record<string, string | number> },
-    token: string,
-  ): Promise<OxlinResponse> {
-    const query = options.query
-      ? '?' + new URLSearchParams(Object.entries(options.query).map(([k, v]): [string, string] => [k, String(v)])).toString()
-      : '';
-    return this.fetch(method, `/v2.1${path}${query}`, {
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
+  /** One request, its JSON body read; statuses are the caller's to judge. */
+  private async send(request: ProviderRequest): Promise<OxlinResponse> {
+    const answer = await sendRequest(this.config.baseUrl, request, this.config.timeoutMs);
+    const body = jsonBody(answer.text, answer.response, `${request.method} ${answer.url.pathname}${answer.url.search}`, ERRORS);
+    return { status: answer.status, headers: answer.headers, body };
   }
+}
 
-  private async fetch(method: string, path: string, init: { headers: Record<string, string>; body?: string }): Promise<OxlinResponse> {
-    const response = await fetch(new URL(path, this.config.baseUrl), {
-      method,
-      headers: { accept: 'application/json', ...init.headers },
-      body: init.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(this.config.timeoutMs ?? 15_000),
-    });
-    const body = jsonBody(await response.text(), response, `${method} ${path}`, ERRORS);
-    return { status: response.status, headers: response.headers, body };
-  }
+/** A call to the API under `/v2.1`, authorized with the access token. */
+function apiRequest(method: string, path: string, options: { body?: unknown; query?: Record<string, string | number> }, token: string): ProviderRequest {
+  return { method, path: `/v2.1${path}`, query: options.query, headers: { authorization: `Bearer ${token}` }, json: options.body };
 }
 
 export const parse = responseParser(ERRORS);

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
-import { jsonBody, responseParser } from '../http';
+import { jsonBody, responseParser, sendRequest } from '../http';
 import { ErrorBodySchema } from './schemas';
 
 export interface PowensConfig {
@@ -12,7 +12,7 @@ export interface PowensConfig {
   webviewUrl?: string;
   /** How often a waiting activity reads the connection while the bank waits for the end user (default 1 s). */
   pollIntervalMs?: number;
-  /** Per-request time limit; a slow call fails and is retried by Temporal. */
+  /** Per-request time limit in ms (default 60 s, see POWENS_TIMEOUT_MS); a slow call fails and is retried by Temporal. */
   timeoutMs?: number;
 }
 
@@ -26,6 +26,13 @@ export const PowensFailure = {
   Rejected: 'PowensRequestRejected',
   BadResponse: 'PowensBadResponse',
 } as const;
+
+/**
+ * Powens' own time limit, longer than DEFAULT_TIMEOUT_MS: adding a connection checks the
+ * credentials at the bank within the request, and the reference asks clients to "handle the
+ * HTTP connection appropriately to avoid timeouts".
+ */
+const POWENS_TIMEOUT_MS = 60_000;
 
 const ERRORS = { provider: 'Powens', badResponse: PowensFailure.BadResponse };
 
@@ -45,21 +52,10 @@ export class PowensClient {
   constructor(private readonly config: PowensConfig) {}
 
   async request(method: string, path: string, options: RequestOptions = {}): Promise<PowensResponse> {
-    const query = options.query
-      ? '?' + new URLSearchParams(Object.entries(options.query).map(([k, v]): [string, string] => [k, String(v)])).toString()
-      : '';
-    const response = await fetch(`${this.config.baseUrl.replace(/\/+$/, '')}/2.0${path}${query}`, {
-      method,
-      headers: {
-        accept: 'application/json',
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(this.config.timeoutMs ?? 60_000),
-    });
-    const result = { status: response.status, body: jsonBody(await response.text(), response, `${method} ${path}`, ERRORS) };
+    const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
+    const request = { method, path: `/2.0${path}`, query: options.query, headers, json: options.body };
+    const { response, text } = await sendRequest(this.config.baseUrl, request, this.config.timeoutMs ?? POWENS_TIMEOUT_MS);
+    const result = { status: response.status, body: jsonBody(text, response, `${method} ${path}`, ERRORS) };
     if ((options.expect ?? [200]).includes(response.status)) return result;
     throw failure(`${method} ${path}`, result);
   }
