@@ -15,6 +15,7 @@ import {
 import type { Activities, WebhookActivities } from '../activities';
 import type { Authorization, ChannelInfo, JobOutcome, ProviderFailure } from '../activities/providers';
 import { isoAt, workflowNow } from './clock';
+import { type ClientAction, allows, statesAllowing } from './lifecycle';
 import {
   type AddChannel,
   type AnswerChallenge,
@@ -462,7 +463,8 @@ class Connection {
       },
       {
         validator: (submitted: SubmitCredentials) => {
-          this.expect(this.credentialsChannel !== null && !this.acceptedCredentials, 'awaiting_credentials or credentials_invalid');
+          // Credentials are taken while authorize() waits for them (credentialsChannel), in the states that allow them.
+          this.expect(allows(this.state, 'submitCredentials') && this.credentialsChannel !== null && !this.acceptedCredentials, 'submitCredentials');
           const parsed = SubmitCredentialsSchema.safeParse(submitted);
           if (!parsed.success) this.reject(parsed.error.message);
         },
@@ -497,7 +499,7 @@ class Connection {
       },
       {
         validator: ({ answers }: AnswerChallenge) => {
-          this.expect(this.state === 'challenge_required' && this.challenge !== null && !this.challengeAnswered, 'challenge_required');
+          this.expect(allows(this.state, 'answerChallenge') && this.challenge !== null && !this.challengeAnswered, 'answerChallenge');
           const known = new Set(this.challenge?.fields.map((f) => f.id));
           const unknown = answers.map((a) => a.id).filter((id) => !known.has(id));
           if (unknown.length > 0) this.reject(`not fields of the current challenge: ${unknown.join(', ')}`, { unknown_field_ids: unknown });
@@ -514,7 +516,7 @@ class Connection {
       },
       {
         validator: (consent: GiveConsent) => {
-          this.expect(this.state === 'awaiting_consent' && this.pendingConsent === null, 'awaiting_consent');
+          this.expect(allows(this.state, 'giveConsent') && this.pendingConsent === null, 'giveConsent');
           const parsed = GiveConsentSchema.safeParse(consent);
           if (!parsed.success) this.reject(parsed.error.message);
           const asked = new Set(this.memory.nextAction?.type === 'consent' ? this.memory.nextAction.accounts.map((a) => a.id) : []);
@@ -533,7 +535,7 @@ class Connection {
       },
       {
         validator: () => {
-          this.expect(['active', 'user_action_required', 'renewal_required'].includes(this.state), 'active');
+          this.expect(allows(this.state, 'requestRenewal'), 'requestRenewal');
           if (!this.memory.channels.some((c) => c.mode === 'redirect')) this.reject('the connection has no redirect channel to renew');
         },
       },
@@ -555,7 +557,7 @@ class Connection {
       },
       {
         validator: ({ mode }: AddChannel) => {
-          this.expect(['active', 'user_action_required'].includes(this.state) && this.addChannel === null, 'active');
+          this.expect(allows(this.state, 'addChannel') && this.addChannel === null, 'addChannel');
           const capabilities = PROVIDER_CAPABILITIES[this.input.provider];
           if (!capabilities.modes.includes(mode)) this.reject(`${this.input.provider} has no ${mode} channels`);
           // Providers whose channels are sequential sources (Powens) add the next one; the provider says when none is left.
@@ -567,12 +569,12 @@ class Connection {
     );
   }
 
-  /** Update validators: a message the current state does not allow is a WrongState rejection (409). */
-  private expect(allowed: boolean, states: string): void {
+  /** Update validators: a message the current state does not allow (LIFECYCLE) is a WrongState rejection (409). */
+  private expect(allowed: boolean, action: ClientAction): void {
     if (!allowed || this.busy) {
       throw ApplicationFailure.create({
         type: UpdateRejection.WrongState,
-        message: `allowed only in state ${states}; the connection is ${this.state}${this.busy ? ' (busy with the provider)' : ''}`,
+        message: `allowed only in state ${statesAllowing(action).join(' or ')}; the connection is ${this.state}${this.busy ? ' (busy with the provider)' : ''}`,
         details: [{ state: this.state }],
       });
     }

@@ -27,6 +27,9 @@ export const SMS_CHALLENGE: Challenge = {
 
 const DAY_MS = 86_400_000;
 
+/** Every state move (`from>to`) a workflow run against any FakeProvider of this process announced. */
+export const OBSERVED_MOVES = new Set<string>();
+
 /**
  * A scriptable provider behind the activity interface: each queue holds the outcomes the next
  * calls return (success once it is empty), and every call is recorded for assertions.
@@ -87,6 +90,7 @@ export class FakeProvider {
     return {
       emitWebhookEvent: async (event) => {
         this.calls.events.push(event);
+        if (event.type === 'connection.state_changed') OBSERVED_MOVES.add(`${event.data.previous_state ?? 'authorizing'}>${event.data.state}`);
         return { endpoints: 1 };
       },
       startAuthorization: async ({ mode, existing }) => {

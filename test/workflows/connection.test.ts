@@ -20,7 +20,8 @@ import {
   submitCredentialsUpdate,
   syncRequestedSignal,
 } from '../../workflows/messages';
-import { ACCOUNTS, FakeProvider, SAVINGS, SMS_CHALLENGE, armored, connectionInput } from '../helpers/fake-provider';
+import { LIFECYCLE, isDeclaredMove } from '../../workflows/lifecycle';
+import { ACCOUNTS, FakeProvider, OBSERVED_MOVES, SAVINGS, SMS_CHALLENGE, armored, connectionInput } from '../helpers/fake-provider';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
 type Handle = WorkflowHandle<typeof connectionWorkflow>;
@@ -587,5 +588,23 @@ describe('connectionWorkflow', () => {
       const first = events[0];
       assert.equal(first?.type === 'connection.state_changed' && first.data.previous_state, 'authorizing');
     });
+  });
+});
+
+// Runs after every test above (node:test runs a file's suites in order): the moves they made.
+describe('the lifecycle table (workflows/lifecycle.ts)', () => {
+  it('declares every state move the tests above made', () => {
+    const moves = [...OBSERVED_MOVES].map((m) => m.split('>') as [keyof typeof LIFECYCLE, keyof typeof LIFECYCLE]);
+    assert.ok(moves.length >= 20, `only ${moves.length} distinct moves seen: ${[...OBSERVED_MOVES].join(', ')}`);
+    const undeclared = moves.filter(([from, to]) => !isDeclaredMove(from, to)).map(([from, to]) => `${from} → ${to}`);
+    assert.deepEqual(undeclared, []);
+  });
+
+  it('ends nowhere: terminal states allow nothing and lead nowhere', () => {
+    for (const state of ['expired', 'cancelled', 'failed', 'disconnected'] as const) {
+      assert.deepEqual([LIFECYCLE[state].allows, LIFECYCLE[state].next], [[], []]);
+    }
+    assert.equal(isDeclaredMove('disconnected', 'active'), false);
+    assert.equal(isDeclaredMove('awaiting_consent', 'awaiting_redirect'), false);
   });
 });

@@ -11,10 +11,10 @@ import type { Repository } from '../../../activities/store';
 import { decodeTransactionCursor } from '../../../activities/store';
 import { createCursors } from './cursors';
 import type { StoredTransaction, TransactionCursor } from '../../../activities/store/repository';
+import { allows, statesAllowing } from '../../../workflows/lifecycle';
 import {
   PROVIDER_CAPABILITIES,
   type ConnectionInput,
-  type ConnectionState,
   type ConnectionView,
   type ProviderName,
   UNSUPPORTED_MODE,
@@ -93,8 +93,6 @@ function requestFingerprint(method: string, path: string, body: CreateConnection
   return createHash('sha256').update(`${method} ${path}\n${canonicalize(body) ?? ''}`).digest('hex');
 }
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
-const SYNCABLE: readonly ConnectionState[] = ['active', 'user_action_required', 'renewal_required'];
 
 export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   const { client, repository } = deps;
@@ -249,7 +247,7 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     const { handle, view } = await open(ctx);
     // The body is optional: none (or {}) syncs as usual; {"full": true} reads every transaction again.
     const request = parseBody(SyncBodySchema, ctx.request.body);
-    if (!SYNCABLE.includes(view.state)) throw wrongState(view, SYNCABLE.join(', '));
+    if (!allows(view.state, 'sync')) throw wrongState(view, statesAllowing('sync').join(', '));
     await handle.signal(syncRequestedSignal, request);
     ctx.status = 202;
     ctx.body = view;
