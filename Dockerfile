@@ -11,6 +11,7 @@ RUN npm ci --no-audit --no-fund && npm cache clean --force
 
 # Sources listed explicitly (no .dockerignore needed: the host's node_modules and .data stay out).
 COPY tsconfig.json config.ts logger.ts ./
+COPY app ./app
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
@@ -24,4 +25,6 @@ ENV NODE_ENV=production
 USER node
 
 EXPOSE 3000 4010
-CMD ["npx", "tsx", "api/main.ts"]
+# tsx as a loader in the one process, not its CLI: the CLI relays SIGTERM to a child it SIGKILLs
+# when that child is busy for more than a few ms, cutting the graceful stop short.
+CMD ["node", "--import", "tsx", "api/main.ts"]

@@ -13,10 +13,10 @@ export interface ApiServerOptions {
 }
 
 /**
- * The HTTP server of the API, the one `api/main.ts`, `scripts/start.ts` and the tests listen
- * with. Node's HTTP parser answers what it refuses before any request reaches Koa (oversized
- * headers or URL, a method or request line it cannot parse, a NUL in a header, a request that
- * takes too long to arrive) with an empty plain-text 400/408/431; here those answers carry the
+ * The HTTP server of the API, the one every process and the tests listen with (app/linkflow.ts).
+ * Node's HTTP parser answers what it refuses before any request reaches Koa (oversized headers or
+ * URL, a method or request line it cannot parse, a NUL in a header, a request that takes too long
+ * to arrive) with an empty plain-text 400/408/431; here those answers carry the
  * same JSON error body as every other (`api/errors.ts`). `listener` may be attached later
  * (`server.on('request', app.callback())`) when the app needs the port first.
  */

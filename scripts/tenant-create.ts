@@ -2,7 +2,7 @@
 import { createTenantStore } from '../activities/store';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
-import { openStore } from '../worker/deps';
+import { openStore } from '../app/settings';
 
 async function main(): Promise<void> {
   const name = process.argv.slice(2).join(' ').trim();

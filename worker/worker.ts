@@ -1,15 +1,9 @@
-import {
-  DefaultLogger,
-  type NativeConnection,
-  Runtime,
-  Worker,
-  type WorkerOptions,
-  makeTelemetryFilterString,
-} from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/messages';
 
+/** What a worker needs: its Temporal connection and namespace, and the activities' dependencies. */
 export interface WorkerSetup extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
@@ -20,6 +14,10 @@ export interface WorkerSetup extends ActivityDeps {
   maxCachedWorkflows?: number;
 }
 
+/**
+ * A worker for the connection and webhook workflows and their activities, on `taskQueue` (default
+ * TASK_QUEUE). Not yet running: the caller runs it and shuts it down (app/linkflow.ts).
+ */
 export function createWorker({ connection, namespace, workflowBundle, taskQueue, maxCachedWorkflows, ...deps }: WorkerSetup): Promise<Worker> {
   return Worker.create({
     connection,
@@ -36,14 +34,6 @@ export function createWorker({ connection, namespace, workflowBundle, taskQueue,
 
 /** The longest a heartbeat (an import's plan and position) waits before reaching Temporal. */
 export const HEARTBEAT_THROTTLE = '2 seconds';
-
-/** The SDK's start-up chatter (bundler output, state changes) would drown Linkflow's own log lines. */
-export function quietTemporalLogs(): void {
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
-  });
-}
 
 /** Linkflow's search attributes in the form the SDK's dev-server launcher registers them. */
 export const devServerSearchAttributes = () =>

@@ -1,38 +1,26 @@
-// Linkflow assembled for end-to-end tests, as `npm start` assembles it: the Temporal dev
-// server, the real worker and activities, the four provider sandboxes, PGlite, and the Koa API on a port.
+// Linkflow assembled for end-to-end tests by the composition root `npm start` uses
+// (app/linkflow.ts, role `embedded`): an ephemeral Temporal dev server, the real worker and
+// activities, the four provider sandboxes, PGlite in memory, and the Koa API on a free port.
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { createApp } from '../../api/app';
-import { type ApiServerOptions, createApiServer } from '../../api/server';
-import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
-import { type ProviderSecrets, createAdapters } from '../../activities/providers';
-import { createStateSigner } from '../../activities/redirect-state';
-import {
-  type Database,
-  type Repository,
-  createProviderLinks,
-  createProviderSecrets,
-  createRedirectClaims,
-  createRepository,
-  createTenantStore,
-  createWebhookClaims,
-  migrate,
-  openDatabase,
-} from '../../activities/store';
-import { type WebhookEndpointStore, createWebhookEndpointStore } from '../../activities/store/webhooks';
+import type { Client } from '@temporalio/client';
+import { buildLinkflow } from '../../app/linkflow';
+import type { ApiServerOptions } from '../../api/server';
+import { generateCredentialsKey, type CredentialsKey } from '../../activities/credentials';
+import type { ProviderSecrets } from '../../activities/providers';
+import type { Database, Repository } from '../../activities/store';
+import type { WebhookEndpointStore } from '../../activities/store/webhooks';
 import type { ResolvedAddress, WebhookTargetPolicy } from '../../activities/webhook-targets';
+import { loadConfig } from '../../config';
 import { createLogger } from '../../logger';
-import { type FlinksSandbox, type FlinksSandboxOptions, DEFAULT_CUSTOMER_ID, startFlinksSandbox } from '../../sandbox/flinks/server';
-import { type LnkfiSandbox, type LnkfiSandboxOptions, SANDBOX_VENDOR_ID, SANDBOX_XERO_APP, startLnkfiSandbox } from '../../sandbox/lnkfi/server';
-import { type OxlinSandbox, type OxlinSandboxOptions, startOxlinSandbox } from '../../sandbox/oxlin/server';
-import { type PowensSandbox, type PowensSandboxOptions, startPowensSandbox } from '../../sandbox/powens/server';
-import { createWorker } from '../../worker/worker';
+import { type FlinksSandbox, type FlinksSandboxOptions, DEFAULT_CUSTOMER_ID } from '../../sandbox/flinks/server';
+import { type LnkfiSandbox, type LnkfiSandboxOptions, SANDBOX_VENDOR_ID, SANDBOX_XERO_APP } from '../../sandbox/lnkfi/server';
+import type { OxlinSandbox, OxlinSandboxOptions } from '../../sandbox/oxlin/server';
+import type { PowensSandbox, PowensSandboxOptions } from '../../sandbox/powens/server';
 import type { ConnectionView } from '../../workflows/messages';
 import { approveAtBank } from './oxlin';
-import { devServerEnv, uniqueTaskQueue, workflowBundle } from './temporal';
+import { uniqueTaskQueue, workflowBundle } from './temporal';
 
 export interface Response {
   status: number;
@@ -43,7 +31,8 @@ export interface Response {
 
 export interface Linkflow {
   api: string;
-  env: TestWorkflowEnvironment;
+  /** The Temporal client of the API and the worker (on the embedded dev server). */
+  env: { client: Client };
   /** The Oxlin sandbox. */
   sandbox: OxlinSandbox;
   sandboxes: { flinks: FlinksSandbox; powens: PowensSandbox; lnkfi: LnkfiSandbox };
@@ -53,7 +42,7 @@ export interface Linkflow {
   credentialsKey: CredentialsKey;
   /** Secrets providers handed over (sealed in the store). */
   providerSecrets: ProviderSecrets;
-  /** Every line the API logged. */
+  /** Every line Linkflow logged (the API's and the composition root's). */
   logs: string[];
   /** The API key of the tenant `call` acts as. */
   apiKey: string;
@@ -100,88 +89,63 @@ export const E2E_WEBHOOK_TARGETS: WebhookTargetPolicy = {
   },
 };
 
-export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkflow> {
-  const env = await devServerEnv();
-  // Listen first: the callback URL given to the provider, and its webhook URL, need the port.
-  const server: Server = createApiServer(undefined, options.api);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sandbox = await startOxlinSandbox({
-    listDelayMs: 20,
-    syncDelayMs: 20,
-    webhook: { url: `${api}/webhooks/oxlin`, secret: OXLIN_WEBHOOK_SECRET },
-    ...options.oxlin,
-  });
-  const sandboxes = {
-    flinks: await startFlinksSandbox({ tickMs: 20, webhook: { url: `${api}/webhooks/flinks`, secret: FLINKS_WEBHOOK_SECRET }, ...options.flinks }),
-    powens: await startPowensSandbox({ decoupledDelayMs: 100, ...options.powens }),
-    lnkfi: await startLnkfiSandbox({ webhook: { url: `${api}/webhooks/lnkfi`, secret: LNKFI_WEBHOOK_SECRET }, ...options.lnkfi }),
-  };
-  const db = await openDatabase({});
-  await migrate(db);
-  const repository = createRepository(db);
-  const providerLinks = createProviderLinks(db);
-  const stateSigner = createStateSigner('e2e-secret-e2e-secret-e2e-secret');
-  const credentialsKey = await loadCredentialsKey(await generateCredentialsKey());
-  const providerSecrets = createProviderSecrets(db, 'e2e-provider-secrets-e2e-provider-secrets');
-  const webhookEndpoints = createWebhookEndpointStore(db, 'e2e-webhook-sealing-secret-e2e-webhook');
-  const taskQueue = uniqueTaskQueue();
-  const worker: Worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    adapters: createAdapters(
-      {
-        oxlin: { baseUrl: sandbox.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
-        flinks: { baseUrl: sandboxes.flinks.url, customerId: DEFAULT_CUSTOMER_ID },
-        powens: { baseUrl: sandboxes.powens.url, clientId: 'linkflow-sandbox', clientSecret: 'sandbox-secret', pollIntervalMs: 20 },
-        lnkfi: {
-          baseUrl: sandboxes.lnkfi.url,
-          vendorId: SANDBOX_VENDOR_ID,
-          system: 'xero',
-          systemClientId: SANDBOX_XERO_APP.clientId,
-          systemClientSecret: SANDBOX_XERO_APP.clientSecret,
-          legalName: 'Acme Lending',
-        },
-      },
-      { secrets: providerSecrets },
-    ),
-    repository,
-    providerLinks,
-    stateSigner,
-    credentialsKey,
-    webhookEndpoints,
-    webhookTargets: options.webhookTargets ?? E2E_WEBHOOK_TARGETS,
-    client: env.client,
-  });
-  const running = worker.run();
+/** A port nothing listens on now (the OS's choice), for the API: the sandboxes' webhooks need it before it listens. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
 
+export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkflow> {
+  const port = await freePort();
+  const api = `http://127.0.0.1:${port}`;
+  // Every secret given, so nothing is generated into a data dir.
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: api,
+    LINKFLOW_STATE_SECRET: 'e2e-secret-e2e-secret-e2e-secret',
+    LINKFLOW_ADMIN_KEY: 'admin-key-admin-key-admin-key-admin-key',
+    LINKFLOW_CREDENTIALS_KEY: await generateCredentialsKey(),
+    OXLIN_WEBHOOK_SECRET,
+    FLINKS_WEBHOOK_SECRET,
+    LNKFI_WEBHOOK_SECRET,
+    FLINKS_CUSTOMER_ID: DEFAULT_CUSTOMER_ID,
+    LNKFI_VENDOR_ID: SANDBOX_VENDOR_ID,
+    LNKFI_SYSTEM_CLIENT_ID: SANDBOX_XERO_APP.clientId,
+    LNKFI_SYSTEM_CLIENT_SECRET: SANDBOX_XERO_APP.clientSecret,
+    LNKFI_LEGAL_NAME: 'Acme Lending',
+    ...(options.api?.receiveTimeoutMs ? { LINKFLOW_RECEIVE_TIMEOUT_MS: String(options.api.receiveTimeoutMs) } : {}),
+  });
   const logs: string[] = [];
-  const tenants = createTenantStore(db);
+  const linkflow = buildLinkflow(config, {
+    role: 'embedded',
+    logger: (component) => createLogger(component, (line) => logs.push(line)),
+    ephemeralTemporal: true,
+    database: {},
+    sandboxes: {
+      oxlin: { port: 0, listDelayMs: 20, syncDelayMs: 20, ...options.oxlin },
+      flinks: { port: 0, tickMs: 20, ...options.flinks },
+      powens: { port: 0, decoupledDelayMs: 100, ...options.powens },
+      lnkfi: { port: 0, ...options.lnkfi },
+    },
+    providers: { oxlin: { pollIntervalMs: 20 }, powens: { pollIntervalMs: 20 } },
+    webhookTargets: options.webhookTargets ?? E2E_WEBHOOK_TARGETS,
+    defaultTenant: false,
+    taskQueue: uniqueTaskQueue(),
+    workflowBundle: await workflowBundle(),
+  });
+  const running = await linkflow.start();
+  const { oxlin: sandbox, flinks, powens, lnkfi } = running.sandboxes;
+  assert.ok(sandbox && flinks && powens && lnkfi, 'every sandbox runs');
+  const sandboxes = { flinks, powens, lnkfi };
+  const { db, repository, webhookEndpoints, credentialsKey, providerSecrets } = running;
+  const tenants = running.tenants;
   const tenant = await tenants.createTenant('test tenant');
   const apiKey = (await tenants.issueKey(tenant.id)).key;
-  const adminKey = 'admin-key-admin-key-admin-key-admin-key';
-  const app = createApp({
-    client: env.client,
-    repository,
-    tenants,
-    webhookEndpoints,
-    webhookTargets: options.webhookTargets ?? E2E_WEBHOOK_TARGETS,
-    providerLinks,
-    webhookClaims: createWebhookClaims(db),
-    redirectClaims: createRedirectClaims(db),
-    providerWebhookSecrets: { oxlin: OXLIN_WEBHOOK_SECRET, flinks: FLINKS_WEBHOOK_SECRET, lnkfi: LNKFI_WEBHOOK_SECRET },
-    providerSecrets,
-    adminKey,
-    stateSigner,
-    credentialsKey,
-    publicUrl: api,
-    defaults: { syncIntervalSeconds: 86_400, redirectTimeoutSeconds: 1_800, consentTimeoutSeconds: 86_400, renewalLeadSeconds: 7 * 86_400 },
-    logger: createLogger('api', (line) => logs.push(line)),
-    taskQueue,
-  });
-  server.on('request', app.callback());
+  const adminKey = config.LINKFLOW_ADMIN_KEY as string;
 
   const call: Linkflow['call'] = async (method, path, body, headers = {}) => {
     const response = await fetch(api + path, {
@@ -228,7 +192,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
 
   return {
     api,
-    env,
+    env: { client: running.client },
     sandbox,
     sandboxes,
     db,
@@ -243,14 +207,6 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     until,
     consentAll,
     activeRedirectConnection,
-    async stop() {
-      server.close();
-      worker.shutdown();
-      await running;
-      await sandbox.close();
-      await Promise.all(Object.values(sandboxes).map((s) => s.close()));
-      await db.close();
-      await env.teardown();
-    },
+    stop: () => linkflow.stop(),
   };
 }

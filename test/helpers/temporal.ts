@@ -3,12 +3,13 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { devServerExecutable, testServerExecutable } from '../../scripts/temporal-binaries';
-import { HEARTBEAT_THROTTLE, devServerSearchAttributes, quietTemporalLogs } from '../../worker/worker';
+import { QUIET_LOG_LEVELS, installTemporalLogging } from '../../worker/logging';
+import { HEARTBEAT_THROTTLE, devServerSearchAttributes } from '../../worker/worker';
 import { disconnectRequestedSignal } from '../../workflows/messages';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
 
 // Tests print what fails, not every worker's start-up lines.
-quietTemporalLogs();
+installTemporalLogging(QUIET_LOG_LEVELS);
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 

@@ -1,17 +1,15 @@
-// The composition root shared by the worker, the API and the embedded runner.
+// What Linkflow's parts are made of, read from the configuration: the store, secrets (configured, or
+// generated once into the data dir in the embedded mode), provider settings. Assembled by app/linkflow.ts.
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import { type ProviderSecrets, type ProvidersConfig, createAdapters } from '../activities/providers';
+import type { ProviderSecrets, ProvidersConfig } from '../activities/providers';
 import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../activities/credentials';
-import { createStateSigner } from '../activities/redirect-state';
 import {
   type Database,
+  type DatabaseOptions,
   type TenantStore,
-  createProviderLinks,
   createProviderSecrets,
-  createRepository,
   migrate,
   openDatabase,
 } from '../activities/store';
@@ -21,15 +19,16 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { ProviderName } from '../workflows/messages';
 
-/** PostgreSQL when DATABASE_URL is set, else PGlite under the data dir; migrated before use. */
-export async function openStore(config: Config, log: Logger): Promise<Database> {
-  const db = await openDatabase({
-    ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : { dataDir: join(config.LINKFLOW_DATA_DIR, 'pglite') }),
-  });
+/**
+ * The store, migrated before use: PostgreSQL when DATABASE_URL is set, else PGlite under the data
+ * dir; `where` replaces that choice (tests: `{}`, PGlite in memory). Logs one line saying which.
+ */
+export async function openStore(config: Config, log: Logger, where?: DatabaseOptions): Promise<Database> {
+  const options = where ?? (config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : { dataDir: join(config.LINKFLOW_DATA_DIR, 'pglite') });
+  const db = await openDatabase(options);
   const applied = await migrate(db);
-  log.info(`store ready (${db.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${join(config.LINKFLOW_DATA_DIR, 'pglite')}`})`, {
-    migrationsApplied: applied,
-  });
+  const what = db.kind === 'postgres' ? 'PostgreSQL' : options.dataDir ? `PGlite in ${options.dataDir}` : 'PGlite in memory';
+  log.info(`store opened (${what})`, { migrationsApplied: applied });
   return db;
 }
 
@@ -67,6 +66,7 @@ export async function credentialsKey(config: Config): Promise<CredentialsKey> {
 /** Where each provider's API is: its *_BASE_URL, or the embedded sandbox's. A provider without one is off. */
 export type ProviderUrls = Partial<Record<ProviderName, string>>;
 
+/** The providers with a *_BASE_URL set, and that URL. */
 export const providerUrlsFromEnv = (config: Config): ProviderUrls => ({
   ...(config.OXLIN_BASE_URL ? { oxlin: config.OXLIN_BASE_URL } : {}),
   ...(config.FLINKS_BASE_URL ? { flinks: config.FLINKS_BASE_URL } : {}),
@@ -74,6 +74,7 @@ export const providerUrlsFromEnv = (config: Config): ProviderUrls => ({
   ...(config.LNKFI_BASE_URL ? { lnkfi: config.LNKFI_BASE_URL } : {}),
 });
 
+/** The adapters' settings for the providers in `urls`, from the configuration (client ids, secrets, …). */
 export function providersConfig(config: Config, urls: ProviderUrls): ProvidersConfig {
   return {
     ...(urls.oxlin ? { oxlin: { baseUrl: urls.oxlin, clientId: config.OXLIN_CLIENT_ID, clientSecret: config.OXLIN_CLIENT_SECRET } } : {}),
@@ -131,20 +132,6 @@ export const webhookEndpointStore = async (config: Config, db: Database): Promis
 
 /** Where tenants' webhooks may go: LINKFLOW_WEBHOOK_ALLOW_PRIVATE, else public addresses only. */
 export const webhookTargetPolicy = (config: Config): WebhookTargetPolicy => ({ allowPrivate: config.LINKFLOW_WEBHOOK_ALLOW_PRIVATE ?? false });
-
-/** `client` starts and signals the webhook delivery workflows; `webhookTargets` defaults to the configured policy. */
-export async function activityDeps(config: Config, db: Database, urls: ProviderUrls, client: Client, webhookTargets = webhookTargetPolicy(config)) {
-  return {
-    adapters: createAdapters(providersConfig(config, urls), { secrets: await providerSecrets(config, db) }),
-    repository: createRepository(db),
-    providerLinks: createProviderLinks(db),
-    stateSigner: createStateSigner(await stateSecret(config)),
-    credentialsKey: await credentialsKey(config),
-    webhookEndpoints: await webhookEndpointStore(config, db),
-    webhookTargets,
-    client,
-  };
-}
 
 /**
  * The embedded mode's own tenant, so `npm start` is all the set-up there is: created once, its

@@ -1,0 +1,176 @@
+// Linkflow's processes as an operator runs them, each a child process in its own process group:
+// `npm start` (embedded: dev server, sandboxes, worker, API), then `api/main.ts` and
+// `worker/main.ts` against its Temporal. Each says `ready` once, logs the workflow's own INFO lines
+// and none of the SDK's chatter, and on Ctrl-C (SIGINT to the group, as a terminal sends it) or
+// SIGTERM (docker) stops every part once, exits 0, and logs no ERROR.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { generateCredentialsKey } from '../../activities/credentials';
+import { CONFIG_VARIABLES } from '../../config';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** A process started in its own group, its output (stdout and stderr) kept line by line. */
+interface Started {
+  lines: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first line matching `pattern`; rejects if the process exits first or after `ms`. */
+  waitFor(pattern: RegExp, ms: number): Promise<string>;
+  /** Sends `signal` to the whole group, as a terminal's Ctrl-C does. */
+  signal(signal: NodeJS.Signals): void;
+}
+
+function start(command: string, args: string[], env: Record<string, string>): Started {
+  // None of Linkflow's settings from the environment running the tests: only those given.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(CONFIG_VARIABLES as readonly string[]).includes(name)));
+  const child: ChildProcess = spawn(command, args, { cwd: ROOT, env: { ...inherited, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream! }).on('line', (line) => {
+      lines.push(line);
+      for (const wake of waiters) wake();
+    });
+  }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // Let the last lines through readline first.
+      setTimeout(() => resolve({ code, signal }), 100);
+    }),
+  );
+  let done = false;
+  void exited.then(() => {
+    done = true;
+    for (const wake of waiters) wake();
+  });
+  started.push(child);
+  return {
+    lines,
+    exited,
+    waitFor: (pattern, ms) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => finish(new Error(`no line matching ${pattern} within ${ms} ms:\n${lines.join('\n')}`)), ms);
+        const check = () => {
+          const line = lines.find((l) => pattern.test(l));
+          if (line !== undefined) finish(undefined, line);
+          else if (done) finish(new Error(`exited before a line matching ${pattern}:\n${lines.join('\n')}`));
+        };
+        const finish = (err?: Error, line?: string) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (err) reject(err);
+          else resolve(line as string);
+        };
+        waiters.add(check);
+        check();
+      }),
+    signal: (signal) => process.kill(-(child.pid as number), signal),
+  };
+}
+
+const started: ChildProcess[] = [];
+
+/** Resolves whether `port` can be listened on now. */
+const isFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const probe = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+
+/** `count` consecutive free ports (the sandboxes listen on SANDBOX_PORT and the next three). */
+async function freePorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports`);
+}
+
+const readyLines = (lines: string[]) => lines.filter((line) => /\bready\b/i.test(line));
+const errorLines = (lines: string[]) => lines.filter((line) => /\bERROR\b/.test(line));
+
+async function stoppedCleanly(proc: Started, signal: NodeJS.Signals): Promise<void> {
+  proc.signal(signal);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('still running 60 s after the signal')), 60_000)));
+  const exit = await Promise.race([proc.exited, timeout]).finally(() => clearTimeout(timer));
+  const log = proc.lines.join('\n');
+  assert.deepEqual(exit, { code: 0, signal: null }, log);
+  assert.deepEqual(errorLines(proc.lines), [], log);
+  assert.equal(readyLines(proc.lines).length, 1, `one ready line:\n${log}`);
+  assert.ok(proc.lines.some((line) => / INFO \[\w+\] stopped$/.test(line)), `says it stopped:\n${log}`);
+}
+
+describe('Linkflow processes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'linkflow-processes-'));
+  let embedded: Started;
+  let ports: { api: number; temporal: number; ui: number; sandbox: number };
+
+  before(async () => {
+    const base = await freePorts(3);
+    ports = { api: base, temporal: base + 1, ui: base + 2, sandbox: await freePorts(4) };
+    embedded = start('npm', ['start'], {
+      PORT: String(ports.api),
+      TEMPORAL_PORT: String(ports.temporal),
+      TEMPORAL_UI_PORT: String(ports.ui),
+      SANDBOX_PORT: String(ports.sandbox),
+      LINKFLOW_DATA_DIR: join(dir, 'embedded'),
+      PUBLIC_URL: `http://127.0.0.1:${ports.api}`,
+    });
+    await embedded.waitFor(/Ctrl-C stops everything/, 180_000);
+  });
+  after(async () => {
+    for (const child of started) {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("npm start: one ready line, the workflow's INFO lines through Linkflow's logger, none of the SDK's chatter", async () => {
+    assert.equal(readyLines(embedded.lines).length, 1, embedded.lines.join('\n'));
+    const apiKey = (await readFile(join(dir, 'embedded', 'api-key'), 'utf8')).trim();
+    const response = await fetch(`http://127.0.0.1:${ports.api}/v1/connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'oxlin', institution_id: '87', redirect_url: 'https://client.example/linked' }),
+    });
+    assert.equal(response.status, 201);
+    const { id } = (await response.json()) as { id: string };
+    const line = await embedded.waitFor(/\[workflow\] connection state changed/, 30_000);
+    assert.match(line, / INFO \[workflow\] connection state changed \{.*"workflowId":"connection-[0-9a-f-]+"/);
+    assert.ok(line.includes(id), line);
+    assert.ok(line.includes('"to":"awaiting_redirect"'), line);
+    // The SDK's own INFO lines (worker state changes, bundler output) stay out.
+    assert.deepEqual(embedded.lines.filter((l) => /INFO \[temporal\]/.test(l)), []);
+  });
+
+  it('api/main.ts and worker/main.ts against that Temporal: ready once, serving, and stopped by SIGTERM and SIGINT with exit 0', async () => {
+    const shared = {
+      TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+      LINKFLOW_STATE_SECRET: 'processes-test-secret-processes-test-secret',
+      LINKFLOW_CREDENTIALS_KEY: await generateCredentialsKey(),
+      OXLIN_BASE_URL: `http://127.0.0.1:${ports.sandbox}`,
+    };
+    const apiPort = await freePorts(1);
+    const api = start(process.execPath, ['--import', 'tsx', 'api/main.ts'], { ...shared, PORT: String(apiPort), LINKFLOW_DATA_DIR: join(dir, 'api') });
+    const worker = start(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { ...shared, LINKFLOW_DATA_DIR: join(dir, 'worker') });
+    await api.waitFor(/INFO \[api\] ready$/, 120_000);
+    assert.equal((await fetch(`http://127.0.0.1:${apiPort}/v1/connections`)).status, 401);
+    await worker.waitFor(/INFO \[worker\] ready$/, 120_000);
+    await stoppedCleanly(api, 'SIGTERM');
+    await stoppedCleanly(worker, 'SIGINT');
+  });
+
+  it('npm start: Ctrl-C stops every part once, quietly, with exit 0', async () => {
+    await stoppedCleanly(embedded, 'SIGINT');
+  });
+});
