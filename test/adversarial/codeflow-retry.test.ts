@@ -60,20 +60,34 @@ describe('adversarial: completeAuthorization retried after Oxlin created the con
     return { activities: wrapped, created };
   }
 
-  it("a user_sms connection: the bank's SMS challenge of the account listing still reaches the end user", async () => {
-    const { activities, created } = await losingFirstAnswer();
+  /** A new Oxlin redirect connection on `activities`, approved at the bank by `user` and brought back; then `check`. */
+  async function approvedAtBank(
+    activities: Awaited<ReturnType<typeof losingFirstAnswer>>['activities'],
+    user: string,
+    check: (handle: Awaited<ReturnType<typeof startConnection>>, connectionId: string) => Promise<void>,
+  ): Promise<void> {
     const connectionId = randomUUID();
     const taskQueue = uniqueTaskQueue();
     await runWorkerWhile(env, { taskQueue, activities }, async () => {
       const handle = await startConnection(env, taskQueue, { connectionId, provider: 'oxlin', institutionId: '87', mode: 'redirect' });
       const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
       assert.equal(waiting.next_action?.type, 'redirect');
-      await returnFromProvider(handle, connectionId, 'oxlin', await approveAtBank(waiting.next_action.url, 'approve', 'user_sms'));
+      await returnFromProvider(handle, connectionId, 'oxlin', await approveAtBank(waiting.next_action.url, 'approve', user));
+      try {
+        await check(handle, connectionId);
+      } finally {
+        await stopQuietly(env, handle.workflowId);
+      }
+    });
+  }
+
+  it("a user_sms connection: the bank's SMS challenge of the account listing still reaches the end user", async () => {
+    const { activities, created } = await losingFirstAnswer();
+    await approvedAtBank(activities, 'user_sms', async (handle) => {
       const asked = await until(handle, (v) => v.state === 'challenge_required' || v.state === 'failed');
       assert.equal(asked.state, 'challenge_required', `the SMS offer is put to the end user (${asked.reason ?? ''})`);
       assert.ok(created.length >= 1);
       assert.ok(created.every((id) => id === created[0]), 'one Oxlin connection, whatever the attempts');
-      await stopQuietly(env, handle.workflowId);
     });
   });
 
@@ -81,13 +95,7 @@ describe('adversarial: completeAuthorization retried after Oxlin created the con
     const { activities, created } = await losingFirstAnswer(() => {
       clock += AUTHORIZATION_CODE_LIFETIME_MS + 60_000;
     });
-    const connectionId = randomUUID();
-    const taskQueue = uniqueTaskQueue();
-    await runWorkerWhile(env, { taskQueue, activities }, async () => {
-      const handle = await startConnection(env, taskQueue, { connectionId, provider: 'oxlin', institutionId: '87', mode: 'redirect' });
-      const waiting = await until(handle, (v) => v.state === 'awaiting_redirect');
-      assert.equal(waiting.next_action?.type, 'redirect');
-      await returnFromProvider(handle, connectionId, 'oxlin', await approveAtBank(waiting.next_action.url, 'approve', 'alice'));
+    await approvedAtBank(activities, 'alice', async (handle, connectionId) => {
       const listed = await until(handle, (v) => v.state === 'awaiting_consent' || v.state === 'failed');
       const [first] = created;
       assert.ok(first);
@@ -98,7 +106,6 @@ describe('adversarial: completeAuthorization retried after Oxlin created the con
       assert.equal(listed.state, 'awaiting_consent', `the connection Oxlin created is used (${listed.reason ?? ""})`);
       const [link] = await db.query<{ connection_id: string }>('SELECT connection_id FROM provider_connections WHERE provider_connection_id = $1', [first]);
       assert.equal(link?.connection_id, connectionId);
-      await stopQuietly(env, handle.workflowId);
     });
   });
 });
