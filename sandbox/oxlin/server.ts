@@ -1,18 +1,24 @@
 import { createHmac } from 'node:crypto';
 import Koa from 'koa';
 import Router, { type RouterMiddleware } from '@koa/router';
-import { z } from 'zod';
-import { describeIssues, isJsonContentType, paramReader, parseForm, parseJson, readBody, requestOrigin, validator, withParams } from '../shared/http';
+import { describeIssues, isJsonContentType, parseForm, requestOrigin, withParams } from '../shared/http';
 import { PAGE_HEADERS } from '../shared/html';
 import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
 import { type ListeningSandbox, startSandbox } from '../shared/listen';
 import { postWebhook } from '../shared/webhooks';
-import { PROVIDERS, findProvider, type ChannelDefinition, type Provider } from './data';
+import { PROVIDERS, findProvider } from './data';
 import { renderAuthorizePage, renderErrorPage } from './bank-page';
+import { clientCredentials, embeddedDefinition, invalidRequest, jsonBody, param, parseOxlinJson, readOxlinBody, respondEmpty, validate } from './http';
+import {
+  accountsQuery, authorizeUrlBody, bankFormBody, bankPageQuery, channelCredentialsBody, connectionBody,
+  connectionHead, consentsBody, credentialBody, emptyBody, keyBody, newTransactionBody, nextSyncBody,
+  noQuery, postTransactionBody, queueSubscribeBody, redirectConnectionBody, tokenBody,
+  transactionCorrectionBody, transactionsQuery, userInputBody, widgetRedirectUri,
+} from './schemas';
 import { checkCredentials } from './credentials';
 import { ApiError } from './errors';
 import { KeyStore } from './keys';
-import { OxlinSimulator, SYNC_OUTCOMES, TOKEN_LIFETIME_SECONDS, type AuthorizationSession, type OxlinEvent } from './simulator';
+import { OxlinSimulator, TOKEN_LIFETIME_SECONDS, type AuthorizationSession, type OxlinEvent } from './simulator';
 
 export interface OxlinSandboxOptions {
   port?: number;
@@ -40,25 +46,6 @@ export interface OxlinSandboxApp {
   dispose(): void;
 }
 
-// --- request parsing -------------------------------------------------------
-
-const invalidRequest = (message: string, status = 400): ApiError => new ApiError(status, 'invalid_request', message);
-
-const readOxlinBody = (ctx: Koa.Context): Promise<string> => readBody(ctx, (message) => invalidRequest(message, 413));
-
-const parseOxlinJson = (text: string): unknown => parseJson(text, () => invalidRequest('body: not valid JSON.'));
-
-/**
- * An API call's JSON body, whatever the content type: the reference's own examples send
- * JSON with curl's default form content type. An empty body reads as `{}`.
- */
-async function jsonBody(ctx: Koa.Context): Promise<unknown> {
-  const text = await readOxlinBody(ctx);
-  return text.trim() === '' ? {} : parseOxlinJson(text);
-}
-
-const validate = validator(invalidRequest);
-
 /**
  * Posts each event to the client's webhook URL, signed `x-oxlin-signature: sha256=<hex HMAC-SHA256
  * of the raw body>` (the scheme this sandbox chose: see README), retrying a few times like a
@@ -70,204 +57,6 @@ function webhookSender(webhook: { url: string; secret: string }): (event: OxlinE
     const signature = `sha256=${createHmac('sha256', webhook.secret).update(body).digest('hex')}`;
     void postWebhook(webhook.url, body, { 'content-type': 'application/json', 'x-oxlin-signature': signature });
   };
-}
-
-/** A status with an empty body (Koa would otherwise send the status message). */
-function respondEmpty(ctx: Koa.Context, status: number): void {
-  ctx.status = status;
-  ctx.body = '';
-  ctx.remove('content-type');
-}
-
-const param = paramReader((message) => new ApiError(404, 'not_found', message));
-
-// --- schemas ----------------------------------------------------------------
-
-const noQuery = z.strictObject({});
-
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-
-const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .regex(/^\d{1,15}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().min(min).max(max));
-
-const tokenBody = z.strictObject({
-  grant_type: z.string({ error: 'required' }),
-  client_id: z.string().optional(),
-  client_secret: z.string().optional(),
-  scope: z.string().optional(),
-});
-
-const authorizeUrlBody = z
-  .strictObject({
-    redirect_uri: httpUrl.optional(),
-    redirect_state: z
-      .string()
-      .max(1024)
-      .refine((state) => !state.includes('|'), 'must not contain "|" (reserved by Oxlin as a separator)')
-      .optional(),
-    use_client_redirect: z.boolean().optional(),
-    connection_id: z.string().min(1).optional(),
-    channel_definition_id: z.string().min(1).optional(),
-    widget_params: z.record(z.string(), z.unknown()).optional(),
-  })
-  .refine((body) => (body.connection_id === undefined) === (body.channel_definition_id === undefined), {
-    message: 'connection_id and channel_definition_id go together (re-authorization of an existing connection)',
-    path: ['connection_id'],
-  })
-  .refine((body) => !(body.use_client_redirect === true && body.connection_id !== undefined), {
-    message: 'use_client_redirect creates a new connection; re-authorize an existing one without it',
-    path: ['use_client_redirect'],
-  });
-
-const widgetRedirectUri = z.object({ redirect_uri: httpUrl });
-
-const queueSubscribeBody = z.strictObject({
-  topics: z.array(z.literal('connections')).min(1),
-});
-
-const consentsBody = z.strictObject({
-  consents: z.array(z.strictObject({ account_id: z.string().min(1), consent: z.boolean() })).min(1),
-});
-
-const emptyBody = z.strictObject({});
-
-const resourceId = z.string({ error: 'required' }).min(1).max(64);
-
-const keyBody = z.strictObject({ type: z.literal('PGP', { error: 'must be "PGP"' }) });
-
-// Values are never echoed: zod's messages for them name the problem, not the input.
-const credentialValue = z.string({ error: 'must be a string' }).max(16 * 1024);
-
-const credentialsInput = z
-  .array(z.strictObject({ id: resourceId, value: credentialValue }), { error: 'required (an array of {id, value})' })
-  .min(1)
-  .max(50);
-
-const connectionBody = z.strictObject({
-  provider_id: resourceId,
-  key_id: resourceId,
-  credentials: credentialsInput,
-  channel_definition_id: resourceId.optional(),
-});
-
-/**
- * `POST /connections` for a REDIRECT channel the client creates itself (`use_client_redirect`):
- * the code the bank sent back, as a credential of type AUTHORIZATION_CODE (reference 001: "A
- * redirect channel definition contains credentials of type AUTHORIZATION_CODE, …"), and the
- * `redirect_uri` the code was issued for (RFC 6749 §4.1.3). The body's shape is the sandbox's choice.
- */
-const redirectConnectionBody = z.strictObject({
-  provider_id: resourceId,
-  channel_definition_id: resourceId,
-  redirect_uri: httpUrl,
-  credentials: z.tuple([z.strictObject({ type: z.literal('AUTHORIZATION_CODE'), value: z.string().min(1).max(512) })]),
-});
-
-/** What says which of the two bodies a `POST /connections` is: its channel definition's mode. */
-const connectionHead = z.object({ provider_id: resourceId, channel_definition_id: resourceId.optional() });
-
-const channelCredentialsBody = z.strictObject({
-  id: resourceId,
-  key_id: resourceId,
-  credentials: credentialsInput,
-});
-
-const credentialBody = z.strictObject({ key_id: resourceId.optional(), value: credentialValue });
-
-const userInputBody = z.strictObject({
-  credentials: z
-    .array(z.strictObject({ id: resourceId, value: z.string({ error: 'must be a string' }).max(1024) }), {
-      error: 'required (an array of {id, value})',
-    })
-    .min(1),
-});
-
-const nextSyncBody = z.strictObject({ outcome: z.enum(SYNC_OUTCOMES) });
-
-const accountsQuery = z.strictObject({ connection_id: z.string({ error: 'required' }).min(1) });
-
-/** A calendar day, as midnight UTC in Unix seconds (the unit of every Oxlin date). */
-const isoDay = z.iso
-  .date({ error: 'must be a date YYYY-MM-DD' })
-  .transform((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
-
-const transactionsQuery = z.strictObject({
-  account_id: z.string({ error: 'required' }).min(1),
-  limit: wholeNumber(1, 500).optional(),
-  offset: wholeNumber(0).optional(),
-  min_date: isoDay.optional(),
-});
-
-const transactionCorrectionBody = z
-  .strictObject({
-    amount: z
-      .number({ error: 'must be a number' })
-      .refine((amount) => Math.round(amount * 100) / 100 === amount, 'must have at most 2 decimals')
-      .optional(),
-    label: z.string({ error: 'must be a string' }).min(1).max(200).optional(),
-  })
-  .refine((body) => body.amount !== undefined || body.label !== undefined, 'give amount, label or both');
-
-const newTransactionBody = z.strictObject({
-  amount: z
-    .number({ error: 'must be a number' })
-    .refine((amount) => Math.round(amount * 100) / 100 === amount, 'must have at most 2 decimals'),
-  label: z.string({ error: 'must be a string' }).min(1).max(200),
-  status: z.enum(['BOOKED', 'PENDING']).default('BOOKED'),
-  id: z.string().min(1).max(64).optional(),
-});
-
-const postTransactionBody = z.strictObject({ id: z.string().min(1).max(64).optional() });
-
-const bankPageQuery = z.strictObject({ state: z.string({ error: 'required' }).min(1) });
-
-const bankFormBody = z.strictObject({
-  state: z.string({ error: 'required' }).min(1),
-  username: z.string().max(200).optional(),
-  password: z.string().max(200).optional(),
-  decision: z.enum(['approve', 'deny']),
-});
-
-// --- the app ------------------------------------------------------------------
-
-function clientCredentials(ctx: Koa.Context, body: z.output<typeof tokenBody>): { id: string; secret: string } {
-  const basic = /^Basic\s+(\S+)$/i.exec(ctx.get('authorization'));
-  if (basic?.[1]) {
-    if (body.client_id !== undefined || body.client_secret !== undefined) {
-      throw new ApiError(400, 'invalid_request', 'Use one client authentication method: the authorization header or the body.');
-    }
-    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw new ApiError(400, 'invalid_request', 'authorization: malformed Basic credentials.');
-    try {
-      // RFC 6749 §2.3.1: both parts are form-urlencoded before the Basic encoding.
-      return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
-    } catch {
-      throw new ApiError(400, 'invalid_request', 'authorization: malformed Basic credentials.');
-    }
-  }
-  return { id: body.client_id ?? '', secret: body.client_secret ?? '' };
-}
-
-/** The EMBEDDED channel definition a new connection uses: the one named, else the provider's first. */
-function embeddedDefinition(provider: Provider, channelDefinitionId: string | undefined): ChannelDefinition {
-  if (channelDefinitionId === undefined) {
-    const first = provider.channel_definitions.find((definition) => definition.mode === 'EMBEDDED');
-    if (!first) throw new ApiError(400, 'invalid_request', `provider_id: provider "${provider.id}" has no EMBEDDED channel definition.`);
-    return first;
-  }
-  const definition = provider.channel_definitions.find((candidate) => candidate.id === channelDefinitionId);
-  if (!definition) {
-    throw new ApiError(400, 'invalid_request', `channel_definition_id: provider "${provider.id}" has no channel definition "${channelDefinitionId}".`);
-  }
-  if (definition.mode !== 'EMBEDDED') {
-    throw new ApiError(400, 'invalid_request', `channel_definition_id: "${channelDefinitionId}" is ${definition.mode}; use authorize_url for it.`);
-  }
-  return definition;
 }
 
 /** Errors as Oxlin answers them; the bank's pages (`/bank/…`) answer with an HTML error page. */
