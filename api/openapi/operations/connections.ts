@@ -1,8 +1,32 @@
 // The operations on connections: start one, take it through authorization and consent, manage it.
 import { z } from 'zod';
-import { ChallengeAnswersSchema, ChannelSchema, ConnectionListSchema, ConsentSchema, CreateConnectionSchema, CredentialsSchema, IdempotencyKeySchema, ListConnectionsQuerySchema, SyncBodySchema } from '../../routes/connections/schema';
+import {
+  ChallengeAnswersSchema,
+  ChannelSchema,
+  ConnectionListSchema,
+  ConsentSchema,
+  CreateConnectionSchema,
+  CredentialsSchema,
+  IdempotencyKeySchema,
+  ListConnectionsQuerySchema,
+  SyncBodySchema,
+} from '../../routes/connections/schema';
 import { BODY, BY_ID, E, TENANT, wrongState } from '../errors';
-import { ARMORED, CONNECTION_ID, active, awaitingConsent, awaitingCredentials, awaitingRedirect, byId, challenge, channel, connectionResponse, disconnected, renewal, syncing } from '../examples';
+import {
+  ARMORED,
+  CONNECTION_ID,
+  active,
+  awaitingConsent,
+  awaitingCredentials,
+  awaitingRedirect,
+  byId,
+  challenge,
+  channel,
+  connectionResponse,
+  disconnected,
+  renewal,
+  syncing,
+} from '../examples';
 import type { OperationDoc } from '../types';
 
 /** POST /v1/connections, GET /v1/connections and the routes under /v1/connections/{id} that act on one. */

@@ -1,6 +1,14 @@
 // The operations that read what the syncs stored: accounts, balances and transactions.
 import { z } from 'zod';
-import { AccountListSchema, BalanceHistorySchema, BalancesQuerySchema, TransactionChangesQuerySchema, TransactionChangesSchema, TransactionPageSchema, TransactionsQuerySchema } from '../../routes/connections/schema';
+import {
+  AccountListSchema,
+  BalanceHistorySchema,
+  BalancesQuerySchema,
+  TransactionChangesQuerySchema,
+  TransactionChangesSchema,
+  TransactionPageSchema,
+  TransactionsQuerySchema,
+} from '../../routes/connections/schema';
 import { BY_ID, E } from '../errors';
 import { CONNECTION_ID_PARAM, byId } from '../examples';
 import type { OperationDoc } from '../types';

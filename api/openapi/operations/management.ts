@@ -4,7 +4,12 @@ import { version } from '../../../package.json';
 import { CreateTenantSchema, CreatedTenantSchema, IssuedKeySchema, TenantIdSchema } from '../../routes/admin/schema';
 import { OpenApiDocumentSchema } from '../../routes/docs/schema';
 import { CredentialsKeySchema } from '../../routes/keys/schema';
-import { CreateWebhookEndpointSchema, CreatedWebhookEndpointSchema, WebhookEndpointIdSchema, WebhookEndpointListSchema } from '../../routes/webhooks/schema';
+import {
+  CreateWebhookEndpointSchema,
+  CreatedWebhookEndpointSchema,
+  WebhookEndpointIdSchema,
+  WebhookEndpointListSchema,
+} from '../../routes/webhooks/schema';
 import { BODY, COMMON, E, TENANT } from '../errors';
 import { TENANT_ID, WEBHOOK_ID } from '../examples';
 import type { OperationDoc } from '../types';

@@ -2,7 +2,10 @@
 // signature header and body (the route is one: /callbacks/{provider}, /webhooks/{provider}).
 import { z } from 'zod';
 import { RedirectQuerySchema as FlinksRedirectQuerySchema } from '../../../activities/providers/flinks/schemas';
-import { RedirectQuerySchema as LnkfiRedirectQuerySchema, WebhookHeadersSchema as LnkfiWebhookHeadersSchema } from '../../../activities/providers/lnkfi/schemas';
+import {
+  RedirectQuerySchema as LnkfiRedirectQuerySchema,
+  WebhookHeadersSchema as LnkfiWebhookHeadersSchema,
+} from '../../../activities/providers/lnkfi/schemas';
 import { EventSchema as OxlinEventSchema, RedirectQuerySchema as OxlinRedirectQuerySchema } from '../../../activities/providers/oxlin/schemas';
 import { RedirectQuerySchema as PowensRedirectQuerySchema } from '../../../activities/providers/powens/schemas';
 import { type ProviderName } from '../../../workflows/messages';

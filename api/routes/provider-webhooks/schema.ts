@@ -1,8 +1,14 @@
 // What the provider webhooks take and answer, for the OpenAPI document (the route itself parses each
 // body with the provider adapter's own schema).
 import { z } from 'zod';
-import { AccountsDetailSchema as FlinksAccountsDetailSchema, FailureWebhookSchema as FlinksFailureWebhookSchema } from '../../../activities/providers/flinks/schemas';
-import { ConnectionCompletedSchema as LnkfiConnectionCompletedSchema, WebhookBaseSchema as LnkfiWebhookBaseSchema } from '../../../activities/providers/lnkfi/schemas';
+import {
+  AccountsDetailSchema as FlinksAccountsDetailSchema,
+  FailureWebhookSchema as FlinksFailureWebhookSchema,
+} from '../../../activities/providers/flinks/schemas';
+import {
+  ConnectionCompletedSchema as LnkfiConnectionCompletedSchema,
+  WebhookBaseSchema as LnkfiWebhookBaseSchema,
+} from '../../../activities/providers/lnkfi/schemas';
 import { doc } from '../../openapi/describe';
 
 /** What POST /webhooks/{provider} answers a verified event with. */
