@@ -3,7 +3,7 @@
 // client can get wrong (a cursor that is not ours, an unknown account).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TransactionChangesSchema, TransactionPageSchema } from '../../api/openapi';
+import { TransactionChangesSchema, TransactionPageSchema } from '../../api/routes/connections/schema';
 import type { ConnectionView } from '../../workflows/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 

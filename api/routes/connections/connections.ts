@@ -3,8 +3,7 @@ import Router from '@koa/router';
 import canonicalize from 'canonicalize';
 import type { Middleware } from 'koa';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { type Payload, SearchAttributeType, defaultPayloadConverter, defineSearchAttributeKey } from '@temporalio/common';
 import { checkFields, encryptForLinkflow } from '../../../activities/credentials';
 import type { StateSigner } from '../../../activities/redirect-state';
 import type { Repository } from '../../../activities/store';
@@ -75,6 +74,23 @@ const STATE_ATTRIBUTE = defineSearchAttributeKey('LinkflowState', SearchAttribut
 const PROVIDER_ATTRIBUTE = defineSearchAttributeKey('LinkflowProvider', SearchAttributeType.KEYWORD);
 const USER_REF_ATTRIBUTE = defineSearchAttributeKey('LinkflowUserRef', SearchAttributeType.KEYWORD);
 const NEEDS_ACTION_ATTRIBUTE = defineSearchAttributeKey('LinkflowNeedsAction', SearchAttributeType.BOOL);
+
+/**
+ * One search attribute of a listed execution (the raw `indexedFields` of ListWorkflowExecutions),
+ * decoded with the SDK's public JSON payload converter. `undefined` when the execution does not
+ * have it or when its value is not of the expected JS type (`string` for KEYWORD, `boolean` for BOOL),
+ * as the SDK's own decoder drops such values.
+ */
+function searchAttribute<T extends 'string' | 'boolean'>(
+  fields: Record<string, Payload> | null | undefined,
+  key: { name: string },
+  type: T,
+): (T extends 'string' ? string : boolean) | undefined {
+  const payload = fields?.[key.name];
+  if (!payload) return undefined;
+  const value: unknown = defaultPayloadConverter.fromPayload(payload);
+  return typeof value === type ? (value as T extends 'string' ? string : boolean) : undefined;
+}
 
 /** A UUID (v5 layout) from the tenant and its Idempotency-Key: the same pair, the same connection. */
 function idempotentId(tenantId: string, key: string): string {
@@ -211,13 +227,13 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     });
     ctx.body = {
       data: (page.executions ?? []).map((execution) => {
-        const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
+        const fields = execution.searchAttributes?.indexedFields;
         return {
           id: (execution.execution?.workflowId ?? '').replace(/^connection-/, ''),
-          provider: attributes.get(PROVIDER_ATTRIBUTE) ?? null,
-          state: attributes.get(STATE_ATTRIBUTE) ?? null,
-          needs_action: attributes.get(NEEDS_ACTION_ATTRIBUTE) ?? false,
-          user_ref: attributes.get(USER_REF_ATTRIBUTE) ?? null,
+          provider: searchAttribute(fields, PROVIDER_ATTRIBUTE, 'string') ?? null,
+          state: searchAttribute(fields, STATE_ATTRIBUTE, 'string') ?? null,
+          needs_action: searchAttribute(fields, NEEDS_ACTION_ATTRIBUTE, 'boolean') ?? false,
+          user_ref: searchAttribute(fields, USER_REF_ATTRIBUTE, 'string') ?? null,
         };
       }),
       next_cursor: page.nextPageToken?.length

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { doc, isoDateTime } from '../../openapi/describe';
 
 /**
  * A host name, an IPv4 address (WHATWG URL has already turned 0x7f.1 and friends into dotted
@@ -18,3 +19,17 @@ export const CreateWebhookEndpointSchema = z.object({ url: endpointUrl }).strict
 export type CreateWebhookEndpoint = z.infer<typeof CreateWebhookEndpointSchema>;
 
 export const WebhookEndpointIdSchema = z.string().regex(/^whe_[0-9a-f]{32}$/);
+
+export const WebhookEndpointSchema = z.object({
+  id: z.string(),
+  url: doc(z.string(), 'Where Linkflow POSTs the events.'),
+  created_at: isoDateTime(),
+});
+
+export const CreatedWebhookEndpointSchema = WebhookEndpointSchema.extend({
+  secret: doc(z.string(), 'The signing secret (`whsec_…`): shown once, here; verify each delivery\'s signature with it.'),
+});
+
+export const WebhookEndpointListSchema = z.object({ data: z.array(WebhookEndpointSchema) });
+
+doc(CreateWebhookEndpointSchema.shape.url, 'http(s) URL without user name or password, at most 2048 characters.');

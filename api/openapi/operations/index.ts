@@ -1,0 +1,19 @@
+import type { OperationDoc } from '../types';
+import { connectionOperations } from './connections';
+import { dataOperations } from './data';
+import { managementOperations, referenceOperations } from './management';
+import { callbackOperations, providerWebhookOperations } from './providers';
+
+/**
+ * Every documented operation, one per mounted route (one per provider for the provider routes), in
+ * the document's order. test/unit/openapi.test.ts fails when a mounted route has no entry (or an
+ * entry no route), and when an example does not match its schema.
+ */
+export const operations: OperationDoc[] = [
+  ...connectionOperations,
+  ...dataOperations,
+  ...managementOperations,
+  ...callbackOperations(),
+  ...providerWebhookOperations(),
+  ...referenceOperations,
+];
