@@ -12,6 +12,7 @@ RUN npm ci --no-audit --no-fund && npm cache clean --force
 # Sources listed explicitly (no .dockerignore needed: the host's node_modules and .data stay out).
 COPY tsconfig.json config.ts logger.ts ./
 COPY app ./app
+COPY contract ./contract
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker

@@ -1,6 +1,6 @@
 // Linkflow's configuration, from the environment, validated once at start.
 import { z } from 'zod';
-import { PROVIDERS, type ProviderName } from './workflows/messages';
+import { PROVIDERS, type ProviderName } from './contract/messages';
 
 // Every value is read as text first: an empty or blank value is an error naming the variable, never
 // "unset" and never coerced (z.coerce.number('') is 0, which started the API on a random port).

@@ -18,8 +18,9 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins.
-    files: ['workflows/**/*.ts'],
+    // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins. The
+    // contracts are bundled into it too.
+    files: ['workflows/**/*.ts', 'contract/**/*.ts'],
     ignores: ['workflows/clock.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Use workflowNow() from workflows/clock.ts.' }],

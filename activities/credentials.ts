@@ -1,5 +1,5 @@
 import * as openpgp from 'openpgp';
-import type { InputField } from '../workflows/messages';
+import type { InputField } from '../contract/messages';
 
 /**
  * Linkflow's OpenPGP key for credentials. Clients encrypt every credential value with its

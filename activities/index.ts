@@ -7,7 +7,7 @@ import {
   type ProviderName,
   type SyncSummary,
   UpdateRejection,
-} from '../workflows/messages';
+} from '../contract/messages';
 import { type CredentialsKey, checkFields } from './credentials';
 import type { AdapterRegistry, Authorization, JobContext, JobOutcome, ProviderConnection } from './providers';
 import type { StateSigner } from './redirect-state';

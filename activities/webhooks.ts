@@ -12,7 +12,7 @@ import {
   WebhookEventSchema,
   webhookEventSignal,
   webhooksWorkflowIdFor,
-} from '../workflows/messages';
+} from '../contract/messages';
 import type { WebhookEndpointStore } from './store/webhooks';
 import { DEFAULT_WEBHOOK_TARGET_POLICY, type ResolvedAddress, type WebhookTargetPolicy, checkWebhookTarget, pinnedLookup } from './webhook-targets';
 

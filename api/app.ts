@@ -3,7 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
-import { PROVIDERS, type ProviderName, TASK_QUEUE } from '../workflows/messages';
+import { PROVIDERS, type ProviderName, TASK_QUEUE } from '../contract/messages';
 import type { ProviderSecrets } from '../activities/providers';
 import type { StateSigner } from '../activities/redirect-state';
 import type { ProviderLinks, RedirectClaims, Repository, TenantStore, WebhookClaims } from '../activities/store';

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { type ConnectionView, TERMINAL_STATES, UpdateRejection, stateQuery, workflowIdFor } from '../workflows/messages';
+import { type ConnectionView, TERMINAL_STATES, UpdateRejection, stateQuery, workflowIdFor } from '../contract/messages';
 import { ApiError, notFound } from './errors';
 
 export const ConnectionIdSchema = z.uuid();

@@ -13,7 +13,7 @@ import { type OxlinSandbox, type OxlinSandboxOptions, startOxlinSandbox } from '
 import { type PowensSandbox, type PowensSandboxOptions, startPowensSandbox } from '../sandbox/powens/server';
 import { devServerExecutable } from '../scripts/temporal-binaries';
 import { devServerSearchAttributes } from '../worker/worker';
-import { PROVIDERS, type ProviderName } from '../workflows/messages';
+import { PROVIDERS, type ProviderName } from '../contract/messages';
 import { type ProviderUrls, embeddedSecret, providerUrlsFromEnv, providerWebhookSecrets } from './settings';
 
 /** The embedded sandboxes, by provider: only those started (a provider with a *_BASE_URL has none). */

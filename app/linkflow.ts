@@ -27,7 +27,7 @@ import type { WebhookTargetPolicy } from '../activities/webhook-targets';
 import { type Config, connectionDefaults, publicUrl, requireSettings } from '../config';
 import { type Logger, createLogger } from '../logger';
 import { createWorker } from '../worker/worker';
-import type { ProviderName } from '../workflows/messages';
+import type { ProviderName } from '../contract/messages';
 import { type SandboxOverrides, type Sandboxes, type WebhookProvider, startDevServer, startSandboxes } from './embedded';
 import {
   credentialsKey as loadCredentialsKey,

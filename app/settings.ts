@@ -17,7 +17,7 @@ import { type WebhookEndpointStore, createWebhookEndpointStore } from '../activi
 import type { WebhookTargetPolicy } from '../activities/webhook-targets';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { ProviderName } from '../workflows/messages';
+import type { ProviderName } from '../contract/messages';
 
 /**
  * The store, migrated before use: PostgreSQL when DATABASE_URL is set, else PGlite under the data

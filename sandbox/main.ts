@@ -1,7 +1,7 @@
 // The provider sandboxes as their own process (docker-compose): Oxlin on SANDBOX_PORT, Flinks,
 // Powens and LnkFi on the next three ports.
 import { type Config, loadConfig, sandboxPort } from '../config';
-import type { ProviderName } from '../workflows/messages';
+import type { ProviderName } from '../contract/messages';
 import { createLogger } from '../logger';
 import { startFlinksSandbox } from './flinks/server';
 import { startLnkfiSandbox } from './lnkfi/server';

@@ -1,7 +1,7 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
-import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/messages';
+import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../contract/messages';
 
 /** What a worker needs: its Temporal connection and namespace, and the activities' dependencies. */
 export interface WorkerSetup extends ActivityDeps {

@@ -15,7 +15,7 @@ import {
 import type { Activities, WebhookActivities } from '../activities';
 import type { Authorization, ChannelInfo, JobOutcome, ProviderFailure } from '../activities/providers';
 import { isoAt, workflowNow } from './clock';
-import { type ClientAction, allows, statesAllowing } from './lifecycle';
+import { type ClientAction, allows, statesAllowing } from '../contract/lifecycle';
 import {
   type AddChannel,
   type AnswerChallenge,
@@ -48,7 +48,7 @@ import {
   stateQuery,
   submitCredentialsUpdate,
   syncRequestedSignal,
-} from './messages';
+} from '../contract/messages';
 
 // Activities
 

@@ -1,8 +1,8 @@
 import { ActivityFailure, allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhooks';
-import { type WebhookDelivery, type WebhookDeliveryInput, WebhookDeliverySchema, webhookEventSignal } from './messages';
+import { type WebhookDelivery, type WebhookDeliveryInput, WebhookDeliverySchema, webhookEventSignal } from '../contract/messages';
 
-export type { WebhookDeliveryInput } from './messages';
+export type { WebhookDeliveryInput } from '../contract/messages';
 
 // Activities
 

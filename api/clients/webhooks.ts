@@ -8,7 +8,7 @@
 //   });
 // Never verify re-serialised JSON (JSON.stringify(req.body)): one changed space breaks the signature.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { WebhookEventBody } from '../../workflows/messages';
+import type { WebhookEventBody } from '../../contract/messages';
 
 export type WebhookVerificationFailure = 'missing_header' | 'malformed_header' | 'stale_timestamp' | 'bad_signature' | 'malformed_body';
 

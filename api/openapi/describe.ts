@@ -1,4 +1,4 @@
-// Descriptions for the OpenAPI document. The shared schemas (workflows/messages.ts, the provider
+// Descriptions for the OpenAPI document. The shared schemas (contract/messages.ts, the provider
 // schemas) carry none and must not be changed for the docs, so field descriptions are kept in a list
 // and reach the JSON Schema through a metadata registry built per document (api/openapi/document.ts).
 // Each route's schema.ts describes its own request and response fields with `doc`.

@@ -1,7 +1,7 @@
 // The error catalogue: each error the API answers with, as api/errors.ts, api/auth.ts,
 // api/limits.ts, api/temporal.ts and the routes give them, with when it happens and an example.
 import { z } from 'zod';
-import type { ConnectionView } from '../../workflows/messages';
+import type { ConnectionView } from '../../contract/messages';
 import { doc } from './describe';
 import type { ErrorDoc } from './types';
 

@@ -1,5 +1,5 @@
 // Examples shared by the operations: ids, and a connection in each state.
-import { ConnectionViewSchema, type ConnectionView } from '../../workflows/messages';
+import { ConnectionViewSchema, type ConnectionView } from '../../contract/messages';
 import { ConnectionIdSchema } from '../temporal';
 import type { ParamDoc, ResponseDoc } from './types';
 

@@ -10,7 +10,7 @@ import { connectAtFlinks } from '../../sandbox/flinks/end-user';
 import { authorizeAtXero } from '../../sandbox/lnkfi/browser';
 import { SANDBOX_VENDOR_ID } from '../../sandbox/lnkfi/server';
 import { signWebhook } from '../../sandbox/lnkfi/webhooks';
-import type { ConnectionView } from '../../workflows/messages';
+import type { ConnectionView } from '../../contract/messages';
 import { LNKFI_WEBHOOK_SECRET, type Linkflow, startLinkflow } from '../helpers/linkflow';
 import { approveAtBank, issueToken } from '../helpers/oxlin';
 import { approveInWebview } from '../helpers/powens';
@@ -109,7 +109,6 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
     // Named next to the code, A's id is ignored: B's connection comes from exchanging B's code.
     const added = new URL(genuine);
     added.searchParams.set('connection_id', aOxlin);
-    added.searchParams.set('status', 'SUCCESS');
     added.searchParams.set('queue_id', 'q-forged');
     await genuineStillWorks(added, b, a.accounts.map((x) => x.id));
     assert.notEqual(await providerIdOf(b.id), aOxlin);

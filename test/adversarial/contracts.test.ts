@@ -11,7 +11,7 @@ import { REJECTION_STATUS } from '../../api/temporal';
 import { CONFIG_VARIABLES, loadConfig } from '../../config';
 import { createStateSigner } from '../../activities/redirect-state';
 import { OTP_CODE, TEST_PASSWORD } from '../../sandbox/powens/scenarios';
-import type { ConnectionView } from '../../workflows/messages';
+import type { ConnectionView } from '../../contract/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 import { approveAtBank } from '../helpers/oxlin';
 import { approveInWebview } from '../helpers/powens';

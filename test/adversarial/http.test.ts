@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { ConnectionView } from '../../workflows/messages';
+import type { ConnectionView } from '../../contract/messages';
 import { SANDBOX_VENDOR_ID } from '../../sandbox/lnkfi/server';
 import { LNKFI_WEBHOOK_SECRET, type Linkflow, startLinkflow } from '../helpers/linkflow';
 

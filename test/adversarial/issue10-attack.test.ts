@@ -26,7 +26,7 @@ import { errorMiddleware } from '../../api/errors';
 import { connectionRoutes } from '../../api/routes/connections/connections';
 import { providerWebhookRoutes } from '../../api/routes/provider-webhooks/provider-webhooks';
 import { createLogger } from '../../logger';
-import type { SyncSummary } from '../../workflows/messages';
+import type { SyncSummary } from '../../contract/messages';
 import { testSigner, testStores } from '../helpers/real-activities';
 
 const quietLogger = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

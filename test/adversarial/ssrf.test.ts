@@ -18,7 +18,7 @@ import type { ResolvedAddress, WebhookTargetPolicy } from '../../activities/webh
 import { type AppDeps, createApp } from '../../api/app';
 import { loadConfig } from '../../config';
 import { createLogger } from '../../logger';
-import { type WebhookEvent, webhookEventId } from '../../workflows/messages';
+import { type WebhookEvent, webhookEventId } from '../../contract/messages';
 
 /** Services no request of this test may reach. */
 function unused<T>(name: string): T {

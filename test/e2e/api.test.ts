@@ -3,7 +3,7 @@
 // backend (HTTP calls) and the end user's browser (the bank page and the redirects).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ConnectionView } from '../../workflows/messages';
+import type { ConnectionView } from '../../contract/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 import { approveAtBank } from '../helpers/oxlin';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TransactionChangesSchema, TransactionPageSchema } from '../../api/routes/connections/schema';
-import type { ConnectionView } from '../../workflows/messages';
+import type { ConnectionView } from '../../contract/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 
 describe('data API', () => {

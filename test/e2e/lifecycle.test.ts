@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encryptCredentials } from '../../api/clients/credentials';
 import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
-import { workflowIdFor } from '../../workflows/messages';
-import type { ConnectionView } from '../../workflows/messages';
+import { workflowIdFor } from '../../contract/messages';
+import type { ConnectionView } from '../../contract/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 import { approveAtBank } from '../helpers/oxlin';
 

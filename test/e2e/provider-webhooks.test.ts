@@ -8,8 +8,8 @@ import { authenticityKey } from '../../sandbox/flinks/webhook';
 import { authorizeAtXero } from '../../sandbox/lnkfi/browser';
 import { SANDBOX_VENDOR_ID } from '../../sandbox/lnkfi/server';
 import { signWebhook } from '../../sandbox/lnkfi/webhooks';
-import { workflowIdFor } from '../../workflows/messages';
-import type { ConnectionView } from '../../workflows/messages';
+import { workflowIdFor } from '../../contract/messages';
+import type { ConnectionView } from '../../contract/messages';
 import { approveAtBank } from '../helpers/oxlin';
 import { FLINKS_WEBHOOK_SECRET, LNKFI_WEBHOOK_SECRET, type Linkflow, OXLIN_WEBHOOK_SECRET, startLinkflow } from '../helpers/linkflow';
 

@@ -6,7 +6,7 @@ import { encryptCredentials } from '../../api/clients/credentials';
 import { OTP_CODE, TEST_PASSWORD } from '../../sandbox/powens/scenarios';
 import { connectAtFlinks } from '../../sandbox/flinks/end-user';
 import { authorizeAtXero } from '../../sandbox/lnkfi/browser';
-import type { ConnectionView } from '../../workflows/messages';
+import type { ConnectionView } from '../../contract/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 import { approveInWebview } from '../helpers/powens';
 

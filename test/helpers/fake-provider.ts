@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities, WebhookActivities } from '../../activities';
 import type { ChannelInfo, JobOutcome } from '../../activities/providers';
-import type { Challenge, ConnectionInput, InputField, ListedAccount, WebhookEvent } from '../../workflows/messages';
+import type { Challenge, ConnectionInput, InputField, ListedAccount, WebhookEvent } from '../../contract/messages';
 
 export const ACCOUNTS: ListedAccount[] = [
   { id: 'acc-1', name: 'Compte courant', type: 'CHECKINGS', currency: 'EUR', mask: '0001' },

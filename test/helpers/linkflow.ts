@@ -18,7 +18,7 @@ import { type FlinksSandbox, type FlinksSandboxOptions, DEFAULT_CUSTOMER_ID } fr
 import { type LnkfiSandbox, type LnkfiSandboxOptions, SANDBOX_VENDOR_ID, SANDBOX_XERO_APP } from '../../sandbox/lnkfi/server';
 import type { OxlinSandbox, OxlinSandboxOptions } from '../../sandbox/oxlin/server';
 import type { PowensSandbox, PowensSandboxOptions } from '../../sandbox/powens/server';
-import type { ConnectionView } from '../../workflows/messages';
+import type { ConnectionView } from '../../contract/messages';
 import { approveAtBank } from './oxlin';
 import { uniqueTaskQueue, workflowBundle } from './temporal';
 

@@ -12,7 +12,7 @@ import type { AdapterRegistry, ParsedRedirect, ProviderSecrets } from '../../act
 import { createStateSigner } from '../../activities/redirect-state';
 import { type Database, type Repository, createProviderLinks, createProviderSecrets, createRepository, migrate, openDatabase } from '../../activities/store';
 import { connectionWorkflow } from '../../workflows';
-import { type ConnectionInput, type ConnectionView, type ProviderName, giveConsentUpdate, redirectReceivedSignal, stateQuery, workflowIdFor } from '../../workflows/messages';
+import { type ConnectionInput, type ConnectionView, type ProviderName, giveConsentUpdate, redirectReceivedSignal, stateQuery, workflowIdFor } from '../../contract/messages';
 
 export type ConnectionHandle = WorkflowHandle<typeof connectionWorkflow>;
 

@@ -5,8 +5,8 @@ import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@t
 import { devServerExecutable, testServerExecutable } from '../../scripts/temporal-binaries';
 import { QUIET_LOG_LEVELS, installTemporalLogging } from '../../worker/logging';
 import { HEARTBEAT_THROTTLE, devServerSearchAttributes } from '../../worker/worker';
-import { disconnectRequestedSignal } from '../../workflows/messages';
-import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
+import { disconnectRequestedSignal } from '../../contract/messages';
+import { SEARCH_ATTRIBUTES } from '../../contract/messages';
 
 // Tests print what fails, not every worker's start-up lines.
 installTemporalLogging(QUIET_LOG_LEVELS);

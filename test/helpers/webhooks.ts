@@ -1,7 +1,7 @@
 // Stand-ins for the webhook activities in connection workflow tests: every emitted event is
 // checked against its schema and recorded; nothing is sent anywhere.
 import type { WebhookActivities } from '../../activities';
-import { type WebhookEvent, WebhookEventSchema } from '../../workflows/messages';
+import { type WebhookEvent, WebhookEventSchema } from '../../contract/messages';
 
 export function recordingWebhookActivities(): { activities: WebhookActivities; emitted: WebhookEvent[] } {
   const emitted: WebhookEvent[] = [];

@@ -16,7 +16,7 @@ import {
   stateQuery,
   submitCredentialsUpdate,
   syncRequestedSignal,
-} from '../../workflows/messages';
+} from '../../contract/messages';
 import { ACCOUNTS, FakeProvider, SAVINGS, SMS_CHALLENGE, armored } from '../helpers/fake-provider';
 
 type Handle = WorkflowHandle<typeof connectionWorkflow>;

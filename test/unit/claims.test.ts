@@ -23,7 +23,7 @@ import { errorMiddleware } from '../../api/errors';
 import { callbackRoutes } from '../../api/routes/callbacks/callbacks';
 import { providerWebhookRoutes } from '../../api/routes/provider-webhooks/provider-webhooks';
 import { createLogger } from '../../logger';
-import type { ConnectionView } from '../../workflows/messages';
+import type { ConnectionView } from '../../contract/messages';
 import { openTestDatabase, testStores } from '../helpers/real-activities';
 
 const outcomes = (claims: Claim[]): string[] => claims.map((c) => c.outcome).sort();

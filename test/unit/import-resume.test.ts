@@ -11,7 +11,7 @@ import { generateCredentialsKey, loadCredentialsKey } from '../../activities/cre
 import type { AdapterRegistry, ProviderAdapter } from '../../activities/providers';
 import { type Database, type Repository, createProviderLinks, createRepository } from '../../activities/store';
 import type { AccountRecord, TransactionRecord } from '../../activities/store/repository';
-import type { SyncSummary } from '../../workflows/messages';
+import type { SyncSummary } from '../../contract/messages';
 import { testSigner, testStores } from '../helpers/real-activities';
 
 const DAY_MS = 86_400_000;

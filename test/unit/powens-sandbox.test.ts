@@ -8,7 +8,7 @@ import { NO_MORE_SOURCES, createPowensAdapter } from '../../activities/providers
 import { parsePowensRedirect } from '../../activities/providers/powens/redirect';
 import type { JobContext, ProviderAdapter, ProviderConnection, ProviderSecrets } from '../../activities/providers/types';
 import { type PowensSandbox, startPowensSandbox } from '../../sandbox/powens/server';
-import { UpdateRejection } from '../../workflows/messages';
+import { UpdateRejection } from '../../contract/messages';
 
 const START = Date.UTC(2025, 0, 15, 10, 0, 0);
 const DAY_MS = 86_400_000;

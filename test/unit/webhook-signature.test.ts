@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { webhookBody, webhookSignature } from '../../activities/webhooks';
 import { WebhookVerificationError, verifyWebhook } from '../../api/clients/webhooks';
-import type { WebhookEvent } from '../../workflows/messages';
+import type { WebhookEvent } from '../../contract/messages';
 
 const secret = 'whsec_test-secret-test-secret-test-secret-0001';
 const event: WebhookEvent = {

@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type ProviderAdapter, createAdapters } from '../../activities/providers';
 import type { Database } from '../../activities/store';
 import { type OxlinSandbox, startOxlinSandbox } from '../../sandbox/oxlin/server';
-import { type ConnectionView, giveConsentUpdate, stateQuery, syncRequestedSignal } from '../../workflows/messages';
+import { type ConnectionView, giveConsentUpdate, stateQuery, syncRequestedSignal } from '../../contract/messages';
 import { approveAtBank } from '../helpers/oxlin';
 import { consentToAll, realActivities, returnFromProvider, startConnection, testSecrets, testStores, until } from '../helpers/real-activities';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';

@@ -19,8 +19,8 @@ import {
   stateQuery,
   submitCredentialsUpdate,
   syncRequestedSignal,
-} from '../../workflows/messages';
-import { LIFECYCLE, isDeclaredMove } from '../../workflows/lifecycle';
+} from '../../contract/messages';
+import { LIFECYCLE, isDeclaredMove } from '../../contract/lifecycle';
 import { ACCOUNTS, FakeProvider, OBSERVED_MOVES, SAVINGS, SMS_CHALLENGE, armored, connectionInput } from '../helpers/fake-provider';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
@@ -592,7 +592,7 @@ describe('connectionWorkflow', () => {
 });
 
 // Runs after every test above (node:test runs a file's suites in order): the moves they made.
-describe('the lifecycle table (workflows/lifecycle.ts)', () => {
+describe('the lifecycle table (contract/lifecycle.ts)', () => {
   it('declares every state move the tests above made', () => {
     const moves = [...OBSERVED_MOVES].map((m) => m.split('>') as [keyof typeof LIFECYCLE, keyof typeof LIFECYCLE]);
     assert.ok(moves.length >= 20, `only ${moves.length} distinct moves seen: ${[...OBSERVED_MOVES].join(', ')}`);

@@ -13,7 +13,7 @@ import type { ProviderSecrets } from '../../activities/providers/types';
 import type { Database, Repository } from '../../activities/store';
 import { type EndUser, connectAtFlinks } from '../../sandbox/flinks/end-user';
 import { DEFAULT_CUSTOMER_ID, type FlinksSandbox, startFlinksSandbox } from '../../sandbox/flinks/server';
-import { type ConnectionView, giveConsentUpdate, stateQuery } from '../../workflows/messages';
+import { type ConnectionView, giveConsentUpdate, stateQuery } from '../../contract/messages';
 import { type ConnectionHandle, type RealActivities, consentToAll, openTestDatabase, realActivities, returnFromProvider, startConnection, until } from '../helpers/real-activities';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 

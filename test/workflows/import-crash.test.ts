@@ -17,7 +17,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type Database, openDatabase } from '../../activities/store';
 import { type OxlinSandbox, startOxlinSandbox } from '../../sandbox/oxlin/server';
-import { type ConnectionView, giveConsentUpdate, stateQuery } from '../../workflows/messages';
+import { type ConnectionView, giveConsentUpdate, stateQuery } from '../../contract/messages';
 import type { PageAsked } from '../helpers/import-worker';
 import { approveAtBank, issueToken } from '../helpers/oxlin';
 import { returnFromProvider, startConnection } from '../helpers/real-activities';

@@ -19,7 +19,7 @@ import { providerWebhookRoutes } from '../../api/routes/provider-webhooks/provid
 import { createLogger } from '../../logger';
 import { type XeroDecision, authorizeAtXero } from '../../sandbox/lnkfi/browser';
 import { type LnkfiSandbox, SANDBOX_VENDOR_ID, SANDBOX_XERO_APP, startLnkfiSandbox } from '../../sandbox/lnkfi/server';
-import { type ConnectionView, giveConsentUpdate, stateQuery } from '../../workflows/messages';
+import { type ConnectionView, giveConsentUpdate, stateQuery } from '../../contract/messages';
 import {
   type ConnectionHandle,
   type RealActivities,

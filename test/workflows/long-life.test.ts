@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { connectionWorkflow } from '../../workflows';
-import { giveConsentUpdate, redirectReceivedSignal, stateQuery } from '../../workflows/messages';
+import { giveConsentUpdate, redirectReceivedSignal, stateQuery } from '../../contract/messages';
 import { ACCOUNTS, FakeProvider, connectionInput } from '../helpers/fake-provider';
 import { runWorkerWhile, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 

@@ -10,7 +10,7 @@ import { type CredentialsKey, encryptForLinkflow } from '../../activities/creden
 import { createAdapters } from '../../activities/providers';
 import type { Database, Repository } from '../../activities/store';
 import { type PowensSandbox, startPowensSandbox } from '../../sandbox/powens/server';
-import { type ConnectionInput, UpdateRejection, answerChallengeUpdate, giveConsentUpdate, stateQuery, submitCredentialsUpdate } from '../../workflows/messages';
+import { type ConnectionInput, UpdateRejection, answerChallengeUpdate, giveConsentUpdate, stateQuery, submitCredentialsUpdate } from '../../contract/messages';
 import { approveInWebview } from '../helpers/powens';
 import {
   type ConnectionHandle,

@@ -23,7 +23,7 @@ import {
   stateQuery,
   submitCredentialsUpdate,
   syncRequestedSignal,
-} from '../../workflows/messages';
+} from '../../contract/messages';
 import { ACCOUNTS, armored, connectionInput } from '../helpers/fake-provider';
 import { type BoundaryProvider, IMPORTS_IN_FIRST_RUN, boundaryProvider, redirectOk } from '../helpers/run-boundary';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';

@@ -18,7 +18,7 @@ import {
   requestRenewalUpdate,
   stateQuery,
   syncRequestedSignal,
-} from '../../workflows/messages';
+} from '../../contract/messages';
 import { ACCOUNTS, connectionInput } from '../helpers/fake-provider';
 import { IMPORTS_IN_FIRST_RUN, boundaryProvider, redirectOk } from '../helpers/run-boundary';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';

@@ -11,7 +11,7 @@ import { type Database, createTenantStore, migrate, openDatabase } from '../../a
 import { type WebhookEndpointStore, createWebhookEndpointStore } from '../../activities/store/webhooks';
 import { type WebhookActivities, createWebhookActivities } from '../../activities/webhooks';
 import { verifyWebhook } from '../../api/clients/webhooks';
-import { type WebhookEvent, webhookEventId, webhooksWorkflowIdFor } from '../../workflows/messages';
+import { type WebhookEvent, webhookEventId, webhooksWorkflowIdFor } from '../../contract/messages';
 import { runWorkerWhile, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
 interface Attempt {

@@ -8,7 +8,7 @@ import {
 } from '../../../activities/providers/lnkfi/schemas';
 import { EventSchema as OxlinEventSchema, RedirectQuerySchema as OxlinRedirectQuerySchema } from '../../../activities/providers/oxlin/schemas';
 import { RedirectQuerySchema as PowensRedirectQuerySchema } from '../../../activities/providers/powens/schemas';
-import { type ProviderName } from '../../../workflows/messages';
+import { type ProviderName } from '../../../contract/messages';
 import { FlinksWebhookSchema, LnkfiWebhookSchema, ProviderWebhookAckSchema, hmacHex } from '../../routes/provider-webhooks/schema';
 import { CALLBACK_ERRORS, webhookErrors } from '../errors';
 import { CONNECTION_ID, SIGNED_STATE } from '../examples';

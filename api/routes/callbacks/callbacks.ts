@@ -4,7 +4,7 @@ import { ZodError } from 'zod';
 import { redirectParsers } from '../../../activities/providers';
 import type { StateSigner } from '../../../activities/redirect-state';
 import type { ProviderLinks, RedirectClaims } from '../../../activities/store';
-import { type ProviderName, ProviderSchema, TERMINAL_STATES, redirectReceivedSignal } from '../../../workflows/messages';
+import { type ProviderName, ProviderSchema, TERMINAL_STATES, redirectReceivedSignal } from '../../../contract/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
 import { SIGNAL_DEADLINE_MS, connectionHandle, readConnection } from '../../temporal';
 

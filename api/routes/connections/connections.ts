@@ -10,7 +10,7 @@ import type { Repository } from '../../../activities/store';
 import { decodeTransactionCursor } from '../../../activities/store';
 import { createCursors } from './cursors';
 import type { StoredTransaction, TransactionCursor } from '../../../activities/store/repository';
-import { allows, statesAllowing } from '../../../workflows/lifecycle';
+import { allows, statesAllowing } from '../../../contract/lifecycle';
 import {
   PROVIDER_CAPABILITIES,
   type ConnectionInput,
@@ -25,7 +25,7 @@ import {
   submitCredentialsUpdate,
   syncRequestedSignal,
   workflowIdFor,
-} from '../../../workflows/messages';
+} from '../../../contract/messages';
 import { ApiError, notFound } from '../../errors';
 import { tenantOf } from '../../auth';
 import { openConnection, ownedConnection, readConnection, runUpdate } from '../../temporal';

@@ -9,7 +9,7 @@ import {
   ProviderSchema,
   SubmitCredentialsSchema,
   SyncRequestSchema,
-} from '../../../workflows/messages';
+} from '../../../contract/messages';
 
 /** The client's own id for its end user: searchable, so kept to characters that need no escaping. */
 const UserRefSchema = z.string().regex(/^[A-Za-z0-9._@:+-]{1,200}$/, 'letters, digits and . _ @ : + - only (at most 200)');

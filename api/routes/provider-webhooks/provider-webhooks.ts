@@ -7,7 +7,7 @@ import { webhookParsers, webhookVerifiers } from '../../../activities/providers'
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ProviderSecrets } from '../../../activities/providers';
 import type { Claim, ProviderLinks, WebhookClaims } from '../../../activities/store';
-import { type ProviderName, ProviderSchema, providerEventSignal, workflowIdFor } from '../../../workflows/messages';
+import { type ProviderName, ProviderSchema, providerEventSignal, workflowIdFor } from '../../../contract/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
 import { ConnectionIdSchema, SIGNAL_DEADLINE_MS, readConnection } from '../../temporal';
 import { assertStorable } from '../../validate';
