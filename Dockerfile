@@ -15,6 +15,9 @@ COPY app ./app
 COPY contract ./contract
 COPY workflows ./workflows
 COPY activities ./activities
+COPY providers ./providers
+COPY store ./store
+COPY domain ./domain
 COPY worker ./worker
 COPY api ./api
 COPY sandbox ./sandbox

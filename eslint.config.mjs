@@ -29,7 +29,7 @@ export default tseslint.config(
         paths: builtinModules.map((name) => ({ name, message: 'Node built-ins are not allowed in workflows; use an activity.' })),
         patterns: [
           { group: ['node:*'], message: 'Node built-ins are not allowed in workflows; use an activity.' },
-          { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'Workflows import activity types only.' },
+          { group: ['../activities', '../activities/*', '../providers', '../providers/*', '../store', '../store/*', '../domain', '../domain/*'], allowTypeImports: true, message: 'Workflows import activity types only.' },
         ],
       }],
     },

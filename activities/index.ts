@@ -8,11 +8,11 @@ import {
   type SyncSummary,
   UpdateRejection,
 } from '../contract/messages';
-import { type CredentialsKey, checkFields } from './credentials';
-import type { AdapterRegistry, Authorization, JobContext, JobOutcome, ProviderConnection } from './providers';
-import type { StateSigner } from './redirect-state';
-import type { ProviderLinks, Repository } from './store';
-import { type ImportPlan, type ImportPosition, type ImportRun, type TransactionRecord, accountStart } from './store/repository';
+import { type CredentialsKey, checkFields } from '../domain/credentials';
+import type { AdapterRegistry, Authorization, JobContext, JobOutcome, ProviderConnection } from '../providers';
+import type { StateSigner } from '../domain/redirect-state';
+import type { ProviderLinks, Repository } from '../store';
+import { type ImportPlan, type ImportPosition, type ImportRun, type TransactionRecord, accountStart } from '../store/repository';
 import { type WebhookDeps, createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps extends WebhookDeps {

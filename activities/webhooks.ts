@@ -13,7 +13,7 @@ import {
   webhookEventSignal,
   webhooksWorkflowIdFor,
 } from '../contract/messages';
-import type { WebhookEndpointStore } from './store/webhooks';
+import type { WebhookEndpointStore } from '../store/webhooks';
 import { DEFAULT_WEBHOOK_TARGET_POLICY, type ResolvedAddress, type WebhookTargetPolicy, checkWebhookTarget, pinnedLookup } from './webhook-targets';
 
 export interface WebhookDeps {

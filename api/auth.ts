@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
-import type { Tenant, TenantStore } from '../activities/store';
+import type { Tenant, TenantStore } from '../store';
 import { ApiError } from './errors';
 
 const bearer = (ctx: Context): string | null => /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'))?.[1] ?? null;

@@ -8,9 +8,9 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { createApiServer } from '../api/server';
-import type { CredentialsKey } from '../activities/credentials';
-import { type AdapterRegistry, type ProviderSecrets, type ProvidersConfig, createAdapters } from '../activities/providers';
-import { type StateSigner, createStateSigner } from '../activities/redirect-state';
+import type { CredentialsKey } from '../domain/credentials';
+import { type AdapterRegistry, type ProviderSecrets, type ProvidersConfig, createAdapters } from '../providers';
+import { type StateSigner, createStateSigner } from '../domain/redirect-state';
 import {
   type Database,
   type DatabaseOptions,
@@ -21,8 +21,8 @@ import {
   createRepository,
   createTenantStore,
   createWebhookClaims,
-} from '../activities/store';
-import type { WebhookEndpointStore } from '../activities/store/webhooks';
+} from '../store';
+import type { WebhookEndpointStore } from '../store/webhooks';
 import type { WebhookTargetPolicy } from '../activities/webhook-targets';
 import { type Config, connectionDefaults, publicUrl, requireSettings } from '../config';
 import { type Logger, createLogger } from '../logger';

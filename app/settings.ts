@@ -3,8 +3,8 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ProviderSecrets, ProvidersConfig } from '../activities/providers';
-import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../activities/credentials';
+import type { ProviderSecrets, ProvidersConfig } from '../providers';
+import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../domain/credentials';
 import {
   type Database,
   type DatabaseOptions,
@@ -12,8 +12,8 @@ import {
   createProviderSecrets,
   migrate,
   openDatabase,
-} from '../activities/store';
-import { type WebhookEndpointStore, createWebhookEndpointStore } from '../activities/store/webhooks';
+} from '../store';
+import { type WebhookEndpointStore, createWebhookEndpointStore } from '../store/webhooks';
 import type { WebhookTargetPolicy } from '../activities/webhook-targets';
 import type { Config } from '../config';
 import type { Logger } from '../logger';

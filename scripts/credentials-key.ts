@@ -1,5 +1,5 @@
 // Prints a new armored OpenPGP private key for LINKFLOW_CREDENTIALS_KEY (docker-compose, production).
-import { generateCredentialsKey } from '../activities/credentials';
+import { generateCredentialsKey } from '../domain/credentials';
 
 generateCredentialsKey().then(
   (key) => process.stdout.write(key),

@@ -1,5 +1,5 @@
 // `npm run tenant:create -- "Acme"`: a tenant and its first API key, printed once (only its hash is stored).
-import { createTenantStore } from '../activities/store';
+import { createTenantStore } from '../store';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { openStore } from '../app/settings';

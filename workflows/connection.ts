@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, WebhookActivities } from '../activities';
-import type { Authorization, ChannelInfo, JobOutcome, ProviderFailure } from '../activities/providers';
+import type { Authorization, ChannelInfo, JobOutcome, ProviderFailure } from '../providers';
 import { isoAt, workflowNow } from './clock';
 import { type ClientAction, allows, statesAllowing } from '../contract/lifecycle';
 import {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createTenantStore } from '../../activities/store';
+import { createTenantStore } from '../../store';
 import { connectAtFlinks } from '../../sandbox/flinks/end-user';
 import { authorizeAtXero } from '../../sandbox/lnkfi/browser';
 import { SANDBOX_VENDOR_ID } from '../../sandbox/lnkfi/server';

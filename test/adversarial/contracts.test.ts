@@ -9,7 +9,7 @@ import { encryptCredentials } from '../../api/clients/credentials';
 import { buildOpenApiDocument, operations } from '../../api/openapi';
 import { REJECTION_STATUS } from '../../api/temporal';
 import { CONFIG_VARIABLES, loadConfig } from '../../config';
-import { createStateSigner } from '../../activities/redirect-state';
+import { createStateSigner } from '../../domain/redirect-state';
 import { OTP_CODE, TEST_PASSWORD } from '../../sandbox/powens/scenarios';
 import type { ConnectionView } from '../../contract/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';

@@ -11,8 +11,8 @@ import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import Koa from 'koa';
 import { createActivities } from '../../activities';
-import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
-import type { AdapterRegistry, ProviderAdapter } from '../../activities/providers';
+import { generateCredentialsKey, loadCredentialsKey } from '../../domain/credentials';
+import type { AdapterRegistry, ProviderAdapter } from '../../providers';
 import {
   type Database,
   type Repository,
@@ -20,8 +20,8 @@ import {
   createProviderSecrets,
   createRepository,
   createWebhookClaims,
-} from '../../activities/store';
-import type { AccountRecord, TransactionRecord } from '../../activities/store/repository';
+} from '../../store';
+import type { AccountRecord, TransactionRecord } from '../../store/repository';
 import { errorMiddleware } from '../../api/errors';
 import { connectionRoutes } from '../../api/routes/connections/connections';
 import { providerWebhookRoutes } from '../../api/routes/provider-webhooks/provider-webhooks';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encryptCredentials } from '../../api/clients/credentials';
-import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
+import { generateCredentialsKey, loadCredentialsKey } from '../../domain/credentials';
 import { workflowIdFor } from '../../contract/messages';
 import type { ConnectionView } from '../../contract/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { generateCredentialsKey } from '../../activities/credentials';
+import { generateCredentialsKey } from '../../domain/credentials';
 import { CONFIG_VARIABLES } from '../../config';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities, WebhookActivities } from '../../activities';
-import type { ChannelInfo, JobOutcome } from '../../activities/providers';
+import type { ChannelInfo, JobOutcome } from '../../providers';
 import type { Challenge, ConnectionInput, InputField, ListedAccount, WebhookEvent } from '../../contract/messages';
 
 export const ACCOUNTS: ListedAccount[] = [

@@ -8,10 +8,10 @@ import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
-import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
-import { type ProviderAdapter, createAdapters } from '../../activities/providers';
-import { createProviderLinks, createProviderSecrets, createRepository, migrate, openDatabase } from '../../activities/store';
-import { createWebhookEndpointStore } from '../../activities/store/webhooks';
+import { generateCredentialsKey, loadCredentialsKey } from '../../domain/credentials';
+import { type ProviderAdapter, createAdapters } from '../../providers';
+import { createProviderLinks, createProviderSecrets, createRepository, migrate, openDatabase } from '../../store';
+import { createWebhookEndpointStore } from '../../store/webhooks';
 import { createWorker } from '../../worker/worker';
 import { testSigner } from './real-activities';
 // Importing the test helpers also quiets the SDK's logs, as in every test process.

@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
-import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
-import { redirectParsers } from '../../activities/providers';
-import type { AdapterRegistry, ParsedRedirect, ProviderSecrets } from '../../activities/providers/types';
-import { createStateSigner } from '../../activities/redirect-state';
-import { type Database, type Repository, createProviderLinks, createProviderSecrets, createRepository, migrate, openDatabase } from '../../activities/store';
+import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../../domain/credentials';
+import { redirectParsers } from '../../providers';
+import type { AdapterRegistry, ParsedRedirect, ProviderSecrets } from '../../providers/types';
+import { createStateSigner } from '../../domain/redirect-state';
+import { type Database, type Repository, createProviderLinks, createProviderSecrets, createRepository, migrate, openDatabase } from '../../store';
 import { connectionWorkflow } from '../../workflows';
 import { type ConnectionInput, type ConnectionView, type ProviderName, giveConsentUpdate, redirectReceivedSignal, stateQuery, workflowIdFor } from '../../contract/messages';
 

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
-import { createStateSigner } from '../../activities/redirect-state';
+import { createStateSigner } from '../../domain/redirect-state';
 import {
   type Claim,
   type Database,
@@ -18,7 +18,7 @@ import {
   createProviderSecrets,
   createRedirectClaims,
   createWebhookClaims,
-} from '../../activities/store';
+} from '../../store';
 import { errorMiddleware } from '../../api/errors';
 import { callbackRoutes } from '../../api/routes/callbacks/callbacks';
 import { providerWebhookRoutes } from '../../api/routes/provider-webhooks/provider-webhooks';

@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
-import { createFlinksAdapter } from '../../activities/providers/flinks/adapter';
-import type { FlinksConfig } from '../../activities/providers/flinks/client';
-import { parseFlinksRedirect } from '../../activities/providers/flinks/redirect';
-import { parseFlinksWebhook, verifyFlinksWebhook } from '../../activities/providers/flinks/webhook';
-import type { JobContext, ProviderAdapter, ProviderConnection, ProviderSecrets } from '../../activities/providers/types';
+import { createFlinksAdapter } from '../../providers/flinks/adapter';
+import type { FlinksConfig } from '../../providers/flinks/client';
+import { parseFlinksRedirect } from '../../providers/flinks/redirect';
+import { parseFlinksWebhook, verifyFlinksWebhook } from '../../providers/flinks/webhook';
+import type { JobContext, ProviderAdapter, ProviderConnection, ProviderSecrets } from '../../providers/types';
 import { connectAtFlinks, readForm } from '../../sandbox/flinks/end-user';
 import { DEFAULT_CUSTOMER_ID, type FlinksSandbox, startFlinksSandbox } from '../../sandbox/flinks/server';
 

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { type ImportHeartbeat, createActivities } from '../../activities';
-import { generateCredentialsKey, loadCredentialsKey } from '../../activities/credentials';
-import type { AdapterRegistry, ProviderAdapter } from '../../activities/providers';
-import { type Database, type Repository, createProviderLinks, createRepository } from '../../activities/store';
-import type { AccountRecord, TransactionRecord } from '../../activities/store/repository';
+import { generateCredentialsKey, loadCredentialsKey } from '../../domain/credentials';
+import type { AdapterRegistry, ProviderAdapter } from '../../providers';
+import { type Database, type Repository, createProviderLinks, createRepository } from '../../store';
+import type { AccountRecord, TransactionRecord } from '../../store/repository';
 import type { SyncSummary } from '../../contract/messages';
 import { testSigner, testStores } from '../helpers/real-activities';
 

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import madge from 'madge';
 
 const ROOT = join(__dirname, '..', '..');
-const SOURCES = ['app', 'contract', 'workflows', 'activities', 'api', 'worker', 'sandbox', 'scripts', 'tools', 'config.ts', 'logger.ts'];
+const SOURCES = ['app', 'contract', 'workflows', 'activities', 'providers', 'store', 'domain', 'api', 'worker', 'sandbox', 'scripts', 'tools', 'config.ts', 'logger.ts'];
 const MAX_LINES = 420;
 
 /** Files allowed to be longer, each with why (and, where it is debt, what would shorten it). */
@@ -15,9 +15,9 @@ const LONG_FILES: Record<string, string> = {
   'workflows/connection.ts': 'debt: the lifecycle phases are methods of one class that call each other (sync → afterSync → repair → connect → sync); splitting them needs the redesign issue 12 asks for',
   'sandbox/oxlin/simulator.ts': "a provider's whole behaviour (connections, channels, jobs, challenges, queues, transactions) as one in-memory model; data tables live in data.ts",
   'sandbox/powens/simulator.ts': "Powens' whole behaviour (users, connections, sources, webview sessions, accounts) as one in-memory model",
-  'activities/store/repository.ts': 'mostly SQL statements, one per store operation, next to the code that runs them',
+  'store/repository.ts': 'mostly SQL statements, one per store operation, next to the code that runs them',
   'scripts/temporal-binaries.ts': 'builds three binaries from the registries (CLI, test server, server) with the checks each needs',
-  'activities/providers/powens/adapter.ts': "one provider's adapter: every lifecycle step against Powens' API",
+  'providers/powens/adapter.ts': "one provider's adapter: every lifecycle step against Powens' API",
 };
 
 describe('code layout', () => {

@@ -1,7 +1,7 @@
 // Oxlin's redirect back, parsed: what the browser can and cannot make Linkflow believe.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseOxlinRedirect } from '../../activities/providers/oxlin/redirect';
+import { parseOxlinRedirect } from '../../providers/oxlin/redirect';
 
 describe("parseOxlinRedirect: a code stands alone", () => {
   it('a code with the state is a success whose connection Linkflow creates; a connection_id next to it is ignored', () => {

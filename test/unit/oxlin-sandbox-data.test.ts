@@ -3,8 +3,8 @@
 // Linkflow's adapter passing `since` on.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createOxlinAdapter } from '../../activities/providers/oxlin/adapter';
-import type { ProviderAdapter, ProviderConnection } from '../../activities/providers/types';
+import { createOxlinAdapter } from '../../providers/oxlin/adapter';
+import type { ProviderAdapter, ProviderConnection } from '../../providers/types';
 import {
   SANDBOX_START,
   type SandboxHarness,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ZodError } from 'zod';
-import { parseOxlinWebhook } from '../../activities/providers/oxlin/webhook';
+import { parseOxlinWebhook } from '../../providers/oxlin/webhook';
 
 const event = (creationDate: number) => ({
   id: '7731',

@@ -4,9 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import * as openpgp from 'openpgp';
 import { ZodError } from 'zod';
-import { NO_MORE_SOURCES, createPowensAdapter } from '../../activities/providers/powens/adapter';
-import { parsePowensRedirect } from '../../activities/providers/powens/redirect';
-import type { JobContext, ProviderAdapter, ProviderConnection, ProviderSecrets } from '../../activities/providers/types';
+import { NO_MORE_SOURCES, createPowensAdapter } from '../../providers/powens/adapter';
+import { parsePowensRedirect } from '../../providers/powens/redirect';
+import type { JobContext, ProviderAdapter, ProviderConnection, ProviderSecrets } from '../../providers/types';
 import { type PowensSandbox, startPowensSandbox } from '../../sandbox/powens/server';
 import { UpdateRejection } from '../../contract/messages';
 

@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { type Database, openDatabase } from '../../activities/store';
+import { type Database, openDatabase } from '../../store';
 import { type OxlinSandbox, startOxlinSandbox } from '../../sandbox/oxlin/server';
 import { type ConnectionView, giveConsentUpdate, stateQuery } from '../../contract/messages';
 import type { PageAsked } from '../helpers/import-worker';

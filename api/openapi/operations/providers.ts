@@ -1,13 +1,13 @@
 // What the providers send: one operation per provider, since each has its own query string,
 // signature header and body (the route is one: /callbacks/{provider}, /webhooks/{provider}).
 import { z } from 'zod';
-import { RedirectQuerySchema as FlinksRedirectQuerySchema } from '../../../activities/providers/flinks/schemas';
+import { RedirectQuerySchema as FlinksRedirectQuerySchema } from '../../../providers/flinks/schemas';
 import {
   RedirectQuerySchema as LnkfiRedirectQuerySchema,
   WebhookHeadersSchema as LnkfiWebhookHeadersSchema,
-} from '../../../activities/providers/lnkfi/schemas';
-import { EventSchema as OxlinEventSchema, RedirectQuerySchema as OxlinRedirectQuerySchema } from '../../../activities/providers/oxlin/schemas';
-import { RedirectQuerySchema as PowensRedirectQuerySchema } from '../../../activities/providers/powens/schemas';
+} from '../../../providers/lnkfi/schemas';
+import { EventSchema as OxlinEventSchema, RedirectQuerySchema as OxlinRedirectQuerySchema } from '../../../providers/oxlin/schemas';
+import { RedirectQuerySchema as PowensRedirectQuerySchema } from '../../../providers/powens/schemas';
 import { type ProviderName } from '../../../contract/messages';
 import { FlinksWebhookSchema, LnkfiWebhookSchema, ProviderWebhookAckSchema, hmacHex } from '../../routes/provider-webhooks/schema';
 import { CALLBACK_ERRORS, webhookErrors } from '../errors';

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import type { TenantStore } from '../../../activities/store';
+import type { TenantStore } from '../../../store';
 import { requireAdmin } from '../../auth';
 import { notFound } from '../../errors';
 import { parseBody } from '../../validate';

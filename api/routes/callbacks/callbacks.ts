@@ -1,9 +1,9 @@
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import { ZodError } from 'zod';
-import { redirectParsers } from '../../../activities/providers';
-import type { StateSigner } from '../../../activities/redirect-state';
-import type { ProviderLinks, RedirectClaims } from '../../../activities/store';
+import { redirectParsers } from '../../../providers';
+import type { StateSigner } from '../../../domain/redirect-state';
+import type { ProviderLinks, RedirectClaims } from '../../../store';
 import { type ProviderName, ProviderSchema, TERMINAL_STATES, redirectReceivedSignal } from '../../../contract/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
 import { SIGNAL_DEADLINE_MS, connectionHandle, readConnection } from '../../temporal';
@@ -52,7 +52,7 @@ export function callbackRoutes({ client, stateSigner, redirectClaims, providerLi
     const expected = view.next_action?.type === 'redirect';
     // A provider that confirms by webhook (LnkFi) may have done so already: the browser still goes on, once.
     const alreadyConfirmed = !expected && parsed.redirect.outcome === 'success' && !TERMINAL_STATES.includes(view.state);
-    // Claimed before the signal, atomically: of callbacks arriving together only one signals (activities/store/claims.ts).
+    // Claimed before the signal, atomically: of callbacks arriving together only one signals (store/claims.ts).
     const claim = expected || alreadyConfirmed ? await redirectClaims.claim(verified.nonce, view.id) : null;
     if (claim?.outcome !== 'claimed') {
       throw new ApiError(

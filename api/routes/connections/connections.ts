@@ -4,12 +4,12 @@ import canonicalize from 'canonicalize';
 import type { Middleware } from 'koa';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { type Payload, SearchAttributeType, defaultPayloadConverter, defineSearchAttributeKey } from '@temporalio/common';
-import { checkFields, encryptForLinkflow } from '../../../activities/credentials';
-import type { StateSigner } from '../../../activities/redirect-state';
-import type { Repository } from '../../../activities/store';
-import { decodeTransactionCursor } from '../../../activities/store';
+import { checkFields, encryptForLinkflow } from '../../../domain/credentials';
+import type { StateSigner } from '../../../domain/redirect-state';
+import type { Repository } from '../../../store';
+import { decodeTransactionCursor } from '../../../store';
 import { createCursors } from './cursors';
-import type { StoredTransaction, TransactionCursor } from '../../../activities/store/repository';
+import type { StoredTransaction, TransactionCursor } from '../../../store/repository';
 import { allows, statesAllowing } from '../../../contract/lifecycle';
 import {
   PROVIDER_CAPABILITIES,

@@ -1,4 +1,4 @@
-import type { StateSigner } from '../../../activities/redirect-state';
+import type { StateSigner } from '../../../domain/redirect-state';
 
 /** A change number as the store writes it (a bigint sequence; "0": nothing read yet). */
 const SEQ = /^(0|[1-9][0-9]{0,18})$/;

@@ -3,10 +3,10 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import getRawBody from 'raw-body';
 import { ZodError } from 'zod';
-import { webhookParsers, webhookVerifiers } from '../../../activities/providers';
+import { webhookParsers, webhookVerifiers } from '../../../providers';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { ProviderSecrets } from '../../../activities/providers';
-import type { Claim, ProviderLinks, WebhookClaims } from '../../../activities/store';
+import type { ProviderSecrets } from '../../../providers';
+import type { Claim, ProviderLinks, WebhookClaims } from '../../../store';
 import { type ProviderName, ProviderSchema, providerEventSignal, workflowIdFor } from '../../../contract/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
 import { ConnectionIdSchema, SIGNAL_DEADLINE_MS, readConnection } from '../../temporal';
@@ -33,7 +33,7 @@ const PENDING_POLL_MS = 25;
  * anything else: an unverifiable request is a 401 and changes nothing. A verified event is
  * claimed by its id (one the signature covers, namespaced by provider), and only the claimant
  * signals the connection it names and answers `accepted`; every other delivery of it is a
- * `duplicate`. Why claims are released or taken over: activities/store/claims.ts.
+ * `duplicate`. Why claims are released or taken over: store/claims.ts.
  */
 export function providerWebhookRoutes({ client, providerLinks, webhookClaims, providerSecrets, secrets }: ProviderWebhookDeps): Router {
   const router = new Router({ prefix: '/webhooks' });

@@ -4,11 +4,11 @@ import { z } from 'zod';
 import {
   AccountsDetailSchema as FlinksAccountsDetailSchema,
   FailureWebhookSchema as FlinksFailureWebhookSchema,
-} from '../../../activities/providers/flinks/schemas';
+} from '../../../providers/flinks/schemas';
 import {
   ConnectionCompletedSchema as LnkfiConnectionCompletedSchema,
   WebhookBaseSchema as LnkfiWebhookBaseSchema,
-} from '../../../activities/providers/lnkfi/schemas';
+} from '../../../providers/lnkfi/schemas';
 import { doc } from '../../openapi/describe';
 
 /** What POST /webhooks/{provider} answers a verified event with. */

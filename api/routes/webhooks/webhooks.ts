@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import type { WebhookEndpoint, WebhookEndpointStore } from '../../../activities/store/webhooks';
+import type { WebhookEndpoint, WebhookEndpointStore } from '../../../store/webhooks';
 import { type WebhookTargetPolicy, checkWebhookTarget } from '../../../activities/webhook-targets';
 import { tenantOf } from '../../auth';
 import { ApiError, notFound } from '../../errors';

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { ProviderEvent } from '../../../contract/messages';
+import type { ProviderEvent } from '../../contract/messages';
 import { EventSchema } from './schemas';
 
 /**

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { PROVIDERS, type ProviderName } from '../../contract/messages';
+import { PROVIDERS, type ProviderName } from '../contract/messages';
 import { type FlinksConfig, createFlinksAdapter } from './flinks/adapter';
 import { parseFlinksRedirect } from './flinks/redirect';
 import { parseFlinksWebhook, verifyFlinksWebhook } from './flinks/webhook';

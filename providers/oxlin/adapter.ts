@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import * as openpgp from 'openpgp';
 import { z } from 'zod';
-import { type Challenge, type InputField, type ListedAccount, UpdateRejection } from '../../../contract/messages';
+import { type Challenge, type InputField, type ListedAccount, UpdateRejection } from '../../contract/messages';
 import type { AccountRecord, TransactionRecord } from '../../store/repository';
 import type {
   ChannelInfo,

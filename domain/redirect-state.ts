@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { type Sealer, createSealer } from './store/sealing';
+import { type Sealer, createSealer } from '../store/sealing';
 
 /**
  * The `state` a provider carries through the bank and back: `<connectionId>.<nonce>.<mac>`.

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
-import type { ListedAccount } from '../../../contract/messages';
+import type { ListedAccount } from '../../contract/messages';
 import type { AccountRecord, TransactionRecord } from '../../store/repository';
 import type { AdapterDeps, ChannelInfo, JobOutcome, Page, ProviderAdapter, ProviderConnection } from '../types';
 import { LnkfiClient, type LnkfiConfig, LnkfiFailure, failure, parse } from './client';

@@ -1,5 +1,5 @@
 -- Inbound events (provider webhooks, redirect states) are claimed before they are signalled, so
--- that deliveries arriving together signal the workflow once (activities/store/claims.ts).
+-- that deliveries arriving together signal the workflow once (store/claims.ts).
 -- A row is a claim; `signalled_at` says the signal went through. A claim whose signal failed is
 -- deleted (released), and one left unsignalled by a crash is taken over after a short lease.
 --

@@ -6,7 +6,7 @@ import type {
   ProviderEvent,
   ProviderName,
   RedirectReceived,
-} from '../../contract/messages';
+} from '../contract/messages';
 import type { AccountRecord, TransactionRecord } from '../store/repository';
 
 /**

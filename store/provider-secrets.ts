@@ -1,4 +1,4 @@
-import type { ProviderName } from '../../contract/messages';
+import type { ProviderName } from '../contract/messages';
 import type { ProviderSecrets } from '../providers/types';
 import type { Queryable } from './db';
 import { createSealer } from './sealing';
