@@ -12,7 +12,8 @@ import { type CredentialsKey, checkFields } from '../domain/credentials';
 import type { AdapterRegistry, Authorization, JobContext, JobOutcome, ProviderConnection } from '../providers';
 import type { StateSigner } from '../domain/redirect-state';
 import type { ProviderLinks, Repository } from '../store';
-import { type ImportPlan, type ImportPosition, type ImportRun, type TransactionRecord, accountStart } from '../store/repository';
+import type { TransactionRecord } from '../contract/records';
+import { type ImportPlan, type ImportPosition, type ImportRun, accountStart } from '../store/repository';
 import { type WebhookDeps, createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps extends WebhookDeps {

@@ -7,7 +7,7 @@ import type {
   ProviderName,
   RedirectReceived,
 } from '../contract/messages';
-import type { AccountRecord, TransactionRecord } from '../store/repository';
+import type { AccountRecord, TransactionRecord } from '../contract/records';
 
 /**
  * Secrets a provider hands over (user tokens, per-connection API keys), kept sealed

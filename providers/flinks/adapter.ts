@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { ListedAccount } from '../../contract/messages';
-import type { AccountRecord, TransactionRecord } from '../../store/repository';
+import type { AccountRecord, TransactionRecord } from '../../contract/records';
 import type { AdapterDeps, ChannelInfo, JobContext, JobOutcome, ProviderAdapter, ProviderConnection } from '../types';
 import { FlinksClient, type FlinksConfig, FlinksFailure, type FlinksResponse, flinksError, parse, rejected } from './client';
 import { AccountsDetailSchema, AuthorizeResponseSchema, type FlinksAccount, type FlinksAccountsDetail, failureOf } from './schemas';

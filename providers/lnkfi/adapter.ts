@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import type { ListedAccount } from '../../contract/messages';
-import type { AccountRecord, TransactionRecord } from '../../store/repository';
+import type { AccountRecord, TransactionRecord } from '../../contract/records';
 import type { AdapterDeps, ChannelInfo, JobOutcome, Page, ProviderAdapter, ProviderConnection } from '../types';
 import { LnkfiClient, type LnkfiConfig, LnkfiFailure, failure, parse } from './client';
 import { RateLimiter } from './rate-limit';

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import * as openpgp from 'openpgp';
 import { z } from 'zod';
 import { type Challenge, type InputField, type ListedAccount, UpdateRejection } from '../../contract/messages';
-import type { AccountRecord, TransactionRecord } from '../../store/repository';
+import type { AccountRecord, TransactionRecord } from '../../contract/records';
 import type {
   ChannelInfo,
   JobContext,

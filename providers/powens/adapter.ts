@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import * as openpgp from 'openpgp';
 import { z } from 'zod';
 import { type Challenge, type ChannelMode, type InputField, type ListedAccount, UNSUPPORTED_MODE, UpdateRejection } from '../../contract/messages';
-import type { AccountRecord, TransactionRecord } from '../../store/repository';
+import type { AccountRecord, TransactionRecord } from '../../contract/records';
 import type { AdapterDeps, ChannelInfo, JobContext, JobOutcome, Page, ProviderAdapter, ProviderConnection, ProviderFailure } from '../types';
 import { PowensClient, type PowensConfig, errorCode, failure, parse } from './client';
 import {

@@ -21,7 +21,7 @@ import {
   createRepository,
   createWebhookClaims,
 } from '../../store';
-import type { AccountRecord, TransactionRecord } from '../../store/repository';
+import type { AccountRecord, TransactionRecord } from '../../contract/records';
 import { errorMiddleware } from '../../api/errors';
 import { connectionRoutes } from '../../api/routes/connections/connections';
 import { providerWebhookRoutes } from '../../api/routes/provider-webhooks/provider-webhooks';

@@ -10,7 +10,7 @@ import { type ImportHeartbeat, createActivities } from '../../activities';
 import { generateCredentialsKey, loadCredentialsKey } from '../../domain/credentials';
 import type { AdapterRegistry, ProviderAdapter } from '../../providers';
 import { type Database, type Repository, createProviderLinks, createRepository } from '../../store';
-import type { AccountRecord, TransactionRecord } from '../../store/repository';
+import type { AccountRecord, TransactionRecord } from '../../contract/records';
 import type { SyncSummary } from '../../contract/messages';
 import { testSigner, testStores } from '../helpers/real-activities';
 

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type Database, type Repository, createRepository, decodeTransactionCursor, migrate } from '../../store';
-import { type TransactionCursor, type TransactionRecord, decodeChangeCursor, encodeChangeCursor } from '../../store/repository';
+import type { TransactionRecord } from '../../contract/records';
+import { type TransactionCursor, decodeChangeCursor, encodeChangeCursor } from '../../store/repository';
 import { emptyTestStores, testStores } from '../helpers/real-activities';
 
 for (const [name, open] of testStores()) {
