@@ -17,12 +17,12 @@ export interface LifecycleRow {
    * from every live state, and `failed`, which a provider call failing for good reaches).
    */
   next: readonly ConnectionState[];
-  /** Where in `workflows/connection.ts` (class `Connection`) this state is entered and left. */
+  /** Where in `workflows/connection/` this state is entered and left (file: function). */
   code: string;
 }
 
 /** States no connection leaves. */
-const ENDED: LifecycleRow = { allows: [], next: [], code: 'end(): the workflow returns its view' };
+const ENDED: LifecycleRow = { allows: [], next: [], code: 'state.ts: end(); the workflow returns its view' };
 
 /**
  * The connection lifecycle (DESIGN.md, "The connection lifecycle"), state by state: what the
@@ -40,59 +40,59 @@ export const LIFECYCLE: Readonly<Record<ConnectionState, LifecycleRow>> = {
   authorizing: {
     allows: [],
     next: ['awaiting_redirect', 'awaiting_credentials'],
-    code: 'connect() → authorize(): startAuthorization',
+    code: 'phases.ts: connect() → authorize(), startAuthorization',
   },
   awaiting_redirect: {
     allows: [],
     // The first channel ends expired/cancelled; an added one given up goes back to where it was.
     next: ['listing_accounts', 'expired', 'cancelled', 'active', 'renewal_required'],
-    code: 'authorize(): waits for redirectReceived (acceptRedirect, completeWithCode)',
+    code: 'phases.ts: authorize() waits for redirectReceived (acceptRedirect, completeWithCode)',
   },
   awaiting_credentials: {
     allows: ['submitCredentials'],
     next: ['listing_accounts', 'expired', 'active', 'renewal_required'],
-    code: 'authorize(): waits for the submitCredentials update',
+    code: 'phases.ts: authorize() waits; handlers.ts: the submitCredentials update',
   },
   listing_accounts: {
     allows: [],
     next: ['challenge_required', 'awaiting_consent', 'credentials_invalid', 'syncing', 'cancelled', 'expired', 'active', 'renewal_required'],
-    code: "connect(): job('list'), then listAccounts",
+    code: "phases.ts: connect() → job('list'), then listAccounts",
   },
   challenge_required: {
     allows: ['answerChallenge'],
     next: ['listing_accounts', 'syncing', 'expired', 'active', 'renewal_required'],
-    code: 'job(): waits for the answerChallenge update or the challenge timeout',
+    code: 'phases.ts: job() waits; handlers.ts: the answerChallenge update',
   },
   awaiting_consent: {
     allows: ['giveConsent'],
     next: ['syncing', 'expired', 'cancelled', 'active', 'renewal_required'],
-    code: 'connect(): waits for the giveConsent update',
+    code: 'phases.ts: connect() waits; handlers.ts: the giveConsent update',
   },
   syncing: {
     allows: [],
     next: ['active', 'renewal_required', 'user_action_required', 'credentials_invalid', 'challenge_required'],
-    code: "sync() → job('sync') → afterSync(): importData",
+    code: "phases.ts: sync() → job('sync') → afterSync(), importData",
   },
   active: {
     allows: ['sync', 'requestRenewal', 'addChannel'],
     // An added channel that asks nothing (a Powens source whose fields were given) lists at once.
     next: ['syncing', 'renewal_required', 'awaiting_redirect', 'awaiting_credentials', 'listing_accounts', 'credentials_invalid', 'user_action_required'],
-    code: 'live(): waits for the next sync, a request, a provider event or a renewal',
+    code: 'live.ts: live() waits for the next sync, a request, a provider event or a renewal',
   },
   renewal_required: {
     allows: ['sync', 'requestRenewal'],
     next: ['syncing', 'active', 'expired', 'credentials_invalid', 'user_action_required'],
-    code: 'startRenewal(), then live(): the renewal redirect (acceptRedirect) or its deadline',
+    code: 'live.ts: startRenewal(), then live(): the renewal redirect (acceptRedirect) or its deadline',
   },
   credentials_invalid: {
     allows: ['submitCredentials'],
     next: ['listing_accounts', 'syncing'],
-    code: "repair() → connect(…, 'repair'): a fresh authorization until one works",
+    code: "phases.ts: repair() → connect(…, 'repair'), a fresh authorization until one works",
   },
   user_action_required: {
     allows: ['sync', 'requestRenewal', 'addChannel'],
     next: ['syncing', 'active', 'renewal_required', 'awaiting_redirect', 'awaiting_credentials', 'listing_accounts', 'credentials_invalid'],
-    code: 'afterSync(): USER_ACTION_REQUIRED; live() retries at the next sync',
+    code: 'phases.ts: afterSync() on USER_ACTION_REQUIRED; live.ts retries at the next sync',
   },
   expired: ENDED,
   cancelled: ENDED,

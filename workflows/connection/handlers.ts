@@ -1,0 +1,213 @@
+// The connection's signal, update and query handlers: they record what the outside asked, for the
+// phases to act on, and answer updates once the lifecycle has moved.
+import { ApplicationFailure, condition, log, patched, setHandler } from '@temporalio/workflow';
+import {
+  type AddChannel,
+  type AnswerChallenge,
+  type Challenge,
+  type GiveConsent,
+  GiveConsentSchema,
+  type SubmitCredentials,
+  SubmitCredentialsSchema,
+  PROVIDER_CAPABILITIES,
+  PROVIDERS,
+  UpdateRejection,
+  addChannelUpdate,
+  answerChallengeUpdate,
+  disconnectRequestedSignal,
+  giveConsentUpdate,
+  redirectReceivedSignal,
+  providerEventSignal,
+  requestRenewalUpdate,
+  stateQuery,
+  submitCredentialsUpdate,
+  syncRequestedSignal,
+} from '../../contract/messages';
+import { allows } from '../../contract/lifecycle';
+import { submitCredentials, answerChallenge, OWN_PROVIDER_EVENTS } from './calls';
+import type { Connection } from './state';
+
+/**
+ * Registers the connection's query, signals and updates on `c`. Signals only record (the phases
+ * act on them); updates are validated against the lifecycle table (contract/lifecycle.ts) and answer
+ * once the lifecycle has moved (or the connection has ended).
+ */
+export function registerHandlers(c: Connection): void {
+  setHandler(stateQuery, () => c.view());
+
+  setHandler(redirectReceivedSignal, (redirect) => {
+    // Late, replayed or foreign redirects change nothing.
+    if (c.expectedNonce === null || redirect.nonce !== c.expectedNonce) {
+      log.warn('redirect ignored', { state: c.state });
+      return;
+    }
+    c.expectedNonce = null;
+    c.redirect = redirect;
+  });
+
+  setHandler(providerEventSignal, (event) => {
+    if (c.seenProviderEvents.includes(event.eventId)) return;
+    // The API namespaces event ids by the provider that signed them: another provider's event
+    // (LnkFi echoes any connection id we gave it) says nothing about this connection.
+    const signer = PROVIDERS.find((p) => event.eventId.startsWith(`${p}:`));
+    if (signer !== undefined && signer !== c.input.provider && patched(OWN_PROVIDER_EVENTS)) {
+      log.warn('another provider\'s event ignored', { provider: c.input.provider });
+      return;
+    }
+    c.seenProviderEvents = [...c.seenProviderEvents.slice(-99), event.eventId];
+    c.providerEvents.push(event);
+  });
+
+  setHandler(syncRequestedSignal, (request) => {
+    c.syncRequested = true;
+    if (request?.full) c.fullSyncRequested = true;
+  });
+
+  setHandler(disconnectRequestedSignal, () => {
+    c.disconnectRequested = true;
+  });
+
+  setHandler(
+    submitCredentialsUpdate,
+    async ({ credentials }) => {
+      const waits = c.credentialsWaitsEnded;
+      c.busy = true;
+      try {
+        const connection = await c.viaProvider(() =>
+          submitCredentials({
+            provider: c.input.provider,
+            institutionId: c.input.institutionId,
+            channelId: c.credentialsChannel as string,
+            credentials,
+            providerRef: c.memory.providerRef,
+            ...(c.memory.providerConnectionId ? { existing: c.providerConnection() } : {}),
+          }),
+        ).catch((err: unknown) => {
+          // The bank refused them (Powens wrongpass): asked again, and the connection says why ('provider-rejections').
+          if (err instanceof ApplicationFailure && err.type === UpdateRejection.ProviderRejected && c.credentialsWaitsEnded === waits) {
+            if (patched('provider-rejections')) c.moveTo(c.state, c.memory.nextAction, 'AUTH_FAILED');
+          }
+          throw err;
+        });
+        // The wait for them ended while the provider checked them (timed out, disconnected): too late.
+        if (c.credentialsWaitsEnded !== waits) {
+          await condition(() => c.ended || (!c.disconnectRequested && !['awaiting_credentials', 'credentials_invalid'].includes(c.state)));
+          return c.view();
+        }
+        c.memory.providerConnectionId = connection.providerConnectionId;
+        c.memory.providerRef = { ...c.memory.providerRef, ...connection.providerRef };
+        c.acceptedCredentials = true;
+      } finally {
+        c.busy = false;
+      }
+      // A DELETE that came meanwhile is answered with its outcome, not with the state it interrupted.
+      await condition(() => (!c.acceptedCredentials && !c.disconnectRequested) || c.ended);
+      return c.view();
+    },
+    {
+      validator: (submitted: SubmitCredentials) => {
+        // Credentials are taken while authorize() waits for them (credentialsChannel), in the states that allow them.
+        c.expect(allows(c.state, 'submitCredentials') && c.credentialsChannel !== null && !c.acceptedCredentials, 'submitCredentials');
+        const parsed = SubmitCredentialsSchema.safeParse(submitted);
+        if (!parsed.success) c.reject(parsed.error.message);
+      },
+    },
+  );
+
+  setHandler(
+    answerChallengeUpdate,
+    async ({ answers }: AnswerChallenge) => {
+      const challenge = c.challenge as Challenge;
+      const answersBefore = c.jobAnswers;
+      const timedOutBefore = c.challengesTimedOut;
+      c.busy = true;
+      try {
+        await c.viaProvider(() => answerChallenge({ ...c.providerCall(), challenge, answers })).catch((err: unknown) => {
+          // The provider closed the challenge (its own deadline): the job is asked what came of it at once. 'challenge-expiry'
+          // can be deprecated once no history recorded before it is running (those waited for the workflow's own timer).
+          if (err instanceof ApplicationFailure && err.type === UpdateRejection.ChallengeExpired && c.challengesTimedOut === timedOutBefore) {
+            if (patched('challenge-expiry')) c.challengeClosed = true;
+          }
+          throw err;
+        });
+        // The challenge timed out while the answer was on its way: nothing waits for it any more.
+        if (c.challengesTimedOut !== timedOutBefore) return c.view();
+        c.challengeAnswered = true;
+      } finally {
+        c.busy = false;
+      }
+      // Answered: the update's result is what the provider made of it — a new challenge or the job going on.
+      await condition(() => c.jobAnswers !== answersBefore || c.challengesTimedOut !== timedOutBefore || c.ended);
+      return c.view();
+    },
+    {
+      validator: ({ answers }: AnswerChallenge) => {
+        c.expect(allows(c.state, 'answerChallenge') && c.challenge !== null && !c.challengeAnswered, 'answerChallenge');
+        const known = new Set(c.challenge?.fields.map((f) => f.id));
+        const unknown = answers.map((a) => a.id).filter((id) => !known.has(id));
+        if (unknown.length > 0) c.reject(`not fields of the current challenge: ${unknown.join(', ')}`, { unknown_field_ids: unknown });
+      },
+    },
+  );
+
+  setHandler(
+    giveConsentUpdate,
+    async (consent) => {
+      c.pendingConsent = consent;
+      await condition(() => c.state !== 'awaiting_consent');
+      return c.view();
+    },
+    {
+      validator: (consent: GiveConsent) => {
+        c.expect(allows(c.state, 'giveConsent') && c.pendingConsent === null, 'giveConsent');
+        const parsed = GiveConsentSchema.safeParse(consent);
+        if (!parsed.success) c.reject(parsed.error.message);
+        const asked = new Set(c.memory.nextAction?.type === 'consent' ? c.memory.nextAction.accounts.map((a) => a.id) : []);
+        const unknown = consent.consents.map((decision) => decision.account_id).filter((id) => !asked.has(id));
+        if (unknown.length > 0) c.reject(`unknown account ids: ${unknown.join(', ')}`, { unknown_account_ids: unknown });
+      },
+    },
+  );
+
+  setHandler(
+    requestRenewalUpdate,
+    async () => {
+      c.renewalRequested = true;
+      await condition(() => !c.renewalRequested || c.ended);
+      return c.view();
+    },
+    {
+      validator: () => {
+        c.expect(allows(c.state, 'requestRenewal'), 'requestRenewal');
+        if (!c.memory.channels.some((channel) => channel.mode === 'redirect')) c.reject('the connection has no redirect channel to renew');
+      },
+    },
+  );
+
+  setHandler(
+    addChannelUpdate,
+    async ({ mode }: AddChannel) => {
+      const ended = c.channelAttemptsEnded;
+      c.addChannel = mode;
+      // Answered once the new channel asks for its authorization (or the attempt ended).
+      await condition(
+        () =>
+          (c.addChannel === null && !['active', 'user_action_required', 'syncing', 'renewal_required'].includes(c.state)) ||
+          c.channelAttemptsEnded !== ended ||
+          c.ended,
+      );
+      return c.view();
+    },
+    {
+      validator: ({ mode }: AddChannel) => {
+        c.expect(allows(c.state, 'addChannel') && c.addChannel === null, 'addChannel');
+        const capabilities = PROVIDER_CAPABILITIES[c.input.provider];
+        if (!capabilities.modes.includes(mode)) c.reject(`${c.input.provider} has no ${mode} channels`);
+        // Providers whose channels are sequential sources (Powens) add the next one; the provider says when none is left.
+        if (!capabilities.sequentialChannels && c.memory.channels.some((channel) => channel.mode === mode)) {
+          c.reject(`the connection already has a ${mode} channel`);
+        }
+      },
+    },
+  );
+}

@@ -1,0 +1,383 @@
+// The lifecycle's phases (contract/lifecycle.ts says which state each one enters and leaves): a
+// channel's authorization, listing and consent (connect), the provider's jobs and syncs, repair.
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, log, patched } from '@temporalio/workflow';
+import type { Authorization, JobOutcome, ProviderFailure } from '../../providers';
+import { isoAt, workflowNow } from '../clock';
+import {
+  type ChannelMode,
+  type ConnectionState,
+  type ConnectionView,
+  type GiveConsent,
+  type RedirectReceived,
+  PROVIDER_CAPABILITIES,
+} from '../../contract/messages';
+import {
+  CREDENTIAL_FAILURES,
+  startAuthorization,
+  submitCredentials,
+  listAccounts,
+  giveConsent,
+  linkProviderConnection,
+  bindProviderConnection,
+  completeAuthorization,
+  waitForJob,
+  importData,
+  waitForPendingJob,
+  DEFAULT_CHALLENGE_TIMEOUT_MS,
+  CONNECTED_EVENT_TIMEOUT_MS,
+  JOB_PENDING,
+  PROVIDER_CONNECTION_REFUSED,
+  BIND_PROVIDER_CONNECTION,
+} from './calls';
+import { Connection, type TerminalState } from './state';
+
+/**
+ * Authorizes a channel and brings its accounts in: redirect or credentials, listing (with
+ * any challenges), consent for the accounts not yet decided, first sync. `initial` is the
+ * connection's first channel: there, giving up ends the connection; later (added or repaired
+ * channels) it only ends the attempt.
+ */
+export async function connect(c: Connection, mode: ChannelMode, purpose: 'initial' | 'add' | 'repair', channelId?: string): Promise<ConnectionView | 'done' | 'abandoned'> {
+  const initial = purpose === 'initial';
+  const giveUp = (state: TerminalState, reason: string, message: string) => {
+    if (initial) return c.end(state, reason, message);
+    c.settle(reason);
+    return 'abandoned' as const;
+  };
+
+  for (let attempt = 0; ; attempt++) {
+    // Repairing waits as long as it takes; a first or added channel waits the authorization timeout.
+    const repairing = purpose === 'repair' || attempt > 0;
+    const authorized = await authorize(c, mode, initial && attempt === 0 ? null : (channelId ?? null), {
+      state: repairing ? 'credentials_invalid' : mode === 'redirect' ? 'awaiting_redirect' : 'awaiting_credentials',
+      reason: repairing ? c.memory.reason : null,
+      timeoutMs: purpose === 'repair' ? undefined : c.input.redirectTimeoutSeconds * 1000,
+    }).catch((err: unknown) => {
+      // A channel the provider cannot add (e.g. Powens has no further source) ends that attempt, not the connection.
+      if (purpose === 'add' && err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+        return { result: 'failed' as const, error: err.cause.message, reason: err.cause.type ?? 'PROVIDER_ERROR' };
+      }
+      throw err;
+    });
+    if (authorized.result !== 'ok' && purpose === 'repair') continue; // still invalid: offer a fresh authorization
+    if (authorized.result === 'timeout') return giveUp('expired', 'AUTHORIZATION_TIMEOUT', 'The end user did not finish at the bank in time.');
+    if (authorized.result === 'denied') return giveUp('cancelled', 'ACCESS_DENIED', 'The end user declined access at the bank.');
+    if (authorized.result === 'failed') return giveUp('failed', ('reason' in authorized && authorized.reason) || 'PROVIDER_ERROR', authorized.error);
+    if (authorized.result !== 'ok') continue;
+    channelId = authorized.channelId;
+    if (mode === 'redirect' && purpose === 'repair') {
+      await linkProvider(c);
+      return 'done'; // a re-authorized redirect channel has nothing new to list
+    }
+
+    c.moveTo('listing_accounts');
+    await linkProvider(c);
+    const listed = await job(c, 'list', false);
+    if (listed.outcome === 'success') {
+      c.memory.channels = listed.channels;
+      break;
+    }
+    if (CREDENTIAL_FAILURES.includes(listed.status)) {
+      c.moveTo('credentials_invalid', null, listed.status);
+      continue;
+    }
+    if (listed.status === 'CHALLENGE_CANCELLED') return giveUp('cancelled', listed.status, 'The end user cancelled the bank challenge.');
+    if (listed.status === 'CHALLENGE_TIMED_OUT') return giveUp('expired', listed.status, 'The bank challenge was not answered in time.');
+    return giveUp('failed', listed.status, `The provider could not list the accounts (${listed.status}).`);
+  }
+
+  c.memory.accounts = await listAccounts(c.providerCall());
+  const undecided = c.memory.accounts.filter((a) => c.memory.consents[a.id] === undefined);
+  if (undecided.length === 0) return 'done';
+  const consentMs = c.input.consentTimeoutSeconds * 1000;
+  c.moveTo('awaiting_consent', { type: 'consent', accounts: undecided, expires_at: isoAt(workflowNow() + consentMs) });
+  if (!(await c.waitFor(() => c.pendingConsent !== null, consentMs))) {
+    return giveUp('expired', 'CONSENT_TIMEOUT', 'The end user did not give consent in time.');
+  }
+  const { consents } = c.pendingConsent as GiveConsent;
+  c.pendingConsent = null;
+  for (const decision of consents) c.memory.consents[decision.account_id] = decision.consent;
+  if (initial && !consents.some((decision) => decision.consent)) {
+    return c.end('cancelled', 'CONSENT_DECLINED', 'The end user consented to no account.');
+  }
+  c.moveTo('syncing');
+  await giveConsent({ ...c.providerCall(), consents });
+  // Consent itself starts the provider's full sync.
+  await sync(c, false);
+  return 'done';
+}
+
+/** Records the provider connection id so the provider's webhooks find this connection. */
+async function linkProvider(c: Connection): Promise<void> {
+  const id = c.memory.providerConnectionId;
+  if (!id || id === c.memory.linkedProviderConnectionId || !patched('provider-links')) return;
+  await linkProviderConnection({ provider: c.input.provider, providerConnectionId: id, connectionId: c.input.connectionId });
+  c.memory.linkedProviderConnectionId = id;
+}
+
+/** Asks for a channel's authorization (redirect or credentials) and waits for the end user. */
+async function authorize(
+  c: Connection,
+  mode: ChannelMode,
+  channelId: string | null,
+  shown: { state: ConnectionState; reason: string | null; timeoutMs: number | undefined },
+): Promise<{ result: 'ok'; channelId: string } | { result: 'timeout' | 'denied' } | { result: 'failed'; error: string; reason?: string }> {
+  const authorization: Authorization & { nonce?: string } = await startAuthorization({
+    connectionId: c.input.connectionId,
+    provider: c.input.provider,
+    institutionId: c.input.institutionId,
+    mode,
+    callbackUrl: c.input.callbackUrl,
+    ...(c.memory.providerConnectionId
+      ? { existing: { ...c.providerConnection(), ...(channelId ? { channelId } : {}) } }
+      : {}),
+  });
+
+  if (authorization.providerRef) c.memory.providerRef = { ...c.memory.providerRef, ...authorization.providerRef };
+  // The provider picks the mechanism of what it offers next (a Powens source): the state says which.
+  const state = shown.state === 'credentials_invalid' ? shown.state : authorization.kind === 'credentials' ? 'awaiting_credentials' : 'awaiting_redirect';
+
+  if (authorization.kind === 'credentials' && authorization.fields.length === 0 && c.memory.providerConnectionId) {
+    // Nothing to ask (a Powens source whose fields the end user already gave for an earlier one): add it at once.
+    const connection = await submitCredentials({
+      provider: c.input.provider,
+      institutionId: c.input.institutionId,
+      channelId: authorization.channelId,
+      credentials: [],
+      providerRef: c.memory.providerRef,
+      existing: c.providerConnection(),
+    });
+    c.memory.providerRef = { ...c.memory.providerRef, ...connection.providerRef };
+    return { result: 'ok', channelId: authorization.channelId };
+  }
+
+  if (authorization.kind === 'credentials') {
+    c.credentialsChannel = authorization.channelId;
+    c.moveTo(state, { type: 'credentials', channel_id: authorization.channelId, fields: authorization.fields }, shown.reason);
+    let submitted: boolean;
+    try {
+      submitted = await c.waitFor(() => c.acceptedCredentials, shown.timeoutMs);
+    } finally {
+      c.credentialsChannel = null;
+      c.acceptedCredentials = false;
+      c.credentialsWaitsEnded++;
+    }
+    return submitted ? { result: 'ok', channelId: authorization.channelId } : { result: 'timeout' };
+  }
+
+  const expiresAt = shown.timeoutMs === undefined ? null : workflowNow() + shown.timeoutMs;
+  c.expectedNonce = authorization.nonce ?? null;
+  c.redirect = null;
+  c.moveTo(
+    state,
+    {
+      type: 'redirect',
+      url: authorization.url,
+      expires_at: isoAt(expiresAt ?? workflowNow() + 86_400_000),
+      ...(authorization.terms === undefined ? {} : { terms: authorization.terms }),
+    },
+    shown.reason,
+  );
+  // A provider that confirms by webhook (LnkFi) may do so before the browser is back, or instead of it.
+  const arrived = await c.waitFor(() => c.redirect !== null || c.hasEvent('connected'), shown.timeoutMs);
+  c.expectedNonce = null;
+  const redirect = c.redirect as RedirectReceived | null;
+  c.redirect = null;
+  if (!arrived) return { result: 'timeout' };
+  if (redirect?.outcome === 'success' && authorization.completion === 'code') return completeWithCode(c, redirect, authorization.channelId);
+  if (redirect?.outcome === 'success' && !redirect.providerConnectionId && patched('connection-by-webhook')) {
+    // The redirect says only that it worked: the provider connection comes with the provider's webhook.
+    if (!(await c.waitFor(() => c.hasEvent('connected'), CONNECTED_EVENT_TIMEOUT_MS))) {
+      return { result: 'failed', error: 'The provider did not confirm the authorization.' };
+    }
+  }
+  const connected = redirect === null || redirect.outcome === 'success' ? c.takeEvent('connected') : undefined;
+  if (connected?.providerConnectionId) {
+    const { providerConnectionId, providerRef } = connected;
+    return acceptRedirect(c, { outcome: 'success', providerConnectionId, ...(providerRef ? { providerRef } : {}) }, authorization.channelId);
+  }
+  if (!redirect) return { result: 'timeout' };
+  return acceptRedirect(c, redirect, authorization.channelId);
+}
+
+/**
+ * A redirect of an authorization Linkflow completes itself (Authorization.completion `code`):
+ * the provider connection is created from the sealed code it brought, and its id comes from the
+ * provider's answer. A redirect that names a provider connection instead is refused: the browser
+ * never chooses one. Only histories of authorizations started with `completion` reach here.
+ */
+async function completeWithCode(c: Connection, redirect: RedirectReceived, channelId: string) {
+  if (!redirect.sealedAuthorizationCode) {
+    log.warn('provider connection refused', { reason: 'the redirect named a provider connection instead of bringing back a code' });
+    return {
+      result: 'failed' as const,
+      error: "The provider's answer was refused: the redirect named a provider connection instead of bringing back an authorization code.",
+      reason: PROVIDER_CONNECTION_REFUSED,
+    };
+  }
+  const completed = await completeAuthorization({
+    connectionId: c.input.connectionId,
+    provider: c.input.provider,
+    institutionId: c.input.institutionId,
+    channelId,
+    callbackUrl: c.input.callbackUrl,
+    nonce: redirect.nonce,
+    sealedCode: redirect.sealedAuthorizationCode,
+  });
+  if (!completed.created) return { result: 'failed' as const, error: completed.error };
+  const { providerConnectionId, providerRef } = completed.connection;
+  return acceptRedirect(c, { outcome: 'success', providerConnectionId, providerRef }, channelId);
+}
+
+/**
+ * A redirect's (or a `connected` webhook's) outcome applied to the connection. The provider
+ * connection it names is bound first (see the bindProviderConnection activity); a refused one
+ * changes nothing and fails the attempt with PROVIDER_CONNECTION_REFUSED.
+ */
+export async function acceptRedirect(c: Connection, redirect: Omit<RedirectReceived, 'nonce'>, channelId: string) {
+  if (redirect.outcome === 'denied') return { result: 'denied' as const };
+  if (redirect.outcome === 'failed' || !redirect.providerConnectionId) {
+    return { result: 'failed' as const, error: redirect.error ?? 'The provider reported a failed authorization.' };
+  }
+  if (patched(BIND_PROVIDER_CONNECTION)) {
+    const binding = await bindProviderConnection({
+      provider: c.input.provider,
+      connectionId: c.input.connectionId,
+      providerConnectionId: redirect.providerConnectionId,
+      providerRef: { ...c.memory.providerRef, ...redirect.providerRef },
+      held: c.memory.providerConnectionId,
+    });
+    if (!binding.bound) {
+      log.warn('provider connection refused', { reason: binding.reason });
+      // The API refuses what it can check before the bank session is spent; what reaches here
+      // came back from a session that is used up, so waiting on would strand the end user.
+      return { result: 'failed' as const, error: `The provider's answer was refused: ${binding.reason}.`, reason: PROVIDER_CONNECTION_REFUSED };
+    }
+    c.memory.linkedProviderConnectionId = redirect.providerConnectionId;
+  }
+  c.memory.providerConnectionId = redirect.providerConnectionId;
+  c.memory.providerRef = { ...c.memory.providerRef, ...redirect.providerRef };
+  return { result: 'ok' as const, channelId };
+}
+
+/** Waits for the provider's job, putting each challenge to the end user until it ends. */
+async function job(c: Connection, kind: 'list' | 'sync', trigger: boolean): Promise<Exclude<JobOutcome, { outcome: 'challenge' }>> {
+  for (let first = true; ; first = false) {
+    const outcome = PROVIDER_CAPABILITIES[c.input.provider].dataWebhook
+      ? await waitForJobOrWebhook(c, kind, trigger && first)
+      : await waitForJob({ ...c.providerCall(), job: kind, trigger: trigger && first });
+    c.jobAnswers++;
+    c.memory.providerSeenAt = isoAt(workflowNow());
+    if (outcome.outcome === 'success') {
+      if (outcome.providerRef) c.memory.providerRef = { ...c.memory.providerRef, ...outcome.providerRef };
+    }
+    if (outcome.outcome !== 'challenge') return outcome;
+
+    const { challenge } = outcome;
+    const timeoutMs = challenge.timeoutSeconds === null ? DEFAULT_CHALLENGE_TIMEOUT_MS : challenge.timeoutSeconds * 1000;
+    c.challenge = challenge;
+    c.challengeAnswered = false;
+    c.challengeClosed = false;
+    c.moveTo('challenge_required', {
+      type: 'challenge',
+      fields: challenge.fields,
+      messages: challenge.messages,
+      expires_at: isoAt(workflowNow() + timeoutMs),
+    });
+    const answered = await c.waitFor(() => c.challengeAnswered || c.challengeClosed, timeoutMs);
+    c.challenge = null;
+    if (c.challengeClosed && !c.challengeAnswered) {
+      // Closed at the provider: its job says what follows (a new challenge, or CHALLENGE_TIMED_OUT), never a stuck challenge.
+      c.challengeClosed = false;
+      c.moveTo(kind === 'list' ? 'listing_accounts' : 'syncing');
+      continue;
+    }
+    if (!answered) c.challengesTimedOut++;
+    if (!answered) return { outcome: 'failed', status: 'CHALLENGE_TIMED_OUT', channelId: challenge.channelId };
+    c.challengeAnswered = false;
+    c.moveTo(kind === 'list' ? 'listing_accounts' : 'syncing');
+  }
+}
+
+/**
+ * waitForJob for a provider that says by webhook when the data is ready (Flinks): the activity
+ * answers at once or fails as pending, and Temporal retries it with backoff, so no worker slot
+ * is held meanwhile. Whichever comes first wins: the next retry, or the provider's webhook, which
+ * cancels the backoff and looks again at once. Still pending after every retry: a failed job.
+ */
+async function waitForJobOrWebhook(c: Connection, kind: 'list' | 'sync', trigger: boolean): Promise<JobOutcome> {
+  for (;;) {
+    const scope = new CancellationScope();
+    const pending = scope.run(() => waitForPendingJob({ ...c.providerCall(), job: kind, trigger }));
+    let settled = false;
+    pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await condition(() => settled || c.providerEvents.some((e) => e.kind !== 'connected' && !c.isStale(e)));
+    if (!settled) {
+      c.providerEvents = c.providerEvents.filter((e) => e.kind === 'connected');
+      scope.cancel();
+      await pending.catch(() => undefined);
+      trigger = false;
+      continue;
+    }
+    try {
+      return await pending;
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === JOB_PENDING) {
+        return { outcome: 'failed', status: 'FAILED', channelId: null };
+      }
+      throw err;
+    }
+  }
+}
+
+/** One sync; failures move the connection to the state the end user can act on. */
+export async function sync(c: Connection, trigger: boolean): Promise<void> {
+  c.syncRequested = false;
+  c.moveTo('syncing');
+  await afterSync(c, await job(c, 'sync', trigger));
+}
+
+/** A sync's outcome (ours, or one the provider reported by webhook) applied to the connection. */
+export async function afterSync(c: Connection, outcome: Exclude<JobOutcome, { outcome: 'challenge' }>): Promise<void> {
+  if (outcome.outcome === 'success') {
+    c.moveTo('syncing');
+    c.memory.channels = outcome.channels;
+    const full = c.fullSyncRequested;
+    // Taken by this import's plan: a full refresh asked while it runs asks for another one.
+    if (full) c.fullSyncRequested = false;
+    c.memory.lastSync = await importData({
+      ...c.providerCall(),
+      connectionId: c.input.connectionId,
+      accountIds: Object.keys(c.memory.consents).filter((id) => c.memory.consents[id]),
+      ...(full ? { full } : {}),
+    });
+    if (patched('webhook-events')) c.emit({ type: 'connection.synced', data: c.memory.lastSync });
+    c.settle();
+    return;
+  }
+  if (CREDENTIAL_FAILURES.includes(outcome.status)) {
+    await repair(c, outcome.status, outcome.channelId);
+    return;
+  }
+  if (outcome.status === 'USER_ACTION_REQUIRED') {
+    c.moveTo(
+      'user_action_required',
+      { type: 'message', message: "The bank asks the end user to act on its website; Linkflow retries at the next sync." },
+      outcome.status,
+    );
+    return;
+  }
+  // A challenge left unanswered or a provider error skips this sync; the next one tries again.
+  c.settle(outcome.status);
+}
+
+/** credentials_invalid: new credentials (embedded) or a new redirect, then a sync. */
+async function repair(c: Connection, reason: ProviderFailure, channelId: string | null): Promise<void> {
+  const channel = c.memory.channels.find((channel) => channel.id === channelId) ?? c.memory.channels[0];
+  c.moveTo('credentials_invalid', null, reason);
+  const result = await connect(c, channel?.mode ?? c.input.mode, 'repair', channel?.id);
+  if (result === 'done') await sync(c, true);
+}
