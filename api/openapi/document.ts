@@ -1,30 +1,46 @@
-// The OpenAPI 3.1 document, built from `operations` with zod's own JSON Schema conversion.
+// The OpenAPI 3.1 document, assembled by zod-openapi (`createDocument`) from `operations`: the zod
+// schemas the routes parse requests with and answer with, their descriptions given with `.meta()`.
 import { z } from 'zod';
+import {
+  type ZodOpenApiLinksObject,
+  type ZodOpenApiOperationObject,
+  type ZodOpenApiPathsObject,
+  type ZodOpenApiResponseObject,
+  createDocument,
+} from 'zod-openapi';
 import { version } from '../../package.json';
-import { FIELD_DOCS } from './describe';
 import { COMMON, ErrorSchema } from './errors';
 import { CONNECTION_ID_PARAM, curlNote } from './examples';
 import { operations } from './operations';
 import type { OperationDoc, ParamDoc, RequestExample, ResponseDoc, Security } from './types';
 
 type Json = Record<string, unknown>;
-interface SchemaMeta {
-  id?: string;
-  description?: string;
-}
-
-const TARGET = 'draft-2020-12';
-const componentRef = (name: string) => `#/components/schemas/${name}`;
 
 /**
  * What every string a request sends must match (api/validate.ts: `assertStorable` and
  * `requestTarget`): no NUL and no unpaired surrogate, anywhere in a body, query string or path,
- * else 400 `invalid_text`. One rule for every field, so it is added here to every request string
- * that does not already say more (a `pattern`, a `format`, an `enum` or a `const`), instead of to
- * each zod schema. Surrogate pairs are one code point to a `u`-flag ECMAScript regex (and to
+ * else 400 `invalid_text`. One rule for every field, so `storableRequests` adds it to every request
+ * string that does not already say more (a `pattern`, a `format`, an `enum` or a `const`), instead
+ * of to each zod schema. Surrogate pairs are one code point to a `u`-flag ECMAScript regex (and to
  * Python's), so only unpaired ones fall in the class.
  */
 export const STORABLE_TEXT = '^[^\\u0000\\ud800-\\udfff]*$';
+
+/** The names of the components `roots` reference, directly or through other components. */
+function componentsReached(schemas: Record<string, Json>, roots: unknown[]): Set<string> {
+  const reached = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    const ref = (node as Json).$ref;
+    if (typeof ref === 'string' && ref.startsWith(COMPONENT) && !reached.has(ref.slice(COMPONENT.length))) {
+      reached.add(ref.slice(COMPONENT.length));
+      visit(schemas[ref.slice(COMPONENT.length)]);
+    }
+    for (const value of Object.values(node)) visit(value);
+  };
+  roots.forEach(visit);
+  return reached;
+}
 
 /** `node` with STORABLE_TEXT on each plain string schema in it (in place). */
 function storableStrings(node: unknown): void {
@@ -36,51 +52,33 @@ function storableStrings(node: unknown): void {
   for (const value of Object.values(schema)) storableStrings(value);
 }
 
-/** JSON Schema of one zod schema; `$schema`/`$id` dropped (OpenAPI 3.1's dialect is 2020-12). */
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output', metadata: z.core.$ZodRegistry<SchemaMeta>): Json {
-  const { $schema: _s, $id: _i, ...rest } = z.toJSONSchema(schema, { target: TARGET, io, metadata }) as Json;
-  if (io === 'input') storableStrings(rest);
-  return rest;
-}
-
-function registries() {
-  const input = z.registry<SchemaMeta>();
-  const output = z.registry<SchemaMeta>();
-  for (const [schema, description] of FIELD_DOCS) {
-    input.add(schema, { description });
-    output.add(schema, { description });
-  }
-  return { input, output };
-}
-
 /**
- * Registers `schema` as the component `name` (once), keeping any description. `named` holds the
- * names this registry already gave out (zod's registry does not say publicly which schema has an id),
- * so that two different schemas under one name fail loudly.
+ * STORABLE_TEXT on each plain string schema of every request: parameters, bodies and the components
+ * they reference (in place). A step after zod-openapi rather than its `override` hook: the hook sees
+ * a string before zod folds `string | null` into `type: ["string", "null"]`, and a pattern there
+ * would stop the folding. A component both a request and a response reference fails loudly (it
+ * would say STORABLE_TEXT of a response).
  */
-function register(registry: z.core.$ZodRegistry<SchemaMeta>, named: Map<string, z.ZodType>, schema: z.ZodType, name: string): void {
-  const existing = registry.get(schema);
-  if (existing?.id && existing.id !== name) throw new Error(`schema registered as both ${existing.id} and ${name}`);
-  const other = named.get(name);
-  if (other && other !== schema) throw new Error(`two schemas named ${name}`);
-  named.set(name, schema);
-  registry.add(schema, { ...existing, id: name });
+function storableRequests(document: Json): void {
+  const schemas = (obj(document.components).schemas ?? {}) as Record<string, Json>;
+  const ops = documentOperations(document);
+  const requests = ops.flatMap((op) => [
+    ...((op.parameters as Json[] | undefined) ?? []).map((p) => p.schema),
+    ...Object.values(obj(obj(op.requestBody).content)).map((media) => obj(media).schema),
+  ]);
+  const inRequests = componentsReached(schemas, requests);
+  const inResponses = componentsReached(schemas, ops.map((op) => op.responses));
+  const both = [...inRequests].filter((name) => inResponses.has(name));
+  if (both.length) throw new Error(`components both a request and a response schema: ${both.join(', ')}`);
+  for (const node of [...requests, ...[...inRequests].map((name) => schemas[name])]) storableStrings(node);
 }
 
-function components(registry: z.core.$ZodRegistry<SchemaMeta>, io: 'input' | 'output'): Record<string, Json> {
-  const { schemas } = z.toJSONSchema(registry, { target: TARGET, io, metadata: registry, uri: componentRef });
-  const out: Record<string, Json> = {};
-  for (const [name, schema] of Object.entries(schemas)) {
-    // With reused: 'inline' nothing is shared outside the components; say so loudly if that changes.
-    if (name === '__shared') throw new Error('unexpected shared $defs in the OpenAPI components');
-    const { $schema: _s, $id: _i, ...rest } = schema as Json;
-    if (io === 'input') storableStrings(rest);
-    out[name] = rest;
-  }
-  return out;
-}
+const COMPONENT = '#/components/schemas/';
+const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+/** Every operation object of a document. */
+const documentOperations = (document: Json): Json[] => Object.values(obj(document.paths)).flatMap((item) => Object.values(obj(item)).map(obj));
 
-const SECURITY: Record<Security, Json[]> = { apiKey: [{ apiKey: [] }], admin: [{ adminKey: [] }], none: [] };
+const SECURITY: Record<Security, Record<string, string[]>[]> = { apiKey: [{ apiKey: [] }], admin: [{ adminKey: [] }], none: [] };
 
 /** A shell-quoted curl command for a request example. */
 function curl(op: OperationDoc, example: RequestExample): string {
@@ -111,7 +109,7 @@ function parameterExamples(examples: RequestExample[], pick: (e: RequestExample)
  * on it (`$response.body#/id`): what a client does next, and how schemathesis' stateful phase
  * reaches those operations with an id that exists.
  */
-function linksOf(op: OperationDoc, response: ResponseDoc): Json | undefined {
+function linksOf(op: OperationDoc, response: ResponseDoc): ZodOpenApiLinksObject | undefined {
   const from =
     op.operationId === 'createConnection' && response.status === 201
       ? '/v1/connections/{id}'
@@ -120,7 +118,7 @@ function linksOf(op: OperationDoc, response: ResponseDoc): Json | undefined {
         : undefined;
   if (op.operationId === 'createTenant') return { issueApiKey: { operationId: 'issueApiKey', parameters: { id: '$response.body#/tenant/id' } } };
   if (!from) return undefined;
-  const links: Json = {};
+  const links: ZodOpenApiLinksObject = {};
   for (const target of operations) {
     if (!target.path.startsWith(from) || target === op) continue;
     // A new connection has no accounts yet: `account_id` (balances) is the client's to choose.
@@ -135,73 +133,53 @@ export function pathParamsOf(op: OperationDoc): Record<string, ParamDoc> {
   return op.path.startsWith('/v1/connections/{id}') ? { id: CONNECTION_ID_PARAM } : {};
 }
 
-function buildOperation(op: OperationDoc, input: z.core.$ZodRegistry<SchemaMeta>, output: z.core.$ZodRegistry<SchemaMeta>): Json {
-  const parameters: Json[] = [];
-  for (const [name, p] of Object.entries(pathParamsOf(op))) {
-    parameters.push({
-      name,
-      in: 'path',
-      required: true,
-      description: p.description,
-      schema: jsonSchema(p.schema, 'input', input),
-      ...parameterExamples(op.requestExamples, (e) => e.params, name),
-    });
-  }
-  for (const [name, p] of Object.entries(op.headers ?? {})) {
-    parameters.push({
-      name,
-      in: 'header',
-      required: p.required ?? false,
-      description: p.description,
-      schema: jsonSchema(p.schema, 'input', input),
-      ...parameterExamples(op.requestExamples, (e) => e.headers, name),
-    });
-  }
-  if (op.query) {
-    const query = jsonSchema(op.query, 'input', input) as { properties?: Record<string, Json>; required?: string[] };
-    for (const [name, schema] of Object.entries(query.properties ?? {})) {
-      const { description, ...rest } = schema;
-      parameters.push({
-        name,
-        in: 'query',
-        required: query.required?.includes(name) ?? false,
-        ...(typeof description === 'string' ? { description } : {}),
-        schema: rest,
-        ...parameterExamples(op.requestExamples, (e) => e.query, name),
-      });
-    }
-  }
+/**
+ * `schema` as the parameter `name` of `op`: a copy with zod-openapi's `param` metadata, the
+ * description (when not the schema's own) and the examples of this operation that give it.
+ */
+function parameter(op: OperationDoc, p: { schema: z.ZodType; description?: string }, pick: (e: RequestExample) => Record<string, unknown> | undefined, name: string) {
+  const description = p.description === undefined ? {} : { description: p.description };
+  return p.schema.meta({ param: { ...description, ...parameterExamples(op.requestExamples, pick, name) } });
+}
 
-  const responses: Json = {};
-  for (const r of op.responses) {
-    const examples: Record<string, Json> = {};
-    for (const e of op.responseExamples) {
-      if ((e.status ?? op.responses[0].status) === r.status && e.body !== undefined) examples[e.name] = { summary: e.summary, value: e.body };
-    }
-    const headers: Record<string, Json> = {};
-    for (const [name, h] of Object.entries(r.headers ?? {})) {
-      const headerExamples: Record<string, Json> = {};
-      for (const e of op.responseExamples) {
-        const value = e.headers?.[name];
-        if ((e.status ?? op.responses[0].status) === r.status && value !== undefined) headerExamples[e.name] = { summary: e.summary, value };
-      }
-      headers[name] = {
-        description: h.description,
-        required: h.required ?? false,
-        schema: jsonSchema(h.schema, 'output', output),
-        ...(Object.keys(headerExamples).length ? { examples: headerExamples } : {}),
-      };
-    }
-    const schema = r.schema && (r.component ? { $ref: componentRef(r.component) } : jsonSchema(r.schema, 'output', output));
-    const links = linksOf(op, r);
-    responses[String(r.status)] = {
-      description: r.description,
-      ...(Object.keys(headers).length ? { headers } : {}),
-      ...(links ? { links } : {}),
-      ...(schema ? { content: { [r.contentType ?? 'application/json']: { schema, ...(Object.keys(examples).length ? { examples } : {}) } } } : {}),
-    };
-  }
+function requestParams(op: OperationDoc): ZodOpenApiOperationObject['requestParams'] {
+  const path = Object.entries(pathParamsOf(op)).map(([name, p]) => [name, parameter(op, p, (e) => e.params, name)]);
+  const header = Object.entries(op.headers ?? {}).map(([name, p]: [string, ParamDoc]) => [
+    name,
+    parameter(op, { ...p, schema: p.required ? p.schema : p.schema.optional() }, (e) => e.headers, name),
+  ]);
+  // The query's own fields carry their descriptions (.meta in the route's schema.ts); only the examples are added.
+  const query = op.query && op.query.extend(Object.fromEntries(Object.entries(op.query.shape).map(([name, schema]) => [name, parameter(op, { schema }, (e) => e.query, name)])));
+  return {
+    ...(path.length ? { path: z.object(Object.fromEntries(path)) } : {}),
+    ...(header.length ? { header: z.object(Object.fromEntries(header)) } : {}),
+    ...(query ? { query } : {}),
+  };
+}
+
+function successResponse(op: OperationDoc, r: ResponseDoc): ZodOpenApiResponseObject {
+  const ofStatus = op.responseExamples.filter((e) => (e.status ?? op.responses[0].status) === r.status);
+  const examples = Object.fromEntries(ofStatus.filter((e) => e.body !== undefined).map((e) => [e.name, { summary: e.summary, value: e.body }]));
+  const headers = Object.entries(r.headers ?? {}).map(([name, h]) => {
+    const shown = ofStatus.filter((e) => e.headers?.[name] !== undefined).map((e) => [e.name, { summary: e.summary, value: e.headers?.[name] }]);
+    const header = { description: h.description, required: h.required ?? false, ...(shown.length ? { examples: Object.fromEntries(shown) } : {}) };
+    return [name, (h.required ? h.schema : h.schema.optional()).meta({ header })];
+  });
+  const links = linksOf(op, r);
+  return {
+    description: r.description,
+    ...(headers.length ? { headers: z.object(Object.fromEntries(headers)) } : {}),
+    ...(links ? { links } : {}),
+    ...(r.schema
+      ? { content: { [r.contentType ?? 'application/json']: { schema: r.schema, ...(Object.keys(examples).length ? { examples } : {}) } } }
+      : {}),
+  };
+}
+
+/** One response per error status, each error code of it an example of the one Error shape. */
+function errorResponses(op: OperationDoc): Record<string, ZodOpenApiResponseObject> {
   const errors = [...op.errors, ...(op.errors.some((e) => e.code === 'internal') ? [] : COMMON)];
+  const responses: Record<string, ZodOpenApiResponseObject> = {};
   for (const status of [...new Set(errors.map((e) => e.status))].sort((a, b) => a - b)) {
     const ofStatus = errors.filter((e) => e.status === status);
     const examples: Record<string, Json> = {};
@@ -220,24 +198,31 @@ function buildOperation(op: OperationDoc, input: z.core.$ZodRegistry<SchemaMeta>
     }
     responses[String(status)] = {
       description: ofStatus.map((e) => `\`${e.code}\`: ${e.when}`).join('\n\n'),
-      content: { 'application/json': { schema: { $ref: componentRef('Error') }, examples } },
+      content: { 'application/json': { schema: ErrorSchema, examples } },
     };
   }
+  return responses;
+}
 
+function buildOperation(op: OperationDoc): ZodOpenApiOperationObject {
+  if (op.body && !z.globalRegistry.get(op.body.schema)?.id) throw new Error(`${op.operationId}: name its body schema with .meta({ id })`);
+  const responses: Record<string, ZodOpenApiResponseObject> = {};
+  for (const r of op.responses) responses[String(r.status)] = successResponse(op, r);
+  const params = requestParams(op);
   return {
     operationId: op.operationId,
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
     tags: op.tags,
     security: SECURITY[op.security],
-    ...(parameters.length ? { parameters } : {}),
+    ...(params && Object.keys(params).length ? { requestParams: params } : {}),
     ...(op.body
       ? {
           requestBody: {
             required: !op.body.optional,
             content: {
               'application/json': {
-                schema: { $ref: componentRef(op.body.component) },
+                schema: op.body.schema,
                 examples: Object.fromEntries(
                   op.requestExamples.filter((e) => e.body !== undefined).map((e) => [e.name, { summary: e.summary, value: e.body }]),
                 ),
@@ -246,73 +231,68 @@ function buildOperation(op: OperationDoc, input: z.core.$ZodRegistry<SchemaMeta>
           },
         }
       : {}),
-    responses,
+    responses: { ...responses, ...errorResponses(op) },
     'x-codeSamples': op.requestExamples.map((e) => ({ lang: 'Shell', label: e.summary, source: curl(op, e) })),
   };
 }
 
-const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
-/** z.regexes.hostname without its anchors (what `httpUrl` and `endpointUrl` check the parsed host with). */
-const HOSTNAME = `(?=[^:/?#]{1,253}(?:[:/?#]|$))[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\\.?`;
-/** An http(s) URL with this host, an optional port, and no user name or password. */
-const httpUrlPattern = (host: string) => `^[hH][tT][tT][pP][sS]?://${host}(?::[0-9]{1,5})?(?:[/?#][^\\s]*)?$`;
+/**
+ * Parameters and response headers as this document has always written them: zod-openapi puts the
+ * description on the parameter (header) and on its schema too, and leaves `required` out when false;
+ * here the description is said once, on the parameter, and `required: false` is written out.
+ */
+function tidyParameters(document: Json): void {
+  for (const op of documentOperations(document)) {
+    const holders = ((op.parameters as Json[] | undefined) ?? []).map(obj);
+    for (const response of Object.values(obj(op.responses))) holders.push(...Object.values(obj(obj(response).headers)).map(obj));
+    for (const holder of holders) {
+      const schema = obj(holder.schema);
+      if (schema.description === holder.description) delete schema.description;
+      holder.required ??= false;
+    }
+  }
+}
 
 /** The OpenAPI 3.1 document of every operation in `operations`. */
 export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Json {
-  const { input, output } = registries();
-  const inputNames = new Map<string, z.ZodType>();
-  const outputNames = new Map<string, z.ZodType>();
-  register(output, outputNames, ErrorSchema, 'Error');
-  for (const op of operations) {
-    if (op.body) register(input, inputNames, op.body.schema, op.body.component);
-    for (const r of op.responses) if (r.schema && r.component) register(output, outputNames, r.schema, r.component);
-  }
-  const schemas = { ...components(output, 'output') };
-  for (const [name, schema] of Object.entries(components(input, 'input'))) {
-    if (name in schemas) throw new Error(`component ${name} is both a request and a response schema`);
-    schemas[name] = schema;
-  }
-
-  // `format: uri` alone allows any scheme and any host; the routes take http(s) with a DNS host name
-  // (z.regexes.hostname: labels of at most 63, 253 in all) or, for webhook endpoints, a bracketed IPv6 literal.
-  const urlProperty = (component: string, property: string) => (obj(obj(schemas[component]).properties)[property] ?? {}) as Json;
-  urlProperty('CreateConnection', 'redirect_url').pattern = httpUrlPattern(HOSTNAME);
-  urlProperty('CreateWebhookEndpoint', 'url').pattern = httpUrlPattern(`(?:\\[[0-9a-fA-F:.]+\\]|${HOSTNAME})`);
-
-  const paths: Record<string, Json> = {};
+  const paths: ZodOpenApiPathsObject = {};
   for (const op of operations) {
     const item = (paths[op.path] ??= {});
     if (item[op.method]) throw new Error(`${op.method.toUpperCase()} ${op.path} is documented twice`);
-    item[op.method] = buildOperation(op, input, output);
+    item[op.method] = buildOperation(op);
   }
 
-  return {
-    openapi: '3.1.0',
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    info: {
-      title: 'Linkflow API',
-      version,
-      description:
-        'Bank connections as durable Temporal workflows. Every error is `{"error": {"code", "message", "details"?}}`; ' +
-        `every response carries an \`x-request-id\`. ${curlNote}`,
-    },
-    servers: [{ url: options.serverUrl ?? '/' }],
-    tags: [
-      { name: 'Connections', description: 'Start a connection, take it through authorization and consent, and manage it.' },
-      { name: 'Data', description: 'What the syncs stored: accounts and transactions.' },
-      { name: 'Webhooks', description: 'Where Linkflow sends signed events about the connections.' },
-      { name: 'Keys', description: 'The public key clients encrypt credentials with.' },
-      { name: 'Admin', description: "The operator's: tenants and their API keys (LINKFLOW_ADMIN_KEY)." },
-      { name: 'Callbacks', description: 'What providers send: browser redirects and webhooks.' },
-      { name: 'Reference', description: 'This documentation.' },
-    ],
-    paths,
-    components: {
-      schemas,
-      securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: "A tenant's API key (`lf_…`) as `Authorization: Bearer <key>`." },
-        adminKey: { type: 'http', scheme: 'bearer', description: 'The operator\'s LINKFLOW_ADMIN_KEY as `Authorization: Bearer <key>`.' },
+  const document = createDocument(
+    {
+      openapi: '3.1.0',
+      jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+      info: {
+        title: 'Linkflow API',
+        version,
+        description:
+          'Bank connections as durable Temporal workflows. Every error is `{"error": {"code", "message", "details"?}}`; ' +
+          `every response carries an \`x-request-id\`. ${curlNote}`,
+      },
+      servers: [{ url: options.serverUrl ?? '/' }],
+      tags: [
+        { name: 'Connections', description: 'Start a connection, take it through authorization and consent, and manage it.' },
+        { name: 'Data', description: 'What the syncs stored: accounts and transactions.' },
+        { name: 'Webhooks', description: 'Where Linkflow sends signed events about the connections.' },
+        { name: 'Keys', description: 'The public key clients encrypt credentials with.' },
+        { name: 'Admin', description: "The operator's: tenants and their API keys (LINKFLOW_ADMIN_KEY)." },
+        { name: 'Callbacks', description: 'What providers send: browser redirects and webhooks.' },
+        { name: 'Reference', description: 'This documentation.' },
+      ],
+      paths,
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: "A tenant's API key (`lf_…`) as `Authorization: Bearer <key>`." },
+          adminKey: { type: 'http', scheme: 'bearer', description: 'The operator\'s LINKFLOW_ADMIN_KEY as `Authorization: Bearer <key>`.' },
+        },
       },
     },
-  };
+  ) as unknown as Json;
+  tidyParameters(document);
+  storableRequests(document);
+  return document;
 }

@@ -2,18 +2,17 @@
 // api/limits.ts, api/temporal.ts and the routes give them, with when it happens and an example.
 import { z } from 'zod';
 import type { ConnectionView } from '../../contract/messages';
-import { doc } from './describe';
 import type { ErrorDoc } from './types';
 
 /** The one error shape, written by api/errors.ts for every status >= 400. */
 export const ErrorSchema = z.object({
   error: z.object({
-    code: doc(z.string(), 'Stable, machine-readable: branch on this, not on the message.'),
-    message: doc(z.string(), 'For humans; may change.'),
-    details: doc(z.unknown().optional(), 'Per error code: e.g. one `{path, message}` per invalid field, or `{state}` for `wrong_state`.'),
-    request_id: doc(z.uuid().optional(), 'On 5xx only: the `x-request-id` to quote when reporting the error.'),
+    code: z.string().meta({ description: 'Stable, machine-readable: branch on this, not on the message.' }),
+    message: z.string().meta({ description: 'For humans; may change.' }),
+    details: z.unknown().optional().meta({ description: 'Per error code: e.g. one `{path, message}` per invalid field, or `{state}` for `wrong_state`.' }),
+    request_id: z.uuid().optional().meta({ description: 'On 5xx only: the `x-request-id` to quote when reporting the error.' }),
   }),
-});
+}).meta({ id: 'Error' });
 
 export const E = {
   malformed: { status: 400, code: 'malformed_request', when: 'The body is not valid JSON.', message: 'The request body is not valid JSON.' },

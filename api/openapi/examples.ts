@@ -1,5 +1,6 @@
 // Examples shared by the operations: ids, and a connection in each state.
-import { ConnectionViewSchema, type ConnectionView } from '../../contract/messages';
+import type { ConnectionView } from '../../contract/messages';
+import { ConnectionSchema } from '../routes/connections/schema';
 import { ConnectionIdSchema } from '../temporal';
 import type { ParamDoc, ResponseDoc } from './types';
 
@@ -97,8 +98,7 @@ export const disconnected: ConnectionView = { ...active, state: 'disconnected', 
 export const connectionResponse = (status: number, description: string, headers?: Record<string, ParamDoc>): ResponseDoc => ({
   status,
   description,
-  schema: ConnectionViewSchema,
-  component: 'Connection',
+  schema: ConnectionSchema,
   ...(headers ? { headers } : {}),
 });
 

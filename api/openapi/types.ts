@@ -45,9 +45,8 @@ export interface ResponseDoc {
   description: string;
   /** Default application/json when there is a schema. */
   contentType?: 'application/json' | 'text/html' | 'text/javascript';
+  /** A schema named with `.meta({ id })` (in the route's schema.ts) is a component, referenced by `$ref`. */
   schema?: z.ZodType;
-  /** Put the schema under components.schemas with this name. */
-  component?: string;
   headers?: Record<string, ParamDoc>;
 }
 
@@ -70,8 +69,12 @@ export interface OperationDoc {
   /** The very object the route parses its query string with; one parameter per key. */
   query?: z.ZodObject;
   headers?: Record<string, ParamDoc>;
-  /** The very schema the route parses its body with (application/json). */
-  body?: { schema: z.ZodType; component: string; optional?: boolean };
+  /**
+   * The very schema the route parses its body with (application/json), named with `.meta({ id })`
+   * (a component). A provider webhook's is what its adapter parses, named in
+   * api/routes/provider-webhooks/schema.ts.
+   */
+  body?: { schema: z.ZodType; optional?: boolean };
   /** The success responses, the usual one first. */
   responses: [ResponseDoc, ...ResponseDoc[]];
   errors: ErrorDoc[];

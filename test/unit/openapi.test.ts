@@ -12,7 +12,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type Koa from 'koa';
 import { type AppDeps, createApp } from '../../api/app';
-import { type OperationDoc, buildOpenApiDocument, operations, pathParamsOf } from '../../api/openapi';
+import { type OperationDoc, STORABLE_TEXT, buildOpenApiDocument, operations, pathParamsOf } from '../../api/openapi';
 import { DOCS_CSP, RENDERER_PATH } from '../../api/routes/docs/docs';
 import { createLogger } from '../../logger';
 
@@ -270,6 +270,36 @@ describe('OpenAPI document', () => {
 
   it('has examples that match the generated JSON Schemas (Ajv, draft 2020-12)', () => {
     assert.deepEqual(documentExampleProblems(doc), []);
+  });
+
+  it('says STORABLE_TEXT on every plain request string, and on no response', () => {
+    const schemas = obj(obj(doc.components).schemas);
+    const plainStrings = (node: unknown, out: Json[] = [], seen = new Set<string>()): Json[] => {
+      if (!node || typeof node !== 'object') return out;
+      const schema = node as Json;
+      const ref = typeof schema.$ref === 'string' ? schema.$ref.replace('#/components/schemas/', '') : undefined;
+      if (ref !== undefined && !seen.has(ref)) {
+        seen.add(ref);
+        plainStrings(schemas[ref], out, seen);
+      }
+      if (schema.type === 'string' && !('format' in schema || 'enum' in schema || 'const' in schema)) out.push(schema);
+      for (const value of Object.values(schema)) plainStrings(value, out, seen);
+      return out;
+    };
+    const requests = [...ops.values()].flatMap((op) => [
+      ...((op.parameters ?? []) as Json[]).map((p) => p.schema),
+      ...Object.values(obj(obj(op.requestBody).content)).map((m) => obj(m).schema),
+    ]);
+    const inRequests = new Set<string>();
+    const requestStrings = plainStrings(requests, [], inRequests);
+    assert.ok(requestStrings.length > 20, `request strings found: ${requestStrings.length}`);
+    // A string with a pattern of its own (a cursor, an id) says more than STORABLE_TEXT does.
+    assert.deepEqual(requestStrings.filter((s) => typeof s.pattern !== 'string'), []);
+    assert.ok(requestStrings.filter((s) => s.pattern === STORABLE_TEXT).length > 10);
+    // The responses, and every component no request references (the Error shape among them).
+    const responses = JSON.stringify([[...ops.values()].map((op) => op.responses), Object.entries(schemas).filter(([name]) => !inRequests.has(name))]);
+    assert.ok(inRequests.has('CreateConnection') && !inRequests.has('Connection') && !inRequests.has('Error'));
+    assert.ok(!responses.includes(JSON.stringify(STORABLE_TEXT)), 'STORABLE_TEXT in a response');
   });
 
   it('catches a wrong example (the checks above can fail)', () => {

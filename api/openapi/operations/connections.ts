@@ -46,7 +46,7 @@ export const connectionOperations: OperationDoc[] = [
     headers: {
       'Idempotency-Key': { schema: IdempotencyKeySchema, description: 'Any printable ASCII up to 255 characters: the same key, the same connection.' },
     },
-    body: { schema: CreateConnectionSchema, component: 'CreateConnection' },
+    body: { schema: CreateConnectionSchema },
     responses: [
       connectionResponse(201, 'Started: the connection with its first next action.', {
         Location: { schema: z.string(), description: 'The connection: `/v1/connections/{id}`.', required: true },
@@ -104,7 +104,7 @@ export const connectionOperations: OperationDoc[] = [
     tags: ['Connections'],
     security: 'apiKey',
     query: ListConnectionsQuerySchema,
-    responses: [{ status: 200, description: 'A page of connections.', schema: ConnectionListSchema, component: 'ConnectionList' }],
+    responses: [{ status: 200, description: 'A page of connections.', schema: ConnectionListSchema }],
     errors: [...TENANT, E.invalidQuery, E.invalidListCursor],
     requestExamples: [
       { name: 'needsAction', summary: 'Connections waiting for their end user', query: { needs_action: 'true', limit: 50 } },
@@ -162,7 +162,7 @@ export const connectionOperations: OperationDoc[] = [
     description: 'Syncs outside the periodic schedule; answers at once with the connection as it was.',
     tags: ['Connections'],
     security: 'apiKey',
-    body: { schema: SyncBodySchema, component: 'SyncRequest', optional: true },
+    body: { schema: SyncBodySchema, optional: true },
     responses: [connectionResponse(202, 'Sync requested.')],
     errors: [...BY_ID, ...BODY, wrongState('active, user_action_required, renewal_required', 'awaiting_consent')],
     requestExamples: [
@@ -179,7 +179,7 @@ export const connectionOperations: OperationDoc[] = [
     description: 'In `awaiting_consent`: consent (or not) for each listed account; the consented ones are synced.',
     tags: ['Connections'],
     security: 'apiKey',
-    body: { schema: ConsentSchema, component: 'GiveConsent' },
+    body: { schema: ConsentSchema },
     responses: [connectionResponse(200, 'The connection, now syncing.')],
     errors: [
       ...BY_ID,
@@ -207,7 +207,7 @@ export const connectionOperations: OperationDoc[] = [
       '(`api/clients/credentials.ts` does it in one call): plaintext credentials are refused.',
     tags: ['Connections'],
     security: 'apiKey',
-    body: { schema: CredentialsSchema, component: 'SubmitCredentials' },
+    body: { schema: CredentialsSchema },
     responses: [connectionResponse(200, 'The connection: listing accounts, or a challenge.')],
     errors: [
       ...BY_ID,
@@ -248,7 +248,7 @@ export const connectionOperations: OperationDoc[] = [
       'then encrypted by the API before the workflow sees them. A wrong code answers with a new challenge.',
     tags: ['Connections'],
     security: 'apiKey',
-    body: { schema: ChallengeAnswersSchema, component: 'ChallengeAnswers' },
+    body: { schema: ChallengeAnswersSchema },
     responses: [connectionResponse(200, 'The connection after the answer.')],
     errors: [
       ...BY_ID,
@@ -283,7 +283,7 @@ export const connectionOperations: OperationDoc[] = [
       '`reason` `UNSUPPORTED_MODE`), and once every source is on the connection the answer is the connection unchanged with `reason` `NO_MORE_SOURCES`.',
     tags: ['Connections'],
     security: 'apiKey',
-    body: { schema: ChannelSchema, component: 'AddChannel' },
+    body: { schema: ChannelSchema },
     responses: [connectionResponse(200, 'The connection, authorizing the new channel.')],
     errors: [...BY_ID, ...BODY, wrongState('active', 'awaiting_consent')],
     requestExamples: [{ name: 'embedded', summary: 'Add the embedded channel', params: byId, body: { mode: 'embedded' } }],

@@ -23,7 +23,7 @@ export const dataOperations: OperationDoc[] = [
     description: 'The consented accounts as last synced.',
     tags: ['Data'],
     security: 'apiKey',
-    responses: [{ status: 200, description: 'The accounts.', schema: AccountListSchema, component: 'AccountList' }],
+    responses: [{ status: 200, description: 'The accounts.', schema: AccountListSchema }],
     errors: [...BY_ID],
     requestExamples: [{ name: 'accounts', summary: 'Accounts', params: byId }],
     responseExamples: [
@@ -59,7 +59,7 @@ export const dataOperations: OperationDoc[] = [
     tags: ['Data'],
     security: 'apiKey',
     query: TransactionChangesQuerySchema,
-    responses: [{ status: 200, description: 'A page of changes.', schema: TransactionChangesSchema, component: 'TransactionChanges' }],
+    responses: [{ status: 200, description: 'A page of changes.', schema: TransactionChangesSchema }],
     errors: [...BY_ID, E.invalidQuery, E.invalidCursor],
     requestExamples: [
       { name: 'start', summary: 'Everything, from the start', params: byId, query: { limit: 500 } },
@@ -139,7 +139,7 @@ export const dataOperations: OperationDoc[] = [
     security: 'apiKey',
     pathParams: { id: CONNECTION_ID_PARAM, account_id: { schema: z.string().min(1), description: "The provider's account id." } },
     query: BalancesQuerySchema,
-    responses: [{ status: 200, description: 'The balance history.', schema: BalanceHistorySchema, component: 'BalanceHistory' }],
+    responses: [{ status: 200, description: 'The balance history.', schema: BalanceHistorySchema }],
     errors: [...BY_ID, E.invalidQuery],
     requestExamples: [{ name: 'balances', summary: 'The last 30 points', params: { ...byId, account_id: 'acc_checking' }, query: { limit: 30 } }],
     responseExamples: [
@@ -164,7 +164,7 @@ export const dataOperations: OperationDoc[] = [
     tags: ['Data'],
     security: 'apiKey',
     query: TransactionsQuerySchema,
-    responses: [{ status: 200, description: 'A page of transactions.', schema: TransactionPageSchema, component: 'TransactionPage' }],
+    responses: [{ status: 200, description: 'A page of transactions.', schema: TransactionPageSchema }],
     errors: [...BY_ID, E.invalidQuery, E.invalidCursor],
     requestExamples: [
       { name: 'first', summary: "An account's latest transactions", params: byId, query: { account_id: 'acc_checking', limit: 50 } },

@@ -24,13 +24,12 @@ export const managementOperations: OperationDoc[] = [
     description: 'Linkflow POSTs every event of every connection of the tenant to each endpoint, signed with its secret (shown once, here).',
     tags: ['Webhooks'],
     security: 'apiKey',
-    body: { schema: CreateWebhookEndpointSchema, component: 'CreateWebhookEndpoint' },
+    body: { schema: CreateWebhookEndpointSchema },
     responses: [
       {
         status: 201,
         description: 'The endpoint, with its secret.',
         schema: CreatedWebhookEndpointSchema,
-        component: 'CreatedWebhookEndpoint',
         headers: { 'Cache-Control': { schema: z.literal('no-store'), description: 'The secret is in this body only.', required: true } },
       },
     ],
@@ -70,7 +69,7 @@ export const managementOperations: OperationDoc[] = [
     description: "The tenant's endpoints (never their secrets).",
     tags: ['Webhooks'],
     security: 'apiKey',
-    responses: [{ status: 200, description: 'The endpoints.', schema: WebhookEndpointListSchema, component: 'WebhookEndpointList' }],
+    responses: [{ status: 200, description: 'The endpoints.', schema: WebhookEndpointListSchema }],
     errors: [...TENANT],
     requestExamples: [{ name: 'list', summary: 'All endpoints' }],
     responseExamples: [
@@ -99,7 +98,7 @@ export const managementOperations: OperationDoc[] = [
     description: "Linkflow's OpenPGP public key: encrypt each credential value with it before POST …/credentials. Public (browsers fetch it).",
     tags: ['Keys'],
     security: 'none',
-    responses: [{ status: 200, description: 'The key.', schema: CredentialsKeySchema, component: 'CredentialsKey' }],
+    responses: [{ status: 200, description: 'The key.', schema: CredentialsKeySchema }],
     errors: [...COMMON],
     requestExamples: [{ name: 'key', summary: 'The key' }],
     responseExamples: [
@@ -122,8 +121,8 @@ export const managementOperations: OperationDoc[] = [
     description: 'Creates a tenant and its first API key (shown once). Also: `npm run tenant:create -- <name>`.',
     tags: ['Admin'],
     security: 'admin',
-    body: { schema: CreateTenantSchema, component: 'CreateTenant' },
-    responses: [{ status: 201, description: 'The tenant and its API key.', schema: CreatedTenantSchema, component: 'CreatedTenant' }],
+    body: { schema: CreateTenantSchema },
+    responses: [{ status: 201, description: 'The tenant and its API key.', schema: CreatedTenantSchema }],
     errors: [E.adminUnauthorized, E.adminOff, ...BODY],
     requestExamples: [{ name: 'acme', summary: 'Acme', body: { name: 'Acme' } }],
     responseExamples: [
@@ -146,7 +145,7 @@ export const managementOperations: OperationDoc[] = [
     tags: ['Admin'],
     security: 'admin',
     pathParams: { id: { schema: TenantIdSchema, description: 'The tenant id (`ten_…`).' } },
-    responses: [{ status: 201, description: 'The new key.', schema: IssuedKeySchema, component: 'IssuedKey' }],
+    responses: [{ status: 201, description: 'The new key.', schema: IssuedKeySchema }],
     errors: [E.adminUnauthorized, E.tenantNotFound],
     requestExamples: [{ name: 'issue', summary: 'A new key', params: { id: TENANT_ID } }],
     responseExamples: [

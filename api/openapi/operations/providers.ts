@@ -6,10 +6,10 @@ import {
   RedirectQuerySchema as LnkfiRedirectQuerySchema,
   WebhookHeadersSchema as LnkfiWebhookHeadersSchema,
 } from '../../../providers/lnkfi/schemas';
-import { EventSchema as OxlinEventSchema, RedirectQuerySchema as OxlinRedirectQuerySchema } from '../../../providers/oxlin/schemas';
+import { RedirectQuerySchema as OxlinRedirectQuerySchema } from '../../../providers/oxlin/schemas';
 import { RedirectQuerySchema as PowensRedirectQuerySchema } from '../../../providers/powens/schemas';
 import { type ProviderName } from '../../../contract/messages';
-import { FlinksWebhookSchema, LnkfiWebhookSchema, ProviderWebhookAckSchema, hmacHex } from '../../routes/provider-webhooks/schema';
+import { FlinksWebhookSchema, LnkfiWebhookSchema, OxlinWebhookSchema, ProviderWebhookAckSchema, hmacHex } from '../../routes/provider-webhooks/schema';
 import { CALLBACK_ERRORS, webhookErrors } from '../errors';
 import { CONNECTION_ID, SIGNED_STATE } from '../examples';
 import type { OperationDoc, RequestExample, ResponseDoc } from '../types';
@@ -83,7 +83,7 @@ export function callbackOperations(): OperationDoc[] {
   }));
 }
 
-const webhookAck: [ResponseDoc] = [{ status: 200, description: 'Verified; what became of the event.', schema: ProviderWebhookAckSchema, component: 'ProviderWebhookAck' }];
+const webhookAck: [ResponseDoc] = [{ status: 200, description: 'Verified; what became of the event.', schema: ProviderWebhookAckSchema }];
 const WEBHOOK_COMMON =
   "Events the provider pushes about its connections; not for API clients. The raw body is verified with the provider's own " +
   'signature before anything is read; a verified event is claimed by an id the signature covers and signalled to its connection ' +
@@ -110,7 +110,7 @@ export function providerWebhookOperations(): OperationDoc[] {
           required: true,
         },
       },
-      body: { schema: OxlinEventSchema, component: 'OxlinEvent' },
+      body: { schema: OxlinWebhookSchema },
       responses: webhookAck,
       errors: webhookErrors('X-Oxlin-Signature'),
       requestExamples: [
@@ -154,7 +154,7 @@ export function providerWebhookOperations(): OperationDoc[] {
           required: true,
         },
       },
-      body: { schema: FlinksWebhookSchema, component: 'FlinksWebhook' },
+      body: { schema: FlinksWebhookSchema },
       responses: webhookAck,
       errors: webhookErrors('flinks-authenticity-key'),
       requestExamples: [
@@ -206,7 +206,7 @@ export function providerWebhookOperations(): OperationDoc[] {
           required: true,
         },
       },
-      body: { schema: LnkfiWebhookSchema, component: 'LnkfiWebhook' },
+      body: { schema: LnkfiWebhookSchema },
       responses: webhookAck,
       errors: webhookErrors('X-LnkFi-Webhook-Signature'),
       requestExamples: [

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { doc, isoDateTime } from '../../openapi/describe';
+import { HOSTNAME, httpUrlPattern, isoDateTime } from '../../openapi/describe';
 
 /**
  * A host name, an IPv4 address (WHATWG URL has already turned 0x7f.1 and friends into dotted
@@ -13,23 +13,25 @@ const endpointUrl = z
   .url({ protocol: /^https?$/, hostname: urlHost })
   .max(2048)
   // zod runs refinements even when the URL check failed: that one reports the unparsable URL.
-  .refine((url) => !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''), 'must not carry a user name or password');
+  .refine((url) => !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''), 'must not carry a user name or password')
+  .meta({
+    description: 'http(s) URL without user name or password, at most 2048 characters.',
+    pattern: httpUrlPattern(`(?:\\[[0-9a-fA-F:.]+\\]|${HOSTNAME})`),
+  });
 
-export const CreateWebhookEndpointSchema = z.object({ url: endpointUrl }).strict();
+export const CreateWebhookEndpointSchema = z.object({ url: endpointUrl }).strict().meta({ id: 'CreateWebhookEndpoint' });
 export type CreateWebhookEndpoint = z.infer<typeof CreateWebhookEndpointSchema>;
 
 export const WebhookEndpointIdSchema = z.string().regex(/^whe_[0-9a-f]{32}$/);
 
 export const WebhookEndpointSchema = z.object({
   id: z.string(),
-  url: doc(z.string(), 'Where Linkflow POSTs the events.'),
+  url: z.string().meta({ description: 'Where Linkflow POSTs the events.' }),
   created_at: isoDateTime(),
 });
 
 export const CreatedWebhookEndpointSchema = WebhookEndpointSchema.extend({
-  secret: doc(z.string(), 'The signing secret (`whsec_…`): shown once, here; verify each delivery\'s signature with it.'),
-});
+  secret: z.string().meta({ description: "The signing secret (`whsec_…`): shown once, here; verify each delivery's signature with it." }),
+}).meta({ id: 'CreatedWebhookEndpoint' });
 
-export const WebhookEndpointListSchema = z.object({ data: z.array(WebhookEndpointSchema) });
-
-doc(CreateWebhookEndpointSchema.shape.url, 'http(s) URL without user name or password, at most 2048 characters.');
+export const WebhookEndpointListSchema = z.object({ data: z.array(WebhookEndpointSchema) }).meta({ id: 'WebhookEndpointList' });
