@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities, WebhookActivities } from '../../activities';
 import type { ChannelInfo, JobOutcome } from '../../providers';
-import type { Challenge, ConnectionInput, InputField, ListedAccount, WebhookEvent } from '../../contract/messages';
+import { type Challenge, type ConnectionInput, type InputField, type ListedAccount, UpdateRejection, type WebhookEvent } from '../../contract/messages';
 
 export const ACCOUNTS: ListedAccount[] = [
   { id: 'acc-1', name: 'Compte courant', type: 'CHECKINGS', currency: 'EUR', mask: '0001' },
@@ -57,6 +57,9 @@ export class FakeProvider {
    * a sealed code `code:<id>` creates provider connection `<id>`, `refused` is refused.
    */
   completesWithCode = false;
+  /** The next submitCredentials calls the bank refuses (Powens' wrongpass), and how long each call takes. */
+  credentialsRefusals = 0;
+  credentialsDelayMs = 0;
   calls = {
     completions: [] as { nonce: string; sealedCode: string }[],
     authorize: [] as { mode: string; existing: boolean }[],
@@ -115,6 +118,11 @@ export class FakeProvider {
           values: credentials.map((c) => c.value),
           existing: existing !== undefined,
         });
+        if (this.credentialsDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.credentialsDelayMs));
+        if (this.credentialsRefusals > 0) {
+          this.credentialsRefusals--;
+          throw ApplicationFailure.create({ type: UpdateRejection.ProviderRejected, nonRetryable: true, message: 'wrong password' });
+        }
         return existing ?? { providerConnectionId: 'ox-1', providerRef: { queueId: 'q-1' } };
       },
       waitForJob: async ({ job, trigger }) => {

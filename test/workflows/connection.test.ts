@@ -307,6 +307,40 @@ describe('connectionWorkflow', () => {
       });
     });
 
+    it('serialises credentials sent twice at once: the second waits for the first, then is judged on what came of it', async () => {
+      // Refused by the bank: the second goes on and is accepted.
+      const fake = new FakeProvider();
+      fake.credentialsDelayMs = 300;
+      fake.credentialsRefusals = 1;
+      await withConnection(fake, { mode: 'embedded' }, async (handle) => {
+        await waitForState(handle, 'awaiting_credentials');
+        // Whichever the server delivers first is refused by the bank; the other then goes through.
+        const answers = await Promise.allSettled([
+          handle.executeUpdate(submitCredentialsUpdate, { args: [credentials('first try')] }),
+          handle.executeUpdate(submitCredentialsUpdate, { args: [credentials('second try')] }),
+        ]);
+        assert.deepEqual(answers.map((a) => a.status).sort(), ['fulfilled', 'rejected']);
+        assert.equal(fake.calls.credentials.length, 2, `both reached the bank, one after the other: ${answers.map((a) => (a.status === 'rejected' ? String((a.reason as Error).cause) : 'ok')).join(' / ')}`);
+        const accepted = answers.findIndex((a) => a.status === 'fulfilled');
+        assert.equal(fake.calls.credentials[1]?.values[1], armored(accepted === 0 ? 'first try' : 'second try'), 'the one called second is the one accepted');
+        await waitForState(handle, 'awaiting_consent');
+      });
+      // Accepted: the second is refused as the state moved on, without reaching the provider.
+      const accepting = new FakeProvider();
+      accepting.credentialsDelayMs = 300;
+      await withConnection(accepting, { mode: 'embedded' }, async (handle) => {
+        await waitForState(handle, 'awaiting_credentials');
+        const answers = await Promise.allSettled([
+          handle.executeUpdate(submitCredentialsUpdate, { args: [credentials()] }),
+          handle.executeUpdate(submitCredentialsUpdate, { args: [credentials('another')] }),
+        ]);
+        assert.deepEqual(answers.map((a) => a.status).sort(), ['fulfilled', 'rejected']);
+        const refused = answers.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+        assert.match(String((refused?.reason as Error).cause), /allowed only in state awaiting_credentials or credentials_invalid/);
+        assert.equal(accepting.calls.credentials.length, 1);
+      });
+    });
+
     for (const status of ['AUTH_FAILED', 'PASSWORD_CHANGE_REQUIRED', 'TOO_MANY_ATTEMPTS'] as const) {
       it(`moves to credentials_invalid on ${status} and recovers with new credentials`, async () => {
         const fake = new FakeProvider();

@@ -67,9 +67,19 @@ export function registerHandlers(c: Connection): void {
     c.disconnectRequested = true;
   });
 
+  // What each update needs of the connection: checked by its validator, and again once its turn comes.
+  const takesCredentials = () => allows(c.state, 'submitCredentials') && c.credentialsChannel !== null && !c.acceptedCredentials;
+  const takesAnswers = () => allows(c.state, 'answerChallenge') && c.challenge !== null && !c.challengeAnswered;
+
   setHandler(
     submitCredentialsUpdate,
     async ({ credentials }) => {
+      // Another update is at the provider: wait for it (checked synchronously, so without one nothing
+      // is awaited and handlers recorded before this change run exactly as they did), then check again.
+      if (c.busy) {
+        await c.takeTurn();
+        c.expect(takesCredentials(), 'submitCredentials');
+      }
       const waits = c.credentialsWaitsEnded;
       c.busy = true;
       try {
@@ -107,7 +117,7 @@ export function registerHandlers(c: Connection): void {
     {
       validator: (submitted: SubmitCredentials) => {
         // Credentials are taken while authorize() waits for them (credentialsChannel), in the states that allow them.
-        c.expect(allows(c.state, 'submitCredentials') && c.credentialsChannel !== null && !c.acceptedCredentials, 'submitCredentials');
+        c.expect(takesCredentials(), 'submitCredentials');
         const parsed = SubmitCredentialsSchema.safeParse(submitted);
         if (!parsed.success) c.reject(parsed.error.message);
       },
@@ -117,6 +127,10 @@ export function registerHandlers(c: Connection): void {
   setHandler(
     answerChallengeUpdate,
     async ({ answers }: AnswerChallenge) => {
+      if (c.busy) {
+        await c.takeTurn();
+        c.expect(takesAnswers(), 'answerChallenge');
+      }
       const challenge = c.challenge as Challenge;
       const answersBefore = c.jobAnswers;
       const timedOutBefore = c.challengesTimedOut;
@@ -142,7 +156,7 @@ export function registerHandlers(c: Connection): void {
     },
     {
       validator: ({ answers }: AnswerChallenge) => {
-        c.expect(allows(c.state, 'answerChallenge') && c.challenge !== null && !c.challengeAnswered, 'answerChallenge');
+        c.expect(takesAnswers(), 'answerChallenge');
         const known = new Set(c.challenge?.fields.map((f) => f.id));
         const unknown = answers.map((a) => a.id).filter((id) => !known.has(id));
         if (unknown.length > 0) c.reject(`not fields of the current challenge: ${unknown.join(', ')}`, { unknown_field_ids: unknown });

@@ -86,7 +86,7 @@ export class Connection {
   /** Provider webhooks not yet acted on, and the ids already seen (providers redeliver). */
   providerEvents: ProviderEvent[] = [];
   seenProviderEvents: string[] = [];
-  /** An update handler is talking to the provider; a second one must wait its turn. */
+  /** An update handler is talking to the provider; another one waits its turn (takeTurn). */
   busy = false;
   nextSyncAt: number | null = null;
   /** The search attributes last written, so unchanged ones are not written again. */
@@ -260,13 +260,22 @@ export class Connection {
 
   /** Update validators: a message the current state does not allow (LIFECYCLE) is a WrongState rejection (409). */
   expect(allowed: boolean, action: ClientAction): void {
-    if (!allowed || this.busy) {
+    if (!allowed) {
       throw ApplicationFailure.create({
         type: UpdateRejection.WrongState,
-        message: `allowed only in state ${statesAllowing(action).join(' or ')}; the connection is ${this.state}${this.busy ? ' (busy with the provider)' : ''}`,
+        message: `allowed only in state ${statesAllowing(action).join(' or ')}; the connection is ${this.state}`,
         details: [{ state: this.state }],
       });
     }
+  }
+
+  /**
+   * Waits until no other update handler is talking to the provider (Temporal's
+   * safe-message-handlers: serialised, not refused). The caller checks again what it needs
+   * afterwards, since the lifecycle may have moved meanwhile.
+   */
+  async takeTurn(): Promise<void> {
+    while (this.busy) await condition(() => !this.busy);
   }
 
   reject(message: string, details?: Record<string, unknown>): never {
