@@ -8,7 +8,7 @@ import { registerHandlers } from './connection/handlers';
 import type { ConnectionMemory } from './connection/memory';
 import { connect } from './connection/phases';
 import { live } from './connection/live';
-import { Connection, Disconnect } from './connection/state';
+import { Connection, DISCONNECT } from './connection/state';
 
 export type { ConnectionMemory, Intents } from './connection/memory';
 
@@ -26,28 +26,17 @@ export async function connectionWorkflow(input: ConnectionInput, memory?: Connec
     ...(input.userRef ? { LinkflowUserRef: [input.userRef] } : {}),
   });
   try {
-    return await connection.flushedAfter(async () => {
+    const outcome = await connection.flushedAfter(async () => {
       if (memory === undefined) {
         const connected = await connect(connection, input.mode, 'initial');
-        if (typeof connected !== 'string') return connected;
+        if (typeof connected !== 'string' || connected === DISCONNECT) return connected;
       } else {
         connection.moveTo(connection.state, connection.memory.nextAction, connection.memory.reason);
       }
       return live(connection);
     });
+    if (outcome !== DISCONNECT) return outcome;
   } catch (err) {
-    if (err instanceof Disconnect) {
-      let reason = 'DISCONNECTED';
-      if (connection.memory.providerConnectionId) {
-        // The client asked to disconnect: Linkflow stops either way, and says when the provider could not be told.
-        await disconnect(connection.providerCall()).catch((failure: unknown) => {
-          if (!(failure instanceof ActivityFailure)) throw failure;
-          log.warn('the provider could not be told of the disconnection', { error: String(failure.cause?.message ?? failure.message) });
-          reason = 'DISCONNECTED_LOCALLY';
-        });
-      }
-      return connection.flushedAfter(async () => connection.end('disconnected', reason, null));
-    }
     // A provider call that failed for good (after Temporal's retries) ends this attempt visibly.
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
       const { type, message } = err.cause;
@@ -55,5 +44,15 @@ export async function connectionWorkflow(input: ConnectionInput, memory?: Connec
     }
     throw err;
   }
+  // The client asked to disconnect: Linkflow stops either way, and says when the provider could not be told.
+  let reason = 'DISCONNECTED';
+  if (connection.memory.providerConnectionId) {
+    await disconnect(connection.providerCall()).catch((failure: unknown) => {
+      if (!(failure instanceof ActivityFailure)) throw failure;
+      log.warn('the provider could not be told of the disconnection', { error: String(failure.cause?.message ?? failure.message) });
+      reason = 'DISCONNECTED_LOCALLY';
+    });
+  }
+  return connection.flushedAfter(async () => connection.end('disconnected', reason, null));
 }
 

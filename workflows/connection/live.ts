@@ -7,7 +7,7 @@ import { startAuthorization, SYNC_CYCLES_PER_RUN } from './calls';
 import { afterSync, acceptRedirect, connect, sync } from './phases';
 import type { ProviderFailure } from '../../providers';
 import type { ConnectionMemory } from './memory';
-import type { Connection } from './state';
+import { type Connection, DISCONNECT, type Disconnect } from './state';
 
 /** The renewal of a redirect channel: a fresh authorize URL for the existing connection. */
 export async function startRenewal(c: Connection): Promise<void> {
@@ -34,16 +34,23 @@ export async function startRenewal(c: Connection): Promise<void> {
   }
 }
 
-/** Active life: periodic syncs, syncs on request, renewals, added channels — until disconnected. */
-export async function live(c: Connection): Promise<ConnectionView> {
+/**
+ * Active life: periodic syncs, syncs on request, renewals, added channels — until the run
+ * continues as new, the connection ends, or the client disconnects (DISCONNECT, acted on by the caller).
+ */
+export async function live(c: Connection): Promise<ConnectionView | Disconnect> {
   const intervalMs = c.input.syncIntervalSeconds * 1000;
   const cyclesPerRun = patched('webhook-events') ? SYNC_CYCLES_PER_RUN.withWebhookEvents : SYNC_CYCLES_PER_RUN.before;
   c.nextSyncAt = workflowNow() + intervalMs;
   for (let cycle = 0; ; ) {
-    if ((cycle >= cyclesPerRun || workflowInfo().continueAsNewSuggested) && (await readyToContinueAsNew(c))) break;
+    if (cycle >= cyclesPerRun || workflowInfo().continueAsNewSuggested) {
+      const ready = await readyToContinueAsNew(c);
+      if (ready === DISCONNECT) return DISCONNECT;
+      if (ready) break;
+    }
     const renewal = c.memory.renewal;
     const wakeAt = Math.min(c.nextSyncAt, renewal?.deadline ?? Infinity, c.renewalDueAt() ?? Infinity);
-    await c.waitFor(
+    const woken = await c.waitFor(
       () =>
         c.syncRequested ||
         c.redirect !== null ||
@@ -52,6 +59,7 @@ export async function live(c: Connection): Promise<ConnectionView> {
         c.providerEvents.length > 0,
       Math.max(0, wakeAt - workflowNow()),
     );
+    if (woken === DISCONNECT) return DISCONNECT;
     const now = workflowNow();
 
     if (c.redirect && renewal) {
@@ -60,7 +68,7 @@ export async function live(c: Connection): Promise<ConnectionView> {
       c.memory.renewal = null;
       const accepted = await acceptRedirect(c, redirect, renewal.channelId);
       if (accepted.result !== 'ok') await startRenewal(c);
-      else await sync(c, true);
+      else if ((await sync(c, true)) === DISCONNECT) return DISCONNECT;
       continue;
     }
     c.redirect = null;
@@ -76,27 +84,31 @@ export async function live(c: Connection): Promise<ConnectionView> {
     // A confirmation nobody waits for any more (a redelivery, or after the attempt ended) has nothing to act on.
     const stale = event !== undefined && (event.kind === 'connected' || c.isStale(event));
     if (event && !stale) {
-      await afterSync(c, 
+      const applied = await afterSync(
+        c,
         event.kind === 'data_available'
           ? { outcome: 'success', channels: c.memory.channels }
           : { outcome: 'failed', status: (event.status ?? 'FAILED') as ProviderFailure, channelId: event.channelId },
       );
+      if (applied === DISCONNECT) return DISCONNECT;
       continue;
     }
     if (event) continue;
     if (c.addChannel) {
       const mode = c.addChannel;
       c.addChannel = null;
+      let added;
       try {
-        await connect(c, mode, 'add');
+        added = await connect(c, mode, 'add');
       } finally {
         c.channelAttemptsEnded++;
       }
+      if (added === DISCONNECT) return DISCONNECT;
       continue;
     }
     if (c.syncRequested || now >= c.nextSyncAt) {
       cycle++;
-      await sync(c, true);
+      if ((await sync(c, true)) === DISCONNECT) return DISCONNECT;
       c.nextSyncAt = workflowNow() + intervalMs;
     }
   }
@@ -109,14 +121,14 @@ export async function live(c: Connection): Promise<ConnectionView> {
  * signals recorded meanwhile is carried (see {@link Intents}). Each await yields to handlers,
  * so the answer is decided only after the last one, with nothing left in flight.
  */
-export async function readyToContinueAsNew(c: Connection): Promise<boolean> {
+export async function readyToContinueAsNew(c: Connection): Promise<boolean | Disconnect> {
   if (!patched('intents-cross-runs')) {
     // Runs recorded before intents were carried ended as soon as their handlers had finished.
     await condition(allHandlersFinished);
     await c.flushEvents();
     return true;
   }
-  await c.waitFor(() => allHandlersFinished() || c.awaitedByUpdate(), undefined);
+  if ((await c.waitFor(() => allHandlersFinished() || c.awaitedByUpdate(), undefined)) === DISCONNECT) return DISCONNECT;
   if (c.awaitedByUpdate()) return false;
   await c.flushEvents();
   return allHandlersFinished() && !c.awaitedByUpdate() && !c.disconnectRequested;

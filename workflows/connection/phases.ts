@@ -29,7 +29,7 @@ import {
   PROVIDER_CONNECTION_REFUSED,
   BIND_PROVIDER_CONNECTION,
 } from './calls';
-import { Connection, type TerminalState } from './state';
+import { type Connection, DISCONNECT, type Disconnect, type TerminalState } from './state';
 
 /**
  * Authorizes a channel and brings its accounts in: redirect or credentials, listing (with
@@ -37,7 +37,12 @@ import { Connection, type TerminalState } from './state';
  * connection's first channel: there, giving up ends the connection; later (added or repaired
  * channels) it only ends the attempt.
  */
-export async function connect(c: Connection, mode: ChannelMode, purpose: 'initial' | 'add' | 'repair', channelId?: string): Promise<ConnectionView | 'done' | 'abandoned'> {
+export async function connect(
+  c: Connection,
+  mode: ChannelMode,
+  purpose: 'initial' | 'add' | 'repair',
+  channelId?: string,
+): Promise<ConnectionView | 'done' | 'abandoned' | Disconnect> {
   const initial = purpose === 'initial';
   const giveUp = (state: TerminalState, reason: string, message: string) => {
     if (initial) return c.end(state, reason, message);
@@ -59,6 +64,7 @@ export async function connect(c: Connection, mode: ChannelMode, purpose: 'initia
       }
       throw err;
     });
+    if (authorized.result === DISCONNECT) return DISCONNECT;
     if (authorized.result !== 'ok' && purpose === 'repair') continue; // still invalid: offer a fresh authorization
     if (authorized.result === 'timeout') return giveUp('expired', 'AUTHORIZATION_TIMEOUT', 'The end user did not finish at the bank in time.');
     if (authorized.result === 'denied') return giveUp('cancelled', 'ACCESS_DENIED', 'The end user declined access at the bank.');
@@ -73,6 +79,7 @@ export async function connect(c: Connection, mode: ChannelMode, purpose: 'initia
     c.moveTo('listing_accounts');
     await linkProvider(c);
     const listed = await job(c, 'list', false);
+    if (listed === DISCONNECT) return DISCONNECT;
     if (listed.outcome === 'success') {
       c.memory.channels = listed.channels;
       break;
@@ -91,7 +98,9 @@ export async function connect(c: Connection, mode: ChannelMode, purpose: 'initia
   if (undecided.length === 0) return 'done';
   const consentMs = c.input.consentTimeoutSeconds * 1000;
   c.moveTo('awaiting_consent', { type: 'consent', accounts: undecided, expires_at: isoAt(workflowNow() + consentMs) });
-  if (!(await c.waitFor(() => c.pendingConsent !== null, consentMs))) {
+  const consented = await c.waitFor(() => c.pendingConsent !== null, consentMs);
+  if (consented === DISCONNECT) return DISCONNECT;
+  if (!consented) {
     return giveUp('expired', 'CONSENT_TIMEOUT', 'The end user did not give consent in time.');
   }
   const { consents } = c.pendingConsent as GiveConsent;
@@ -103,8 +112,7 @@ export async function connect(c: Connection, mode: ChannelMode, purpose: 'initia
   c.moveTo('syncing');
   await giveConsent({ ...c.providerCall(), consents });
   // Consent itself starts the provider's full sync.
-  await sync(c, false);
-  return 'done';
+  return (await sync(c, false)) ?? 'done';
 }
 
 /** Records the provider connection id so the provider's webhooks find this connection. */
@@ -121,7 +129,7 @@ async function authorize(
   mode: ChannelMode,
   channelId: string | null,
   shown: { state: ConnectionState; reason: string | null; timeoutMs: number | undefined },
-): Promise<{ result: 'ok'; channelId: string } | { result: 'timeout' | 'denied' } | { result: 'failed'; error: string; reason?: string }> {
+): Promise<{ result: 'ok'; channelId: string } | { result: 'timeout' | 'denied' | Disconnect } | { result: 'failed'; error: string; reason?: string }> {
   const authorization: Authorization & { nonce?: string } = await startAuthorization({
     connectionId: c.input.connectionId,
     provider: c.input.provider,
@@ -154,7 +162,7 @@ async function authorize(
   if (authorization.kind === 'credentials') {
     c.credentialsChannel = authorization.channelId;
     c.moveTo(state, { type: 'credentials', channel_id: authorization.channelId, fields: authorization.fields }, shown.reason);
-    let submitted: boolean;
+    let submitted: boolean | Disconnect;
     try {
       submitted = await c.waitFor(() => c.acceptedCredentials, shown.timeoutMs);
     } finally {
@@ -162,6 +170,7 @@ async function authorize(
       c.acceptedCredentials = false;
       c.credentialsWaitsEnded++;
     }
+    if (submitted === DISCONNECT) return { result: DISCONNECT };
     return submitted ? { result: 'ok', channelId: authorization.channelId } : { result: 'timeout' };
   }
 
@@ -180,6 +189,7 @@ async function authorize(
   );
   // A provider that confirms by webhook (LnkFi) may do so before the browser is back, or instead of it.
   const arrived = await c.waitFor(() => c.redirect !== null || c.hasEvent('connected'), shown.timeoutMs);
+  if (arrived === DISCONNECT) return { result: DISCONNECT };
   c.expectedNonce = null;
   const redirect = c.redirect as RedirectReceived | null;
   c.redirect = null;
@@ -187,7 +197,9 @@ async function authorize(
   if (redirect?.outcome === 'success' && authorization.completion === 'code') return completeWithCode(c, redirect, authorization.channelId);
   if (redirect?.outcome === 'success' && !redirect.providerConnectionId && patched('connection-by-webhook')) {
     // The redirect says only that it worked: the provider connection comes with the provider's webhook.
-    if (!(await c.waitFor(() => c.hasEvent('connected'), CONNECTED_EVENT_TIMEOUT_MS))) {
+    const confirmed = await c.waitFor(() => c.hasEvent('connected'), CONNECTED_EVENT_TIMEOUT_MS);
+    if (confirmed === DISCONNECT) return { result: DISCONNECT };
+    if (!confirmed) {
       return { result: 'failed', error: 'The provider did not confirm the authorization.' };
     }
   }
@@ -261,7 +273,7 @@ export async function acceptRedirect(c: Connection, redirect: Omit<RedirectRecei
 }
 
 /** Waits for the provider's job, putting each challenge to the end user until it ends. */
-async function job(c: Connection, kind: 'list' | 'sync', trigger: boolean): Promise<Exclude<JobOutcome, { outcome: 'challenge' }>> {
+async function job(c: Connection, kind: 'list' | 'sync', trigger: boolean): Promise<Exclude<JobOutcome, { outcome: 'challenge' }> | Disconnect> {
   for (let first = true; ; first = false) {
     const outcome = PROVIDER_CAPABILITIES[c.input.provider].dataWebhook
       ? await waitForJobOrWebhook(c, kind, trigger && first)
@@ -285,6 +297,7 @@ async function job(c: Connection, kind: 'list' | 'sync', trigger: boolean): Prom
       expires_at: isoAt(workflowNow() + timeoutMs),
     });
     const answered = await c.waitFor(() => c.challengeAnswered || c.challengeClosed, timeoutMs);
+    if (answered === DISCONNECT) return DISCONNECT;
     c.challenge = null;
     if (c.challengeClosed && !c.challengeAnswered) {
       // Closed at the provider: its job says what follows (a new challenge, or CHALLENGE_TIMED_OUT), never a stuck challenge.
@@ -334,14 +347,16 @@ async function waitForJobOrWebhook(c: Connection, kind: 'list' | 'sync', trigger
 }
 
 /** One sync; failures move the connection to the state the end user can act on. */
-export async function sync(c: Connection, trigger: boolean): Promise<void> {
+export async function sync(c: Connection, trigger: boolean): Promise<Disconnect | undefined> {
   c.syncRequested = false;
   c.moveTo('syncing');
-  await afterSync(c, await job(c, 'sync', trigger));
+  const outcome = await job(c, 'sync', trigger);
+  if (outcome === DISCONNECT) return DISCONNECT;
+  return afterSync(c, outcome);
 }
 
 /** A sync's outcome (ours, or one the provider reported by webhook) applied to the connection. */
-export async function afterSync(c: Connection, outcome: Exclude<JobOutcome, { outcome: 'challenge' }>): Promise<void> {
+export async function afterSync(c: Connection, outcome: Exclude<JobOutcome, { outcome: 'challenge' }>): Promise<Disconnect | undefined> {
   if (outcome.outcome === 'success') {
     c.moveTo('syncing');
     c.memory.channels = outcome.channels;
@@ -358,10 +373,7 @@ export async function afterSync(c: Connection, outcome: Exclude<JobOutcome, { ou
     c.settle();
     return;
   }
-  if (CREDENTIAL_FAILURES.includes(outcome.status)) {
-    await repair(c, outcome.status, outcome.channelId);
-    return;
-  }
+  if (CREDENTIAL_FAILURES.includes(outcome.status)) return repair(c, outcome.status, outcome.channelId);
   if (outcome.status === 'USER_ACTION_REQUIRED') {
     c.moveTo(
       'user_action_required',
@@ -375,9 +387,11 @@ export async function afterSync(c: Connection, outcome: Exclude<JobOutcome, { ou
 }
 
 /** credentials_invalid: new credentials (embedded) or a new redirect, then a sync. */
-async function repair(c: Connection, reason: ProviderFailure, channelId: string | null): Promise<void> {
+async function repair(c: Connection, reason: ProviderFailure, channelId: string | null): Promise<Disconnect | undefined> {
   const channel = c.memory.channels.find((channel) => channel.id === channelId) ?? c.memory.channels[0];
   c.moveTo('credentials_invalid', null, reason);
   const result = await connect(c, channel?.mode ?? c.input.mode, 'repair', channel?.id);
-  if (result === 'done') await sync(c, true);
+  if (result === DISCONNECT) return DISCONNECT;
+  if (result === 'done') return sync(c, true);
+  return undefined;
 }

@@ -53,8 +53,12 @@ export function providerRejection(type: string | null | undefined, details: unkn
   });
 }
 
-/** Thrown inside a phase when the client asked to disconnect; handled once, at the top. */
-export class Disconnect extends Error {}
+/**
+ * What a phase answers when the client asked to disconnect while it waited: each phase hands it
+ * back as it is, and the workflow acts on it once, at the top (connectionWorkflow).
+ */
+export const DISCONNECT = 'disconnect' as const;
+export type Disconnect = typeof DISCONNECT;
 
 export class Connection {
   memory: ConnectionMemory;
@@ -216,9 +220,11 @@ export class Connection {
   /**
    * Runs `fn` and, when it returns a final view, first hands every queued event over and lets
    * every update still waiting answer with it: the workflow never completes with one in flight.
+   * DISCONNECT is handed back at once: the provider is told first (connectionWorkflow).
    */
-  async flushedAfter(fn: () => Promise<ConnectionView>): Promise<ConnectionView> {
+  async flushedAfter<T extends ConnectionView | Disconnect>(fn: () => Promise<T>): Promise<T> {
     const view = await fn();
+    if (view === DISCONNECT) return view;
     await this.flushEvents();
     if (patched('intents-cross-runs')) await condition(allHandlersFinished);
     return view;
@@ -335,13 +341,13 @@ export class Connection {
       .sort((a, b) => (a.expiresAt ?? '9').localeCompare(b.expiresAt ?? '9'))[0];
   }
 
-  /** condition(), also woken by a disconnect request, which it turns into a Disconnect. */
-  async waitFor(done: () => boolean, timeoutMs: number | undefined): Promise<boolean> {
+  /** condition(), also woken by a disconnect request: then DISCONNECT, else whether `done` holds. */
+  async waitFor(done: () => boolean, timeoutMs: number | undefined): Promise<boolean | Disconnect> {
     const met =
       timeoutMs === undefined
         ? (await condition(() => done() || this.disconnectRequested), true)
         : await condition(() => done() || this.disconnectRequested, timeoutMs);
-    if (this.disconnectRequested) throw new Disconnect();
+    if (this.disconnectRequested) return DISCONNECT;
     return met && done();
   }
 
