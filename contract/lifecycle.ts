@@ -71,7 +71,7 @@ export const LIFECYCLE: Readonly<Record<ConnectionState, LifecycleRow>> = {
   syncing: {
     allows: [],
     next: ['active', 'renewal_required', 'user_action_required', 'credentials_invalid', 'challenge_required'],
-    code: "phases.ts: sync() → job('sync') → afterSync(), importData",
+    code: "phases.ts: syncAndRepair() → job('sync') → afterSync(), importData",
   },
   active: {
     allows: ['sync', 'requestRenewal', 'addChannel'],
@@ -87,7 +87,7 @@ export const LIFECYCLE: Readonly<Record<ConnectionState, LifecycleRow>> = {
   credentials_invalid: {
     allows: ['submitCredentials'],
     next: ['listing_accounts', 'syncing'],
-    code: "phases.ts: repair() → connect(…, 'repair'), a fresh authorization until one works",
+    code: "phases.ts: syncAndRepair() → connect(…, 'repair'), a fresh authorization until one works, then its syncs",
   },
   user_action_required: {
     allows: ['sync', 'requestRenewal', 'addChannel'],

@@ -6,7 +6,7 @@ import type { ConnectionInput, ConnectionView } from '../contract/messages';
 import { disconnect } from './connection/calls';
 import { registerHandlers } from './connection/handlers';
 import type { ConnectionMemory } from './connection/memory';
-import { connect } from './connection/phases';
+import { connect, syncAndRepair } from './connection/phases';
 import { live } from './connection/live';
 import { Connection, DISCONNECT } from './connection/state';
 
@@ -30,6 +30,7 @@ export async function connectionWorkflow(input: ConnectionInput, memory?: Connec
       if (memory === undefined) {
         const connected = await connect(connection, input.mode, 'initial');
         if (typeof connected !== 'string' || connected === DISCONNECT) return connected;
+        if (connected === 'consented' && (await syncAndRepair(connection, { trigger: false })) === DISCONNECT) return DISCONNECT;
       } else {
         connection.moveTo(connection.state, connection.memory.nextAction, connection.memory.reason);
       }

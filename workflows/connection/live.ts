@@ -4,7 +4,7 @@ import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } 
 import { isoAt, workflowNow } from '../clock';
 import { type ConnectionInput, type ConnectionView } from '../../contract/messages';
 import { startAuthorization, SYNC_CYCLES_PER_RUN } from './calls';
-import { afterSync, acceptRedirect, connect, sync } from './phases';
+import { acceptRedirect, connect, syncAndRepair } from './phases';
 import type { ProviderFailure } from '../../providers';
 import type { ConnectionMemory } from './memory';
 import { type Connection, DISCONNECT, type Disconnect } from './state';
@@ -68,7 +68,7 @@ export async function live(c: Connection): Promise<ConnectionView | Disconnect> 
       c.memory.renewal = null;
       const accepted = await acceptRedirect(c, redirect, renewal.channelId);
       if (accepted.result !== 'ok') await startRenewal(c);
-      else if ((await sync(c, true)) === DISCONNECT) return DISCONNECT;
+      else if ((await syncAndRepair(c, { trigger: true })) === DISCONNECT) return DISCONNECT;
       continue;
     }
     c.redirect = null;
@@ -84,12 +84,12 @@ export async function live(c: Connection): Promise<ConnectionView | Disconnect> 
     // A confirmation nobody waits for any more (a redelivery, or after the attempt ended) has nothing to act on.
     const stale = event !== undefined && (event.kind === 'connected' || c.isStale(event));
     if (event && !stale) {
-      const applied = await afterSync(
-        c,
-        event.kind === 'data_available'
-          ? { outcome: 'success', channels: c.memory.channels }
-          : { outcome: 'failed', status: (event.status ?? 'FAILED') as ProviderFailure, channelId: event.channelId },
-      );
+      const applied = await syncAndRepair(c, {
+        outcome:
+          event.kind === 'data_available'
+            ? { outcome: 'success', channels: c.memory.channels }
+            : { outcome: 'failed', status: (event.status ?? 'FAILED') as ProviderFailure, channelId: event.channelId },
+      });
       if (applied === DISCONNECT) return DISCONNECT;
       continue;
     }
@@ -100,6 +100,8 @@ export async function live(c: Connection): Promise<ConnectionView | Disconnect> 
       let added;
       try {
         added = await connect(c, mode, 'add');
+        // Inside the attempt, as before: the update waiting for it answers once the first sync is under way or done.
+        if (added === 'consented') added = await syncAndRepair(c, { trigger: false });
       } finally {
         c.channelAttemptsEnded++;
       }
@@ -108,7 +110,7 @@ export async function live(c: Connection): Promise<ConnectionView | Disconnect> 
     }
     if (c.syncRequested || now >= c.nextSyncAt) {
       cycle++;
-      if ((await sync(c, true)) === DISCONNECT) return DISCONNECT;
+      if ((await syncAndRepair(c, { trigger: true })) === DISCONNECT) return DISCONNECT;
       c.nextSyncAt = workflowNow() + intervalMs;
     }
   }

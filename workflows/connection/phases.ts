@@ -33,16 +33,17 @@ import { type Connection, DISCONNECT, type Disconnect, type TerminalState } from
 
 /**
  * Authorizes a channel and brings its accounts in: redirect or credentials, listing (with
- * any challenges), consent for the accounts not yet decided, first sync. `initial` is the
- * connection's first channel: there, giving up ends the connection; later (added or repaired
- * channels) it only ends the attempt.
+ * any challenges), consent for the accounts not yet decided. `consented`: consent was given, and
+ * the caller runs the first sync (syncAndRepair without a trigger: consent starts it at the
+ * provider); `done`: nothing new to consent to. `initial` is the connection's first channel: there,
+ * giving up ends the connection; later (added or repaired channels) it only ends the attempt.
  */
 export async function connect(
   c: Connection,
   mode: ChannelMode,
   purpose: 'initial' | 'add' | 'repair',
   channelId?: string,
-): Promise<ConnectionView | 'done' | 'abandoned' | Disconnect> {
+): Promise<ConnectionView | 'done' | 'consented' | 'abandoned' | Disconnect> {
   const initial = purpose === 'initial';
   const giveUp = (state: TerminalState, reason: string, message: string) => {
     if (initial) return c.end(state, reason, message);
@@ -111,8 +112,8 @@ export async function connect(
   }
   c.moveTo('syncing');
   await giveConsent({ ...c.providerCall(), consents });
-  // Consent itself starts the provider's full sync.
-  return (await sync(c, false)) ?? 'done';
+  // Consent itself starts the provider's full sync: the caller runs it (syncAndRepair, without a trigger).
+  return 'consented';
 }
 
 /** Records the provider connection id so the provider's webhooks find this connection. */
@@ -346,17 +347,49 @@ async function waitForJobOrWebhook(c: Connection, kind: 'list' | 'sync', trigger
   }
 }
 
-/** One sync; failures move the connection to the state the end user can act on. */
-export async function sync(c: Connection, trigger: boolean): Promise<Disconnect | undefined> {
-  c.syncRequested = false;
-  c.moveTo('syncing');
-  const outcome = await job(c, 'sync', trigger);
-  if (outcome === DISCONNECT) return DISCONNECT;
-  return afterSync(c, outcome);
+/** A sync's outcome, known: what the provider's job said (ours, or a provider webhook's). */
+type JobResult = Exclude<JobOutcome, { outcome: 'challenge' }>;
+
+/**
+ * A sync and whatever it leads to, as one loop instead of phases calling back into each other:
+ * a credential failure repairs the channel (connect 'repair'), and the syncs that repair asks for
+ * run next, the most recent first, before anything left from earlier (the order the lifecycle
+ * has always had). `start`: run a sync (`trigger`: ask the provider for a new one), or apply an
+ * outcome already known (a provider's webhook). Failures leave the connection in the state the
+ * end user can act on.
+ */
+export async function syncAndRepair(c: Connection, start: { trigger: boolean } | { outcome: JobResult }): Promise<Disconnect | undefined> {
+  const syncs: boolean[] = 'trigger' in start ? [start.trigger] : [];
+  let known: JobResult | undefined = 'outcome' in start ? start.outcome : undefined;
+  for (;;) {
+    let outcome = known;
+    known = undefined;
+    if (outcome === undefined) {
+      const trigger = syncs.shift();
+      if (trigger === undefined) return undefined;
+      c.syncRequested = false;
+      c.moveTo('syncing');
+      const result = await job(c, 'sync', trigger);
+      if (result === DISCONNECT) return DISCONNECT;
+      outcome = result;
+    }
+    const repair = await afterSync(c, outcome);
+    if (repair === undefined) continue;
+    // credentials_invalid: new credentials (embedded) or a new redirect, then a sync (two when consent was asked again).
+    const channel = c.memory.channels.find((candidate) => candidate.id === repair.channelId) ?? c.memory.channels[0];
+    c.moveTo('credentials_invalid', null, repair.reason);
+    const repaired = await connect(c, channel?.mode ?? c.input.mode, 'repair', channel?.id);
+    if (repaired === DISCONNECT) return DISCONNECT;
+    if (repaired === 'consented') syncs.unshift(false, true);
+    else if (repaired === 'done') syncs.unshift(true);
+  }
 }
 
-/** A sync's outcome (ours, or one the provider reported by webhook) applied to the connection. */
-export async function afterSync(c: Connection, outcome: Exclude<JobOutcome, { outcome: 'challenge' }>): Promise<Disconnect | undefined> {
+/**
+ * A sync's outcome applied to the connection: the data imported, or the state the end user can
+ * act on. A credential failure is handed back for syncAndRepair to repair.
+ */
+async function afterSync(c: Connection, outcome: JobResult): Promise<{ reason: ProviderFailure; channelId: string | null } | undefined> {
   if (outcome.outcome === 'success') {
     c.moveTo('syncing');
     c.memory.channels = outcome.channels;
@@ -371,27 +404,18 @@ export async function afterSync(c: Connection, outcome: Exclude<JobOutcome, { ou
     });
     if (patched('webhook-events')) c.emit({ type: 'connection.synced', data: c.memory.lastSync });
     c.settle();
-    return;
+    return undefined;
   }
-  if (CREDENTIAL_FAILURES.includes(outcome.status)) return repair(c, outcome.status, outcome.channelId);
+  if (CREDENTIAL_FAILURES.includes(outcome.status)) return { reason: outcome.status, channelId: outcome.channelId };
   if (outcome.status === 'USER_ACTION_REQUIRED') {
     c.moveTo(
       'user_action_required',
       { type: 'message', message: "The bank asks the end user to act on its website; Linkflow retries at the next sync." },
       outcome.status,
     );
-    return;
+    return undefined;
   }
   // A challenge left unanswered or a provider error skips this sync; the next one tries again.
   c.settle(outcome.status);
-}
-
-/** credentials_invalid: new credentials (embedded) or a new redirect, then a sync. */
-async function repair(c: Connection, reason: ProviderFailure, channelId: string | null): Promise<Disconnect | undefined> {
-  const channel = c.memory.channels.find((channel) => channel.id === channelId) ?? c.memory.channels[0];
-  c.moveTo('credentials_invalid', null, reason);
-  const result = await connect(c, channel?.mode ?? c.input.mode, 'repair', channel?.id);
-  if (result === DISCONNECT) return DISCONNECT;
-  if (result === 'done') return sync(c, true);
   return undefined;
 }
