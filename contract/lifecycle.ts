@@ -40,7 +40,7 @@ export const LIFECYCLE: Readonly<Record<ConnectionState, LifecycleRow>> = {
   authorizing: {
     allows: [],
     next: ['awaiting_redirect', 'awaiting_credentials'],
-    code: 'phases.ts: connect() → authorize(), startAuthorization',
+    code: 'phases.ts: connectFirstChannel() / addChannel() → authorize(), startAuthorization',
   },
   awaiting_redirect: {
     allows: [],
@@ -56,7 +56,7 @@ export const LIFECYCLE: Readonly<Record<ConnectionState, LifecycleRow>> = {
   listing_accounts: {
     allows: [],
     next: ['challenge_required', 'awaiting_consent', 'credentials_invalid', 'syncing', 'cancelled', 'expired', 'active', 'renewal_required'],
-    code: "phases.ts: connect() → job('list'), then listAccounts",
+    code: "phases.ts: authorizeAndList() → job('list'), then consentToNewAccounts()",
   },
   challenge_required: {
     allows: ['answerChallenge'],
@@ -66,12 +66,12 @@ export const LIFECYCLE: Readonly<Record<ConnectionState, LifecycleRow>> = {
   awaiting_consent: {
     allows: ['giveConsent'],
     next: ['syncing', 'expired', 'cancelled', 'active', 'renewal_required'],
-    code: 'phases.ts: connect() waits; handlers.ts: the giveConsent update',
+    code: 'phases.ts: consentToNewAccounts() waits; handlers.ts: the giveConsent update',
   },
   syncing: {
     allows: [],
     next: ['active', 'renewal_required', 'user_action_required', 'credentials_invalid', 'challenge_required'],
-    code: "phases.ts: syncAndRepair() → job('sync') → afterSync(), importData",
+    code: "live.ts: syncAndRepair() → job('sync') → afterSync(), importData",
   },
   active: {
     allows: ['sync', 'requestRenewal', 'addChannel'],
@@ -87,12 +87,12 @@ export const LIFECYCLE: Readonly<Record<ConnectionState, LifecycleRow>> = {
   credentials_invalid: {
     allows: ['submitCredentials'],
     next: ['listing_accounts', 'syncing'],
-    code: "phases.ts: syncAndRepair() → connect(…, 'repair'), a fresh authorization until one works, then its syncs",
+    code: 'live.ts: syncAndRepair() → phases.ts: repairChannel(), a fresh authorization until one works, then its syncs',
   },
   user_action_required: {
     allows: ['sync', 'requestRenewal', 'addChannel'],
     next: ['syncing', 'active', 'renewal_required', 'awaiting_redirect', 'awaiting_credentials', 'listing_accounts', 'credentials_invalid'],
-    code: 'phases.ts: afterSync() on USER_ACTION_REQUIRED; live.ts retries at the next sync',
+    code: 'live.ts: afterSync() on USER_ACTION_REQUIRED; live() retries at the next sync',
   },
   expired: ENDED,
   cancelled: ENDED,

@@ -6,8 +6,8 @@ import type { ConnectionInput, ConnectionView } from '../contract/messages';
 import { disconnect } from './connection/calls';
 import { registerHandlers } from './connection/handlers';
 import type { ConnectionMemory } from './connection/memory';
-import { connect, syncAndRepair } from './connection/phases';
-import { live } from './connection/live';
+import { connectFirstChannel } from './connection/phases';
+import { live, syncAndRepair } from './connection/live';
 import { Connection, DISCONNECT } from './connection/state';
 
 export type { ConnectionMemory, Intents } from './connection/memory';
@@ -28,7 +28,7 @@ export async function connectionWorkflow(input: ConnectionInput, memory?: Connec
   try {
     const outcome = await connection.flushedAfter(async () => {
       if (memory === undefined) {
-        const connected = await connect(connection, input.mode, 'initial');
+        const connected = await connectFirstChannel(connection, input.mode);
         if (typeof connected !== 'string' || connected === DISCONNECT) return connected;
         if (connected === 'consented' && (await syncAndRepair(connection, { trigger: false })) === DISCONNECT) return DISCONNECT;
       } else {

@@ -1,11 +1,11 @@
-// Active life: periodic syncs, syncs on request, provider events, renewals and added channels, until
-// the run continues as new or the connection ends.
+// Active life: periodic syncs (and the repairs they lead to), syncs on request, provider events,
+// renewals and added channels, until the run continues as new or the connection ends.
 import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import { isoAt, workflowNow } from '../clock';
 import { type ConnectionInput, type ConnectionView } from '../../contract/messages';
-import { startAuthorization, SYNC_CYCLES_PER_RUN } from './calls';
-import { acceptRedirect, connect, syncAndRepair } from './phases';
-import type { ProviderFailure } from '../../providers';
+import { CREDENTIAL_FAILURES, importData, startAuthorization, SYNC_CYCLES_PER_RUN } from './calls';
+import { acceptRedirect, addChannel, job, repairChannel } from './phases';
+import type { JobOutcome, ProviderFailure } from '../../providers';
 import type { ConnectionMemory } from './memory';
 import { type Connection, DISCONNECT, type Disconnect } from './state';
 
@@ -99,7 +99,7 @@ export async function live(c: Connection): Promise<ConnectionView | Disconnect> 
       c.addChannel = null;
       let added;
       try {
-        added = await connect(c, mode, 'add');
+        added = await addChannel(c, mode);
         // Inside the attempt, as before: the update waiting for it answers once the first sync is under way or done.
         if (added === 'consented') added = await syncAndRepair(c, { trigger: false });
       } finally {
@@ -134,4 +134,77 @@ export async function readyToContinueAsNew(c: Connection): Promise<boolean | Dis
   if (c.awaitedByUpdate()) return false;
   await c.flushEvents();
   return allHandlersFinished() && !c.awaitedByUpdate() && !c.disconnectRequested;
+}
+
+/** A sync's outcome, known: what the provider's job said (ours, or a provider webhook's). */
+type JobResult = Exclude<JobOutcome, { outcome: 'challenge' }>;
+
+/**
+ * A sync and whatever it leads to, as one loop instead of phases calling back into each other:
+ * a credential failure repairs the channel (connect 'repair'), and the syncs that repair asks for
+ * run next, the most recent first, before anything left from earlier (the order the lifecycle
+ * has always had). `start`: run a sync (`trigger`: ask the provider for a new one), or apply an
+ * outcome already known (a provider's webhook). Failures leave the connection in the state the
+ * end user can act on.
+ */
+export async function syncAndRepair(c: Connection, start: { trigger: boolean } | { outcome: JobResult }): Promise<Disconnect | undefined> {
+  const syncs: boolean[] = 'trigger' in start ? [start.trigger] : [];
+  let known: JobResult | undefined = 'outcome' in start ? start.outcome : undefined;
+  for (;;) {
+    let outcome = known;
+    known = undefined;
+    if (outcome === undefined) {
+      const trigger = syncs.shift();
+      if (trigger === undefined) return undefined;
+      c.syncRequested = false;
+      c.moveTo('syncing');
+      const result = await job(c, 'sync', trigger);
+      if (result === DISCONNECT) return DISCONNECT;
+      outcome = result;
+    }
+    const repair = await afterSync(c, outcome);
+    if (repair === undefined) continue;
+    // credentials_invalid: new credentials (embedded) or a new redirect, then a sync (two when consent was asked again).
+    const channel = c.memory.channels.find((candidate) => candidate.id === repair.channelId) ?? c.memory.channels[0];
+    c.moveTo('credentials_invalid', null, repair.reason);
+    const repaired = await repairChannel(c, channel?.mode ?? c.input.mode, channel?.id);
+    if (repaired === DISCONNECT) return DISCONNECT;
+    if (repaired === 'consented') syncs.unshift(false, true);
+    else if (repaired === 'done') syncs.unshift(true);
+  }
+}
+
+/**
+ * A sync's outcome applied to the connection: the data imported, or the state the end user can
+ * act on. A credential failure is handed back for syncAndRepair to repair.
+ */
+async function afterSync(c: Connection, outcome: JobResult): Promise<{ reason: ProviderFailure; channelId: string | null } | undefined> {
+  if (outcome.outcome === 'success') {
+    c.moveTo('syncing');
+    c.memory.channels = outcome.channels;
+    const full = c.fullSyncRequested;
+    // Taken by this import's plan: a full refresh asked while it runs asks for another one.
+    if (full) c.fullSyncRequested = false;
+    c.memory.lastSync = await importData({
+      ...c.providerCall(),
+      connectionId: c.input.connectionId,
+      accountIds: Object.keys(c.memory.consents).filter((id) => c.memory.consents[id]),
+      ...(full ? { full } : {}),
+    });
+    if (patched('webhook-events')) c.emit({ type: 'connection.synced', data: c.memory.lastSync });
+    c.settle();
+    return undefined;
+  }
+  if (CREDENTIAL_FAILURES.includes(outcome.status)) return { reason: outcome.status, channelId: outcome.channelId };
+  if (outcome.status === 'USER_ACTION_REQUIRED') {
+    c.moveTo(
+      'user_action_required',
+      { type: 'message', message: "The bank asks the end user to act on its website; Linkflow retries at the next sync." },
+      outcome.status,
+    );
+    return undefined;
+  }
+  // A challenge left unanswered or a provider error skips this sync; the next one tries again.
+  c.settle(outcome.status);
+  return undefined;
 }

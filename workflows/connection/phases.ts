@@ -1,7 +1,8 @@
-// The lifecycle's phases (contract/lifecycle.ts says which state each one enters and leaves): a
-// channel's authorization, listing and consent (connect), the provider's jobs and syncs, repair.
+// The lifecycle's phases for a channel (contract/lifecycle.ts says which state each one enters and
+// leaves): connectFirstChannel, addChannel and repairChannel on a shared authorization, listing and
+// consent; the provider's jobs with their challenges.
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, log, patched } from '@temporalio/workflow';
-import type { Authorization, JobOutcome, ProviderFailure } from '../../providers';
+import type { Authorization, JobOutcome } from '../../providers';
 import { isoAt, workflowNow } from '../clock';
 import {
   type ChannelMode,
@@ -21,7 +22,6 @@ import {
   bindProviderConnection,
   completeAuthorization,
   waitForJob,
-  importData,
   waitForPendingJob,
   DEFAULT_CHALLENGE_TIMEOUT_MS,
   CONNECTED_EVENT_TIMEOUT_MS,
@@ -31,26 +31,53 @@ import {
 } from './calls';
 import { type Connection, DISCONNECT, type Disconnect, type TerminalState } from './state';
 
+/** How a channel's authorization ended: `consented` (the caller runs the first sync), `done`, given up, or DISCONNECT. */
+export type Connected = ConnectionView | 'done' | 'consented' | 'abandoned' | Disconnect;
+type Purpose = 'initial' | 'add' | 'repair';
+type GiveUp = (state: TerminalState, reason: string, message: string) => ConnectionView | 'abandoned';
+
 /**
- * Authorizes a channel and brings its accounts in: redirect or credentials, listing (with
- * any challenges), consent for the accounts not yet decided. `consented`: consent was given, and
- * the caller runs the first sync (syncAndRepair without a trigger: consent starts it at the
- * provider); `done`: nothing new to consent to. `initial` is the connection's first channel: there,
- * giving up ends the connection; later (added or repaired channels) it only ends the attempt.
+ * The connection's first channel: authorization (redirect or credentials), listing (with any
+ * challenges), consent. Giving up ends the connection. `consented`: consent was given, and the
+ * caller runs the first sync (syncAndRepair without a trigger: consent starts it at the provider).
  */
-export async function connect(
-  c: Connection,
-  mode: ChannelMode,
-  purpose: 'initial' | 'add' | 'repair',
-  channelId?: string,
-): Promise<ConnectionView | 'done' | 'consented' | 'abandoned' | Disconnect> {
+export const connectFirstChannel = (c: Connection, mode: ChannelMode): Promise<Connected> => connect(c, mode, 'initial');
+
+/** Another channel (`POST …/channels`): the same steps; giving up ends the attempt, not the connection. */
+export const addChannel = (c: Connection, mode: ChannelMode): Promise<Connected> => connect(c, mode, 'add');
+
+/**
+ * A channel whose credentials stopped working (credentials_invalid): fresh authorizations are
+ * offered until one works, with no deadline; then its accounts are listed again, and consent asked
+ * for any new ones. `done`: nothing new to consent to (always, for a redirect channel).
+ */
+export const repairChannel = (c: Connection, mode: ChannelMode, channelId: string | undefined): Promise<Connected> =>
+  connect(c, mode, 'repair', channelId);
+
+async function connect(c: Connection, mode: ChannelMode, purpose: Purpose, channelId?: string): Promise<Connected> {
   const initial = purpose === 'initial';
-  const giveUp = (state: TerminalState, reason: string, message: string) => {
+  const giveUp: GiveUp = (state, reason, message) => {
     if (initial) return c.end(state, reason, message);
     c.settle(reason);
     return 'abandoned' as const;
   };
+  const listed = await authorizeAndList(c, mode, purpose, channelId, giveUp);
+  if (listed !== 'listed') return listed;
+  return consentToNewAccounts(c, initial, giveUp);
+}
 
+/**
+ * Authorizes the channel and lists its accounts, offering a new authorization (credentials_invalid)
+ * while the provider says the credentials are wrong. `listed`, or how it ended.
+ */
+async function authorizeAndList(
+  c: Connection,
+  mode: ChannelMode,
+  purpose: Purpose,
+  channelId: string | undefined,
+  giveUp: GiveUp,
+): Promise<'listed' | Exclude<Connected, 'consented'>> {
+  const initial = purpose === 'initial';
   for (let attempt = 0; ; attempt++) {
     // Repairing waits as long as it takes; a first or added channel waits the authorization timeout.
     const repairing = purpose === 'repair' || attempt > 0;
@@ -83,7 +110,7 @@ export async function connect(
     if (listed === DISCONNECT) return DISCONNECT;
     if (listed.outcome === 'success') {
       c.memory.channels = listed.channels;
-      break;
+      return 'listed';
     }
     if (CREDENTIAL_FAILURES.includes(listed.status)) {
       c.moveTo('credentials_invalid', null, listed.status);
@@ -94,6 +121,10 @@ export async function connect(
     return giveUp('failed', listed.status, `The provider could not list the accounts (${listed.status}).`);
   }
 
+}
+
+/** The channel's accounts, and consent for those not yet decided (the first channel's: at least one). */
+async function consentToNewAccounts(c: Connection, initial: boolean, giveUp: GiveUp): Promise<Connected> {
   c.memory.accounts = await listAccounts(c.providerCall());
   const undecided = c.memory.accounts.filter((a) => c.memory.consents[a.id] === undefined);
   if (undecided.length === 0) return 'done';
@@ -274,7 +305,7 @@ export async function acceptRedirect(c: Connection, redirect: Omit<RedirectRecei
 }
 
 /** Waits for the provider's job, putting each challenge to the end user until it ends. */
-async function job(c: Connection, kind: 'list' | 'sync', trigger: boolean): Promise<Exclude<JobOutcome, { outcome: 'challenge' }> | Disconnect> {
+export async function job(c: Connection, kind: 'list' | 'sync', trigger: boolean): Promise<Exclude<JobOutcome, { outcome: 'challenge' }> | Disconnect> {
   for (let first = true; ; first = false) {
     const outcome = PROVIDER_CAPABILITIES[c.input.provider].dataWebhook
       ? await waitForJobOrWebhook(c, kind, trigger && first)
@@ -345,77 +376,4 @@ async function waitForJobOrWebhook(c: Connection, kind: 'list' | 'sync', trigger
       throw err;
     }
   }
-}
-
-/** A sync's outcome, known: what the provider's job said (ours, or a provider webhook's). */
-type JobResult = Exclude<JobOutcome, { outcome: 'challenge' }>;
-
-/**
- * A sync and whatever it leads to, as one loop instead of phases calling back into each other:
- * a credential failure repairs the channel (connect 'repair'), and the syncs that repair asks for
- * run next, the most recent first, before anything left from earlier (the order the lifecycle
- * has always had). `start`: run a sync (`trigger`: ask the provider for a new one), or apply an
- * outcome already known (a provider's webhook). Failures leave the connection in the state the
- * end user can act on.
- */
-export async function syncAndRepair(c: Connection, start: { trigger: boolean } | { outcome: JobResult }): Promise<Disconnect | undefined> {
-  const syncs: boolean[] = 'trigger' in start ? [start.trigger] : [];
-  let known: JobResult | undefined = 'outcome' in start ? start.outcome : undefined;
-  for (;;) {
-    let outcome = known;
-    known = undefined;
-    if (outcome === undefined) {
-      const trigger = syncs.shift();
-      if (trigger === undefined) return undefined;
-      c.syncRequested = false;
-      c.moveTo('syncing');
-      const result = await job(c, 'sync', trigger);
-      if (result === DISCONNECT) return DISCONNECT;
-      outcome = result;
-    }
-    const repair = await afterSync(c, outcome);
-    if (repair === undefined) continue;
-    // credentials_invalid: new credentials (embedded) or a new redirect, then a sync (two when consent was asked again).
-    const channel = c.memory.channels.find((candidate) => candidate.id === repair.channelId) ?? c.memory.channels[0];
-    c.moveTo('credentials_invalid', null, repair.reason);
-    const repaired = await connect(c, channel?.mode ?? c.input.mode, 'repair', channel?.id);
-    if (repaired === DISCONNECT) return DISCONNECT;
-    if (repaired === 'consented') syncs.unshift(false, true);
-    else if (repaired === 'done') syncs.unshift(true);
-  }
-}
-
-/**
- * A sync's outcome applied to the connection: the data imported, or the state the end user can
- * act on. A credential failure is handed back for syncAndRepair to repair.
- */
-async function afterSync(c: Connection, outcome: JobResult): Promise<{ reason: ProviderFailure; channelId: string | null } | undefined> {
-  if (outcome.outcome === 'success') {
-    c.moveTo('syncing');
-    c.memory.channels = outcome.channels;
-    const full = c.fullSyncRequested;
-    // Taken by this import's plan: a full refresh asked while it runs asks for another one.
-    if (full) c.fullSyncRequested = false;
-    c.memory.lastSync = await importData({
-      ...c.providerCall(),
-      connectionId: c.input.connectionId,
-      accountIds: Object.keys(c.memory.consents).filter((id) => c.memory.consents[id]),
-      ...(full ? { full } : {}),
-    });
-    if (patched('webhook-events')) c.emit({ type: 'connection.synced', data: c.memory.lastSync });
-    c.settle();
-    return undefined;
-  }
-  if (CREDENTIAL_FAILURES.includes(outcome.status)) return { reason: outcome.status, channelId: outcome.channelId };
-  if (outcome.status === 'USER_ACTION_REQUIRED') {
-    c.moveTo(
-      'user_action_required',
-      { type: 'message', message: "The bank asks the end user to act on its website; Linkflow retries at the next sync." },
-      outcome.status,
-    );
-    return undefined;
-  }
-  // A challenge left unanswered or a provider error skips this sync; the next one tries again.
-  c.settle(outcome.status);
-  return undefined;
 }
