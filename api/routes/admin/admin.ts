@@ -3,7 +3,8 @@ import type { TenantStore } from '../../../store';
 import { requireAdmin } from '../../auth';
 import { notFound } from '../../errors';
 import { parseBody } from '../../validate';
-import { CreateTenantSchema } from './schema';
+import { respond } from '../../respond';
+import { CreateTenantSchema, CreatedTenantSchema, IssuedKeySchema } from './schema';
 
 /** Tenants and their API keys, for the operator (also: `npm run tenant:create -- <name>`). */
 export function adminRoutes(tenants: TenantStore, adminKey: string | undefined): Router {
@@ -15,14 +16,14 @@ export function adminRoutes(tenants: TenantStore, adminKey: string | undefined):
     const tenant = await tenants.createTenant(name);
     const key = await tenants.issueKey(tenant.id);
     ctx.status = 201;
-    ctx.body = { tenant, api_key: key };
+    ctx.body = respond(CreatedTenantSchema, { tenant, api_key: key });
   });
 
   router.post('/tenants/:id/api-keys', async (ctx) => {
     const tenant = await tenants.getTenant(ctx.params.id ?? '');
     if (!tenant) throw notFound('tenant');
     ctx.status = 201;
-    ctx.body = await tenants.issueKey(tenant.id);
+    ctx.body = respond(IssuedKeySchema, await tenants.issueKey(tenant.id));
   });
 
   return router;

@@ -12,7 +12,9 @@ import { createCursors } from './cursors';
 import type { StoredTransaction, TransactionCursor } from '../../../store/repository';
 import { allows, statesAllowing } from '../../../contract/lifecycle';
 import {
+  ConnectionStateSchema,
   PROVIDER_CAPABILITIES,
+  ProviderSchema,
   type ConnectionInput,
   type ConnectionView,
   type ProviderName,
@@ -43,7 +45,14 @@ import {
   SyncBodySchema,
   TransactionChangesQuerySchema,
   TransactionsQuerySchema,
+  AccountListSchema,
+  BalanceHistorySchema,
+  ConnectionListSchema,
+  TransactionChangesSchema,
+  TransactionPageSchema,
+  TransactionSchema,
 } from './schema';
+import { respond } from '../../respond';
 
 export interface ConnectionRoutesDeps {
   client: Client;
@@ -225,13 +234,14 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
       pageSize: query.limit,
       nextPageToken,
     });
-    ctx.body = {
+    ctx.body = respond(ConnectionListSchema, {
       data: (page.executions ?? []).map((execution) => {
         const fields = execution.searchAttributes?.indexedFields;
         return {
           id: (execution.execution?.workflowId ?? '').replace(/^connection-/, ''),
-          provider: searchAttribute(fields, PROVIDER_ATTRIBUTE, 'string') ?? null,
-          state: searchAttribute(fields, STATE_ATTRIBUTE, 'string') ?? null,
+          // Written by the workflow; anything else reads as unknown (null), never as an undocumented value.
+          provider: ProviderSchema.safeParse(searchAttribute(fields, PROVIDER_ATTRIBUTE, 'string')).data ?? null,
+          state: ConnectionStateSchema.safeParse(searchAttribute(fields, STATE_ATTRIBUTE, 'string')).data ?? null,
           needs_action: searchAttribute(fields, NEEDS_ACTION_ATTRIBUTE, 'boolean') ?? false,
           user_ref: searchAttribute(fields, USER_REF_ATTRIBUTE, 'string') ?? null,
         };
@@ -239,7 +249,7 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
       next_cursor: page.nextPageToken?.length
         ? deps.stateSigner.seal(JSON.stringify([Buffer.from(page.nextPageToken).toString('base64'), visibilityQuery]))
         : null,
-    };
+    });
   });
 
   const cursors = createCursors(deps.stateSigner);
@@ -323,7 +333,7 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   router.get('/:id/accounts', async (ctx) => {
     const { id } = await owned(ctx);
     const accounts = await repository.listAccounts(id);
-    ctx.body = {
+    ctx.body = respond(AccountListSchema, {
       data: accounts.map((a) => ({
         id: a.providerAccountId,
         name: a.name,
@@ -334,7 +344,7 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
         account_number: a.accountNumber,
         updated_at: a.updatedAt,
       })),
-    };
+    });
   });
 
   router.get('/:id/accounts/:account_id/balances', async (ctx) => {
@@ -343,7 +353,7 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     const accountId = ctx.params.account_id ?? '';
     if (!(await repository.listAccounts(id)).some((a) => a.providerAccountId === accountId)) throw notFound('account');
     const points = await repository.listBalances(id, accountId, query.limit);
-    ctx.body = { data: points.map((p) => ({ as_of: p.asOf, balance: p.balance, currency: p.currency })) };
+    ctx.body = respond(BalanceHistorySchema, { data: points.map((p) => ({ as_of: p.asOf, balance: p.balance, currency: p.currency })) });
   });
 
   router.get('/:id/transactions/sync', async (ctx) => {
@@ -354,13 +364,13 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     // A cursor past every change of the connection was never issued for what the store holds.
     if (BigInt(after) > BigInt(await repository.lastChangeSeq(id))) throw invalidCursor();
     const changes = await repository.transactionChanges(id, after, query.limit);
-    ctx.body = {
+    ctx.body = respond(TransactionChangesSchema, {
       added: changes.added.map(transactionBody),
       modified: changes.modified.map(transactionBody),
       removed: changes.removed.map((t) => ({ id: t.providerTransactionId, account_id: t.providerAccountId })),
       next_cursor: cursors.encodeChanges(id, changes.lastSeq),
       has_more: changes.hasMore,
-    };
+    });
   });
 
   router.get('/:id/transactions', async (ctx) => {
@@ -378,24 +388,26 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
       ...(query.account_id ? { accountId: query.account_id } : {}),
       ...(after ? { after } : {}),
     });
-    ctx.body = { data: page.transactions.map(transactionBody), next_cursor: page.nextCursor && cursors.encodeList(id, page.nextCursor) };
+    ctx.body = respond(TransactionPageSchema, { data: page.transactions.map(transactionBody), next_cursor: page.nextCursor && cursors.encodeList(id, page.nextCursor) });
   });
 
   return router;
 }
 
-const transactionBody = (t: StoredTransaction) => ({
-  id: t.providerTransactionId,
-  account_id: t.providerAccountId,
-  booked_at: t.bookedAt,
-  amount: t.amount,
-  currency: t.currency,
-  label: t.label,
-  category: t.category,
-  pending: t.pending,
-  pending_transaction_id: t.pendingTransactionId,
-  updated_at: t.updatedAt,
-});
+/** A stored transaction as the API presents it (TransactionSchema). */
+const transactionBody = (t: StoredTransaction) =>
+  respond(TransactionSchema, {
+    id: t.providerTransactionId,
+    account_id: t.providerAccountId,
+    booked_at: t.bookedAt,
+    amount: t.amount,
+    currency: t.currency,
+    label: t.label,
+    category: t.category,
+    pending: t.pending,
+    pending_transaction_id: t.pendingTransactionId,
+    updated_at: t.updatedAt,
+  });
 
 const invalidCursor = () => new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned for this connection.');
 

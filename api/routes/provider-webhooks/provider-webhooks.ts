@@ -11,6 +11,8 @@ import { type ProviderName, ProviderSchema, providerEventSignal, workflowIdFor }
 import { ApiError, notFound, zodDetails } from '../../errors';
 import { ConnectionIdSchema, SIGNAL_DEADLINE_MS, readConnection } from '../../temporal';
 import { assertStorable } from '../../validate';
+import { respond } from '../../respond';
+import { ProviderWebhookAckSchema } from './schema';
 
 export interface ProviderWebhookDeps {
   client: Client;
@@ -65,20 +67,20 @@ export function providerWebhookRoutes({ client, providerLinks, webhookClaims, pr
     const { providerConnectionId, event, secrets: handedOver = [] } = parsed;
     const eventId = event?.eventId;
     if (!event || !eventId) {
-      ctx.body = { status: 'ignored' };
+      ctx.body = respond(ProviderWebhookAckSchema, { status: 'ignored' });
       return;
     }
     // Providers that echo our id back (LnkFi's vendor_external_id) name the connection themselves.
     const connectionId = parsed.connectionId ?? (await providerLinks.connectionFor(provider.data, providerConnectionId));
     // Not one of ours (or already forgotten), or an echoed id this event cannot act on: nothing to retry, nothing claimed.
     if (!connectionId || (parsed.connectionId !== undefined && !(await echoedIsBound(provider.data, providerConnectionId, connectionId)))) {
-      ctx.body = { status: 'ignored' };
+      ctx.body = respond(ProviderWebhookAckSchema, { status: 'ignored' });
       return;
     }
 
     const claim = await claimOrWait(webhookClaims, provider.data, eventId);
     if (claim.outcome === 'signalled') {
-      ctx.body = { status: 'duplicate' };
+      ctx.body = respond(ProviderWebhookAckSchema, { status: 'duplicate' });
       return;
     }
     if (claim.outcome === 'pending') {
@@ -98,11 +100,11 @@ export function providerWebhookRoutes({ client, providerLinks, webhookClaims, pr
       // fails too, the lease frees it.
       await webhookClaims.release(provider.data, eventId, claim.token).catch(() => undefined);
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      ctx.body = { status: 'ignored' };
+      ctx.body = respond(ProviderWebhookAckSchema, { status: 'ignored' });
       return;
     }
     await webhookClaims.markSignalled(provider.data, eventId);
-    ctx.body = { status: 'accepted' };
+    ctx.body = respond(ProviderWebhookAckSchema, { status: 'accepted' });
   });
 
   return router;

@@ -5,7 +5,8 @@ import { type WebhookTargetPolicy, checkWebhookTarget } from '../../../activitie
 import { tenantOf } from '../../auth';
 import { ApiError, notFound } from '../../errors';
 import { parseBody } from '../../validate';
-import { CreateWebhookEndpointSchema, WebhookEndpointIdSchema } from './schema';
+import { respond } from '../../respond';
+import { CreateWebhookEndpointSchema, CreatedWebhookEndpointSchema, WebhookEndpointIdSchema, WebhookEndpointListSchema, WebhookEndpointSchema } from './schema';
 
 export interface WebhookRoutesDeps {
   endpoints: WebhookEndpointStore;
@@ -18,7 +19,7 @@ export interface WebhookRoutesDeps {
 /** Each endpoint receives every event of every connection: a bound keeps the fan-out sane. */
 export const MAX_ENDPOINTS_PER_TENANT = 10;
 
-const view = (e: WebhookEndpoint) => ({ id: e.id, url: e.url, created_at: e.createdAt });
+const view = (e: WebhookEndpoint) => respond(WebhookEndpointSchema, { id: e.id, url: e.url, created_at: e.createdAt });
 const endpointNotFound = () => notFound('webhook endpoint');
 
 /** Where the tenant receives signed events about its connections. */
@@ -43,11 +44,11 @@ export function webhookRoutes({ endpoints, auth, targets }: WebhookRoutesDeps): 
     ctx.status = 201;
     // The secret is in this body and nowhere else, ever: no cache may keep it.
     ctx.set('cache-control', 'no-store');
-    ctx.body = { id: created.id, url: created.url, secret: created.secret, created_at: created.createdAt };
+    ctx.body = respond(CreatedWebhookEndpointSchema, { id: created.id, url: created.url, secret: created.secret, created_at: created.createdAt });
   });
 
   router.get('/', async (ctx) => {
-    ctx.body = { data: (await endpoints.list(tenantOf(ctx).id)).map(view) };
+    ctx.body = respond(WebhookEndpointListSchema, { data: (await endpoints.list(tenantOf(ctx).id)).map(view) });
   });
 
   router.delete('/:id', async (ctx) => {
