@@ -4,6 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { connectionWorkflow } from '../../workflows';
 import type { ConnectionMemory } from '../../workflows/connection';
+import type { ChannelInfo } from '../../providers';
 import {
   type ConnectionInput,
   type ConnectionState,
@@ -48,6 +49,51 @@ async function activate(handle: Handle, fake: FakeProvider): Promise<void> {
   await reach(handle, 'awaiting_consent');
   await handle.executeUpdate(giveConsentUpdate, { args: [consentAll()] });
   await reach(handle, 'active');
+}
+
+// Channels an embedded connection reports (the fake's own listing reports its redirect channel).
+const EMBEDDED: ChannelInfo[] = [{ id: 'embedded1', mode: 'embedded', expiresAt: null }];
+const REDIRECT: ChannelInfo[] = [{ id: 'redirect1', mode: 'redirect', expiresAt: '2099-01-01T00:00:00.000Z' }];
+const ok = (channels: ChannelInfo[] = EMBEDDED) => ({ outcome: 'success' as const, channels });
+const authFailed = (channelId: string) => ({ outcome: 'failed' as const, status: 'AUTH_FAILED' as const, channelId });
+
+/** Until the workflow asks for credentials (its validator takes them only then), in either state that asks. */
+async function askedForCredentials(handle: Handle): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if ((await handle.query(stateQuery)).next_action?.type === 'credentials') return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('never asked for credentials');
+}
+
+/** Until the fake has run `count` syncs and the connection rests in `state`. */
+async function synced(handle: Handle, fake: FakeProvider, count: number, state: ConnectionState = 'active'): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (fake.calls.syncs.length === count && (await handle.query(stateQuery)).state === state) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`never ${state} after ${count} syncs`);
+}
+
+/** An embedded connection brought to active: credentials, consent to every account, the first sync. */
+async function activateEmbedded(handle: Handle, fake: FakeProvider): Promise<void> {
+  await reach(handle, 'awaiting_credentials');
+  await handle.executeUpdate(submitCredentialsUpdate, { args: [credentials] });
+  await reach(handle, 'awaiting_consent');
+  await handle.executeUpdate(giveConsentUpdate, { args: [consentAll()] });
+  await synced(handle, fake, 1);
+}
+
+/** After a sync failed AUTH_FAILED: the end user gives credentials again when asked. */
+async function repairEmbedded(handle: Handle): Promise<void> {
+  await reach(handle, 'credentials_invalid');
+  await askedForCredentials(handle);
+  await handle.executeUpdate(submitCredentialsUpdate, { args: [credentials] });
+}
+
+async function disconnectNow(handle: Handle): Promise<void> {
+  await handle.signal(disconnectRequestedSignal);
+  await handle.result();
 }
 
 export const SCENARIOS: Record<string, Scenario> = {
@@ -204,6 +250,129 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
     async drive(handle) {
       await handle.result();
+    },
+  },
+  // Recorded by the code before the lifecycle became one loop (e2918d4, tag v4b): the repair paths.
+  // A repaired embedded channel lists new accounts: consent again, then a sync without a trigger and one with.
+  'repair-consent-again': {
+    input: { mode: 'embedded' },
+    prepare(fake) {
+      fake.listing.push(ok(), ok());
+      fake.syncing.push(ok(), authFailed('embedded1'), ok(), ok());
+    },
+    async drive(handle, fake) {
+      await activateEmbedded(handle, fake);
+      fake.accounts = [...ACCOUNTS, ...SAVINGS];
+      await handle.signal(syncRequestedSignal);
+      await repairEmbedded(handle);
+      await reach(handle, 'awaiting_consent');
+      await handle.executeUpdate(giveConsentUpdate, { args: [consentAll(SAVINGS)] });
+      await synced(handle, fake, 4);
+    },
+  },
+  // The first sync after a repair's consent fails AUTH_FAILED again: a repair inside the repair.
+  'nested-repair-consent': {
+    input: { mode: 'embedded' },
+    prepare(fake) {
+      fake.listing.push(ok(), ok(), ok());
+      fake.syncing.push(ok(), authFailed('embedded1'), authFailed('embedded1'), ok(), ok());
+    },
+    async drive(handle, fake) {
+      await activateEmbedded(handle, fake);
+      fake.accounts = [...ACCOUNTS, ...SAVINGS];
+      await handle.signal(syncRequestedSignal);
+      await repairEmbedded(handle);
+      await reach(handle, 'awaiting_consent');
+      await handle.executeUpdate(giveConsentUpdate, { args: [consentAll(SAVINGS)] });
+      await synced(handle, fake, 3, 'credentials_invalid');
+      await repairEmbedded(handle);
+      await synced(handle, fake, 5);
+    },
+  },
+  // A provider webhook reports AUTH_FAILED: the redirect channel is authorized again, then synced.
+  'webhook-failure-repair': {
+    input: {},
+    async drive(handle, fake) {
+      await activate(handle, fake);
+      await handle.signal(providerEventSignal, { eventId: 'evt-f1', kind: 'failure', status: 'AUTH_FAILED', channelId: 'redirect1' });
+      await reach(handle, 'credentials_invalid');
+      for (let i = 0; i < 400 && fake.nonces.length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      await handle.signal(redirectReceivedSignal, redirect(fake));
+      await synced(handle, fake, 2);
+    },
+  },
+  // An added embedded channel's first sync fails AUTH_FAILED: repaired inside the attempt.
+  'add-channel-repair': {
+    input: {},
+    prepare(fake) {
+      fake.listing.push(ok(REDIRECT), ok([...REDIRECT, ...EMBEDDED]), ok([...REDIRECT, ...EMBEDDED]));
+      fake.syncing.push(ok(REDIRECT), authFailed('embedded1'), ok([...REDIRECT, ...EMBEDDED]));
+    },
+    async drive(handle, fake) {
+      await activate(handle, fake);
+      fake.accounts = [...ACCOUNTS, ...SAVINGS];
+      await handle.executeUpdate(addChannelUpdate, { args: [{ mode: 'embedded' }] });
+      await handle.executeUpdate(submitCredentialsUpdate, { args: [credentials] });
+      await reach(handle, 'awaiting_consent');
+      await handle.executeUpdate(giveConsentUpdate, { args: [consentAll(SAVINGS)] });
+      await synced(handle, fake, 2, 'credentials_invalid');
+      await repairEmbedded(handle);
+      await synced(handle, fake, 3);
+    },
+  },
+  // DELETE while a challenge put during a periodic sync waits for its answer.
+  'delete-at-sync-challenge': {
+    input: {},
+    prepare(fake) {
+      fake.syncing.push(ok(REDIRECT), { outcome: 'challenge', challenge: SMS_CHALLENGE });
+    },
+    async drive(handle, fake) {
+      await activate(handle, fake);
+      await handle.signal(syncRequestedSignal);
+      await reach(handle, 'challenge_required');
+      await disconnectNow(handle);
+    },
+  },
+  // DELETE while a repair waits for new credentials.
+  'delete-at-repair-credentials': {
+    input: { mode: 'embedded' },
+    prepare(fake) {
+      fake.listing.push(ok());
+      fake.syncing.push(ok(), authFailed('embedded1'));
+    },
+    async drive(handle, fake) {
+      await activateEmbedded(handle, fake);
+      await handle.signal(syncRequestedSignal);
+      await reach(handle, 'credentials_invalid');
+      await disconnectNow(handle);
+    },
+  },
+  // DELETE while a repair waits for consent to the accounts it found.
+  'delete-at-repair-consent': {
+    input: { mode: 'embedded' },
+    prepare(fake) {
+      fake.listing.push(ok(), ok());
+      fake.syncing.push(ok(), authFailed('embedded1'));
+    },
+    async drive(handle, fake) {
+      await activateEmbedded(handle, fake);
+      fake.accounts = [...ACCOUNTS, ...SAVINGS];
+      await handle.signal(syncRequestedSignal);
+      await repairEmbedded(handle);
+      await reach(handle, 'awaiting_consent');
+      await disconnectNow(handle);
+    },
+  },
+  // DELETE while an added channel waits for consent.
+  'delete-at-added-channel-consent': {
+    input: {},
+    async drive(handle, fake) {
+      await activate(handle, fake);
+      fake.accounts = [...ACCOUNTS, ...SAVINGS];
+      await handle.executeUpdate(addChannelUpdate, { args: [{ mode: 'embedded' }] });
+      await handle.executeUpdate(submitCredentialsUpdate, { args: [credentials] });
+      await reach(handle, 'awaiting_consent');
+      await disconnectNow(handle);
     },
   },
 };

@@ -132,9 +132,7 @@ async function consentToNewAccounts(c: Connection, initial: boolean, giveUp: Giv
   c.moveTo('awaiting_consent', { type: 'consent', accounts: undecided, expires_at: isoAt(workflowNow() + consentMs) });
   const consented = await c.waitFor(() => c.pendingConsent !== null, consentMs);
   if (consented === DISCONNECT) return DISCONNECT;
-  if (!consented) {
-    return giveUp('expired', 'CONSENT_TIMEOUT', 'The end user did not give consent in time.');
-  }
+  if (!consented) return giveUp('expired', 'CONSENT_TIMEOUT', 'The end user did not give consent in time.');
   const { consents } = c.pendingConsent as GiveConsent;
   c.pendingConsent = null;
   for (const decision of consents) c.memory.consents[decision.account_id] = decision.consent;
@@ -231,9 +229,7 @@ async function authorize(
     // The redirect says only that it worked: the provider connection comes with the provider's webhook.
     const confirmed = await c.waitFor(() => c.hasEvent('connected'), CONNECTED_EVENT_TIMEOUT_MS);
     if (confirmed === DISCONNECT) return { result: DISCONNECT };
-    if (!confirmed) {
-      return { result: 'failed', error: 'The provider did not confirm the authorization.' };
-    }
+    if (!confirmed) return { result: 'failed', error: 'The provider did not confirm the authorization.' };
   }
   const connected = redirect === null || redirect.outcome === 'success' ? c.takeEvent('connected') : undefined;
   if (connected?.providerConnectionId) {
