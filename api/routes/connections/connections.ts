@@ -3,13 +3,12 @@ import Router from '@koa/router';
 import canonicalize from 'canonicalize';
 import type { Middleware } from 'koa';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { type Payload, SearchAttributeType, defaultPayloadConverter, defineSearchAttributeKey } from '@temporalio/common';
 import { checkFields, encryptForLinkflow } from '../../../domain/credentials';
 import type { StateSigner } from '../../../domain/redirect-state';
 import type { Repository } from '../../../store';
 import { decodeTransactionCursor } from '../../../store';
 import { createCursors } from './cursors';
-import type { StoredTransaction, TransactionCursor } from '../../../store/repository';
+import type { TransactionCursor } from '../../../store/repository';
 import { allows, statesAllowing } from '../../../contract/lifecycle';
 import {
   ConnectionStateSchema,
@@ -50,9 +49,9 @@ import {
   ConnectionListSchema,
   TransactionChangesSchema,
   TransactionPageSchema,
-  TransactionSchema,
 } from './schema';
 import { respond } from '../../respond';
+import { NEEDS_ACTION_ATTRIBUTE, PROVIDER_ATTRIBUTE, STATE_ATTRIBUTE, TENANT_ATTRIBUTE, USER_REF_ATTRIBUTE, searchAttribute, transactionBody } from './presenters';
 
 export interface ConnectionRoutesDeps {
   client: Client;
@@ -78,29 +77,6 @@ export interface ConnectionRoutesDeps {
 
 /** How long POST /v1/connections waits for the first next action before answering with `authorizing`. */
 const FIRST_ACTION_WAIT_MS = 10_000;
-const TENANT_ATTRIBUTE = defineSearchAttributeKey('LinkflowTenant', SearchAttributeType.KEYWORD);
-const STATE_ATTRIBUTE = defineSearchAttributeKey('LinkflowState', SearchAttributeType.KEYWORD);
-const PROVIDER_ATTRIBUTE = defineSearchAttributeKey('LinkflowProvider', SearchAttributeType.KEYWORD);
-const USER_REF_ATTRIBUTE = defineSearchAttributeKey('LinkflowUserRef', SearchAttributeType.KEYWORD);
-const NEEDS_ACTION_ATTRIBUTE = defineSearchAttributeKey('LinkflowNeedsAction', SearchAttributeType.BOOL);
-
-/**
- * One search attribute of a listed execution (the raw `indexedFields` of ListWorkflowExecutions),
- * decoded with the SDK's public JSON payload converter. `undefined` when the execution does not
- * have it or when its value is not of the expected JS type (`string` for KEYWORD, `boolean` for BOOL),
- * as the SDK's own decoder drops such values.
- */
-function searchAttribute<T extends 'string' | 'boolean'>(
-  fields: Record<string, Payload> | null | undefined,
-  key: { name: string },
-  type: T,
-): (T extends 'string' ? string : boolean) | undefined {
-  const payload = fields?.[key.name];
-  if (!payload) return undefined;
-  const value: unknown = defaultPayloadConverter.fromPayload(payload);
-  return typeof value === type ? (value as T extends 'string' ? string : boolean) : undefined;
-}
-
 /** A UUID (v5 layout) from the tenant and its Idempotency-Key: the same pair, the same connection. */
 function idempotentId(tenantId: string, key: string): string {
   const bytes = createHash('sha256').update(`${tenantId}\0${key}`).digest().subarray(0, 16);
@@ -393,21 +369,6 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
 
   return router;
 }
-
-/** A stored transaction as the API presents it (TransactionSchema). */
-const transactionBody = (t: StoredTransaction) =>
-  respond(TransactionSchema, {
-    id: t.providerTransactionId,
-    account_id: t.providerAccountId,
-    booked_at: t.bookedAt,
-    amount: t.amount,
-    currency: t.currency,
-    label: t.label,
-    category: t.category,
-    pending: t.pending,
-    pending_transaction_id: t.pendingTransactionId,
-    updated_at: t.updatedAt,
-  });
 
 const invalidCursor = () => new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned for this connection.');
 
