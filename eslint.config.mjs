@@ -29,7 +29,9 @@ export default tseslint.config(
         paths: builtinModules.map((name) => ({ name, message: 'Node built-ins are not allowed in workflows; use an activity.' })),
         patterns: [
           { group: ['node:*'], message: 'Node built-ins are not allowed in workflows; use an activity.' },
-          { group: ['../activities', '../activities/*', '../providers', '../providers/*', '../store', '../store/*', '../domain', '../domain/*'], allowTypeImports: true, message: 'Workflows import activity types only.' },
+          // From any depth (workflows/connection/*.ts import '../../store'): a group like '../store/*'
+          // matches one level up only.
+          { regex: '^(\\.\\./)+(activities|providers|store|domain|app|api|worker)(/|$)', allowTypeImports: true, message: 'Workflows import activity types only.' },
         ],
       }],
     },

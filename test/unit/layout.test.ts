@@ -1,9 +1,11 @@
 // The shape of the code, checked as a newcomer would want it kept (issue 12): no import cycles,
-// and no source file over ~400 lines unless it is listed below with the reason it is long.
+// no source file over ~400 lines unless it is listed below with the reason it is long, and workflow
+// code (bundled into the deterministic sandbox) importing only types from the rest.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ESLint } from 'eslint';
 import madge from 'madge';
 
 const ROOT = join(__dirname, '..', '..');
@@ -43,5 +45,19 @@ describe('code layout', () => {
     assert.deepEqual(long, []);
     const gone = Object.keys(LONG_FILES).filter((file) => !files.includes(file));
     assert.deepEqual([...gone, ...short], [], 'every listed file still exists and is still long');
+  });
+
+  it('lets workflow and contract code import only types from outside the sandbox, from any depth', async () => {
+    const eslint = new ESLint({ cwd: ROOT });
+    const probe = "import { createRepository } from '%s';\nimport type { Repository } from '%s';\nexport const probe: [unknown, Repository?] = [createRepository];\n";
+    // Linted as the text of an existing file (typed linting only parses files of the project).
+    const refused = async (filePath: string, from: string) => {
+      const [result] = await eslint.lintText(probe.replaceAll('%s', from), { filePath: join(ROOT, filePath) });
+      return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.line);
+    };
+    // The value import (line 1) is refused; the type import (line 2) is allowed.
+    assert.deepEqual(await refused('workflows/webhooks.ts', '../store'), [1]);
+    assert.deepEqual(await refused('workflows/connection/calls.ts', '../../store'), [1]);
+    assert.deepEqual(await refused('contract/messages.ts', '../store'), [1]);
   });
 });
