@@ -1,5 +1,5 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { currentActivity } from '../activity';
 import { type LnkfiConfig, LnkfiFailure, type LnkfiResponse } from './client';
 
 const MINUTE_MS = 60_000;
@@ -10,14 +10,6 @@ const HEARTBEAT_STEP_MS = 10_000;
 type Clock = NonNullable<LnkfiConfig['clock']>;
 
 const realClock: Clock = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
-
-function currentActivity(): Context | null {
-  try {
-    return Context.current();
-  } catch {
-    return null; // not inside an activity (the adapter used directly)
-  }
-}
 
 /**
  * LnkFi's budgets per connection instance, as its X-RateLimit-Minute-Remaining and

@@ -1,9 +1,9 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import * as openpgp from 'openpgp';
 import { z } from 'zod';
 import { type Challenge, type InputField, type ListedAccount, UpdateRejection } from '../../contract/messages';
 import type { AccountRecord, TransactionRecord } from '../../contract/records';
+import { currentActivity } from '../activity';
 import type {
   ChannelInfo,
   JobContext,
@@ -356,32 +356,19 @@ interface CompletionProgress {
 }
 
 function earlierCompletion(): CompletionProgress | null {
-  const details = activityContext()?.info.heartbeatDetails as Partial<CompletionProgress> | undefined;
+  const details = currentActivity()?.info.heartbeatDetails as Partial<CompletionProgress> | undefined;
   if (typeof details?.queueId !== 'string') return null;
   return { queueId: details.queueId, ...(typeof details.providerConnectionId === 'string' ? { providerConnectionId: details.providerConnectionId } : {}) };
 }
 
 function recordCompletion(progress: CompletionProgress): void {
-  activityContext()?.heartbeat(progress);
-}
-
-function activityContext(): Context | null {
-  try {
-    return Context.current();
-  } catch {
-    return null; // not inside an activity (adapter used directly)
-  }
+  currentActivity()?.heartbeat(progress);
 }
 
 /** The challenge a previous attempt of this activity saw (and consumed from the queue), if any. */
 function lastChallenge(): Challenge | null {
-  try {
-    const details: unknown = Context.current().info.heartbeatDetails;
-    const challenge = (details as { challenge?: Challenge } | undefined)?.challenge;
-    return challenge ?? null;
-  } catch {
-    return null; // not inside an activity (adapter used directly)
-  }
+  const details: unknown = currentActivity()?.info.heartbeatDetails;
+  return (details as { challenge?: Challenge } | undefined)?.challenge ?? null;
 }
 
 function failed(channels: OxlinChannel[]): Extract<JobOutcome, { outcome: 'failed' }> {
