@@ -377,9 +377,7 @@ export class OxlinSimulator {
   approve(session: AuthorizationSession, user: string): { connectionId: string; queueId: string } {
     session.used = true;
     const connection = session.connectionId === undefined ? this.newConnection(session.provider) : this.connection(session.connectionId);
-    const channel = this.channel(connection, session.channelDefinition.id);
-    this.setUser(channel, user);
-    channel.expires = this.nowSeconds() + redirectConsentDays(user) * DAY_SECONDS;
+    const channel = this.authorizeAtBank(connection, session, user);
     const queueId = this.subscribe(connection.id);
     if (channel.job === undefined) {
       if (channel.accountsListed) channel.status = 'SUCCESS';
@@ -422,9 +420,7 @@ export class OxlinSimulator {
       return created;
     }
     const connection = this.newConnection(session.provider);
-    const channel = this.channel(connection, session.channelDefinition.id);
-    this.setUser(channel, grant.user);
-    channel.expires = this.nowSeconds() + redirectConsentDays(grant.user) * DAY_SECONDS;
+    const channel = this.authorizeAtBank(connection, session, grant.user);
     this.startJob(connection, channel, 'LIST_ACCOUNTS');
     grant.connectionId = connection.id;
     return connection;
@@ -517,6 +513,14 @@ export class OxlinSimulator {
     const channel = this.channel(connection, channelDefinitionId);
     this.setCredentials(channel, merge ? new Map([...channel.credentials, ...credentials]) : credentials);
     this.startJob(connection, channel, 'LIST_ACCOUNTS');
+  }
+
+  /** The session's REDIRECT channel, authorized at the bank by `user`: its test user, and when its consent lapses. */
+  private authorizeAtBank(connection: Connection, session: AuthorizationSession, user: string): Channel {
+    const channel = this.channel(connection, session.channelDefinition.id);
+    this.setUser(channel, user);
+    channel.expires = this.nowSeconds() + redirectConsentDays(user) * DAY_SECONDS;
+    return channel;
   }
 
   private setCredentials(channel: Channel, credentials: ReadonlyMap<string, string>): void {
