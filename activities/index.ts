@@ -9,7 +9,7 @@ import {
   UpdateRejection,
 } from '../contract/messages';
 import { type CredentialsKey, checkFields } from '../domain/credentials';
-import type { AdapterRegistry, Authorization, JobContext, JobOutcome, ProviderConnection } from '../providers';
+import { AUTHORIZATION_CODE_REFUSED, type AdapterRegistry, type Authorization, type JobContext, type JobOutcome, type ProviderConnection } from '../providers';
 import type { StateSigner } from '../domain/redirect-state';
 import type { ProviderLinks, Repository } from '../store';
 import type { TransactionRecord } from '../contract/records';
@@ -274,7 +274,7 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
         const connection = await complete({ institutionId: input.institutionId, channelId: input.channelId, code, redirectUri: input.callbackUrl });
         return { created: true, connection };
       } catch (err) {
-        if (err instanceof ApplicationFailure && err.type === 'AuthorizationCodeRefused') {
+        if (err instanceof ApplicationFailure && err.type === AUTHORIZATION_CODE_REFUSED) {
           return { created: false, error: 'The provider refused the authorization code.' };
         }
         throw err;

@@ -92,3 +92,4 @@ export type {
   ProviderFailure,
   ProviderSecrets,
 } from './types';
+export { AUTHORIZATION_CODE_REFUSED } from './types';

@@ -95,6 +95,9 @@ export type Authorization =
     }
   | { kind: 'credentials'; channelId: string; fields: InputField[]; providerRef?: Record<string, string> };
 
+/** The failure type of a provider's refusal of an authorization code (completeAuthorization). */
+export const AUTHORIZATION_CODE_REFUSED = 'AuthorizationCodeRefused';
+
 /** One provider's API, turned into the lifecycle's steps. Implemented once per folder in providers/. */
 export interface ProviderAdapter {
   /**
@@ -146,7 +149,7 @@ export interface ProviderAdapter {
    * 001 "You want to create the connection"). The id comes from the provider's answer to Linkflow,
    * never from the browser. `redirectUri` is the one the authorization was started with.
    * Idempotent: a retry with the same code answers the same connection. Throws a non-retryable
-   * ApplicationFailure of type `AuthorizationCodeRefused` when the provider refuses the code.
+   * ApplicationFailure of type AUTHORIZATION_CODE_REFUSED when the provider refuses the code.
    */
   completeAuthorization?(request: { institutionId: string; channelId: string; code: string; redirectUri: string }): Promise<ProviderConnection>;
   /**

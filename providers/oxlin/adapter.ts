@@ -4,14 +4,15 @@ import { z } from 'zod';
 import { type Challenge, type InputField, type ListedAccount, UpdateRejection } from '../../contract/messages';
 import type { AccountRecord, TransactionRecord } from '../../contract/records';
 import { currentActivity } from '../activity';
-import type {
-  ChannelInfo,
-  JobContext,
-  JobOutcome,
-  Page,
-  ProviderAdapter,
-  ProviderConnection,
-  ProviderFailure,
+import {
+  AUTHORIZATION_CODE_REFUSED,
+  type ChannelInfo,
+  type JobContext,
+  type JobOutcome,
+  type Page,
+  type ProviderAdapter,
+  type ProviderConnection,
+  type ProviderFailure,
 } from '../types';
 import { OxlinClient, type OxlinConfig, OxlinFailure, parse } from './client';
 import {
@@ -186,7 +187,7 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
         });
       } catch (err) {
         if (err instanceof ApplicationFailure && err.type === OxlinFailure.Rejected && statusOf(err) === 400) {
-          throw ApplicationFailure.create({ type: 'AuthorizationCodeRefused', nonRetryable: true, message: 'Oxlin refused the authorization code.', cause: err });
+          throw ApplicationFailure.create({ type: AUTHORIZATION_CODE_REFUSED, nonRetryable: true, message: 'Oxlin refused the authorization code.', cause: err });
         }
         throw err;
       }
