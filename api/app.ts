@@ -21,6 +21,11 @@ import { keyRoutes } from './routes/keys/keys';
 import { providerWebhookRoutes } from './routes/provider-webhooks/provider-webhooks';
 import { type ConnectionRoutesDeps, connectionRoutes } from './routes/connections/connections';
 import { webhookRoutes } from './routes/webhooks/webhooks';
+import { connectSessionRoutes } from './routes/connect/sessions';
+import { type InstitutionSource, connectPageRoutes } from './routes/connect/page';
+import { connectionStarter } from './routes/connections/start';
+import type { ConnectSessions } from '../store/connect-sessions';
+import { connectionHandle, readConnection } from './temporal';
 
 export interface AppDeps {
   client: Client;
@@ -56,6 +61,12 @@ export interface AppDeps {
   rateLimitPerMinute?: number;
   /** Longest a request may take before a 504 (default 30 s). */
   requestTimeoutMs?: number;
+  /** Linkflow Connect's sessions and the tenants' Connect settings. */
+  connectSessions: ConnectSessions;
+  /** How long a Connect session's URL may be opened (default 1800 s). */
+  connectTokenSeconds?: number;
+  /** The institutions the Connect page's chooser lists. */
+  institutions?: InstitutionSource;
 }
 
 const BODY_LIMIT = '100kb';
@@ -71,8 +82,13 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestTarget());
   // Provider webhooks verify their raw body before anything else: no parsing, no content-type rule first.
   const providerWebhook = (ctx: Koa.Context) => ctx.path.startsWith('/webhooks/');
+  // The Connect page's forms post as browsers do (application/x-www-form-urlencoded), and only that.
+  const connectForm = (ctx: Koa.Context) => ctx.path.startsWith('/connect/');
   app.use(async (ctx, next) => {
-    if (!providerWebhook(ctx) && hasBody(ctx) && !ctx.is('application/json')) {
+    if (connectForm(ctx) && hasBody(ctx) && !ctx.is('application/x-www-form-urlencoded')) {
+      throw new ApiError(415, 'unsupported_media_type', 'The Connect page takes form posts only.');
+    }
+    if (!providerWebhook(ctx) && !connectForm(ctx) && hasBody(ctx) && !ctx.is('application/json')) {
       throw new ApiError(415, 'unsupported_media_type', 'Send request bodies as application/json.');
     }
     await next();
@@ -80,9 +96,10 @@ export function createApp(deps: AppDeps): Koa {
   // co-body reads chunked and Content-Length bodies alike (and drops a UTF-8 BOM); routes read
   // ctx.request.body only, never the framing headers.
   const parseJson = bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT, encoding: 'utf-8' });
+  const parseForm = bodyParser({ enableTypes: ['form'], formLimit: BODY_LIMIT, encoding: 'utf-8' });
   app.use(async (ctx, next) => {
     if (providerWebhook(ctx)) return next();
-    await parseJson(ctx, async () => {
+    await (connectForm(ctx) ? parseForm : parseJson)(ctx, async () => {
       assertStorable(ctx.request.body, 'body');
       await next();
     });
@@ -90,19 +107,51 @@ export function createApp(deps: AppDeps): Koa {
 
   // One instance for every tenant route: one rate-limit budget per tenant.
   const auth = tenantThenLimit(requireTenant(deps.tenants), rateLimit(deps.rateLimitPerMinute ?? 600));
-  const connections = connectionRoutes({
+  const starting = {
     client: deps.client,
     repository: deps.repository,
-    callbackUrl: (provider) => new URL(`/callbacks/${provider}`, deps.publicUrl).toString(),
+    callbackUrl: (provider: string) => new URL(`/callbacks/${provider}`, deps.publicUrl).toString(),
     defaults: deps.defaults,
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
+    providers: deps.providers ?? PROVIDERS,
+  };
+  const connections = connectionRoutes({
+    ...starting,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
     stateSigner: deps.stateSigner,
-    providers: deps.providers ?? PROVIDERS,
     auth,
   });
+  const starter = connectionStarter(starting);
+  const connectSessions = connectSessionRoutes({
+    client: deps.client,
+    sessions: deps.connectSessions,
+    starter,
+    publicUrl: deps.publicUrl,
+    tokenSeconds: deps.connectTokenSeconds ?? 1_800,
+    auth,
+  });
+  const connectPage = connectPageRoutes({
+    client: deps.client,
+    sessions: deps.connectSessions,
+    starter,
+    stateSigner: deps.stateSigner,
+    credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
+    institutions: deps.institutions ?? { list: () => Promise.resolve([]) },
+    freshAuthorizationUrl: async (connectionId) => {
+      const view = await readConnection(connectionHandle(deps.client, connectionId).handle);
+      if (view.next_action?.type !== 'redirect') throw new ApiError(409, 'wrong_state', `the connection is ${view.state}`);
+      return view.next_action.url;
+    },
+    publicUrl: deps.publicUrl,
+  });
   const webhooks = webhookRoutes({ endpoints: deps.webhookEndpoints, auth, targets: deps.webhookTargets ?? DEFAULT_WEBHOOK_TARGET_POLICY });
-  const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner, redirectClaims: deps.redirectClaims, providerLinks: deps.providerLinks });
+  const callbacks = callbackRoutes({
+    client: deps.client,
+    stateSigner: deps.stateSigner,
+    redirectClaims: deps.redirectClaims,
+    providerLinks: deps.providerLinks,
+    connectSessions: deps.connectSessions,
+  });
   const inbound = providerWebhookRoutes({
     client: deps.client,
     providerLinks: deps.providerLinks,
@@ -112,6 +161,8 @@ export function createApp(deps: AppDeps): Koa {
   });
   const routers = [
     connections,
+    connectSessions,
+    connectPage,
     webhooks,
     callbacks,
     inbound,

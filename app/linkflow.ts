@@ -23,6 +23,7 @@ import {
   createWebhookClaims,
 } from '../store';
 import type { WebhookEndpointStore } from '../store/webhooks';
+import { createConnectSessions } from '../store/connect-sessions';
 import type { WebhookTargetPolicy } from '../activities/webhook-targets';
 import { type Config, connectionDefaults, publicUrl, requireSettings } from '../config';
 import { type Logger, createLogger } from '../logger';
@@ -264,6 +265,8 @@ async function assemble(
       providerLinks,
       webhookClaims: createWebhookClaims(db),
       redirectClaims: createRedirectClaims(db),
+      connectSessions: createConnectSessions(db),
+      connectTokenSeconds: config.LINKFLOW_CONNECT_TOKEN_SECONDS,
       providerWebhookSecrets: webhookSecrets,
       providerSecrets: secrets,
       providers: Object.keys(urls) as ProviderName[],

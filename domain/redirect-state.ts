@@ -26,6 +26,11 @@ export function createStateSigner(secret: string) {
       return { state: `${payload}.${mac(payload).toString('base64url')}`, nonce };
     },
 
+    /** An HMAC of `text` for one `purpose` (base64url): e.g. the Connect page's CSRF token for a session. */
+    tag(purpose: string, text: string): string {
+      return mac(`tag:${purpose}:${text}`).toString('base64url');
+    },
+
     /** `payload.mac`: tamper-evident (not secret) text, e.g. a list cursor bound to its query. */
     seal(payload: string): string {
       const data = Buffer.from(payload).toString('base64url');

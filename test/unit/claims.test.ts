@@ -20,6 +20,7 @@ import {
   createWebhookClaims,
 } from '../../store';
 import { errorMiddleware } from '../../api/errors';
+import { createConnectSessions } from '../../store/connect-sessions';
 import { callbackRoutes } from '../../api/routes/callbacks/callbacks';
 import { providerWebhookRoutes } from '../../api/routes/provider-webhooks/provider-webhooks';
 import { createLogger } from '../../logger';
@@ -276,7 +277,7 @@ describe('the inbound routes when the signal fails, hangs or never comes', () =>
     } as unknown as ConnectionView;
     const temporal = fakeTemporal(onSignal, view);
     const redirectClaims = createRedirectClaims(db, leaseMs);
-    const base = await serve(callbackRoutes({ client: temporal.client, stateSigner: signer, redirectClaims, providerLinks: createProviderLinks(db) }));
+    const base = await serve(callbackRoutes({ client: temporal.client, stateSigner: signer, redirectClaims, providerLinks: createProviderLinks(db), connectSessions: createConnectSessions(db) }));
     const { state, nonce } = signer.issue(connectionId);
     const url = `${base}/callbacks/oxlin?${new URLSearchParams({ state, status: 'SUCCESS', connection_id: '4242', queue_id: '7' })}`;
     const visit = async () => (await fetch(url, { redirect: 'manual' })).status;

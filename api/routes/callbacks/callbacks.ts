@@ -6,6 +6,8 @@ import type { StateSigner } from '../../../domain/redirect-state';
 import type { ProviderLinks, RedirectClaims } from '../../../store';
 import { type ProviderName, ProviderSchema, TERMINAL_STATES, redirectReceivedSignal } from '../../../contract/messages';
 import { ApiError, notFound, zodDetails } from '../../errors';
+import type { ConnectSessions } from '../../../store/connect-sessions';
+import { connectPageFor } from '../connect/page';
 import { SIGNAL_DEADLINE_MS, connectionHandle, readConnection } from '../../temporal';
 
 export interface CallbackRoutesDeps {
@@ -14,6 +16,8 @@ export interface CallbackRoutesDeps {
   redirectClaims: RedirectClaims;
   /** Which provider connections are whose: a redirect naming another connection's is refused. */
   providerLinks: ProviderLinks;
+  /** Connect sessions: a browser that holds one for the connection goes back to the Connect page. */
+  connectSessions: ConnectSessions;
 }
 
 /**
@@ -23,7 +27,7 @@ export interface CallbackRoutesDeps {
  * workflow checks it again, with the provider, before using it): one linked to another
  * connection, or other than the one this connection holds, is a 403 that spends nothing.
  */
-export function callbackRoutes({ client, stateSigner, redirectClaims, providerLinks }: CallbackRoutesDeps): Router {
+export function callbackRoutes({ client, stateSigner, redirectClaims, providerLinks, connectSessions }: CallbackRoutesDeps): Router {
   const router = new Router({ prefix: '/callbacks' });
 
   router.get('/:provider', async (ctx) => {
@@ -77,10 +81,12 @@ export function callbackRoutes({ client, stateSigner, redirectClaims, providerLi
     // Spent: signalled, or (confirmed by webhook already) nothing to signal.
     await redirectClaims.markSignalled(verified.nonce, view.id);
 
+    // Started from the Connect page in this browser: back to the page, which goes on with the flow.
+    const connectPage = await connectPageFor(ctx, connectSessions, view.id);
     const next = new URL(view.redirect_url);
     next.searchParams.set('connection_id', view.id);
     next.searchParams.set('outcome', parsed.redirect.outcome);
-    ctx.redirect(next.toString());
+    ctx.redirect(connectPage ?? next.toString());
     ctx.status = 303;
   });
 

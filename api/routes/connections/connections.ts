@@ -1,9 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
 import Router from '@koa/router';
-import canonicalize from 'canonicalize';
 import type { Middleware } from 'koa';
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { checkFields, encryptForLinkflow } from '../../../domain/credentials';
+import type { Client } from '@temporalio/client';
 import type { StateSigner } from '../../../domain/redirect-state';
 import type { Repository } from '../../../store';
 import { decodeTransactionCursor } from '../../../store';
@@ -12,12 +9,9 @@ import type { TransactionCursor } from '../../../store/repository';
 import { allows, statesAllowing } from '../../../contract/lifecycle';
 import {
   ConnectionStateSchema,
-  PROVIDER_CAPABILITIES,
   ProviderSchema,
-  type ConnectionInput,
   type ConnectionView,
   type ProviderName,
-  UNSUPPORTED_MODE,
   addChannelUpdate,
   answerChallengeUpdate,
   disconnectRequestedSignal,
@@ -25,7 +19,6 @@ import {
   requestRenewalUpdate,
   submitCredentialsUpdate,
   syncRequestedSignal,
-  workflowIdFor,
 } from '../../../contract/messages';
 import { ApiError, notFound } from '../../errors';
 import { tenantOf } from '../../auth';
@@ -35,10 +28,8 @@ import {
   ChallengeAnswersSchema,
   ChannelSchema,
   ConsentSchema,
-  type CreateConnection,
   CreateConnectionSchema,
   CredentialsSchema,
-  IdempotencyKeySchema,
   BalancesQuerySchema,
   ListConnectionsQuerySchema,
   SyncBodySchema,
@@ -51,7 +42,9 @@ import {
   TransactionPageSchema,
 } from './schema';
 import { respond } from '../../respond';
-import { NEEDS_ACTION_ATTRIBUTE, PROVIDER_ATTRIBUTE, STATE_ATTRIBUTE, TENANT_ATTRIBUTE, USER_REF_ATTRIBUTE, searchAttribute, transactionBody } from './presenters';
+import { connectionStarter, settled } from './start';
+import { encryptedChallengeAnswers } from './challenge';
+import { NEEDS_ACTION_ATTRIBUTE, PROVIDER_ATTRIBUTE, STATE_ATTRIBUTE, USER_REF_ATTRIBUTE, searchAttribute, transactionBody } from './presenters';
 
 export interface ConnectionRoutesDeps {
   client: Client;
@@ -75,110 +68,25 @@ export interface ConnectionRoutesDeps {
   auth: Middleware;
 }
 
-/** How long POST /v1/connections waits for the first next action before answering with `authorizing`. */
-const FIRST_ACTION_WAIT_MS = 10_000;
-/** A UUID (v5 layout) from the tenant and its Idempotency-Key: the same pair, the same connection. */
-function idempotentId(tenantId: string, key: string): string {
-  const bytes = createHash('sha256').update(`${tenantId}\0${key}`).digest().subarray(0, 16);
-  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x50;
-  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-/**
- * What an Idempotency-Key promises to repeat: the method, the path and the body as the route
- * parsed it (defaults filled in), canonical JSON (RFC 8785, so key order and spacing do not count),
- * hashed. Any other request under the same key is a 422, never a replay of the first.
- */
-function requestFingerprint(method: string, path: string, body: CreateConnection): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonicalize(body) ?? ''}`).digest('hex');
-}
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
 export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   const { client, repository } = deps;
+  const starter = connectionStarter(deps);
   const router = new Router({ prefix: '/v1/connections' });
   router.use(deps.auth);
 
   router.post('/', async (ctx) => {
     const body = parseBody(CreateConnectionSchema, ctx.request.body);
-    if (!deps.providers.includes(body.provider)) {
-      throw new ApiError(422, 'provider_not_configured', `${body.provider} is not configured on this Linkflow.`, { providers: deps.providers });
-    }
-    const { modes } = PROVIDER_CAPABILITIES[body.provider];
-    if (!modes.includes(body.mode)) {
-      throw new ApiError(422, 'unsupported_mode', `${body.provider} connections support mode ${modes.join(' or ')}, not ${body.mode}.`, {
-        supported_modes: modes,
-      });
-    }
-    const tenant = tenantOf(ctx);
     // Present but empty (Node trims blanks to '') is a malformed key, not a request without one.
-    const keyGiven = ctx.headers['idempotency-key'] !== undefined;
-    const idempotencyKey = ctx.get('idempotency-key');
-    if (keyGiven && !IdempotencyKeySchema.safeParse(idempotencyKey).success) {
-      throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be printable ASCII, at most 255 characters.');
-    }
-    // The same key always names the same connection: Temporal's workflow-id uniqueness makes it idempotent,
-    // and the store keeps which request the key was first used for.
-    const connectionId = idempotencyKey ? idempotentId(tenant.id, idempotencyKey) : randomUUID();
-    if (idempotencyKey) {
-      const fingerprint = requestFingerprint('POST', '/v1/connections', body);
-      if ((await repository.rememberIdempotentRequest(tenant.id, sha256(idempotencyKey), fingerprint, connectionId)) !== fingerprint) {
-        throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request.');
-      }
-    }
-    const input: ConnectionInput = {
-      connectionId,
-      tenantId: tenant.id,
-      provider: body.provider,
-      institutionId: body.institution_id,
-      ...(body.user_ref ? { userRef: body.user_ref } : {}),
-      redirectUrl: body.redirect_url,
-      callbackUrl: deps.callbackUrl(body.provider),
-      mode: body.mode,
-      syncIntervalSeconds: body.sync_interval_seconds ?? deps.defaults.syncIntervalSeconds,
-      redirectTimeoutSeconds: body.redirect_timeout_seconds ?? deps.defaults.redirectTimeoutSeconds,
-      consentTimeoutSeconds: body.consent_timeout_seconds ?? deps.defaults.consentTimeoutSeconds,
-      renewalLeadSeconds: body.renewal_lead_seconds ?? deps.defaults.renewalLeadSeconds,
-    };
-    const handle = client.workflow.getHandle(workflowIdFor(connectionId));
-    try {
-      await client.workflow.start('connectionWorkflow', {
-        taskQueue: deps.taskQueue,
-        workflowId: workflowIdFor(connectionId),
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        // Set at start (not upserted by the workflow) so operators can filter by tenant from the first event.
-        typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenant.id }],
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw err;
-      // Keys first used before the store kept their request (migration 012) are checked on what the connection shows.
-      const existing = await readConnection(handle);
-      const same =
-        existing.tenant_id === tenant.id &&
-        existing.provider === body.provider &&
-        existing.institution_id === body.institution_id &&
-        existing.redirect_url === body.redirect_url;
-      if (!same) {
-        throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request.');
-      }
+    const idempotencyKey = ctx.headers['idempotency-key'] === undefined ? null : ctx.get('idempotency-key');
+    const started = await starter.start(tenantOf(ctx).id, body, idempotencyKey);
+    if (started.replayed) {
       ctx.set('idempotent-replayed', 'true');
-      ctx.body = existing;
+      ctx.body = started.view;
       return;
     }
-    const first = await firstAction(() => readConnection(handle));
-    // The institution has no channel of this mode to start with (a Powens connector whose first source has the
-    // other mechanism): refused, never served in another mode. The connection has ended `failed`.
-    if (first.state === 'failed' && first.reason === UNSUPPORTED_MODE) {
-      const supported = modes.filter((m) => m !== body.mode);
-      throw new ApiError(422, 'unsupported_mode', `${body.institution_id} at ${body.provider} starts with mode ${supported.join(' or ')}, not ${body.mode}.`, {
-        supported_modes: supported,
-      });
-    }
     ctx.status = 201;
-    ctx.set('location', `/v1/connections/${connectionId}`);
-    ctx.body = first;
+    ctx.set('location', `/v1/connections/${started.view.id}`);
+    ctx.body = started.view;
   });
 
   router.get('/', async (ctx) => {
@@ -274,20 +182,8 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     const { handle, view } = await open(ctx);
     const { answers } = parseBody(ChallengeAnswersSchema, ctx.request.body);
     if (view.next_action?.type !== 'challenge') throw wrongState(view, 'challenge_required');
-    const { fields } = view.next_action;
-    const errors = checkFields(fields, answers, false);
-    // A confirmation (OK_CANCEL) is always answered; the other inputs unless the end user cancels.
-    const cancelled = answers.some((a) => fields.find((f) => f.id === a.id)?.type === 'OK_CANCEL' && a.value === 'false');
-    for (const field of fields) {
-      if (!answers.some((a) => a.id === field.id) && (field.type === 'OK_CANCEL' || !cancelled)) {
-        errors.push({ id: field.id, message: `${field.label} is required` });
-      }
-    }
-    if (errors.length > 0) throw new ApiError(422, 'invalid_answers', 'Some answers are not valid.', { fields: errors });
     // The workflow (and so its history) only ever sees the answers encrypted.
-    const encrypted = await Promise.all(
-      answers.map(async (a) => ({ id: a.id, value: await encryptForLinkflow(deps.credentialsPublicKey, a.value) })),
-    );
+    const encrypted = await encryptedChallengeAnswers(view.next_action.fields, answers, deps.credentialsPublicKey);
     ctx.body = await runUpdate(handle, () => handle.executeUpdate(answerChallengeUpdate, { args: [{ answers: encrypted }] }), {
       InvalidCredentials: 'invalid_answers',
       ProviderRejected: 'provider_rejected',
@@ -374,16 +270,3 @@ const invalidCursor = () => new ApiError(400, 'invalid_cursor', 'The cursor is n
 
 const wrongState = (view: ConnectionView, allowed: string) =>
   new ApiError(409, 'wrong_state', `allowed only in state ${allowed}; the connection is ${view.state}`, { state: view.state });
-
-/** A new connection is worth returning once it offers its first next action (authorize URL or fields). */
-const firstAction = (read: () => Promise<ConnectionView>) => settled(read, (v) => v.state !== 'authorizing');
-
-async function settled(read: () => Promise<ConnectionView>, done: (v: ConnectionView) => boolean): Promise<ConnectionView> {
-  const deadline = Date.now() + FIRST_ACTION_WAIT_MS;
-  let view = await read();
-  while (!done(view) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    view = await read();
-  }
-  return view;
-}

@@ -1,0 +1,151 @@
+// Starting a connection workflow: POST /v1/connections and the Connect page (api/routes/connect/)
+// start connections the same way, with the same checks and the same first answer.
+import { createHash, randomUUID } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Repository } from '../../../store';
+import {
+  PROVIDER_CAPABILITIES,
+  type ConnectionInput,
+  type ConnectionView,
+  type ProviderName,
+  UNSUPPORTED_MODE,
+  workflowIdFor,
+} from '../../../contract/messages';
+import { ApiError } from '../../errors';
+import { readConnection } from '../../temporal';
+import { type CreateConnection, IdempotencyKeySchema } from './schema';
+import { TENANT_ATTRIBUTE } from './presenters';
+
+/** What starting a connection needs from the API's composition. */
+export interface ConnectionStarterDeps {
+  client: Client;
+  repository: Repository;
+  /** Builds Linkflow's callback URL for a provider, e.g. https://linkflow.example/callbacks/oxlin. */
+  callbackUrl(provider: string): string;
+  /** The providers this deployment has settings for. */
+  providers: readonly ProviderName[];
+  defaults: {
+    syncIntervalSeconds: number;
+    redirectTimeoutSeconds: number;
+    consentTimeoutSeconds: number;
+    renewalLeadSeconds: number;
+  };
+  taskQueue: string;
+}
+
+/** How long starting a connection waits for its first next action before answering with `authorizing`. */
+const FIRST_ACTION_WAIT_MS = 10_000;
+
+/** A UUID (v5 layout) from the tenant and its Idempotency-Key: the same pair, the same connection. */
+function idempotentId(tenantId: string, key: string): string {
+  const bytes = createHash('sha256').update(`${tenantId}\0${key}`).digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x50;
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+/**
+ * What an Idempotency-Key promises to repeat: the method, the path and the body as the route
+ * parsed it (defaults filled in), canonical JSON (RFC 8785, so key order and spacing do not count),
+ * hashed. Any other request under the same key is a 422, never a replay of the first.
+ */
+function requestFingerprint(method: string, path: string, body: CreateConnection): string {
+  return createHash('sha256').update(`${method} ${path}\n${canonicalize(body) ?? ''}`).digest('hex');
+}
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * Starts connection workflows. `start(tenantId, body, idempotencyKey)` answers the connection
+ * once it offers its first next action (or after 10 s, still `authorizing`), and `replayed: true`
+ * when an Idempotency-Key named a connection started before. Errors (ApiError): 422
+ * `provider_not_configured`, `unsupported_mode` (also when the institution's first channel has the
+ * other mode: that connection has ended `failed`), `idempotency_key_reused`; 400 `invalid_idempotency_key`.
+ */
+export function connectionStarter(deps: ConnectionStarterDeps) {
+  const { client, repository } = deps;
+  return {
+    async start(tenantId: string, body: CreateConnection, idempotencyKey: string | null): Promise<{ view: ConnectionView; replayed: boolean }> {
+      if (!deps.providers.includes(body.provider)) {
+        throw new ApiError(422, 'provider_not_configured', `${body.provider} is not configured on this Linkflow.`, { providers: deps.providers });
+      }
+      const { modes } = PROVIDER_CAPABILITIES[body.provider];
+      if (!modes.includes(body.mode)) {
+        throw new ApiError(422, 'unsupported_mode', `${body.provider} connections support mode ${modes.join(' or ')}, not ${body.mode}.`, {
+          supported_modes: modes,
+        });
+      }
+      if (idempotencyKey !== null && !IdempotencyKeySchema.safeParse(idempotencyKey).success) {
+        throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be printable ASCII, at most 255 characters.');
+      }
+      // The same key always names the same connection: Temporal's workflow-id uniqueness makes it idempotent,
+      // and the store keeps which request the key was first used for.
+      const connectionId = idempotencyKey ? idempotentId(tenantId, idempotencyKey) : randomUUID();
+      if (idempotencyKey) {
+        const fingerprint = requestFingerprint('POST', '/v1/connections', body);
+        if ((await repository.rememberIdempotentRequest(tenantId, sha256(idempotencyKey), fingerprint, connectionId)) !== fingerprint) {
+          throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request.');
+        }
+      }
+      const input: ConnectionInput = {
+        connectionId,
+        tenantId,
+        provider: body.provider,
+        institutionId: body.institution_id,
+        ...(body.user_ref ? { userRef: body.user_ref } : {}),
+        redirectUrl: body.redirect_url,
+        callbackUrl: deps.callbackUrl(body.provider),
+        mode: body.mode,
+        syncIntervalSeconds: body.sync_interval_seconds ?? deps.defaults.syncIntervalSeconds,
+        redirectTimeoutSeconds: body.redirect_timeout_seconds ?? deps.defaults.redirectTimeoutSeconds,
+        consentTimeoutSeconds: body.consent_timeout_seconds ?? deps.defaults.consentTimeoutSeconds,
+        renewalLeadSeconds: body.renewal_lead_seconds ?? deps.defaults.renewalLeadSeconds,
+      };
+      const handle = client.workflow.getHandle(workflowIdFor(connectionId));
+      try {
+        await client.workflow.start('connectionWorkflow', {
+          taskQueue: deps.taskQueue,
+          workflowId: workflowIdFor(connectionId),
+          args: [input],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          // Set at start (not upserted by the workflow) so operators can filter by tenant from the first event.
+          typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenantId }],
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw err;
+        // Keys first used before the store kept their request (migration 012) are checked on what the connection shows.
+        const existing = await readConnection(handle);
+        const same =
+          existing.tenant_id === tenantId &&
+          existing.provider === body.provider &&
+          existing.institution_id === body.institution_id &&
+          existing.redirect_url === body.redirect_url;
+        if (!same) throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request.');
+        return { view: existing, replayed: true };
+      }
+      const first = await settled(() => readConnection(handle), (v) => v.state !== 'authorizing');
+      // The institution has no channel of this mode to start with (a Powens connector whose first source has the
+      // other mechanism): refused, never served in another mode. The connection has ended `failed`.
+      if (first.state === 'failed' && first.reason === UNSUPPORTED_MODE) {
+        const supported = modes.filter((m) => m !== body.mode);
+        throw new ApiError(422, 'unsupported_mode', `${body.institution_id} at ${body.provider} starts with mode ${supported.join(' or ')}, not ${body.mode}.`, {
+          supported_modes: supported,
+        });
+      }
+      return { view: first, replayed: false };
+    },
+  };
+}
+
+export type ConnectionStarter = ReturnType<typeof connectionStarter>;
+
+/** Reads the connection until `done` holds or 10 s have passed; answers the last view read. */
+export async function settled(read: () => Promise<ConnectionView>, done: (v: ConnectionView) => boolean): Promise<ConnectionView> {
+  const deadline = Date.now() + FIRST_ACTION_WAIT_MS;
+  let view = await read();
+  while (!done(view) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    view = await read();
+  }
+  return view;
+}

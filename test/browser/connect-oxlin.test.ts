@@ -1,0 +1,114 @@
+// Linkflow Connect in real Chromium, Oxlin: the redirect flow and the embedded flow with the SMS
+// challenge (a wrong code first), from the connect_url to the client's redirect_url, through the
+// page only; then the data read through the API.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { TEST_PASSWORD } from '../../sandbox/oxlin/scenarios';
+import { type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { launchChromium, newEndUser, startClientApp, screenshots, sentText } from '../helpers/browser';
+
+
+describe('Connect page: Oxlin', () => {
+  let lf: Linkflow;
+  let browser: Browser;
+  let client: Awaited<ReturnType<typeof startClientApp>>;
+  let CLIENT: string;
+
+  before(async () => {
+    [lf, browser, client] = await Promise.all([startLinkflow(), launchChromium(), startClientApp()]);
+    CLIENT = client.origin;
+  });
+  after(async () => {
+    await browser?.close();
+    await client?.close();
+    await lf?.stop();
+  });
+
+  async function session(body: Record<string, unknown>): Promise<{ connect_url: string; connection_id: string | null }> {
+    const created = await lf.call('POST', '/v1/connect-sessions', { redirect_url: `${CLIENT}/linked`, ...body });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return created.body;
+  }
+
+  it('redirect: bank page, back to Connect, consent, success, client redirect', async () => {
+    const shot = screenshots('oxlin-redirect');
+    const { connect_url, connection_id } = await session({ provider: 'oxlin', institution_id: '87' });
+    assert.ok(connection_id);
+    const { page, context } = await newEndUser(browser);
+    await page.goto(connect_url);
+    await page.getByRole('link', { name: 'Continue to your bank' }).waitFor();
+    await shot(page, 'redirect');
+    await page.getByRole('link', { name: 'Continue to your bank' }).click();
+    await page.locator('#username').fill('alice');
+    await shot(page, 'bank');
+    await page.locator('#approve').click();
+    await page.getByRole('button', { name: 'Share selected accounts' }).waitFor({ timeout: 20_000 });
+    assert.match(page.url(), /\/connect\/s\/cs_/);
+    await shot(page, 'consent');
+    await page.getByRole('button', { name: 'Share selected accounts' }).click();
+    await page.getByRole('heading', { name: 'Your bank is connected' }).waitFor({ timeout: 20_000 }).catch(async (err) => {
+      console.log(page.url(), await page.locator('main').innerText().catch(() => '?'), JSON.stringify((await lf.call('GET', `/v1/connections/${connection_id}`)).body));
+      throw err;
+    });
+    await shot(page, 'success');
+    await page.waitForURL(`${CLIENT}/**`, { timeout: 10_000 });
+    const back = new URL(page.url());
+    assert.equal(back.pathname, '/linked');
+    assert.equal(back.searchParams.get('connection_id'), connection_id);
+    assert.equal(back.searchParams.get('outcome'), 'success');
+    const accounts = await lf.call('GET', `/v1/connections/${connection_id}/accounts`);
+    assert.ok(accounts.body.data.length > 0);
+    const transactions = await lf.call('GET', `/v1/connections/${connection_id}/transactions?limit=10`);
+    assert.ok(transactions.body.data.length > 0);
+    await context.close();
+  });
+
+  it('embedded: credentials encrypted in the browser, SMS challenge with a wrong code, then the right one', async () => {
+    const shot = screenshots('oxlin-embedded');
+    const password = TEST_PASSWORD;
+    const { connect_url, connection_id } = await session({ provider: 'oxlin', institution_id: '87', mode: 'embedded' });
+    const { page, context, requests } = await newEndUser(browser, { locale: 'fr-FR' });
+    await page.goto(connect_url);
+    await page.getByRole('heading', { name: 'Connectez-vous à votre banque' }).waitFor();
+    await shot(page, 'credentials');
+    await page.getByLabel('Identifiant').fill('user_sms');
+    await page.getByLabel('Mot de passe').fill(password);
+    await page.getByLabel('URL du fichier de configuration').fill('https://bank.example/config.txt');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByRole('heading', { name: 'Votre banque demande une confirmation' }).waitFor({ timeout: 20_000 });
+    await shot(page, 'challenge-step1');
+    await page.getByRole('button', { name: 'Confirmer' }).click();
+    await page.locator('input[name="answer:306"]').waitFor({ timeout: 20_000 });
+    await page.locator('input[name="answer:306"]').fill('000000');
+    await page.getByRole('button', { name: 'Confirmer' }).click();
+    await page.locator('.error[role=alert]').first().waitFor({ timeout: 20_000 });
+    await shot(page, 'challenge-wrong-code');
+    await page.locator('input[name="answer:306"]').fill('123456');
+    await page.getByRole('button', { name: 'Confirmer' }).click();
+    await page.getByRole('button', { name: 'Partager les comptes sélectionnés' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Partager les comptes sélectionnés' }).click();
+    await page.waitForURL(`${CLIENT}/**`, { timeout: 30_000 });
+    assert.equal(new URL(page.url()).searchParams.get('outcome'), 'success');
+    const view = (await lf.call('GET', `/v1/connections/${connection_id}`)).body;
+    assert.equal(view.state, 'active');
+    // The password never left the browser in plaintext: not in any URL, header or body it sent.
+    const sent = sentText(requests);
+    assert.ok(sent.includes('BEGIN PGP MESSAGE') || sent.includes('BEGIN+PGP+MESSAGE'), 'the credentials went encrypted');
+    assert.ok(!sent.includes(password) && !sent.includes(encodeURIComponent(password)) , 'no plaintext password');
+    await context.close();
+  });
+
+  it('a used token is refused with a clear page, and shows nothing of the connection', async () => {
+    const { connect_url } = await session({ provider: 'oxlin', institution_id: '87' });
+    const first = await newEndUser(browser);
+    await first.page.goto(connect_url);
+    await first.page.getByRole('link', { name: 'Continue to your bank' }).waitFor();
+    const second = await newEndUser(browser);
+    const response = await second.page.goto(connect_url);
+    assert.equal(response?.status(), 410);
+    await second.page.getByText('This link was already used').waitFor();
+    assert.doesNotMatch(await second.page.content(), /Continue to your bank|connection_id|cs_/);
+    await Promise.all([first.context.close(), second.context.close()]);
+  });
+});
