@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import Koa from 'koa';
 import { PROVIDERS, type ProviderName, TASK_QUEUE } from '../contract/messages';
 import type { ProviderSecrets } from '../providers';
+import type { InstitutionCatalogue } from '../providers/catalogue';
 import type { StateSigner } from '../domain/redirect-state';
 import type { ProviderLinks, RedirectClaims, Repository, TenantStore, WebhookClaims } from '../store';
 import type { WebhookEndpointStore } from '../store/webhooks';
@@ -17,6 +18,7 @@ import { assertStorable, requestTarget } from './validate';
 import { adminRoutes } from './routes/admin/admin';
 import { callbackRoutes } from './routes/callbacks/callbacks';
 import { docsRoutes } from './routes/docs/docs';
+import { institutionRoutes } from './routes/institutions/institutions';
 import { keyRoutes } from './routes/keys/keys';
 import { providerWebhookRoutes } from './routes/provider-webhooks/provider-webhooks';
 import { type ConnectionRoutesDeps, connectionRoutes } from './routes/connections/connections';
@@ -42,6 +44,8 @@ export interface AppDeps {
   providerWebhookSecrets?: Partial<Record<ProviderName, string>>;
   /** The providers this deployment has settings for (default: all); others are a 422 at POST /v1/connections. */
   providers?: readonly ProviderName[];
+  /** The configured providers' institutions, cached (GET /v1/institutions; built in app/linkflow.ts). */
+  institutions: InstitutionCatalogue;
   /** LINKFLOW_ADMIN_KEY: enables /v1/admin. */
   adminKey?: string;
   stateSigner: StateSigner;
@@ -101,6 +105,7 @@ export function createApp(deps: AppDeps): Koa {
     providers: deps.providers ?? PROVIDERS,
     auth,
   });
+  const institutions = institutionRoutes({ catalogue: deps.institutions, providers: deps.providers ?? PROVIDERS, auth });
   const webhooks = webhookRoutes({ endpoints: deps.webhookEndpoints, auth, targets: deps.webhookTargets ?? DEFAULT_WEBHOOK_TARGET_POLICY });
   const callbacks = callbackRoutes({ client: deps.client, stateSigner: deps.stateSigner, redirectClaims: deps.redirectClaims, providerLinks: deps.providerLinks });
   const inbound = providerWebhookRoutes({
@@ -112,6 +117,7 @@ export function createApp(deps: AppDeps): Koa {
   });
   const routers = [
     connections,
+    institutions,
     webhooks,
     callbacks,
     inbound,
