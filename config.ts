@@ -65,6 +65,8 @@ const EnvSchema = z.object({
   LINKFLOW_RENEWAL_LEAD_SECONDS: seconds.default(7 * 86_400),
   /** How long a Connect session's URL may be opened (its token is single-use either way). */
   LINKFLOW_CONNECT_TOKEN_SECONDS: seconds.default(1_800),
+  /** How long the API serves a provider's institution list (GET /v1/institutions) before asking it again. */
+  LINKFLOW_INSTITUTIONS_CACHE_SECONDS: seconds.default(600),
   LINKFLOW_RATE_LIMIT_PER_MINUTE: seconds.default(600),
   LINKFLOW_REQUEST_TIMEOUT_MS: seconds.default(30_000),
   /** Longest a client may take to send a whole request (head and body): then a 408. */

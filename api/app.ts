@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import Koa from 'koa';
 import { PROVIDERS, type ProviderName, TASK_QUEUE } from '../contract/messages';
 import type { ProviderSecrets } from '../providers';
+import type { InstitutionCatalogue } from '../providers/catalogue';
 import type { StateSigner } from '../domain/redirect-state';
 import type { ProviderLinks, RedirectClaims, Repository, TenantStore, WebhookClaims } from '../store';
 import type { WebhookEndpointStore } from '../store/webhooks';
@@ -17,12 +18,13 @@ import { assertStorable, requestTarget } from './validate';
 import { adminRoutes } from './routes/admin/admin';
 import { callbackRoutes } from './routes/callbacks/callbacks';
 import { docsRoutes } from './routes/docs/docs';
+import { institutionRoutes } from './routes/institutions/institutions';
 import { keyRoutes } from './routes/keys/keys';
 import { providerWebhookRoutes } from './routes/provider-webhooks/provider-webhooks';
 import { type ConnectionRoutesDeps, connectionRoutes } from './routes/connections/connections';
 import { webhookRoutes } from './routes/webhooks/webhooks';
 import { connectSessionRoutes } from './routes/connect/sessions';
-import { type InstitutionSource, connectPageRoutes } from './routes/connect/page';
+import { connectPageRoutes } from './routes/connect/page';
 import { connectionStarter } from './routes/connections/start';
 import type { ConnectSessions } from '../store/connect-sessions';
 import { connectionHandle, readConnection } from './temporal';
@@ -47,6 +49,8 @@ export interface AppDeps {
   providerWebhookSecrets?: Partial<Record<ProviderName, string>>;
   /** The providers this deployment has settings for (default: all); others are a 422 at POST /v1/connections. */
   providers?: readonly ProviderName[];
+  /** The configured providers' institutions, cached (GET /v1/institutions; built in app/linkflow.ts). */
+  institutions: InstitutionCatalogue;
   /** LINKFLOW_ADMIN_KEY: enables /v1/admin. */
   adminKey?: string;
   stateSigner: StateSigner;
@@ -65,8 +69,6 @@ export interface AppDeps {
   connectSessions: ConnectSessions;
   /** How long a Connect session's URL may be opened (default 1800 s). */
   connectTokenSeconds?: number;
-  /** The institutions the Connect page's chooser lists. */
-  institutions?: InstitutionSource;
 }
 
 const BODY_LIMIT = '100kb';
@@ -136,7 +138,7 @@ export function createApp(deps: AppDeps): Koa {
     starter,
     stateSigner: deps.stateSigner,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
-    institutions: deps.institutions ?? { list: () => Promise.resolve([]) },
+    institutions: deps.institutions,
     freshAuthorizationUrl: async (connectionId) => {
       const view = await readConnection(connectionHandle(deps.client, connectionId).handle);
       if (view.next_action?.type !== 'redirect') throw new ApiError(409, 'wrong_state', `the connection is ${view.state}`);
@@ -144,6 +146,7 @@ export function createApp(deps: AppDeps): Koa {
     },
     publicUrl: deps.publicUrl,
   });
+  const institutions = institutionRoutes({ catalogue: deps.institutions, providers: deps.providers ?? PROVIDERS, auth });
   const webhooks = webhookRoutes({ endpoints: deps.webhookEndpoints, auth, targets: deps.webhookTargets ?? DEFAULT_WEBHOOK_TARGET_POLICY });
   const callbacks = callbackRoutes({
     client: deps.client,
@@ -163,6 +166,7 @@ export function createApp(deps: AppDeps): Koa {
     connections,
     connectSessions,
     connectPage,
+    institutions,
     webhooks,
     callbacks,
     inbound,

@@ -9,7 +9,8 @@ import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { createApiServer } from '../api/server';
 import type { CredentialsKey } from '../domain/credentials';
-import { type AdapterRegistry, type ProviderSecrets, type ProvidersConfig, createAdapters } from '../providers';
+import { type AdapterRegistry, type ProviderSecrets, type ProvidersConfig, configuredProviders, createAdapters } from '../providers';
+import { type InstitutionCatalogue, createInstitutionCatalogue } from '../providers/catalogue';
 import { type StateSigner, createStateSigner } from '../domain/redirect-state';
 import {
   type Database,
@@ -90,6 +91,8 @@ export interface RunningLinkflow {
   stateSigner: StateSigner;
   /** The embedded sandboxes (none for providers with a *_BASE_URL, none outside `embedded`). */
   sandboxes: Sandboxes;
+  /** The configured providers' institutions (GET /v1/institutions, the Connect page); undefined without an API. */
+  institutions?: InstitutionCatalogue;
   /** Where the API is reached (PUBLIC_URL, or localhost:PORT); undefined without an API. */
   apiUrl?: string;
   /** LINKFLOW_ADMIN_KEY, or the embedded mode's generated one; /v1/admin is off without it. */
@@ -224,9 +227,12 @@ async function assemble(
     sandboxes,
   };
 
+  // One set of adapters from one configuration: the worker's activities and the API's catalogue.
+  const providerSettings = withOverrides(providersConfig(config, urls), options.providers);
+  const adapters: AdapterRegistry = createAdapters(providerSettings, { secrets });
+
   if (role !== 'api') {
     if (embedded) log.info('bundling workflows and starting the worker…');
-    const adapters: AdapterRegistry = createAdapters(withOverrides(providersConfig(config, urls), options.providers), { secrets });
     const workerConnection = await NativeConnection.connect({ address });
     started('the worker connection', () => workerConnection.close());
     const worker = await createWorker({
@@ -258,7 +264,15 @@ async function assemble(
     if (embedded && options.defaultTenant !== false) running.apiKeyFile = await embeddedTenantKeyFile(config, tenants);
     const generateAdminKey = async () => randomBytes(32).toString('base64url');
     const adminKey = config.LINKFLOW_ADMIN_KEY ?? (embedded ? await embeddedSecret(config, 'admin-key', generateAdminKey) : undefined);
+    // The API runs no activities: it lists institutions through the adapters itself, cached.
+    const institutions = createInstitutionCatalogue({
+      adapters: Object.fromEntries(configuredProviders(providerSettings).map((name) => [name, adapters[name]])),
+      logger: logger('institutions'),
+      ttlMs: config.LINKFLOW_INSTITUTIONS_CACHE_SECONDS * 1000,
+    });
+    running.institutions = institutions;
     const app = createApp({
+      institutions,
       client,
       repository,
       tenants,

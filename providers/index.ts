@@ -42,6 +42,7 @@ function unconfigured(name: ProviderName): ProviderAdapter {
     throw ApplicationFailure.nonRetryable(`${name} is not configured on this worker`, 'PROVIDER_NOT_CONFIGURED');
   };
   return {
+    listInstitutions: fail,
     authorize: fail,
     credentialFields: fail,
     submitCredentials: fail,
@@ -83,6 +84,7 @@ export type {
   AdapterRegistry,
   Authorization,
   ChannelInfo,
+  Institution,
   JobContext,
   JobOutcome,
   ParsedRedirect,

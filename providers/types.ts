@@ -98,6 +98,37 @@ export type Authorization =
 /** The failure type of a provider's refusal of an authorization code (completeAuthorization). */
 export const AUTHORIZATION_CODE_REFUSED = 'AuthorizationCodeRefused';
 
+/**
+ * One institution an end user can connect through a provider, as Linkflow's catalogue lists it
+ * (GET /v1/institutions, the Connect page's "choosing" step). `id` is what POST /v1/connections
+ * takes as `institution_id`. Sources, per provider:
+ * - Oxlin: a provider of `GET /v2.1/providers` (reference 001 "Full API integration", "List
+ *   available providers"): `id`, `name`, `country_code`; `modes` from its `channel_definitions`
+ *   (REDIRECT → redirect, EMBEDDED → embedded). Providers marked `unavailable` are left out.
+ * - Flinks: the reference documents no listing endpoint (000: Flinks Connect offers the bank
+ *   itself and names it back, `institution=FlinksCapital`): a table in providers/flinks/institutions.ts.
+ * - Powens: a connector of `GET /2.0/connectors?expand=sources` (reference 002: "You can obtain
+ *   the list from the /connectors endpoint"); `modes` from the auth_mechanism of the source a new
+ *   connection starts with (webauth → redirect, credentials → embedded).
+ * - LnkFi: the reference documents no listing endpoint; its systems are the ones
+ *   `POST /v1/connection/authorize` names ("Support systems include: xero"), limited to the one
+ *   this deployment connects: a table in providers/lnkfi/institutions.ts.
+ */
+export interface Institution {
+  provider: ProviderName;
+  /** The provider's own id (Oxlin provider id, Flinks institution, Powens connector id, LnkFi system). */
+  id: string;
+  /** The display name the provider gives. */
+  name: string;
+  /** The country as the provider gives it (Oxlin: ISO 3166-1 alpha-3, `FRA`); null where its API names none. */
+  country: string | null;
+  /**
+   * The modes a new connection to it may start with (POST /v1/connections `mode`), each once,
+   * `redirect` first. Never empty: an institution no mode can start is left out.
+   */
+  modes: ChannelMode[];
+}
+
 /** One provider's API, turned into the lifecycle's steps. Implemented once per folder in providers/. */
 export interface ProviderAdapter {
   /**
@@ -114,6 +145,12 @@ export interface ProviderAdapter {
     state: string;
     existing?: ProviderConnection & { channelId?: string };
   }): Promise<Authorization>;
+  /**
+   * Every institution a new connection can be started with, as the provider's API (or, where it
+   * has no listing, its reference) names them: see Institution. Transient failures throw plain
+   * errors; callers (the API's InstitutionCatalogue) cache the answer.
+   */
+  listInstitutions(): Promise<Institution[]>;
   /** The channel's credential fields, as the provider defines them. */
   credentialFields(institutionId: string, channelId: string): Promise<InputField[]>;
   /** Sends plaintext credentials (held in memory only); creates the provider connection or updates its channel. */

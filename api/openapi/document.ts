@@ -277,6 +277,7 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Json
       tags: [
         { name: 'Connections', description: 'Start a connection, take it through authorization and consent, and manage it.' },
         { name: 'Data', description: 'What the syncs stored: accounts and transactions.' },
+        { name: 'Institutions', description: 'The institutions a connection can be started with, across the configured providers.' },
         { name: 'Webhooks', description: 'Where Linkflow sends signed events about the connections.' },
         { name: 'Keys', description: 'The public key clients encrypt credentials with.' },
         { name: 'Admin', description: "The operator's: tenants and their API keys (LINKFLOW_ADMIN_KEY)." },

@@ -4,6 +4,7 @@ import type { ListedAccount } from '../../contract/messages';
 import type { AccountRecord, TransactionRecord } from '../../contract/records';
 import type { AdapterDeps, ChannelInfo, JobContext, JobOutcome, ProviderAdapter, ProviderConnection } from '../types';
 import { FlinksClient, type FlinksConfig, FlinksFailure, type FlinksResponse, flinksError, parse, rejected } from './client';
+import { flinksInstitutions } from './institutions';
 import { AccountsDetailSchema, AuthorizeResponseSchema, type FlinksAccount, type FlinksAccountsDetail, failureOf } from './schemas';
 
 export type { FlinksConfig } from './client';
@@ -115,6 +116,9 @@ export function createFlinksAdapter(config: FlinksConfig, _deps: AdapterDeps): P
   }
 
   return {
+    /** The institutions the reference names (no listing endpoint): see providers/flinks/institutions.ts. */
+    listInstitutions: async () => flinksInstitutions(),
+
     async authorize({ institutionId, mode, redirectUri, state, existing }) {
       if (mode !== 'redirect') throw ApplicationFailure.nonRetryable('Flinks connects through Flinks Connect only (redirect)', FlinksFailure.Unsupported);
       // Flinks Connect has no state parameter: ours rides on the RedirectUrl, and Flinks adds its own.

@@ -4,6 +4,7 @@ import type { ListedAccount } from '../../contract/messages';
 import type { AccountRecord, TransactionRecord } from '../../contract/records';
 import type { AdapterDeps, ChannelInfo, JobOutcome, Page, ProviderAdapter, ProviderConnection } from '../types';
 import { LnkfiClient, type LnkfiConfig, LnkfiFailure, failure, parse } from './client';
+import { lnkfiInstitutions } from './institutions';
 import { RateLimiter } from './rate-limit';
 import {
   AccountsResponseSchema,
@@ -74,6 +75,9 @@ export function createLnkfiAdapter(config: LnkfiConfig, deps: AdapterDeps): Prov
   const unsupported = (what: string) => ApplicationFailure.nonRetryable(`LnkFi has no ${what}`, 'UnsupportedMode');
 
   return {
+    /** The configured system, as the reference names it (no listing endpoint): see providers/lnkfi/institutions.ts. */
+    listInstitutions: async () => lnkfiInstitutions(config.system),
+
     async authorize({ connectionId, institutionId, mode, redirectUri, state, existing }) {
       if (mode !== 'redirect') throw unsupported(`${mode} channel`);
       if (institutionId !== config.system) {

@@ -7,6 +7,7 @@ import { currentActivity } from '../activity';
 import {
   AUTHORIZATION_CODE_REFUSED,
   type ChannelInfo,
+  type Institution,
   type JobContext,
   type JobOutcome,
   type Page,
@@ -25,6 +26,7 @@ import {
   type OxlinChallengeItem,
   type OxlinConnection,
   type OxlinEvent,
+  ProviderListItemSchema,
   ProviderSchema,
   TransactionSchema,
 } from './schemas';
@@ -72,6 +74,9 @@ export function toChallenge(channelId: string, items: OxlinChallengeItem[]): Cha
     timeoutSeconds: Number.isInteger(seconds) && seconds > 0 ? seconds : OXLIN_CHALLENGE_STEP_SECONDS,
   };
 }
+
+/** Oxlin's channel definition mode for each of Linkflow's modes. */
+const OXLIN_MODES = { redirect: 'REDIRECT', embedded: 'EMBEDDED' } as const;
 
 /** The HTTP status an OxlinRequestRejected failure carries in its details. */
 const statusOf = (failure: ApplicationFailure): number | undefined => (failure.details?.[0] as { status?: number } | undefined)?.status;
@@ -141,11 +146,21 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
   };
 
   return {
+    /** `GET /v2.1/providers`: each available provider, its modes from its channel definitions. */
+    async listInstitutions() {
+      const providers = await oxlin.get('/providers', z.array(ProviderListItemSchema));
+      return providers.flatMap((p): Institution[] => {
+        const modes = (['redirect', 'embedded'] as const).filter((mode) => p.channel_definitions.some((d) => d.mode === OXLIN_MODES[mode]));
+        if (p.unavailable === true || modes.length === 0) return [];
+        return [{ provider: 'oxlin', id: p.id, name: p.name, country: p.country_code || null, modes }];
+      });
+    },
+
     async authorize({ institutionId, mode, redirectUri, state, existing }) {
       const definitions = (await provider(institutionId)).channel_definitions;
       const definition = existing?.channelId
         ? definitions.find((c) => c.id === existing.channelId)
-        : definitions.find((c) => c.mode === (mode === 'redirect' ? 'REDIRECT' : 'EMBEDDED'));
+        : definitions.find((c) => c.mode === OXLIN_MODES[mode]);
       if (!definition) {
         throw ApplicationFailure.nonRetryable(`Oxlin provider ${institutionId} has no ${mode} channel`, 'UnsupportedInstitution');
       }

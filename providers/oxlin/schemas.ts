@@ -29,6 +29,15 @@ export const ProviderSchema = z.object({
   channel_definitions: z.array(ChannelDefinitionSchema),
 });
 
+/**
+ * A provider as `GET /v2.1/providers` lists it (reference 001: the provider resource, with
+ * `country_code` and `unavailable`); both optional, as the reference's examples show them once.
+ */
+export const ProviderListItemSchema = ProviderSchema.extend({
+  country_code: z.string().optional(),
+  unavailable: z.boolean().optional(),
+});
+
 export const CHANNEL_STATUSES = [
   'NEVER',
   'EMPTY',

@@ -3,7 +3,7 @@ import * as openpgp from 'openpgp';
 import { z } from 'zod';
 import { type Challenge, type ChannelMode, type InputField, type ListedAccount, UNSUPPORTED_MODE, UpdateRejection } from '../../contract/messages';
 import type { AccountRecord, TransactionRecord } from '../../contract/records';
-import type { AdapterDeps, ChannelInfo, JobContext, JobOutcome, Page, ProviderAdapter, ProviderConnection, ProviderFailure } from '../types';
+import type { AdapterDeps, ChannelInfo, Institution, JobContext, JobOutcome, Page, ProviderAdapter, ProviderConnection, ProviderFailure } from '../types';
 import { PowensClient, type PowensConfig, errorCode, failure, parse } from './client';
 import {
   AccessTokenSchema,
@@ -12,6 +12,7 @@ import {
   AuthCodeSchema,
   AuthInitSchema,
   ConnectionSchema,
+  ConnectorListSchema,
   ConnectorSchema,
   type PowensConnection,
   type PowensConnector,
@@ -49,7 +50,7 @@ const tokenKey = (userId: string): string => `user:${userId}:token`;
 const modeOf = (source: PowensSource): ChannelMode => (source.auth_mechanism === 'webauth' ? 'redirect' : 'embedded');
 
 /** The sources a client may add, in the order Powens requires: disabled ones skipped, lowest `priority` first. */
-export function usableSources(connector: PowensConnector): PowensSource[] {
+export function usableSources(connector: Pick<PowensConnector, 'sources'>): PowensSource[] {
   return connector.sources.filter((source) => !source.disabled).sort((a, b) => a.priority - b.priority);
 }
 
@@ -226,6 +227,19 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
   }
 
   return {
+    /**
+     * `GET /connectors?expand=sources`: each connector with a usable source. Its mode is that of
+     * the first usable source, the only one authorize starts a new connection with (the next ones
+     * are added later as channels, in priority order); a connector without one is left out.
+     */
+    async listInstitutions() {
+      const { connectors } = await powens.get('/connectors', ConnectorListSchema, { query: { expand: 'sources' } });
+      return connectors.flatMap((connector): Institution[] => {
+        const first = usableSources(connector)[0];
+        return first ? [{ provider: 'powens', id: String(connector.id), name: connector.name, country: null, modes: [modeOf(first)] }] : [];
+      });
+    },
+
     /**
      * The next source to authorize: the first usable one for a new connection, the next one not on
      * the connection when adding (`existing` without a channel), or that channel again (renewal,

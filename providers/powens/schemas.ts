@@ -61,6 +61,9 @@ export const ConnectorSchema = z.object({
 });
 export type PowensConnector = z.infer<typeof ConnectorSchema>;
 
+/** `GET /connectors?expand=sources` (reference 002: "You can obtain the list from the /connectors endpoint"). */
+export const ConnectorListSchema = z.object({ connectors: z.array(ConnectorSchema.pick({ id: true, name: true, sources: true })) });
+
 export const CONNECTION_STATES = [
   'SCARequired',
   'webauthRequired',

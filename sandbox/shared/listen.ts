@@ -11,7 +11,7 @@ export interface ListeningSandbox {
 /**
  * Serves `app` on `host` (default 127.0.0.1) and `port` (default: any free one). `close` runs
  * `dispose` first, so that no timer outlives the server, then drops open keep-alive connections
- * instead of waiting for them.
+ * instead of waiting for them; calling it again answers the first call's promise.
  */
 export async function listen(app: Koa, options: { host?: string; port?: number }, dispose: () => void = () => {}): Promise<ListeningSandbox> {
   const host = options.host ?? '127.0.0.1';
@@ -25,15 +25,16 @@ export async function listen(app: Koa, options: { host?: string; port?: number }
   });
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${port}`,
-    close: async () => {
-      dispose();
-      await new Promise<void>((resolve, reject) => {
+    // Once: closing again (a test that took the sandbox down, then Linkflow's stop) waits for the first.
+    close: () =>
+      (closing ??= new Promise<void>((resolve, reject) => {
+        dispose();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      });
-    },
+      })),
   };
 }
 

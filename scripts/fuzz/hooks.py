@@ -99,6 +99,8 @@ STATE_DEPENDENT = {
     "giveConsent": {422: {"validation_failed": "unknown_account_ids"}},
     # Only a connection with a redirect channel renews.
     "requestRenewal": {422: {"validation_failed": "no redirect channel"}},
+    # A provider the deployment has no settings for (the document lists every provider Linkflow knows).
+    "listInstitutions": {422: {"provider_not_configured": None}},
     # Whether the host resolves, and to what, is the world's.
     "createWebhookEndpoint": {422: {"webhook_url_unresolvable": None, "webhook_url_forbidden": None}},
     # The (unsigned) vendor header must name the signed body's vendor_id.

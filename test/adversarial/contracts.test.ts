@@ -328,6 +328,16 @@ describe('the OpenAPI document names every status and error code a route can ans
     assert.deepEqual(undocumented, []);
   });
 
+  it('institutions route: what its handler throws, the query parser, auth and the middleware', () => {
+    const routes = thrownByRoutes(join(API_DIR, 'routes/institutions/institutions.ts'), '/v1/institutions');
+    assert.deepEqual([...routes.keys()], ['get /v1/institutions']);
+    const doc = buildOpenApiDocument() as unknown as Parameters<typeof documentedErrors>[0];
+    const documented = documentedErrors(doc, 'get', '/v1/institutions');
+    const answers = [...(routes.get('get /v1/institutions') ?? []), '401 unauthorized', '429 rate_limited', '500 internal', '504 timeout'];
+    assert.ok(answers.includes('400 invalid_query') && answers.includes('422 provider_not_configured'), answers.join(', '));
+    assert.deepEqual(answers.filter((a) => !documented.has(a)), []);
+  });
+
   it('route files: every ApiError thrown is documented on some operation with that status and code', () => {
     const documented = new Set(operations.flatMap((o) => o.errors.map((e) => `${e.status} ${e.code}`)));
     const missing: string[] = [];
@@ -380,6 +390,8 @@ describe('configuration', () => {
     LINKFLOW_CONSENT_TIMEOUT_SECONDS: 'seconds',
     LINKFLOW_RENEWAL_LEAD_SECONDS: 'seconds',
     LINKFLOW_RATE_LIMIT_PER_MINUTE: 'seconds',
+    LINKFLOW_INSTITUTIONS_CACHE_SECONDS: 'seconds',
+    LINKFLOW_CONNECT_TOKEN_SECONDS: 'seconds',
     LINKFLOW_REQUEST_TIMEOUT_MS: 'seconds',
   };
 

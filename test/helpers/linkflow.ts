@@ -72,6 +72,8 @@ export interface SandboxOptions {
   lnkfi?: LnkfiSandboxOptions;
   /** Where webhook endpoints may point; default: E2E_WEBHOOK_TARGETS (private addresses allowed). */
   webhookTargets?: WebhookTargetPolicy;
+  /** LINKFLOW_INSTITUTIONS_CACHE_SECONDS: how long GET /v1/institutions serves a provider's list (default 600). */
+  institutionsCacheSeconds?: number;
 }
 
 /**
@@ -118,6 +120,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     LNKFI_SYSTEM_CLIENT_SECRET: SANDBOX_XERO_APP.clientSecret,
     LNKFI_LEGAL_NAME: 'Acme Lending',
     ...(options.api?.receiveTimeoutMs ? { LINKFLOW_RECEIVE_TIMEOUT_MS: String(options.api.receiveTimeoutMs) } : {}),
+    ...(options.institutionsCacheSeconds ? { LINKFLOW_INSTITUTIONS_CACHE_SECONDS: String(options.institutionsCacheSeconds) } : {}),
   });
   const logs: string[] = [];
   const linkflow = buildLinkflow(config, {

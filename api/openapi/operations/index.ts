@@ -1,6 +1,7 @@
 import type { OperationDoc } from '../types';
 import { connectionOperations } from './connections';
 import { dataOperations } from './data';
+import { institutionOperations } from './institutions';
 import { managementOperations, referenceOperations } from './management';
 import { callbackOperations, providerWebhookOperations } from './providers';
 
@@ -12,6 +13,7 @@ import { callbackOperations, providerWebhookOperations } from './providers';
 export const operations: OperationDoc[] = [
   ...connectionOperations,
   ...dataOperations,
+  ...institutionOperations,
   ...managementOperations,
   ...callbackOperations(),
   ...providerWebhookOperations(),
