@@ -276,6 +276,7 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Json
       servers: [{ url: options.serverUrl ?? '/' }],
       tags: [
         { name: 'Connections', description: 'Start a connection, take it through authorization and consent, and manage it.' },
+        { name: 'Connect', description: "Linkflow Connect: a hosted page that takes the end user through the whole flow; you create a session, the end user's browser opens its URL." },
         { name: 'Data', description: 'What the syncs stored: accounts and transactions.' },
         { name: 'Institutions', description: 'The institutions a connection can be started with, across the configured providers.' },
         { name: 'Webhooks', description: 'Where Linkflow sends signed events about the connections.' },

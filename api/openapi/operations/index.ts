@@ -1,4 +1,5 @@
 import type { OperationDoc } from '../types';
+import { connectOperations } from './connect';
 import { connectionOperations } from './connections';
 import { dataOperations } from './data';
 import { institutionOperations } from './institutions';
@@ -12,6 +13,7 @@ import { callbackOperations, providerWebhookOperations } from './providers';
  */
 export const operations: OperationDoc[] = [
   ...connectionOperations,
+  ...connectOperations,
   ...dataOperations,
   ...institutionOperations,
   ...managementOperations,

@@ -70,3 +70,8 @@ export const ConnectSettingsSchema = z
   .strict()
   .meta({ id: 'ConnectSettings' });
 export type ConnectSettingsBody = z.infer<typeof ConnectSettingsSchema>;
+
+/** What GET and PUT /v1/connect/settings answer. */
+export const ConnectSettingsViewSchema = z
+  .object({ frame_ancestors: z.array(z.string()), terms: z.string().nullable() })
+  .meta({ id: 'ConnectSettingsView' });

@@ -9,7 +9,7 @@ import { respond } from '../../respond';
 import { openConnection, runUpdate } from '../../temporal';
 import { parseBody } from '../../validate';
 import type { ConnectionStarter } from '../connections/start';
-import { ConnectSessionSchema, ConnectSettingsSchema, CreateConnectSessionSchema } from './schema';
+import { ConnectSessionSchema, ConnectSettingsSchema, ConnectSettingsViewSchema, CreateConnectSessionSchema } from './schema';
 
 export interface ConnectSessionRoutesDeps {
   client: Client;
@@ -105,13 +105,13 @@ export function connectSessionRoutes(deps: ConnectSessionRoutesDeps): Router {
 
   router.get('/v1/connect/settings', async (ctx) => {
     const settings = await deps.sessions.settings(tenantOf(ctx).id);
-    ctx.body = respond(ConnectSettingsSchema, { frame_ancestors: settings.frameAncestors, terms: settings.terms });
+    ctx.body = respond(ConnectSettingsViewSchema, { frame_ancestors: settings.frameAncestors, terms: settings.terms });
   });
 
   router.put('/v1/connect/settings', async (ctx) => {
     const body = parseBody(ConnectSettingsSchema, ctx.request.body);
     await deps.sessions.saveSettings(tenantOf(ctx).id, { frameAncestors: body.frame_ancestors, terms: body.terms });
-    ctx.body = respond(ConnectSettingsSchema, body);
+    ctx.body = respond(ConnectSettingsViewSchema, body);
   });
 
   return router;
