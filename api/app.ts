@@ -21,6 +21,8 @@ import { keyRoutes } from './routes/keys/keys';
 import { providerWebhookRoutes } from './routes/provider-webhooks/provider-webhooks';
 import { type ConnectionRoutesDeps, connectionRoutes } from './routes/connections/connections';
 import { webhookRoutes } from './routes/webhooks/webhooks';
+import { linkRoutes } from './routes/links/links';
+import { createLinkMinter } from '../domain/links';
 
 export interface AppDeps {
   client: Client;
@@ -90,6 +92,8 @@ export function createApp(deps: AppDeps): Koa {
 
   // One instance for every tenant route: one rate-limit budget per tenant.
   const auth = tenantThenLimit(requireTenant(deps.tenants), rateLimit(deps.rateLimitPerMinute ?? 600));
+  // Every redirect URL a view offers is a Linkflow link (domain/links.ts), opened at GET /connect/links/:link.
+  const links = createLinkMinter({ signer: deps.stateSigner, publicUrl: deps.publicUrl });
   const connections = connectionRoutes({
     client: deps.client,
     repository: deps.repository,
@@ -98,6 +102,7 @@ export function createApp(deps: AppDeps): Koa {
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
     stateSigner: deps.stateSigner,
+    links,
     providers: deps.providers ?? PROVIDERS,
     auth,
   });
@@ -114,6 +119,7 @@ export function createApp(deps: AppDeps): Koa {
     connections,
     webhooks,
     callbacks,
+    linkRoutes({ client: deps.client, links, logger: deps.logger }),
     inbound,
     keyRoutes(deps.credentialsKey),
     adminRoutes(deps.tenants, deps.adminKey),

@@ -15,6 +15,7 @@ import { type AppDeps, createApp } from '../../api/app';
 import { type OperationDoc, STORABLE_TEXT, buildOpenApiDocument, operations, pathParamsOf } from '../../api/openapi';
 import { DOCS_CSP, RENDERER_PATH } from '../../api/routes/docs/docs';
 import { createLogger } from '../../logger';
+import { createStateSigner } from '../../domain/redirect-state';
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
@@ -40,7 +41,8 @@ function buildApp(): Koa {
     tenants: unused('tenants'),
     webhookEndpoints: unused('webhookEndpoints'),
     providerLinks: unused('providerLinks'),
-    stateSigner: unused('stateSigner'),
+    // Real: GET /connect/links/{link} checks the link's signature before it reaches any service.
+    stateSigner: createStateSigner('openapi-test-state-secret'),
     adminKey: ADMIN_KEY,
     credentialsKey: { publicKeyArmored: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n…\n-----END PGP PUBLIC KEY BLOCK-----\n', fingerprint: 'abc123' },
     publicUrl: PUBLIC_URL,

@@ -3,6 +3,7 @@ import { connectionOperations } from './connections';
 import { dataOperations } from './data';
 import { managementOperations, referenceOperations } from './management';
 import { callbackOperations, providerWebhookOperations } from './providers';
+import { linkOperations } from './links';
 
 /**
  * Every documented operation, one per mounted route (one per provider for the provider routes), in
@@ -14,6 +15,7 @@ export const operations: OperationDoc[] = [
   ...dataOperations,
   ...managementOperations,
   ...callbackOperations(),
+  ...linkOperations,
   ...providerWebhookOperations(),
   ...referenceOperations,
 ];

@@ -5,6 +5,7 @@ import type { Middleware } from 'koa';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { checkFields, encryptForLinkflow } from '../../../domain/credentials';
 import type { StateSigner } from '../../../domain/redirect-state';
+import type { LinkMinter } from '../../../domain/links';
 import type { Repository } from '../../../store';
 import { decodeTransactionCursor } from '../../../store';
 import { createCursors } from './cursors';
@@ -51,7 +52,7 @@ import {
   TransactionPageSchema,
 } from './schema';
 import { respond } from '../../respond';
-import { NEEDS_ACTION_ATTRIBUTE, PROVIDER_ATTRIBUTE, STATE_ATTRIBUTE, TENANT_ATTRIBUTE, USER_REF_ATTRIBUTE, searchAttribute, transactionBody } from './presenters';
+import { presentView, NEEDS_ACTION_ATTRIBUTE, PROVIDER_ATTRIBUTE, STATE_ATTRIBUTE, TENANT_ATTRIBUTE, USER_REF_ATTRIBUTE, searchAttribute, transactionBody } from './presenters';
 
 export interface ConnectionRoutesDeps {
   client: Client;
@@ -60,6 +61,8 @@ export interface ConnectionRoutesDeps {
   callbackUrl(provider: string): string;
   /** Seals list cursors (the redirect-state secret). */
   stateSigner: StateSigner;
+  /** Turns the provider URLs of views into Linkflow links (every view this router answers with). */
+  links: LinkMinter;
   /** The providers this deployment has settings for. */
   providers: readonly ProviderName[];
   /** Linkflow's credentials public key: the API encrypts challenge answers with it. */
@@ -97,6 +100,8 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 
 export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   const { client, repository } = deps;
+  /** A view as the API answers it: `next_action.url` of a redirect is a Linkflow link (presenters.ts). */
+  const present = (view: ConnectionView) => presentView(deps.links, view);
   const router = new Router({ prefix: '/v1/connections' });
   router.use(deps.auth);
 
@@ -164,7 +169,7 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
         throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request.');
       }
       ctx.set('idempotent-replayed', 'true');
-      ctx.body = existing;
+      ctx.body = present(existing);
       return;
     }
     const first = await firstAction(() => readConnection(handle));
@@ -178,7 +183,7 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     }
     ctx.status = 201;
     ctx.set('location', `/v1/connections/${connectionId}`);
-    ctx.body = first;
+    ctx.body = present(first);
   });
 
   router.get('/', async (ctx) => {
@@ -235,14 +240,14 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   const open = (ctx: Ctx) => openConnection(client, ctx.params.id, tenantOf(ctx).id);
 
   router.get('/:id', async (ctx) => {
-    ctx.body = (await owned(ctx)).view;
+    ctx.body = present((await owned(ctx)).view);
   });
 
   router.delete('/:id', async (ctx) => {
     const { handle } = await open(ctx);
     await handle.signal(disconnectRequestedSignal);
     ctx.status = 202;
-    ctx.body = await settled(() => readConnection(handle), (v) => v.state === 'disconnected');
+    ctx.body = present(await settled(() => readConnection(handle), (v) => v.state === 'disconnected'));
   });
 
   router.post('/:id/sync', async (ctx) => {
@@ -252,22 +257,24 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     if (!allows(view.state, 'sync')) throw wrongState(view, statesAllowing('sync').join(', '));
     await handle.signal(syncRequestedSignal, request);
     ctx.status = 202;
-    ctx.body = view;
+    ctx.body = present(view);
   });
 
   router.put('/:id/consents', async (ctx) => {
     const { handle } = await open(ctx);
     const body = parseBody(ConsentSchema, ctx.request.body);
-    ctx.body = await runUpdate(handle, () => handle.executeUpdate(giveConsentUpdate, { args: [body] }));
+    ctx.body = present(await runUpdate(handle, () => handle.executeUpdate(giveConsentUpdate, { args: [body] })));
   });
 
   router.post('/:id/credentials', async (ctx) => {
     const { handle } = await open(ctx);
     const body = parseBody(CredentialsSchema, ctx.request.body);
-    ctx.body = await runUpdate(handle, () => handle.executeUpdate(submitCredentialsUpdate, { args: [body] }), {
-      InvalidCredentials: 'invalid_credentials',
-      ProviderRejected: 'provider_rejected',
-    });
+    ctx.body = present(
+      await runUpdate(handle, () => handle.executeUpdate(submitCredentialsUpdate, { args: [body] }), {
+        InvalidCredentials: 'invalid_credentials',
+        ProviderRejected: 'provider_rejected',
+      }),
+    );
   });
 
   router.post('/:id/challenge', async (ctx) => {
@@ -288,22 +295,24 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     const encrypted = await Promise.all(
       answers.map(async (a) => ({ id: a.id, value: await encryptForLinkflow(deps.credentialsPublicKey, a.value) })),
     );
-    ctx.body = await runUpdate(handle, () => handle.executeUpdate(answerChallengeUpdate, { args: [{ answers: encrypted }] }), {
-      InvalidCredentials: 'invalid_answers',
-      ProviderRejected: 'provider_rejected',
-      ChallengeExpired: 'challenge_expired',
-    });
+    ctx.body = present(
+      await runUpdate(handle, () => handle.executeUpdate(answerChallengeUpdate, { args: [{ answers: encrypted }] }), {
+        InvalidCredentials: 'invalid_answers',
+        ProviderRejected: 'provider_rejected',
+        ChallengeExpired: 'challenge_expired',
+      }),
+    );
   });
 
   router.post('/:id/channels', async (ctx) => {
     const { handle } = await open(ctx);
     const body = parseBody(ChannelSchema, ctx.request.body);
-    ctx.body = await runUpdate(handle, () => handle.executeUpdate(addChannelUpdate, { args: [body] }));
+    ctx.body = present(await runUpdate(handle, () => handle.executeUpdate(addChannelUpdate, { args: [body] })));
   });
 
   router.post('/:id/renewal', async (ctx) => {
     const { handle } = await open(ctx);
-    ctx.body = await runUpdate(handle, () => handle.executeUpdate(requestRenewalUpdate));
+    ctx.body = present(await runUpdate(handle, () => handle.executeUpdate(requestRenewalUpdate)));
   });
 
   router.get('/:id/accounts', async (ctx) => {
