@@ -14,6 +14,7 @@ import {
   type ProviderConnection,
   type ProviderFailure,
 } from '../types';
+import { reauthorizing } from '../reauthorize';
 import { OxlinClient, type OxlinConfig, OxlinFailure, parse } from './client';
 import {
   AccountSchema,
@@ -140,7 +141,7 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
     return null;
   };
 
-  return {
+  const adapter: ProviderAdapter = {
     async authorize({ institutionId, mode, redirectUri, state, existing }) {
       const definitions = (await provider(institutionId)).channel_definitions;
       const definition = existing?.channelId
@@ -332,7 +333,10 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
     async disconnect(connection) {
       await oxlin.request('DELETE', `/connections/${connection.providerConnectionId}`, { expect: [204, 404] });
     },
+    // The authorization session behind the URL lives 30 minutes: a Linkflow link opens a new one.
+    refreshAuthorizationUrl: (request) => reauthorizing(adapter.authorize)(request),
   };
+  return adapter;
 
   /** A queue on the `connections` topic, subscribed before a connection is created so it holds its LIST_ACCOUNTS events. */
   async function subscribeQueue(): Promise<string> {

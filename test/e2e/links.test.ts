@@ -10,6 +10,8 @@ import { stateQuery, type ConnectionView } from '../../contract/messages';
 import { createStateSigner } from '../../domain/redirect-state';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 import { approveInWebview } from '../helpers/powens';
+import { approveAtBank } from '../helpers/oxlin';
+import { authorizeAtXero } from '../../sandbox/lnkfi/browser';
 
 const CODE_LIFETIME_SECONDS = 2;
 /** The secret startLinkflow signs states (and so links) with. */
@@ -19,9 +21,15 @@ const pastCodeLifetime = () => sleep(CODE_LIFETIME_SECONDS * 1000 + 700);
 
 describe('Linkflow links', () => {
   let lf: Linkflow;
+  /** How far ahead of real time the Oxlin and LnkFi sandboxes' clocks run: their authorization sessions live 30 minutes. */
+  let ahead = 0;
 
   before(async () => {
-    lf = await startLinkflow({ powens: { codeLifetimeSeconds: CODE_LIFETIME_SECONDS } });
+    lf = await startLinkflow({
+      powens: { codeLifetimeSeconds: CODE_LIFETIME_SECONDS },
+      oxlin: { now: () => Date.now() + ahead },
+      lnkfi: { now: () => Date.now() + ahead },
+    });
   });
   after(() => lf?.stop());
 
@@ -97,6 +105,22 @@ describe('Linkflow links', () => {
       });
       assert.equal((await lf.call('GET', `/v1/connections/${active.id}`)).body.state, 'active');
     }
+  });
+
+  it("Oxlin's and LnkFi's authorization sessions (30 minutes) are opened anew when the link is", async () => {
+    const oxlin = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://client.example/o' });
+    const lnkfi = await lf.call('POST', '/v1/connections', { provider: 'lnkfi', institution_id: 'xero', redirect_url: 'https://client.example/l' });
+    const [oxlinRaw, lnkfiRaw] = [await providerUrlOf(oxlin.body.id), await providerUrlOf(lnkfi.body.id)];
+    ahead += 31 * 60_000;
+    assert.equal((await fetch(oxlinRaw)).status, 400, "Oxlin's own URL has expired");
+    await assert.rejects(authorizeAtXero(lnkfiRaw, 'approve'), /answered 400/, "LnkFi's own URL has expired");
+
+    const oxlinBack = await approveAtBank(await lf.openLink(linkOf(oxlin.body)));
+    assert.equal((await fetch(oxlinBack, { redirect: 'manual' })).status, 303);
+    assert.equal((await lf.until(oxlin.body.id, (v) => v.state !== 'awaiting_redirect' && v.state !== 'listing_accounts')).state, 'awaiting_consent');
+    const lnkfiBack = await authorizeAtXero(await lf.openLink(linkOf(lnkfi.body)), 'approve');
+    assert.equal((await fetch(lnkfiBack, { redirect: 'manual' })).status, 303);
+    assert.equal((await lf.until(lnkfi.body.id, (v) => v.state !== 'awaiting_redirect' && v.state !== 'listing_accounts')).state, 'awaiting_consent');
   });
 
   it('refuses tampered, expired and other-connection links, and never shows another tenant anything', async () => {

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Context } from 'koa';
-import { TERMINAL_STATES, UpdateRejection, openAuthorizationUpdate, workflowIdFor } from '../../../contract/messages';
+import { ConnectionStateSchema, TERMINAL_STATES, UpdateRejection, openAuthorizationUpdate, workflowIdFor } from '../../../contract/messages';
 import { LINK_PATH, type LinkMinter } from '../../../domain/links';
 import type { Logger } from '../../../logger';
 import { ApiError, notFound } from '../../errors';
@@ -38,8 +38,8 @@ export async function freshAuthorizationUrl(client: Client, connectionId: string
     return (await handle.executeUpdate(openAuthorizationUpdate)).url;
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === UpdateRejection.WrongState) {
-      const state = (err.cause.details?.[0] as { state?: string } | undefined)?.state ?? 'unknown';
-      throw notNeeded(state, false);
+      const state = ConnectionStateSchema.safeParse((err.cause.details?.[0] as { state?: unknown } | undefined)?.state);
+      throw notNeeded(state.data ?? 'unknown', state.success && TERMINAL_STATES.includes(state.data));
     }
     if (err instanceof WorkflowUpdateFailedError) {
       throw new ApiError(502, 'provider_unavailable', 'The provider did not give a fresh authorization link; try again in a moment.');
