@@ -111,6 +111,38 @@ function connectionActivities({ adapters, repository, providerLinks, stateSigner
       return authorization.kind === 'redirect' ? { ...authorization, nonce } : authorization;
     },
 
+    /**
+     * The provider URL of a redirect the connection offers, usable now (ProviderAdapter
+     * refreshAuthorizationUrl); `url` unchanged for providers whose URLs do not expire. The state
+     * is the authorization's own (same nonce): the redirect it brings back is still the awaited one.
+     */
+    async refreshAuthorizationUrl(input: {
+      provider: ProviderName;
+      connectionId: string;
+      institutionId: string;
+      callbackUrl: string;
+      url: string;
+      channelId: string;
+      nonce: string | null;
+      providerRef: Record<string, string>;
+      existing?: ProviderConnection;
+    }): Promise<string> {
+      const refresh = adapters[input.provider].refreshAuthorizationUrl;
+      if (!refresh) return input.url;
+      return refresh({
+        url: input.url,
+        providerRef: input.providerRef,
+        authorization: {
+          connectionId: input.connectionId,
+          institutionId: input.institutionId,
+          channelId: input.channelId,
+          redirectUri: input.callbackUrl,
+          state: input.nonce === null ? null : stateSigner.stateOf({ connectionId: input.connectionId, nonce: input.nonce }),
+          ...(input.existing ? { existing: input.existing } : {}),
+        },
+      });
+    },
+
     /** Checks the end user's credentials against the provider's fields, then sends them. */
     async submitCredentials(input: {
       provider: ProviderName;

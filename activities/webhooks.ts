@@ -14,6 +14,7 @@ import {
   webhooksWorkflowIdFor,
 } from '../contract/messages';
 import type { WebhookEndpointStore } from '../store/webhooks';
+import type { LinkMinter } from '../domain/links';
 import { DEFAULT_WEBHOOK_TARGET_POLICY, type ResolvedAddress, type WebhookTargetPolicy, checkWebhookTarget, pinnedLookup } from './webhook-targets';
 
 export interface WebhookDeps {
@@ -22,6 +23,12 @@ export interface WebhookDeps {
   webhookEndpoints?: WebhookEndpointStore;
   /** Where deliveries may go (default: public addresses only, the system resolver), checked on every attempt. */
   webhookTargets?: WebhookTargetPolicy;
+  /**
+   * Turns each event's `next_action.url` of a redirect into a Linkflow link as it is sent (the
+   * composition root always gives it, from PUBLIC_URL and the state secret); without it (tests of
+   * the delivery alone) events carry the workflow's URLs as they are.
+   */
+  links?: LinkMinter;
 }
 
 export const WEBHOOK_USER_AGENT = 'Linkflow-Webhooks/1';
@@ -55,7 +62,7 @@ export function webhookSignature(secret: string, timestamp: number, body: string
 
 const RETRYABLE_4XX = new Set([408, 429]);
 
-export function createWebhookActivities({ client, webhookEndpoints, webhookTargets = DEFAULT_WEBHOOK_TARGET_POLICY }: WebhookDeps) {
+export function createWebhookActivities({ client, webhookEndpoints, webhookTargets = DEFAULT_WEBHOOK_TARGET_POLICY, links }: WebhookDeps) {
   return {
     /**
      * Queues an event for the connection's delivery workflow (started if need be). Safe to retry:
@@ -106,7 +113,8 @@ export function createWebhookActivities({ client, webhookEndpoints, webhookTarge
         });
       }
 
-      const body = webhookBody(event);
+      // The workflow's event keeps the provider URL; the client gets a Linkflow link (the same one on every attempt).
+      const body = webhookBody(links ? links.linkedEvent(event) : event);
       const timestamp = Math.floor(Date.now() / 1000);
       const where = { endpointId, eventId: event.id };
       // Checked on every attempt: the name may resolve elsewhere than at registration (DNS rebinding),

@@ -27,7 +27,8 @@ import { connectSessionRoutes } from './routes/connect/sessions';
 import { connectPageRoutes } from './routes/connect/page';
 import { connectionStarter } from './routes/connections/start';
 import type { ConnectSessions } from '../store/connect-sessions';
-import { connectionHandle, readConnection } from './temporal';
+import { freshAuthorizationUrl, linkRoutes } from './routes/links/links';
+import { createLinkMinter } from '../domain/links';
 
 export interface AppDeps {
   client: Client;
@@ -109,6 +110,8 @@ export function createApp(deps: AppDeps): Koa {
 
   // One instance for every tenant route: one rate-limit budget per tenant.
   const auth = tenantThenLimit(requireTenant(deps.tenants), rateLimit(deps.rateLimitPerMinute ?? 600));
+  // Every redirect URL a view offers is a Linkflow link (domain/links.ts), opened at GET /connect/links/:link.
+  const links = createLinkMinter({ signer: deps.stateSigner, publicUrl: deps.publicUrl });
   const starting = {
     client: deps.client,
     repository: deps.repository,
@@ -121,6 +124,7 @@ export function createApp(deps: AppDeps): Koa {
     ...starting,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
     stateSigner: deps.stateSigner,
+    links,
     auth,
   });
   const starter = connectionStarter(starting);
@@ -139,11 +143,7 @@ export function createApp(deps: AppDeps): Koa {
     stateSigner: deps.stateSigner,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
     institutions: deps.institutions,
-    freshAuthorizationUrl: async (connectionId) => {
-      const view = await readConnection(connectionHandle(deps.client, connectionId).handle);
-      if (view.next_action?.type !== 'redirect') throw new ApiError(409, 'wrong_state', `the connection is ${view.state}`);
-      return view.next_action.url;
-    },
+    freshAuthorizationUrl: (connectionId) => freshAuthorizationUrl(deps.client, connectionId),
     publicUrl: deps.publicUrl,
   });
   const institutions = institutionRoutes({ catalogue: deps.institutions, providers: deps.providers ?? PROVIDERS, auth });
@@ -169,6 +169,7 @@ export function createApp(deps: AppDeps): Koa {
     institutions,
     webhooks,
     callbacks,
+    linkRoutes({ client: deps.client, links, logger: deps.logger }),
     inbound,
     keyRoutes(deps.credentialsKey),
     adminRoutes(deps.tenants, deps.adminKey),

@@ -27,6 +27,7 @@ import type { WebhookEndpointStore } from '../store/webhooks';
 import { createConnectSessions } from '../store/connect-sessions';
 import type { WebhookTargetPolicy } from '../activities/webhook-targets';
 import { type Config, connectionDefaults, publicUrl, requireSettings } from '../config';
+import { createLinkMinter } from '../domain/links';
 import { type Logger, createLogger } from '../logger';
 import { createWorker } from '../worker/worker';
 import type { ProviderName } from '../contract/messages';
@@ -247,6 +248,7 @@ async function assemble(
       credentialsKey: key,
       webhookEndpoints,
       webhookTargets,
+      links: createLinkMinter({ signer, publicUrl: publicUrl(config) }),
       client,
     });
     const workerDone = worker.run();

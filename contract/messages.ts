@@ -277,6 +277,13 @@ export const answerChallengeUpdate = defineUpdate<ConnectionView, [AnswerChallen
 /** Ask for a fresh authorization of the connection's redirect channel now, before it expires. */
 export const requestRenewalUpdate = defineUpdate<ConnectionView, []>('requestRenewal');
 
+/**
+ * The provider URL the connection's redirect action leads to, fresh now (a Powens webview code is
+ * minted again): what `GET /connect/links/:link` sends the browser to. Rejected (WrongState) when
+ * the connection offers no redirect (its `next_action` is not of type `redirect`).
+ */
+export const openAuthorizationUpdate = defineUpdate<{ url: string }, []>('openAuthorization');
+
 export const AddChannelSchema = z.object({ mode: ChannelModeSchema }).strict();
 export type AddChannel = z.infer<typeof AddChannelSchema>;
 /** Add another channel of the institution (e.g. EMBEDDED for savings and loans) to the connection. */

@@ -31,6 +31,12 @@ export function createStateSigner(secret: string) {
       return mac(`tag:${purpose}:${text}`).toString('base64url');
     },
 
+    /** The signed state of an authorization already issued (the same text `issue` returned for it). */
+    stateOf({ connectionId, nonce }: RedirectState): string {
+      const payload = `${connectionId}.${nonce}`;
+      return `${payload}.${mac(payload).toString('base64url')}`;
+    },
+
     /** `payload.mac`: tamper-evident (not secret) text, e.g. a list cursor bound to its query. */
     seal(payload: string): string {
       const data = Buffer.from(payload).toString('base64url');
@@ -58,6 +64,29 @@ export function createStateSigner(secret: string) {
     /** The code `sealCode` sealed for this authorization; throws for anything else. */
     openCode(sealed: string, authorization: RedirectState): string {
       return codeSealer().open(sealed, codeAad(authorization), 'authorization code');
+    },
+
+    /**
+     * A link token `<connectionId>.<expires>.<mac>` (expires: Unix seconds): tamper-evident, bound
+     * to one connection and an expiry, with its own MAC domain (never valid as a state or a cursor).
+     */
+    signLink(connectionId: string, expiresAtMs: number): string {
+      const payload = `${connectionId}.${Math.ceil(expiresAtMs / 1000)}`;
+      return `${payload}.${mac(`link:${payload}`).toString('base64url')}`;
+    },
+
+    /**
+     * The connection a link token names and when it expires (ms since the epoch), or null for a
+     * token this secret did not sign (malformed, tampered). Expiry is the caller's to judge.
+     */
+    openLink(link: string): { connectionId: string; expiresAtMs: number } | null {
+      const parts = link.split('.');
+      if (parts.length !== 3 || !parts.every((p) => PART.test(p)) || !/^\d{1,12}$/.test(parts[1] as string)) return null;
+      const [connectionId, expires, signature] = parts as [string, string, string];
+      const expected = mac(`link:${connectionId}.${expires}`);
+      const given = Buffer.from(signature, 'base64url');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+      return { connectionId, expiresAtMs: Number(expires) * 1000 };
     },
 
     /** The connection and nonce of a state we signed, or null for anything else. */

@@ -190,6 +190,26 @@ export interface ProviderAdapter {
    */
   completeAuthorization?(request: { institutionId: string; channelId: string; code: string; redirectUri: string }): Promise<ProviderConnection>;
   /**
+   * The URL of a redirect authorization offered earlier (`url`, as authorize returned it), usable
+   * now: what Linkflow sends the end user's browser to when it opens a Linkflow link. Providers
+   * whose URL embeds something short-lived mint it again (Powens: the webview `code`, 30 minutes;
+   * Oxlin and LnkFi: the authorization session, 30 minutes); `authorization` is what the
+   * authorization was started with, `state` its same signed state (null when unknown). Providers
+   * whose URL does not expire (Flinks Connect) leave it out and the URL is used as it is.
+   */
+  refreshAuthorizationUrl?(request: {
+    url: string;
+    providerRef: Record<string, string>;
+    authorization: {
+      connectionId: string;
+      institutionId: string;
+      channelId: string;
+      redirectUri: string;
+      state: string | null;
+      existing?: ProviderConnection;
+    };
+  }): Promise<string>;
+  /**
    * Whether the provider connection a browser or webhook named belongs to the authorization this
    * connection started, as far as the provider's API can tell (e.g. Powens lists connections per
    * user token). `candidate.providerRef` holds the connection's handles so far plus the redirect's.

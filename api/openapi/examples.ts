@@ -11,6 +11,10 @@ export const ARMORED = '-----BEGIN PGP MESSAGE-----\n\nwV4DZ3x1b2mB0VQSAQdA7n3k1
 export const CONNECTION_ID_PARAM: ParamDoc = { schema: ConnectionIdSchema, description: 'The connection id (a UUID; anything else is a 404).' };
 export const byId = { id: CONNECTION_ID };
 
+/** A Linkflow link token (`<connection id>.<expiry>.<signature>`), as `next_action.url` carries it. */
+export const AUTHORIZATION_LINK = `${CONNECTION_ID}.1741081500.Yp2rT8wK1nL5vB3xC7mQ9sD4fG6hJ0aZ2eR8uI1oP3`;
+const linkUrl = (expiry: string) => `https://linkflow.example/connect/links/${CONNECTION_ID}.${expiry}.Yp2rT8wK1nL5vB3xC7mQ9sD4fG6hJ0aZ2eR8uI1oP3`;
+
 export const base: ConnectionView = {
   id: CONNECTION_ID,
   tenant_id: TENANT_ID,
@@ -38,7 +42,7 @@ export const awaitingRedirect: ConnectionView = {
   state: 'awaiting_redirect',
   next_action: {
     type: 'redirect',
-    url: 'https://sandbox.oxlin.example/connect?client_id=linkflow&state=eyJjIjoiM2YyYyJ9.sig',
+    url: linkUrl('1741167900'),
     expires_at: '2025-03-04T09:45:00.000Z',
   },
 };
@@ -89,7 +93,7 @@ export const renewal: ConnectionView = {
   state: 'renewal_required',
   next_action: {
     type: 'redirect',
-    url: 'https://sandbox.oxlin.example/connect?client_id=linkflow&connection_id=8812&state=eyJjIjoiM2YyYyJ9.sig',
+    url: linkUrl('1748252760'),
     expires_at: '2025-05-26T09:46:00.000Z',
   },
 };

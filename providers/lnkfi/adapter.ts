@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { ListedAccount } from '../../contract/messages';
 import type { AccountRecord, TransactionRecord } from '../../contract/records';
 import type { AdapterDeps, ChannelInfo, JobOutcome, Page, ProviderAdapter, ProviderConnection } from '../types';
+import { reauthorizing } from '../reauthorize';
 import { LnkfiClient, type LnkfiConfig, LnkfiFailure, failure, parse } from './client';
 import { lnkfiInstitutions } from './institutions';
 import { RateLimiter } from './rate-limit';
@@ -74,7 +75,7 @@ export function createLnkfiAdapter(config: LnkfiConfig, deps: AdapterDeps): Prov
 
   const unsupported = (what: string) => ApplicationFailure.nonRetryable(`LnkFi has no ${what}`, 'UnsupportedMode');
 
-  return {
+  const adapter: ProviderAdapter = {
     /** The configured system, as the reference names it (no listing endpoint): see providers/lnkfi/institutions.ts. */
     listInstitutions: async () => lnkfiInstitutions(config.system),
 
@@ -195,5 +196,8 @@ export function createLnkfiAdapter(config: LnkfiConfig, deps: AdapterDeps): Prov
       if (response.status !== 200) throw failure('DELETE /v1/connection', response);
       parse(DisconnectResponseSchema, response.body, 'DELETE /v1/connection');
     },
+    // The authorization session behind the URL lives 30 minutes: a Linkflow link opens a new one.
+    refreshAuthorizationUrl: (request) => reauthorizing(adapter.authorize)(request),
   };
+  return adapter;
 }

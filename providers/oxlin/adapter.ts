@@ -15,6 +15,7 @@ import {
   type ProviderConnection,
   type ProviderFailure,
 } from '../types';
+import { reauthorizing } from '../reauthorize';
 import { OxlinClient, type OxlinConfig, OxlinFailure, parse } from './client';
 import {
   AccountSchema,
@@ -145,7 +146,7 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
     return null;
   };
 
-  return {
+  const adapter: ProviderAdapter = {
     /** `GET /v2.1/providers`: each available provider, its modes from its channel definitions. */
     async listInstitutions() {
       const providers = await oxlin.get('/providers', z.array(ProviderListItemSchema));
@@ -347,7 +348,10 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
     async disconnect(connection) {
       await oxlin.request('DELETE', `/connections/${connection.providerConnectionId}`, { expect: [204, 404] });
     },
+    // The authorization session behind the URL lives 30 minutes: a Linkflow link opens a new one.
+    refreshAuthorizationUrl: (request) => reauthorizing(adapter.authorize)(request),
   };
+  return adapter;
 
   /** A queue on the `connections` topic, subscribed before a connection is created so it holds its LIST_ACCOUNTS events. */
   async function subscribeQueue(): Promise<string> {

@@ -276,8 +276,9 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
       const providerRef = { userId };
       if (source.auth_mechanism === 'credentials') return { kind: 'credentials', channelId: source.name, fields: fieldsFor(connector, source), providerRef };
 
-      // webauth: the webview, opened with a temporary code rather than the user's token.
-      const token = (await storedToken(userId)).token;
+      // webauth: the webview, opened with a temporary code rather than the user's token. The token is
+      // made permanent first: the link may be opened after the temporary one's 30 minutes (refreshAuthorizationUrl).
+      const token = await permanentToken(userId);
       const { code } = await powens.get('/auth/token/code', AuthCodeSchema, { token });
       const url = new URL(`${(config.webviewUrl ?? config.baseUrl).replace(/\/+$/, '')}/${existing ? 'reconnect' : 'connect'}`);
       const params: Record<string, string> = {
@@ -291,6 +292,15 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
       };
       for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
       return { kind: 'redirect', channelId: source.name, url: url.toString(), providerRef };
+    },
+
+    /** The webview URL with a new `code` (they live 30 minutes), minted with the user's token. */
+    async refreshAuthorizationUrl({ url, providerRef }) {
+      const fresh = new URL(url);
+      if (!fresh.searchParams.has('code')) return url;
+      const { code } = await powens.get('/auth/token/code', AuthCodeSchema, { token: await permanentToken(userIdOf(providerRef)) });
+      fresh.searchParams.set('code', code);
+      return fresh.toString();
     },
 
     async credentialFields(institutionId, channelId) {

@@ -25,6 +25,8 @@ export interface PowensSandboxOptions {
   now?: () => number;
   /** How long `user_decoupled` takes to confirm in the bank's app (default 200 ms, real time). */
   decoupledDelayMs?: number;
+  /** How long a webview code from /auth/token/code lives (default 30 minutes, as Powens' `expires_in` says). */
+  codeLifetimeSeconds?: number;
 }
 
 /** A running sandbox: `url` is e.g. `http://127.0.0.1:41234`: the API under `/2.0`, the webview at `/connect` and `/reconnect`. */
@@ -85,7 +87,9 @@ const ERRORS: ErrorAnswers<PowensApiError> = {
 export async function createPowensSandboxApp(options: PowensSandboxOptions = {}): Promise<PowensSandboxApp> {
   const clientId = options.clientId ?? 'linkflow-sandbox';
   const clientSecret = options.clientSecret ?? 'sandbox-secret';
-  const sim = new PowensSimulator({ now: options.now ?? Date.now, decoupledDelayMs: options.decoupledDelayMs ?? 200 });
+  const sim = new PowensSimulator({ now: options.now ?? Date.now, decoupledDelayMs: options.decoupledDelayMs ?? 200,
+    ...(options.codeLifetimeSeconds === undefined ? {} : { codeLifetimeSeconds: options.codeLifetimeSeconds }),
+  });
   const key: FieldKey = await generateFieldKey();
 
   const app = new Koa();

@@ -34,7 +34,7 @@ export const CONNECTION_STATES = [
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
 const TEMPORARY_TOKEN_SECONDS = 30 * 60;
-const CODE_SECONDS = 30 * 60;
+export const CODE_SECONDS = 30 * 60;
 const SESSION_MS = 30 * 60_000;
 
 interface Token {
@@ -113,6 +113,8 @@ export interface SimulatorOptions {
   now: () => number;
   /** How long the end user takes to confirm a decoupled authentication in their bank's app. */
   decoupledDelayMs: number;
+  /** How long a webview code lives (default CODE_SECONDS). */
+  codeLifetimeSeconds?: number;
 }
 
 const EURO = { id: 'EUR', symbol: '€', prefix: false, precision: 2, name: 'Euro' };
@@ -178,8 +180,9 @@ export class PowensSimulator {
   /** GET /auth/token/code: a temporary code (for the webview) standing for the user. */
   issueCode(userId: number, access: Code['access']): { code: string; type: 'temporary'; access: Code['access']; expires_in: number } {
     const code = newToken();
-    this.codes.set(code, { userId, access, expiresAt: this.now() + CODE_SECONDS * 1000 });
-    return { code, type: 'temporary', access, expires_in: CODE_SECONDS };
+    const lifetime = this.options.codeLifetimeSeconds ?? CODE_SECONDS;
+    this.codes.set(code, { userId, access, expiresAt: this.now() + lifetime * 1000 });
+    return { code, type: 'temporary', access, expires_in: lifetime };
   }
 
   /** The user behind a webview code; a `single` code is used up. */

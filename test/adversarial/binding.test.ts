@@ -41,7 +41,8 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
     return created.body as ConnectionView;
   }
 
-  const redirectUrl = (view: ConnectionView): string => (view.next_action?.type === 'redirect' ? view.next_action.url : assert.fail('no redirect'));
+  /** Where the view's Linkflow link sends the browser: the provider's URL, minted now. */
+  const redirectUrl = (view: ConnectionView): Promise<string> => lf.openLink(view.next_action?.type === 'redirect' ? view.next_action.url : assert.fail('no redirect'));
 
   async function providerIdOf(connectionId: string): Promise<string> {
     const [row] = await lf.db.query<{ provider_connection_id: string }>('SELECT provider_connection_id FROM provider_connections WHERE connection_id = $1', [
@@ -102,7 +103,7 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
     const a = await lf.activeRedirectConnection('alice');
     const aOxlin = await providerIdOf(a.id);
     const b = await create('oxlin', '87', asB);
-    const genuine = await approveAtBank(redirectUrl(b), 'approve', 'bob');
+    const genuine = await approveAtBank(await redirectUrl(b), 'approve', 'bob');
     assert.ok(genuine.searchParams.get('code'), 'Linkflow creates the Oxlin connection from a code');
     assert.equal(genuine.searchParams.get('connection_id'), null, 'the browser never carries one');
     await assertRefused(oxlinNaming(genuine, aOxlin), b, 403, 'provider_connection_refused');
@@ -134,7 +135,7 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
     const unlinked = (made.headers.get('location') ?? '').split('/').pop() ?? '';
 
     const b = await create('oxlin', '87', asB);
-    const genuine = await approveAtBank(redirectUrl(b), 'approve', 'bob');
+    const genuine = await approveAtBank(await redirectUrl(b), 'approve', 'bob');
     // No link says otherwise, so the API lets it through; the workflow, which asked for a code, refuses it.
     const response = await fetch(oxlinNaming(genuine, unlinked), { redirect: 'manual' });
     assert.equal(response.status, 303, await response.text());
@@ -147,11 +148,11 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
 
   it("Flinks: B's callback naming A's loginId is refused", async () => {
     const aCreated = await create('flinks', 'FlinksCapital');
-    assert.equal((await fetch(await connectAtFlinks(redirectUrl(aCreated), { username: `a_${randomUUID().slice(0, 8)}` }), { redirect: 'manual' })).status, 303);
+    assert.equal((await fetch(await connectAtFlinks(await redirectUrl(aCreated), { username: `a_${randomUUID().slice(0, 8)}` }), { redirect: 'manual' })).status, 303);
     const a = await lf.consentAll(await lf.until(aCreated.id, (v) => v.state === 'awaiting_consent'));
     const aLogin = await providerIdOf(a.id);
     const b = await create('flinks', 'FlinksCapital', asB);
-    const genuine = await connectAtFlinks(redirectUrl(b), { username: `b_${randomUUID().slice(0, 8)}` });
+    const genuine = await connectAtFlinks(await redirectUrl(b), { username: `b_${randomUUID().slice(0, 8)}` });
     const tampered = new URL(genuine);
     tampered.searchParams.set('loginId', aLogin);
     await assertRefused(tampered, b, 403, 'provider_connection_refused');
@@ -162,26 +163,26 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
   it('Flinks: a login whose connection was deleted (DELETE) can be connected again; while it is held, it cannot', async () => {
     const username = `again_${randomUUID().slice(0, 8)}`;
     const firstCreated = await create('flinks', 'FlinksCapital');
-    assert.equal((await fetch(await connectAtFlinks(redirectUrl(firstCreated), { username }), { redirect: 'manual' })).status, 303);
+    assert.equal((await fetch(await connectAtFlinks(await redirectUrl(firstCreated), { username }), { redirect: 'manual' })).status, 303);
     const first = await lf.consentAll(await lf.until(firstCreated.id, (v) => v.state === 'awaiting_consent'));
     // Held by the first connection: the same login through another connection is refused.
     const held = await create('flinks', 'FlinksCapital');
-    assert.equal((await fetch(await connectAtFlinks(redirectUrl(held), { username }), { redirect: 'manual' })).status, 403);
+    assert.equal((await fetch(await connectAtFlinks(await redirectUrl(held), { username }), { redirect: 'manual' })).status, 403);
     assert.equal((await lf.call('DELETE', `/v1/connections/${first.id}`)).status, 202);
     await lf.until(first.id, (v) => v.state === 'disconnected');
     const again = await create('flinks', 'FlinksCapital');
-    assert.equal((await fetch(await connectAtFlinks(redirectUrl(again), { username }), { redirect: 'manual' })).status, 303);
+    assert.equal((await fetch(await connectAtFlinks(await redirectUrl(again), { username }), { redirect: 'manual' })).status, 303);
     const reconnected = await lf.until(again.id, (v) => v.state === 'awaiting_consent');
     assert.deepEqual(reconnected.next_action?.type, 'consent');
   });
 
   it("Powens: B's webview callback naming A's connection_id is refused", async () => {
     const aCreated = await create('powens', '61');
-    assert.equal((await fetch(await approveInWebview(redirectUrl(aCreated), 'alice'), { redirect: 'manual' })).status, 303);
+    assert.equal((await fetch(await approveInWebview(await redirectUrl(aCreated), 'alice'), { redirect: 'manual' })).status, 303);
     const a = await lf.consentAll(await lf.until(aCreated.id, (v) => v.state === 'awaiting_consent'));
     const aPowens = await providerIdOf(a.id);
     const b = await create('powens', '61', asB);
-    const genuine = await approveInWebview(redirectUrl(b), 'bob');
+    const genuine = await approveInWebview(await redirectUrl(b), 'bob');
     const tampered = new URL(genuine);
     tampered.searchParams.set('connection_id', aPowens);
     await assertRefused(tampered, b, 403, 'provider_connection_refused');
@@ -192,7 +193,7 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
   describe('LnkFi', () => {
     async function activeLnkfi(): Promise<{ a: ConnectionView; lnkfiId: string }> {
       const created = await create('lnkfi', 'xero');
-      assert.equal((await fetch(await authorizeAtXero(redirectUrl(created), 'approve'), { redirect: 'manual' })).status, 303);
+      assert.equal((await fetch(await authorizeAtXero(await redirectUrl(created), 'approve'), { redirect: 'manual' })).status, 303);
       const a = await lf.consentAll(await lf.until(created.id, (v) => v.state === 'awaiting_consent'));
       return { a, lnkfiId: await providerIdOf(a.id) };
     }
@@ -223,7 +224,7 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
     it("B's callback that names A's LnkFi connection is refused (LnkFi's redirect never names one)", async () => {
       const { a, lnkfiId } = await activeLnkfi();
       const b = await create('lnkfi', 'xero', asB);
-      const genuine = await authorizeAtXero(redirectUrl(b), 'approve', 'bob@example.com');
+      const genuine = await authorizeAtXero(await redirectUrl(b), 'approve', 'bob@example.com');
       const tampered = new URL(genuine);
       tampered.searchParams.set('connection_id', lnkfiId);
       const response = await fetch(tampered, { redirect: 'manual' });
@@ -303,7 +304,7 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
     const renewing = await lf.call('POST', `/v1/connections/${a.id}/renewal`);
     assert.equal(renewing.status, 200, JSON.stringify(renewing.body));
     assert.equal(renewing.body.state, 'renewal_required');
-    const genuine = await approveAtBank(renewing.body.next_action.url, 'approve', 'frank');
+    const genuine = await approveAtBank(await lf.openLink(renewing.body.next_action.url), 'approve', 'frank');
     const tampered = new URL(genuine);
     tampered.searchParams.set('connection_id', otherOxlin);
     const response = await fetch(tampered, { redirect: 'manual' });

@@ -158,7 +158,7 @@ describe('exact contracts, end to end', () => {
 
   it("a challenge's expires_at is within the provider's limit; an answer after it is 410 in our words and the connection moves on", async () => {
     const created = await create({ provider: 'oxlin', institution_id: '87' });
-    const callback = await approveAtBank(created.body.next_action.url, 'approve', 'user_sms');
+    const callback = await approveAtBank(await lf.openLink(created.body.next_action.url), 'approve', 'user_sms');
     assert.equal((await fetch(callback, { redirect: 'manual' })).status, 303);
     const challenged = await lf.until(created.body.id, (v) => v.state === 'challenge_required');
     assert.equal(challenged.next_action?.type, 'challenge');
@@ -238,7 +238,7 @@ describe('exact contracts, end to end', () => {
       assert.ok(doc.includes('NO_MORE_SOURCES'));
       const created = await create({ provider: 'powens', institution_id: '60' });
       assert.equal(created.status, 201);
-      const url = created.body.next_action.url as string;
+      const url = await lf.openLink(created.body.next_action.url);
       const callback = await approveInWebview(url, 'alice');
       assert.equal((await fetch(callback, { redirect: 'manual' })).status, 303);
       await lf.consentAll(await lf.until(created.body.id, (v) => v.state === 'awaiting_consent'));

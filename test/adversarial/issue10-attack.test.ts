@@ -12,6 +12,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import Koa from 'koa';
 import { createActivities } from '../../activities';
 import { generateCredentialsKey, loadCredentialsKey } from '../../domain/credentials';
+import { createLinkMinter } from '../../domain/links';
 import type { AdapterRegistry, ProviderAdapter } from '../../providers';
 import {
   type Database,
@@ -123,6 +124,7 @@ for (const [store, open] of testStores()) {
             repository,
             callbackUrl: () => 'http://localhost/callbacks',
             stateSigner: testSigner,
+            links: createLinkMinter({ signer: testSigner, publicUrl: 'http://localhost' }),
             providers: ['oxlin'],
             credentialsPublicKey: '',
             defaults: { syncIntervalSeconds: 86_400, redirectTimeoutSeconds: 600, consentTimeoutSeconds: 600, renewalLeadSeconds: 86_400 },

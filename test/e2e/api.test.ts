@@ -39,7 +39,7 @@ describe('Linkflow API, end to end on Oxlin', () => {
     assert.equal(connection.user_ref, 'user-42');
 
     // The browser: the bank, then Linkflow's callback, then on to the client's redirect URL.
-    const callback = await approveAtBank(connection.next_action.type === 'redirect' ? connection.next_action.url : '');
+    const callback = await approveAtBank(await lf.openLink(connection.next_action.type === 'redirect' ? connection.next_action.url : undefined));
     assert.equal(callback.origin, api);
     assert.equal(callback.pathname, '/callbacks/oxlin');
     const landing = await fetch(callback, { redirect: 'manual' });
@@ -125,7 +125,7 @@ describe('Linkflow API, end to end on Oxlin', () => {
 
   it('ends cancelled when the end user declines at the bank', async () => {
     const connection = await start();
-    const callback = await approveAtBank(connection.next_action?.type === 'redirect' ? connection.next_action.url : '', 'deny');
+    const callback = await approveAtBank(await lf.openLink(connection.next_action?.type === 'redirect' ? connection.next_action.url : undefined), 'deny');
     const landing = await fetch(callback, { redirect: 'manual' });
     assert.equal(new URL(landing.headers.get('location') ?? '').searchParams.get('outcome'), 'denied');
     const ended = await until(connection.id, (v) => v.state === 'cancelled');

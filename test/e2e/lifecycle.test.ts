@@ -217,7 +217,7 @@ describe('connection lifecycle through the API', () => {
     await lf.call('POST', `/v1/connections/${connection.id}/sync`);
     const invalid = await lf.until(connection.id, (v) => v.state === 'credentials_invalid' && v.next_action?.type === 'redirect');
     assert.equal(invalid.reason, 'AUTH_FAILED');
-    const callback = await approveAtBank(invalid.next_action?.type === 'redirect' ? invalid.next_action.url : '');
+    const callback = await approveAtBank(await lf.openLink(invalid.next_action?.type === 'redirect' ? invalid.next_action.url : undefined));
     assert.equal((await fetch(callback, { redirect: 'manual' })).status, 303);
     await lf.until(connection.id, (v) => v.state === 'active');
   });
@@ -246,7 +246,7 @@ describe('connection lifecycle through the API', () => {
     const renewing = await lf.call('POST', `/v1/connections/${connection.id}/renewal`);
     assert.equal(renewing.status, 200, JSON.stringify(renewing.body));
     assert.equal(renewing.body.state, 'renewal_required');
-    const callback = await approveAtBank(renewing.body.next_action.url);
+    const callback = await approveAtBank(await lf.openLink(renewing.body.next_action.url));
     assert.equal((await fetch(callback, { redirect: 'manual' })).status, 303);
     const renewed = await lf.until(connection.id, (v) => v.state === 'active' && v.channels[0]?.expires_at !== before);
     assert.ok(Date.parse(renewed.channels[0]?.expires_at ?? '') > Date.parse(before));

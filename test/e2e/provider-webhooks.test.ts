@@ -216,7 +216,7 @@ describe('provider webhooks', () => {
     it('the same callback three times at once: one goes on, two are refused, the workflow hears it once', async () => {
       const created = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://client.example/linked' });
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      const callback = await approveAtBank(created.body.next_action.url, 'approve', 'burst');
+      const callback = await approveAtBank(await lf.openLink(created.body.next_action.url), 'approve', 'burst');
       const responses = await Promise.all([1, 2, 3].map(() => fetch(callback, { redirect: 'manual' })));
       const bodies = await Promise.all(responses.map(async (r) => ({ status: r.status, body: await r.text() })));
       assert.deepEqual(bodies.map((b) => b.status).sort(), [303, 409, 409], JSON.stringify(bodies));
@@ -232,7 +232,7 @@ describe('provider webhooks', () => {
   async function activeFlinksConnection(): Promise<{ view: ConnectionView; loginId: string }> {
     const created = await lf.call('POST', '/v1/connections', { provider: 'flinks', institution_id: 'FlinksCapital', redirect_url: 'https://client.example/linked' });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const callback = await connectAtFlinks(created.body.next_action.url, { username: `burst_${randomUUID().slice(0, 8)}` });
+    const callback = await connectAtFlinks(await lf.openLink(created.body.next_action.url), { username: `burst_${randomUUID().slice(0, 8)}` });
     assert.equal((await fetch(callback, { redirect: 'manual' })).status, 303);
     const view = await lf.consentAll(await lf.until(created.body.id, (v) => v.state === 'awaiting_consent'));
     return { view, loginId: await providerConnectionOf(view.id) };
@@ -242,7 +242,7 @@ describe('provider webhooks', () => {
   async function activeLnkfiConnection(): Promise<{ view: ConnectionView; lnkfiId: string }> {
     const created = await lf.call('POST', '/v1/connections', { provider: 'lnkfi', institution_id: 'xero', redirect_url: 'https://client.example/linked' });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const callback = await authorizeAtXero(created.body.next_action.url, 'approve');
+    const callback = await authorizeAtXero(await lf.openLink(created.body.next_action.url), 'approve');
     assert.equal((await fetch(callback, { redirect: 'manual' })).status, 303);
     const view = await lf.consentAll(await lf.until(created.body.id, (v) => v.state === 'awaiting_consent'));
     return { view, lnkfiId: await providerConnectionOf(view.id) };

@@ -59,7 +59,7 @@ describe('every provider through the same API', () => {
       const connection = await create({ provider: 'flinks', institution_id: 'FlinksCapital' });
       assert.equal(connection.state, 'awaiting_redirect');
       assert.equal(connection.next_action?.type, 'redirect');
-      const url = connection.next_action?.type === 'redirect' ? connection.next_action.url : '';
+      const url = await lf.openLink(connection.next_action?.type === 'redirect' ? connection.next_action.url : undefined);
       const callback = await connectAtFlinks(url);
       assert.ok(callback.searchParams.get('loginId'), 'Flinks adds the LoginId');
       assert.equal(callback.searchParams.get('institution'), 'FlinksCapital');
@@ -77,7 +77,7 @@ describe('every provider through the same API', () => {
 
     it('OPERATION_PENDING: the signed data webhook wakes the waiting connection, which then reads the data', async () => {
       const connection = await create({ provider: 'flinks', institution_id: 'FlinksCapital' });
-      const url = connection.next_action?.type === 'redirect' ? connection.next_action.url : '';
+      const url = await lf.openLink(connection.next_action?.type === 'redirect' ? connection.next_action.url : undefined);
       await backToLinkflow(await connectAtFlinks(url, { username: 'test_pending' }), 'success');
       const consenting = await lf.until(connection.id, (v) => v.state === 'awaiting_consent');
       const active = await lf.consentAll(consenting);
@@ -126,7 +126,7 @@ describe('every provider through the same API', () => {
 
     it('webauth, then more account types: the next sources in priority order, disabled ones skipped, until none is left', async () => {
       const connection = await create({ provider: 'powens', institution_id: '61' });
-      const url = connection.next_action?.type === 'redirect' ? connection.next_action.url : '';
+      const url = await lf.openLink(connection.next_action?.type === 'redirect' ? connection.next_action.url : undefined);
       await backToLinkflow(await approveInWebview(url, 'alice'), 'success');
       const first = await lf.consentAll(await lf.until(connection.id, (v) => v.state === 'awaiting_consent'));
       assert.deepEqual(first.channels.map((c) => [c.id, c.mode]), [['openapi', 'redirect']]);
@@ -164,7 +164,7 @@ describe('every provider through the same API', () => {
       const action = connection.next_action?.type === 'redirect' ? connection.next_action : null;
       assert.match(action?.terms ?? '', /^I consent to Acme Lending and LnkFi using the data I have submitted here/);
 
-      const callback = await authorizeAtXero(action?.url ?? '', 'approve');
+      const callback = await authorizeAtXero(await lf.openLink(action?.url), 'approve');
       assert.equal(callback.searchParams.get('result'), 'success');
       await backToLinkflow(callback, 'success');
       const active = await lf.consentAll(await lf.until(connection.id, (v) => v.state === 'awaiting_consent'));
@@ -189,12 +189,12 @@ describe('every provider through the same API', () => {
 
     it('canceled and error at the system are two different endings', async () => {
       const cancelled = await create({ provider: 'lnkfi', institution_id: 'xero' });
-      const cancelUrl = cancelled.next_action?.type === 'redirect' ? cancelled.next_action.url : '';
+      const cancelUrl = await lf.openLink(cancelled.next_action?.type === 'redirect' ? cancelled.next_action.url : undefined);
       await backToLinkflow(await authorizeAtXero(cancelUrl, 'cancel'), 'denied');
       assert.equal((await lf.until(cancelled.id, (v) => v.state === 'cancelled')).reason, 'ACCESS_DENIED');
 
       const failed = await create({ provider: 'lnkfi', institution_id: 'xero' });
-      const errorUrl = failed.next_action?.type === 'redirect' ? failed.next_action.url : '';
+      const errorUrl = await lf.openLink(failed.next_action?.type === 'redirect' ? failed.next_action.url : undefined);
       await backToLinkflow(await authorizeAtXero(errorUrl, 'error'), 'failed');
       assert.equal((await lf.until(failed.id, (v) => v.state === 'failed')).reason, 'PROVIDER_ERROR');
     });

@@ -164,7 +164,7 @@ describe('webhook endpoints API', () => {
       assert.equal(endpoint.status, 201);
 
       const created = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://x.example' }, asTenant);
-      const callback = await approveAtBank(created.body.next_action.url);
+      const callback = await approveAtBank(await lf.openLink(created.body.next_action.url));
       await fetch(callback, { redirect: 'manual' });
       const listed = await lf.until(created.body.id, (v) => v.state === 'awaiting_consent', asTenant);
       const consents = listed.accounts.map((a) => ({ account_id: a.id, consent: true }));

@@ -70,6 +70,8 @@ export class FakeProvider {
     imports: [] as string[][],
     disconnects: 0,
     links: [] as string[],
+    /** URLs refreshAuthorizationUrl was asked to make fresh (a Linkflow link opened). */
+    refreshed: [] as { url: string; nonce: string | null; existing: boolean }[],
     /** Client webhook events, in the order the workflow handed them over. */
     events: [] as WebhookEvent[],
   };
@@ -105,6 +107,10 @@ export class FakeProvider {
         this.nonces.push(nonce);
         const completion = this.completesWithCode && !existing ? { completion: 'code' as const } : {};
         return { kind: 'redirect', channelId: 'redirect1', url: `https://bank.example/authorize?s=${nonce}`, nonce, ...completion };
+      },
+      refreshAuthorizationUrl: async ({ url, nonce, existing }) => {
+        this.calls.refreshed.push({ url, nonce, existing: existing !== undefined });
+        return `${url}&fresh=${this.calls.refreshed.length}`;
       },
       completeAuthorization: async ({ nonce, sealedCode }) => {
         this.calls.completions.push({ nonce, sealedCode });

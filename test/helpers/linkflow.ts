@@ -53,6 +53,12 @@ export interface Linkflow {
   until(id: string, done: (v: ConnectionView) => boolean, headers?: Record<string, string>): Promise<ConnectionView>;
   /** Gives consent to every account the connection asks about, then waits for `active`. */
   consentAll(view: ConnectionView): Promise<ConnectionView>;
+  /**
+   * Opens a Linkflow link (`next_action.url` of a redirect, from a view or a webhook event) as a
+   * browser does: asserts it is one of this Linkflow's links and that it answers 303, and returns
+   * the provider URL it sends the browser to, minted at this moment.
+   */
+  openLink(url: string | undefined): Promise<string>;
   /** A redirect connection of the test tenant, authorized at the bank by `user`, consented and active. */
   activeRedirectConnection(user?: string): Promise<ConnectionView>;
   stop(): Promise<void>;
@@ -185,10 +191,17 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     return until(view.id, (v) => v.state === 'active');
   };
 
+  const openLink: Linkflow['openLink'] = async (url) => {
+    if (!url?.startsWith(`${api}/connect/links/`)) assert.fail(`a Linkflow link, not ${url}`);
+    const opened = await fetch(url, { redirect: 'manual' });
+    assert.equal(opened.status, 303, await opened.text());
+    return opened.headers.get('location') ?? assert.fail('no Location');
+  };
+
   const activeRedirectConnection: Linkflow['activeRedirectConnection'] = async (user = 'alice') => {
     const created = await call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://client.example/linked' });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const callback = await approveAtBank(created.body.next_action.url, 'approve', user);
+    const callback = await approveAtBank(await openLink(created.body.next_action.url), 'approve', user);
     assert.equal((await fetch(callback, { redirect: 'manual' })).status, 303);
     return consentAll(await until(created.body.id, (v) => v.state === 'awaiting_consent'));
   };
@@ -209,6 +222,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     call,
     until,
     consentAll,
+    openLink,
     activeRedirectConnection,
     stop: () => linkflow.stop(),
   };

@@ -12,8 +12,10 @@ import {
   answerChallengeUpdate,
   disconnectRequestedSignal,
   giveConsentUpdate,
+  openAuthorizationUpdate,
   providerEventSignal,
   redirectReceivedSignal,
+  requestRenewalUpdate,
   stateQuery,
   submitCredentialsUpdate,
   syncRequestedSignal,
@@ -97,6 +99,24 @@ async function disconnectNow(handle: Handle): Promise<void> {
 }
 
 export const SCENARIOS: Record<string, Scenario> = {
+  // Linkflow links opened: the first authorization's and a renewal's provider URLs minted fresh (openAuthorization).
+  'authorization-links-opened': {
+    input: {},
+    async drive(handle, fake) {
+      await reach(handle, 'awaiting_redirect');
+      const first = await handle.executeUpdate(openAuthorizationUpdate);
+      if (first.url !== `https://bank.example/authorize?s=${fake.lastNonce}&fresh=1`) throw new Error(`unexpected ${first.url}`);
+      await handle.signal(redirectReceivedSignal, redirect(fake));
+      await reach(handle, 'awaiting_consent');
+      await handle.executeUpdate(giveConsentUpdate, { args: [consentAll()] });
+      await reach(handle, 'active');
+      await handle.executeUpdate(requestRenewalUpdate);
+      await reach(handle, 'renewal_required');
+      await handle.executeUpdate(openAuthorizationUpdate);
+      await handle.signal(redirectReceivedSignal, redirect(fake));
+      await reach(handle, 'active');
+    },
+  },
   // Oxlin's client-created flow: the redirect brings a (sealed) code, exchanged by completeAuthorization.
   'redirect-completed-with-code': {
     input: {},

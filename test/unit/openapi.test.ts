@@ -15,6 +15,7 @@ import { type AppDeps, createApp } from '../../api/app';
 import { type OperationDoc, STORABLE_TEXT, buildOpenApiDocument, operations, pathParamsOf } from '../../api/openapi';
 import { DOCS_CSP, RENDERER_PATH } from '../../api/routes/docs/docs';
 import { createLogger } from '../../logger';
+import { createStateSigner } from '../../domain/redirect-state';
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
@@ -40,7 +41,8 @@ function buildApp(): Koa {
     tenants: unused('tenants'),
     webhookEndpoints: unused('webhookEndpoints'),
     providerLinks: unused('providerLinks'),
-    stateSigner: unused('stateSigner'),
+    // Real: GET /connect/links/{link} checks the link's signature before it reaches any service.
+    stateSigner: createStateSigner('openapi-test-state-secret'),
     adminKey: ADMIN_KEY,
     credentialsKey: { publicKeyArmored: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n…\n-----END PGP PUBLIC KEY BLOCK-----\n', fingerprint: 'abc123' },
     publicUrl: PUBLIC_URL,
@@ -197,9 +199,9 @@ describe('OpenAPI document', () => {
     // Each provider's webhook and callback is documented on its own path, as one instance of the mounted route.
     const routeOf = new Map(operations.map((op) => [`${op.method.toUpperCase()} ${op.path}`, `${op.method.toUpperCase()} ${op.route ?? op.path}`]));
     const documented = new Set([...ops.keys()].map((key) => routeOf.get(key) ?? key));
-    // The Connect page (/connect/…) is HTML for the end user's browser, not the API: test/browser/ and
-    // test/adversarial/connect-page.test.ts cover it.
-    const api = [...mounted].filter((r) => !r.split(' ')[1]!.startsWith('/connect/'));
+    // The Connect page (/connect/t/…, /connect/s/…, its assets) is HTML for the end user's browser, not
+    // the API: test/browser/ and test/adversarial/connect-page.test.ts cover it.
+    const api = [...mounted].filter((r) => !/^\/connect\/(t|s|assets)\//.test(r.split(' ')[1]!));
     assert.ok(api.length < mounted.size, 'the Connect page is mounted');
     const undocumented = api.filter((r) => !documented.has(r));
     const unmounted = [...documented].filter((r) => !mounted.has(r));

@@ -30,6 +30,14 @@ export const { waitForJob: waitForPendingJob } = proxyActivities<Activities>({
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 12 },
 });
+/**
+ * A fresh provider URL for a browser waiting on `GET /connect/links/:link`: a short call, retried
+ * briefly (the browser's request has a deadline of its own).
+ */
+export const { refreshAuthorizationUrl } = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
+});
 /** Hands an event to the connection's delivery workflow (which retries the client's endpoint for days). */
 export const { emitWebhookEvent } = proxyActivities<WebhookActivities>(PROVIDER_CALL);
 

@@ -16,6 +16,7 @@ import {
   answerChallengeUpdate,
   disconnectRequestedSignal,
   giveConsentUpdate,
+  openAuthorizationUpdate,
   redirectReceivedSignal,
   providerEventSignal,
   requestRenewalUpdate,
@@ -24,7 +25,7 @@ import {
   syncRequestedSignal,
 } from '../../contract/messages';
 import { allows } from '../../contract/lifecycle';
-import { submitCredentials, answerChallenge, OWN_PROVIDER_EVENTS } from './calls';
+import { submitCredentials, answerChallenge, refreshAuthorizationUrl, OWN_PROVIDER_EVENTS } from './calls';
 import type { Connection } from './state';
 
 /**
@@ -194,6 +195,40 @@ export function registerHandlers(c: Connection): void {
       validator: () => {
         c.expect(allows(c.state, 'requestRenewal'), 'requestRenewal');
         if (!c.memory.channels.some((channel) => channel.mode === 'redirect')) c.reject('the connection has no redirect channel to renew');
+      },
+    },
+  );
+
+  // A Linkflow link opened: the provider URL of the redirect offered now, minted fresh. No state moves.
+  const notOffered = () =>
+    ApplicationFailure.create({
+      type: UpdateRejection.WrongState,
+      message: `this link is no longer needed: the connection is ${c.state}`,
+      details: [{ state: c.state }],
+    });
+  setHandler(
+    openAuthorizationUpdate,
+    async () => {
+      const offer = c.redirectOffer();
+      if (!offer) throw notOffered();
+      const url = await c.viaProvider(() =>
+        refreshAuthorizationUrl({
+          provider: c.input.provider,
+          connectionId: c.input.connectionId,
+          institutionId: c.input.institutionId,
+          callbackUrl: c.input.callbackUrl,
+          url: offer.url,
+          channelId: offer.channelId,
+          nonce: offer.nonce,
+          providerRef: c.memory.providerRef,
+          ...(offer.existing && c.memory.providerConnectionId ? { existing: c.providerConnection() } : {}),
+        }),
+      );
+      return { url };
+    },
+    {
+      validator: () => {
+        if (!c.redirectOffer()) throw notOffered();
       },
     },
   );

@@ -207,6 +207,7 @@ async function authorize(
   const expiresAt = shown.timeoutMs === undefined ? null : workflowNow() + shown.timeoutMs;
   c.expectedNonce = authorization.nonce ?? null;
   c.redirect = null;
+  c.offer = { url: authorization.url, channelId: authorization.channelId, nonce: authorization.nonce ?? null, existing: c.memory.providerConnectionId !== null };
   c.moveTo(
     state,
     {
@@ -219,6 +220,7 @@ async function authorize(
   );
   // A provider that confirms by webhook (LnkFi) may do so before the browser is back, or instead of it.
   const arrived = await c.waitFor(() => c.redirect !== null || c.hasEvent('connected'), shown.timeoutMs);
+  c.offer = null;
   if (arrived === DISCONNECT) return { result: DISCONNECT };
   c.expectedNonce = null;
   const redirect = c.redirect as RedirectReceived | null;

@@ -29,6 +29,15 @@ import {
 import { emitWebhookEvent } from './calls';
 import type { ConnectionMemory, Intents } from './memory';
 
+/** A redirect the connection offers: its provider URL and the authorization it belongs to. */
+export interface RedirectOffer {
+  url: string;
+  channelId: string;
+  nonce: string | null;
+  /** Whether it re-authorizes the provider connection held (renewal, repair, added channel). */
+  existing: boolean;
+}
+
 export type TerminalState = 'expired' | 'cancelled' | 'failed' | 'disconnected';
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -95,6 +104,8 @@ export class Connection {
   nextSyncAt: number | null = null;
   /** The search attributes last written, so unchanged ones are not written again. */
   indexed = '';
+  /** The redirect authorize() offers now (first authorization, repair, added channel): what openAuthorization refreshes. */
+  offer: RedirectOffer | null = null;
   /** Client webhook events go out one after another, in order, without holding up the lifecycle. */
   outbox: Promise<void> = Promise.resolve();
 
@@ -262,6 +273,19 @@ export class Connection {
       redirect_url: this.input.redirectUrl,
       created_at: m.createdAt,
     };
+  }
+
+  /**
+   * The redirect the connection offers now, if its next action is one: a renewal's (kept in memory
+   * across runs), or what authorize() offered. Null in every other state.
+   */
+  redirectOffer(): RedirectOffer | null {
+    const action = this.memory.nextAction;
+    if (this.ended || action?.type !== 'redirect') return null;
+    const renewal = this.memory.renewal;
+    if (renewal && renewal.url === action.url) return { url: renewal.url, channelId: renewal.channelId, nonce: renewal.nonce, existing: true };
+    if (this.offer?.url === action.url) return this.offer;
+    return null;
   }
 
   /** Update validators: a message the current state does not allow (LIFECYCLE) is a WrongState rejection (409). */

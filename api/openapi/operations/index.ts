@@ -5,6 +5,7 @@ import { dataOperations } from './data';
 import { institutionOperations } from './institutions';
 import { managementOperations, referenceOperations } from './management';
 import { callbackOperations, providerWebhookOperations } from './providers';
+import { linkOperations } from './links';
 
 /**
  * Every documented operation, one per mounted route (one per provider for the provider routes), in
@@ -18,6 +19,7 @@ export const operations: OperationDoc[] = [
   ...institutionOperations,
   ...managementOperations,
   ...callbackOperations(),
+  ...linkOperations,
   ...providerWebhookOperations(),
   ...referenceOperations,
 ];

@@ -240,7 +240,8 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     try {
       url = await deps.freshAuthorizationUrl(view.id);
     } catch (err) {
-      if (err instanceof ApiError && err.status < 500) return back(ctx, session, 'wrong_state');
+      // The provider could not mint its URL now (502): the end user may try again.
+      if (err instanceof ApiError) return back(ctx, session, err.status < 500 ? 'wrong_state' : 'unavailable');
       throw err;
     }
     ctx.status = 303;

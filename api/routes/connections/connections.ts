@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Client } from '@temporalio/client';
 import type { StateSigner } from '../../../domain/redirect-state';
+import type { LinkMinter } from '../../../domain/links';
 import type { Repository } from '../../../store';
 import { decodeTransactionCursor } from '../../../store';
 import { createCursors } from './cursors';
@@ -44,7 +45,7 @@ import {
 import { respond } from '../../respond';
 import { connectionStarter, settled } from './start';
 import { encryptedChallengeAnswers } from './challenge';
-import { NEEDS_ACTION_ATTRIBUTE, PROVIDER_ATTRIBUTE, STATE_ATTRIBUTE, USER_REF_ATTRIBUTE, searchAttribute, transactionBody } from './presenters';
+import { presentView, NEEDS_ACTION_ATTRIBUTE, PROVIDER_ATTRIBUTE, STATE_ATTRIBUTE, USER_REF_ATTRIBUTE, searchAttribute, transactionBody } from './presenters';
 
 export interface ConnectionRoutesDeps {
   client: Client;
@@ -53,6 +54,8 @@ export interface ConnectionRoutesDeps {
   callbackUrl(provider: string): string;
   /** Seals list cursors (the redirect-state secret). */
   stateSigner: StateSigner;
+  /** Turns the provider URLs of views into Linkflow links (every view this router answers with). */
+  links: LinkMinter;
   /** The providers this deployment has settings for. */
   providers: readonly ProviderName[];
   /** Linkflow's credentials public key: the API encrypts challenge answers with it. */
@@ -71,6 +74,8 @@ export interface ConnectionRoutesDeps {
 export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   const { client, repository } = deps;
   const starter = connectionStarter(deps);
+  /** A view as the API answers it: `next_action.url` of a redirect is a Linkflow link (presenters.ts). */
+  const present = (view: ConnectionView) => presentView(deps.links, view);
   const router = new Router({ prefix: '/v1/connections' });
   router.use(deps.auth);
 
@@ -81,12 +86,12 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     const started = await starter.start(tenantOf(ctx).id, body, idempotencyKey);
     if (started.replayed) {
       ctx.set('idempotent-replayed', 'true');
-      ctx.body = started.view;
+      ctx.body = present(started.view);
       return;
     }
     ctx.status = 201;
     ctx.set('location', `/v1/connections/${started.view.id}`);
-    ctx.body = started.view;
+    ctx.body = present(started.view);
   });
 
   router.get('/', async (ctx) => {
@@ -143,14 +148,14 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   const open = (ctx: Ctx) => openConnection(client, ctx.params.id, tenantOf(ctx).id);
 
   router.get('/:id', async (ctx) => {
-    ctx.body = (await owned(ctx)).view;
+    ctx.body = present((await owned(ctx)).view);
   });
 
   router.delete('/:id', async (ctx) => {
     const { handle } = await open(ctx);
     await handle.signal(disconnectRequestedSignal);
     ctx.status = 202;
-    ctx.body = await settled(() => readConnection(handle), (v) => v.state === 'disconnected');
+    ctx.body = present(await settled(() => readConnection(handle), (v) => v.state === 'disconnected'));
   });
 
   router.post('/:id/sync', async (ctx) => {
@@ -160,22 +165,24 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     if (!allows(view.state, 'sync')) throw wrongState(view, statesAllowing('sync').join(', '));
     await handle.signal(syncRequestedSignal, request);
     ctx.status = 202;
-    ctx.body = view;
+    ctx.body = present(view);
   });
 
   router.put('/:id/consents', async (ctx) => {
     const { handle } = await open(ctx);
     const body = parseBody(ConsentSchema, ctx.request.body);
-    ctx.body = await runUpdate(handle, () => handle.executeUpdate(giveConsentUpdate, { args: [body] }));
+    ctx.body = present(await runUpdate(handle, () => handle.executeUpdate(giveConsentUpdate, { args: [body] })));
   });
 
   router.post('/:id/credentials', async (ctx) => {
     const { handle } = await open(ctx);
     const body = parseBody(CredentialsSchema, ctx.request.body);
-    ctx.body = await runUpdate(handle, () => handle.executeUpdate(submitCredentialsUpdate, { args: [body] }), {
-      InvalidCredentials: 'invalid_credentials',
-      ProviderRejected: 'provider_rejected',
-    });
+    ctx.body = present(
+      await runUpdate(handle, () => handle.executeUpdate(submitCredentialsUpdate, { args: [body] }), {
+        InvalidCredentials: 'invalid_credentials',
+        ProviderRejected: 'provider_rejected',
+      }),
+    );
   });
 
   router.post('/:id/challenge', async (ctx) => {
@@ -184,22 +191,24 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
     if (view.next_action?.type !== 'challenge') throw wrongState(view, 'challenge_required');
     // The workflow (and so its history) only ever sees the answers encrypted.
     const encrypted = await encryptedChallengeAnswers(view.next_action.fields, answers, deps.credentialsPublicKey);
-    ctx.body = await runUpdate(handle, () => handle.executeUpdate(answerChallengeUpdate, { args: [{ answers: encrypted }] }), {
-      InvalidCredentials: 'invalid_answers',
-      ProviderRejected: 'provider_rejected',
-      ChallengeExpired: 'challenge_expired',
-    });
+    ctx.body = present(
+      await runUpdate(handle, () => handle.executeUpdate(answerChallengeUpdate, { args: [{ answers: encrypted }] }), {
+        InvalidCredentials: 'invalid_answers',
+        ProviderRejected: 'provider_rejected',
+        ChallengeExpired: 'challenge_expired',
+      }),
+    );
   });
 
   router.post('/:id/channels', async (ctx) => {
     const { handle } = await open(ctx);
     const body = parseBody(ChannelSchema, ctx.request.body);
-    ctx.body = await runUpdate(handle, () => handle.executeUpdate(addChannelUpdate, { args: [body] }));
+    ctx.body = present(await runUpdate(handle, () => handle.executeUpdate(addChannelUpdate, { args: [body] })));
   });
 
   router.post('/:id/renewal', async (ctx) => {
     const { handle } = await open(ctx);
-    ctx.body = await runUpdate(handle, () => handle.executeUpdate(requestRenewalUpdate));
+    ctx.body = present(await runUpdate(handle, () => handle.executeUpdate(requestRenewalUpdate)));
   });
 
   router.get('/:id/accounts', async (ctx) => {

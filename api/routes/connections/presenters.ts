@@ -2,6 +2,8 @@
 // stored rows as the response schemas (schema.ts) describe them.
 import { type Payload, SearchAttributeType, defaultPayloadConverter, defineSearchAttributeKey } from '@temporalio/common';
 import type { StoredTransaction } from '../../../store/repository';
+import type { ConnectionView } from '../../../contract/messages';
+import type { LinkMinter } from '../../../domain/links';
 import { respond } from '../../respond';
 import { TransactionSchema } from './schema';
 
@@ -27,6 +29,13 @@ export function searchAttribute<T extends 'string' | 'boolean'>(
   const value: unknown = defaultPayloadConverter.fromPayload(payload);
   return typeof value === type ? (value as T extends 'string' ? string : boolean) : undefined;
 }
+
+/**
+ * A connection view (the workflow's `state` query or an update's answer) as the API presents it:
+ * a `redirect` action's provider URL, short-lived and kept in the workflow, becomes a Linkflow link
+ * (`${publicUrl}/connect/links/<link>`) that mints a fresh one when opened. Nothing else changes.
+ */
+export const presentView = (links: LinkMinter, view: ConnectionView): ConnectionView => links.linkedView(view);
 
 /** A stored transaction as the API presents it (TransactionSchema). */
 export const transactionBody = (t: StoredTransaction) =>

@@ -218,7 +218,13 @@ export const ConnectionSchema = ConnectionViewSchema.extend({
       'Why the connection is in this state, e.g. `AUTH_FAILED` (the bank refused the credentials), `CONSENT_TIMEOUT`, `CHALLENGE_TIMED_OUT`, ' +
       '`UNSUPPORTED_MODE` (the institution has no channel of the mode asked) or `NO_MORE_SOURCES` (POST …/channels: every Powens source is already on the connection); null when nothing went wrong.',
   }),
-  next_action: view.next_action.meta({ description: 'What the end user (or your app) should do next; null when nothing is expected.' }),
+  next_action: view.next_action.meta({
+    description:
+      'What the end user (or your app) should do next; null when nothing is expected. For `redirect` (first authorization, repair, renewal), ' +
+      "`url` is a Linkflow link, `<PUBLIC_URL>/connect/links/<link>` (GET /connect/links/{link}): opened, it mints the provider's short-lived " +
+      'URL at that moment and sends the browser there, so it does not go stale while the action waits (until `expires_at`, and at least a day after it was handed out). ' +
+      'Webhook events carry the same links.',
+  }),
   accounts: view.accounts.meta({ description: 'The accounts the provider listed, with the consent given for each (null: not asked yet).' }),
   channels: z
     .array(view.channels.element.extend({ mode: ChannelModeDoc }))
