@@ -69,6 +69,12 @@ interface HttpLikeError {
   message?: string;
 }
 
+/**
+ * A request path as it may be logged: a Connect session's single-use token (`/connect/t/<token>`)
+ * and a link's signed token (`/connect/links/<link>`) are bearer secrets, replaced by `…`.
+ */
+export const loggablePath = (path: string): string => path.replace(/^\/connect\/(t|links)\/[^/]*/, '/connect/$1/…');
+
 /** The one place that writes error bodies. Every response carries its request id. */
 export function errorMiddleware(logger: Logger): Middleware {
   return async (ctx, next) => {
@@ -81,7 +87,7 @@ export function errorMiddleware(logger: Logger): Middleware {
     } catch (err) {
       const apiError = toApiError(err);
       if (apiError.status >= 500) {
-        logger.error('request failed', { requestId, method: ctx.method, path: ctx.path, error: String(err) });
+        logger.error('request failed', { requestId, method: ctx.method, path: loggablePath(ctx.path), error: String(err) });
       }
       ctx.status = apiError.status;
       ctx.body = errorBody(apiError, requestId);

@@ -4,6 +4,7 @@
 // each answered with a clear 4xx that changes nothing, never a 5xx, never another connection's data.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { loggablePath } from '../../api/errors';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 
 const REDIRECT_URL = 'https://client.example/linked';
@@ -200,5 +201,9 @@ describe('Connect page under attack', () => {
     assert.ok(!logs.includes(token) && !logs.includes(secret));
     const rows = JSON.stringify(await lf.db.query('SELECT * FROM connect_sessions'));
     assert.ok(!rows.includes(token) && !rows.includes(secret));
+    // The path of a failed request is logged without its bearer token.
+    assert.equal(loggablePath(`/connect/t/${token}`), '/connect/t/…');
+    assert.equal(loggablePath('/connect/links/abc.def.ghi'), '/connect/links/…');
+    assert.equal(loggablePath('/v1/connections'), '/v1/connections');
   });
 });
