@@ -111,4 +111,67 @@ describe('Connect page: Oxlin', () => {
     assert.doesNotMatch(await second.page.content(), /Continue to your bank|connection_id|cs_/);
     await Promise.all([first.context.close(), second.context.close()]);
   });
+
+  it('renewal of an existing connection through a Connect session', async () => {
+    const shot = screenshots('oxlin-renewal');
+    const active = await lf.activeRedirectConnection();
+    const before = active.channels.find((c) => c.mode === 'redirect')?.expires_at;
+    const { connect_url, connection_id } = await session({ connection_id: active.id, action: 'renew' });
+    assert.equal(connection_id, active.id);
+    const { page, context } = await newEndUser(browser);
+    await page.goto(connect_url);
+    await page.getByRole('heading', { name: 'Renew access to your bank' }).waitFor();
+    await shot(page, 'renewal');
+    await page.getByRole('link', { name: 'Continue to your bank' }).click();
+    await page.locator('#username').fill('alice');
+    await page.locator('#approve').click();
+    await page.getByRole('heading', { name: 'Your bank is connected' }).waitFor({ timeout: 20_000 });
+    await shot(page, 'renewed');
+    await page.waitForURL(`${CLIENT}/**`, { timeout: 10_000 });
+    assert.equal(new URL(page.url()).searchParams.get('outcome'), 'success');
+    const after = await lf.until(active.id, (v) => v.state === 'active' && v.channels.some((c) => c.mode === 'redirect' && c.expires_at !== before));
+    assert.equal(after.renewal_due_at === active.renewal_due_at, false);
+    await context.close();
+  });
+
+  it('an added embedded channel through a Connect session: credentials, then consent for its new accounts', async () => {
+    const active = await lf.activeRedirectConnection();
+    const { connect_url } = await session({ connection_id: active.id, action: 'add_channel', mode: 'embedded' });
+    const { page, context, requests } = await newEndUser(browser);
+    await page.goto(connect_url);
+    await page.getByRole('heading', { name: 'Sign in to your bank' }).waitFor();
+    await page.getByLabel('Identifiant').fill('alice');
+    await page.getByLabel('Mot de passe').fill(TEST_PASSWORD);
+    await page.getByLabel('URL du fichier de configuration').fill('https://bank.example/config.txt');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Share selected accounts' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Share selected accounts' }).click();
+    await page.waitForURL(`${CLIENT}/**`, { timeout: 30_000 });
+    const view = await lf.until(active.id, (v) => v.state === 'active');
+    assert.equal(view.channels.length, 2);
+    assert.ok(view.accounts.filter((a) => a.consent === true).length > active.accounts.filter((a) => a.consent === true).length);
+    assert.ok(!sentText(requests).includes(TEST_PASSWORD));
+    await context.close();
+  });
+
+  it("user_action_required: the bank's own message, and the way back", async () => {
+    const shot = screenshots('oxlin-user-action');
+    const { connect_url, connection_id } = await session({ provider: 'oxlin', institution_id: '87' });
+    const { page, context } = await newEndUser(browser);
+    await page.goto(connect_url);
+    await page.getByRole('link', { name: 'Continue to your bank' }).click();
+    await page.locator('#username').fill('user_action');
+    await page.locator('#approve').click();
+    await page.getByRole('button', { name: 'Share selected accounts' }).click({ timeout: 20_000 });
+    await page.getByRole('heading', { name: 'Your bank needs you' }).waitFor({ timeout: 20_000 });
+    await shot(page, 'user-action');
+    const view = (await lf.call('GET', `/v1/connections/${connection_id}`)).body;
+    assert.equal(view.state, 'user_action_required');
+    assert.ok(view.next_action.message);
+    await page.getByText(view.next_action.message).waitFor();
+    await page.getByRole('link', { name: 'Back to the application' }).click();
+    await page.waitForURL(`${CLIENT}/**`);
+    assert.equal(new URL(page.url()).searchParams.get('outcome'), 'user_action_required');
+    await context.close();
+  });
 });

@@ -190,7 +190,11 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     const step = stepOf(session, settings, view);
     const query = typeof ctx.query.q === 'string' ? ctx.query.q.slice(0, 100) : '';
     const restricted = ProviderSchema.safeParse(session.request.provider).data;
-    const institutions = step === 'choose' ? await deps.institutions.list({ ...(restricted ? { provider: restricted } : {}), ...(query ? { q: query } : {}) }) : [];
+    const listed = step === 'choose' ? await deps.institutions.list({ ...(restricted ? { provider: restricted } : {}), ...(query ? { q: query } : {}) }) : [];
+    // A session that asked for one mode offers that mode only.
+    const institutions = listed
+      .map((i) => ({ ...i, modes: i.modes.filter((mode) => !session.request.mode || mode === session.request.mode) }))
+      .filter((i) => i.modes.length > 0);
     const page: PageContext = { locale, m: messagesFor(locale), base: `/connect/s/${session.id}`, csrf: csrfOf(session, secret), error, errorFields };
     ctx.type = 'html';
     ctx.body = renderStep(page, step, { session, settings, view, institutions, query, credentialsPublicKey: deps.credentialsPublicKey });
@@ -212,7 +216,8 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     const [provider, mode, ...rest] = (typeof body.institution === 'string' ? body.institution : '').split(':');
     const institutionId = rest.join(':');
     const chosen = (await deps.institutions.list({})).find((i) => i.provider === provider && i.id === institutionId && i.modes.includes(mode as 'redirect'));
-    if (!chosen || (session.request.provider && session.request.provider !== chosen.provider)) return back(ctx, session, 'form');
+    const allowed = (!session.request.provider || session.request.provider === chosen?.provider) && (!session.request.mode || session.request.mode === mode);
+    if (!chosen || !allowed) return back(ctx, session, 'form');
     await attempt(ctx, session, async () => {
       const started = await startChosen(deps.starter, session.tenantId, session.request, session.redirectUrl, chosen.provider as ProviderName, chosen.id, mode as 'redirect');
       if (!(await deps.sessions.bindConnection(session.id, started.id))) throw new ApiError(409, 'wrong_state', 'already chosen');
