@@ -34,7 +34,7 @@ describe('Connect page: choosing an institution', () => {
 
   /** The institutions the list shows now: each visible choice's value (`provider:mode:id`). */
   const visibleChoices = (page: Page): Promise<string[]> =>
-    page.locator('#institutions li:visible button').evaluateAll((buttons) => buttons.map((b) => (b as HTMLButtonElement).value));
+    page.locator('#institutions li:visible button').evaluateAll((buttons) => buttons.map((b) => (b as unknown as { value: string }).value));
 
   it('lists the catalogue across the four providers, filters as the end user types, Oxlin 87 redirect through to success', async () => {
     const shot = screenshots('chooser');
@@ -105,11 +105,11 @@ describe('Connect page: choosing an institution', () => {
       // Unticked: the browser does not send the form.
       const continueButton = page.getByRole('button', { name: 'Continue', exact: true });
       await continueButton.click();
-      assert.equal(await page.getByLabel('I have read and accept these terms').evaluate((box) => (box as HTMLInputElement).validity.valueMissing), true);
+      assert.equal(await page.getByLabel('I have read and accept these terms').evaluate((box) => (box as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing), true);
       assert.equal(requests.filter((r) => r.method() === 'POST').length, 0, 'no form sent');
 
       // Unticked and sent anyway (a browser that skips validation): Linkflow refuses it too.
-      await page.locator('form[action$="/terms"]').evaluate((form) => (form as HTMLFormElement).submit());
+      await page.locator('form[action$="/terms"]').evaluate((form) => (form as unknown as { submit(): void }).submit());
       await page.getByRole('alert').waitFor();
       assert.equal(await page.getByRole('alert').innerText(), 'Please accept the terms to continue.');
       await page.getByRole('heading', { level: 1, name: 'Before you continue' }).waitFor();
