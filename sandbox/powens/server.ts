@@ -14,7 +14,7 @@ import {
   webviewForm,
 } from './schemas';
 import { type Connection, PowensSimulator, type WebviewSession } from './simulator';
-import { WEBVIEW_HEADERS, renderErrorPage, renderWebviewPage } from './webview';
+import { WEBVIEW_HEADERS, renderErrorPage, renderWebviewPage, webviewSessionHeaders } from './webview';
 
 export interface PowensSandboxOptions {
   port?: number;
@@ -314,7 +314,7 @@ export async function createPowensSandboxApp(options: PowensSandboxOptions = {})
   // The webview
 
   function showSession(ctx: Koa.Context, session: WebviewSession): void {
-    ctx.set(WEBVIEW_HEADERS);
+    ctx.set(webviewSessionHeaders(session));
     ctx.type = 'html';
     ctx.body = renderWebviewPage(session);
   }
@@ -358,7 +358,7 @@ export async function createPowensSandboxApp(options: PowensSandboxOptions = {})
       return;
     }
     if (!form.username) {
-      ctx.set(WEBVIEW_HEADERS);
+      ctx.set(webviewSessionHeaders(session));
       ctx.status = 400;
       ctx.type = 'html';
       ctx.body = renderWebviewPage(session, 'Enter your user name at the bank.');

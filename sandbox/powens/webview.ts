@@ -9,6 +9,18 @@ export const WEBVIEW_HEADERS = {
   'content-security-policy': `${PAGE_HEADERS['content-security-policy']}; form-action 'self'`,
 } as const;
 
+/**
+ * The headers of a session's page: as WEBVIEW_HEADERS, with the origin of the session's
+ * redirect_uri allowed as a form target too, since browsers apply `form-action` to the redirect
+ * that follows the form (Chromium would otherwise block the 303 back to the client).
+ */
+export function webviewSessionHeaders(session: Pick<WebviewSession, 'redirectUri'>): Record<string, string> {
+  return {
+    ...WEBVIEW_HEADERS,
+    'content-security-policy': `${WEBVIEW_HEADERS['content-security-policy']} ${new URL(session.redirectUri).origin}`,
+  };
+}
+
 const STYLE = pageStyle({
   background: '#eef1f6',
   text: '#1d2433',

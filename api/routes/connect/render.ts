@@ -63,8 +63,10 @@ export function chooseStep(ctx: PageContext, institutions: ChoosableInstitution[
   const items = institutions
     .flatMap((inst) =>
       inst.modes.map((mode) => {
-        const label = `${inst.name} — ${mode === 'redirect' ? ctx.m.modeRedirect : ctx.m.modeEmbedded}`;
-        return `<li data-name="${h(`${inst.name} ${inst.id} ${inst.provider}`.toLowerCase())}"><button type="submit" name="institution" value="${h(`${inst.provider}:${mode}:${inst.id}`)}" class="choice"><span class="name">${h(inst.name)}</span><span class="meta">${h(mode === 'redirect' ? ctx.m.modeRedirect : ctx.m.modeEmbedded)} · ${h(inst.provider)}${inst.country ? ` · ${h(inst.country)}` : ''}</span><span class="sr-only">${h(label)}</span></button></li>`;
+        const meta = `${mode === 'redirect' ? ctx.m.modeRedirect : ctx.m.modeEmbedded} · ${inst.provider}${inst.country ? ` · ${inst.country}` : ''}`;
+        // One name for assistive technologies (the visible lines, read once, with a pause between them).
+        const label = `${inst.name} — ${meta}`;
+        return `<li data-name="${h(`${inst.name} ${inst.id} ${inst.provider}`.toLowerCase())}"><button type="submit" name="institution" value="${h(`${inst.provider}:${mode}:${inst.id}`)}" class="choice"><span class="name" aria-hidden="true">${h(inst.name)}</span><span class="meta" aria-hidden="true">${h(meta)}</span><span class="sr-only">${h(label)}</span></button></li>`;
       }),
     )
     .join('\n');
@@ -82,10 +84,13 @@ ${items}
 </form>`;
 }
 
-/** Terms to accept: the tenant's own, a provider's (LnkFi), each with its digest so exactly what was shown is accepted. */
+/**
+ * Terms to accept: the tenant's own, a provider's (LnkFi), each with its digest so exactly what was
+ * shown is accepted. Each text is a scrolling region, focusable so a keyboard can scroll it.
+ */
 export function termsStep(ctx: PageContext, terms: { text: string; digest: string }[]): string {
   const texts = terms
-    .map((t, i) => `<section class="terms" aria-labelledby="terms-${i}"><h2 id="terms-${i}" class="sr-only">${h(ctx.m.termsTitle)} ${i + 1}</h2><p>${h(t.text)}</p><input type="hidden" name="digest" value="${h(t.digest)}"></section>`)
+    .map((t, i) => `<section class="terms" aria-labelledby="terms-${i}" tabindex="0"><h2 id="terms-${i}" class="sr-only">${h(ctx.m.termsTitle)} ${i + 1}</h2><p>${h(t.text)}</p><input type="hidden" name="digest" value="${h(t.digest)}"></section>`)
     .join('\n');
   return `${errorBanner(ctx)}
 <form method="post" action="${ctx.base}/terms">
