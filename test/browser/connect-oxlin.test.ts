@@ -174,4 +174,29 @@ describe('Connect page: Oxlin', () => {
     assert.equal(new URL(page.url()).searchParams.get('outcome'), 'user_action_required');
     await context.close();
   });
+
+  it('denied at the bank: the ending, then Start again with a new connection through to success', async () => {
+    const shot = screenshots('oxlin-start-again');
+    const { connect_url, connection_id } = await session({ provider: 'oxlin', institution_id: '87' });
+    const { page, context } = await newEndUser(browser);
+    await page.goto(connect_url);
+    await page.getByRole('link', { name: 'Continue to your bank' }).click();
+    await page.locator('#deny').click();
+    await page.getByRole('button', { name: 'Start again' }).waitFor({ timeout: 20_000 });
+    await shot(page, 'ended');
+    const ended = (await lf.call('GET', `/v1/connections/${connection_id}`)).body;
+    assert.ok(['cancelled', 'failed'].includes(ended.state), ended.state);
+    await page.getByRole('button', { name: 'Start again' }).click();
+    await page.getByRole('link', { name: 'Continue to your bank' }).click();
+    await page.locator('#username').fill('alice');
+    await page.locator('#approve').click();
+    await page.getByRole('button', { name: 'Share selected accounts' }).click({ timeout: 20_000 });
+    await page.waitForURL(`${CLIENT}/**`, { timeout: 30_000 });
+    const back = new URL(page.url());
+    assert.equal(back.searchParams.get('outcome'), 'success');
+    const second = back.searchParams.get('connection_id');
+    assert.ok(second && second !== connection_id, 'a new connection');
+    assert.equal((await lf.call('GET', `/v1/connections/${second}`)).body.state, 'active');
+    await context.close();
+  });
 });
