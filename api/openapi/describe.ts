@@ -10,13 +10,37 @@ export const isoDateTime = () => z.iso.datetime();
 /** A decimal amount as a string (`-12.30`), documented with `what`. */
 export const decimal = (what: string) => z.string().regex(/^-?\d+(\.\d+)?$/).meta({ description: what });
 
-/** z.regexes.hostname without its anchors (what `httpUrl` and `endpointUrl` check the parsed host with). */
-export const HOSTNAME = `(?=[^:/?#]{1,253}(?:[:/?#]|$))[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\\.?`;
+/**
+ * A host whose last label is a number (decimal or 0x hex): the WHATWG URL parser reads it as an
+ * IPv4 address (`1.2.3` is 1.2.0.3, `a.9` fails), so HOSTNAME leaves it to IPV4.
+ */
+const ENDS_IN_NUMBER = '(?:[^:/?#.]*\\.)*(?:[0-9]+|0[xX][0-9a-fA-F]*)\\.?(?:[:/?#]|$)';
+
+/** An IPv4 address in its one canonical spelling: four decimal octets 0-255, no leading zeros. */
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+export const IPV4 = `(?:${OCTET}\\.){3}${OCTET}`;
+
+/**
+ * z.regexes.hostname without its anchors, less the names whose last label is a number (what
+ * `httpUrl` and `endpointUrl` check the parsed host with, besides the JSON Schema pattern itself).
+ */
+export const HOSTNAME = `(?=[^:/?#]{1,253}(?:[:/?#]|$))(?!${ENDS_IN_NUMBER})[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\\.?`;
+
 
 /**
  * The JSON Schema `pattern` of an http(s) URL with this host, an optional port, and no user name or
- * password. `format: uri` alone allows any scheme and any host; the routes take http(s) with a DNS
+ * password, of URI characters only. `format: uri` alone allows any scheme and any host; the routes take http(s) with a DNS
  * host name (z.regexes.hostname: labels of at most 63, 253 in all) or, for webhook endpoints, a
  * bracketed IPv6 literal.
  */
-export const httpUrlPattern = (host: string) => `^[hH][tT][tT][pP][sS]?://${host}(?::[0-9]{1,5})?(?:[/?#][^\\s]*)?$`;
+export const httpUrlPattern = (host: string) => `^[hH][tT][tT][pP][sS]?://${host}(?::${PORT})?(?:[/?#]${URI_CHARACTER}*)?$`;
+
+/** A TCP port as URLs write it: 0-65535, five digits at most (a leading zero allowed). */
+const PORT = '(?:[0-9]{1,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
+
+/**
+ * A character RFC 3986 allows in a URI (unreserved, reserved, `%`): anything else (spaces, `<>"{}|\\^\``,
+ * non-ASCII) must be percent-encoded. `uriCharacters` is the check the routes apply.
+ */
+export const URI_CHARACTER = "[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]";
+export const uriCharacters = new RegExp(`^${URI_CHARACTER}+$`);

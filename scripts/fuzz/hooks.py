@@ -86,6 +86,10 @@ STATE_DEPENDENT = {
     "syncTransactions": {400: {"invalid_cursor": None}},
     # A key used before for another body; a provider/mode pair or institution the deployment lacks.
     "createConnection": {422: {"idempotency_key_reused": None, "unsupported_mode": None, "provider_not_configured": None}},
+    # Starting the session's connection, or renewing / extending an existing one, as those routes refuse.
+    "createConnectSession": {
+        422: {"unsupported_mode": None, "provider_not_configured": None, "validation_failed": "no redirect channel"},
+    },
     # Fields and regexps are the ones the connection asked for; values must be encrypted with its key.
     "submitCredentials": {
         422: {"invalid_credentials": None, "provider_rejected": None, "validation_failed": "each field may appear once"},

@@ -168,7 +168,7 @@ describe('Connect page under attack', () => {
       const attempt = await lf.call(
         'POST',
         '/v1/connect-sessions',
-        { connection_id: mine.body.id, action, mode: 'embedded', redirect_url: REDIRECT_URL },
+        { connection_id: mine.body.id, action, ...(action === 'add_channel' ? { mode: 'embedded' } : {}), redirect_url: REDIRECT_URL },
         { authorization: `Bearer ${otherKey}` },
       );
       assert.equal(attempt.status, 404);

@@ -217,6 +217,12 @@ describe('webhook endpoints and server-side request forgery', () => {
       for (const url of FORBIDDEN) {
         const response = await register(api, url);
         assert.equal(response.status, 422, `${url} was accepted: ${JSON.stringify(response.body)}`);
+        // A host the URL parser reads as IPv4 in a non-canonical spelling (127.1, 0x7f.1, 2130706433, a
+        // trailing dot) is not one the document's pattern allows: refused as such, before any lookup.
+        if (response.body.error?.code === 'validation_failed') {
+          assert.match(JSON.stringify(response.body.error.details), /an http\(s\) URL with a DNS name, an IPv4 address/, url);
+          continue;
+        }
         assert.equal(response.body.error?.code, 'webhook_url_forbidden', `${url}: ${JSON.stringify(response.body)}`);
         assert.match(String(response.body.error?.message), /not allowed/, url);
       }

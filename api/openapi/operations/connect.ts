@@ -36,6 +36,12 @@ export const connectOperations: OperationDoc[] = [
         details: { supported_modes: ['redirect'] },
       },
       { status: 422, code: 'provider_not_configured', when: 'This deployment has no settings for the provider.', message: 'powens is not configured on this Linkflow.' },
+      {
+        status: 422,
+        code: 'validation_failed',
+        when: '`action: renew` on a connection without a redirect channel (credentials channels do not expire).',
+        message: 'the connection has no redirect channel to renew',
+      },
     ],
     requestExamples: [
       { name: 'choose', summary: 'The end user chooses the bank', body: { redirect_url: 'https://client.example/linked', user_ref: 'user-42' } },

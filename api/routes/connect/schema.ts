@@ -8,29 +8,62 @@ export type ConnectLocale = (typeof CONNECT_LOCALES)[number];
 
 const create = CreateConnectionSchema.shape;
 
+const fields = {
+  connection_id: z.uuid().meta({ description: 'An existing connection of yours to repair, renew or extend; nothing of a new connection may then be given.' }),
+  redirect_url: create.redirect_url,
+  locale: z.enum(CONNECT_LOCALES).optional().meta({ description: "The page's language; absent: the browser's Accept-Language (English by default)." }),
+  provider: ProviderSchema.meta({ description: 'The provider; absent: the end user chooses an institution across every configured provider.' }),
+  institution_id: create.institution_id,
+  mode: ChannelModeSchema.meta({ description: '`redirect` or `embedded`; absent for a new connection: `redirect`, or the only mode the chosen institution starts with.' }),
+  user_ref: create.user_ref,
+  sync_interval_seconds: create.sync_interval_seconds,
+  redirect_timeout_seconds: create.redirect_timeout_seconds,
+  consent_timeout_seconds: create.consent_timeout_seconds,
+  renewal_lead_seconds: create.renewal_lead_seconds,
+};
+const newConnection = {
+  redirect_url: fields.redirect_url,
+  locale: fields.locale,
+  mode: fields.mode.optional(),
+  user_ref: fields.user_ref,
+  sync_interval_seconds: fields.sync_interval_seconds,
+  redirect_timeout_seconds: fields.redirect_timeout_seconds,
+  consent_timeout_seconds: fields.consent_timeout_seconds,
+  renewal_lead_seconds: fields.renewal_lead_seconds,
+};
+
 /**
- * POST /v1/connect-sessions: either an existing connection (`connection_id`, with `action` to renew
- * it or add a channel first) or what POST /v1/connections takes, `provider` and `institution_id`
- * optional (the end user chooses on the page). `redirect_url` is where the page sends the browser
- * at the end, with `connection_id` and `outcome`.
+ * POST /v1/connect-sessions, one of: an existing connection (`connection_id`; `action: renew` asks
+ * for its renewal first, `action: add_channel` with `mode` adds a channel first), a new connection
+ * at a given institution (`provider` and `institution_id`), or a new connection whose end user
+ * chooses (no `institution_id`; `provider` may narrow the list). `redirect_url` is where the page
+ * sends the browser at the end, with `connection_id` and `outcome`. The route's errors name each
+ * field with ConnectSessionRulesSchema's messages.
  */
 export const CreateConnectSessionSchema = z
+  .union([
+    z.strictObject({ connection_id: fields.connection_id, action: z.literal('renew').optional(), redirect_url: fields.redirect_url, locale: fields.locale }),
+    z.strictObject({ connection_id: fields.connection_id, action: z.literal('add_channel'), mode: fields.mode, redirect_url: fields.redirect_url, locale: fields.locale }),
+    z.strictObject({ ...newConnection, provider: fields.provider, institution_id: fields.institution_id }),
+    z.strictObject({ ...newConnection, provider: fields.provider.optional() }),
+  ])
+  .meta({ id: 'CreateConnectSession' });
+
+/** The same rules as CreateConnectSessionSchema, as one object: what the route reads, and clear per-field errors. */
+export const ConnectSessionRulesSchema = z
   .object({
-    connection_id: z.uuid().optional().meta({ description: 'An existing connection of yours to repair, renew or extend; nothing else of a new connection may then be given.' }),
-    action: z
-      .enum(['renew', 'add_channel'])
-      .optional()
-      .meta({ description: 'With `connection_id`: `renew` asks for the renewal of its redirect channel, `add_channel` adds a channel of `mode`, before the page opens.' }),
-    provider: ProviderSchema.optional().meta({ description: 'The provider; absent: the end user chooses an institution across every configured provider.' }),
-    institution_id: create.institution_id.optional(),
-    mode: ChannelModeSchema.optional().meta({ description: '`redirect` or `embedded`; absent: `redirect`, or the only mode the chosen institution has.' }),
-    redirect_url: create.redirect_url,
-    user_ref: create.user_ref,
-    locale: z.enum(CONNECT_LOCALES).optional().meta({ description: "The page's language; absent: the browser's Accept-Language (English by default)." }),
-    sync_interval_seconds: create.sync_interval_seconds,
-    redirect_timeout_seconds: create.redirect_timeout_seconds,
-    consent_timeout_seconds: create.consent_timeout_seconds,
-    renewal_lead_seconds: create.renewal_lead_seconds,
+    connection_id: fields.connection_id.optional(),
+    action: z.enum(['renew', 'add_channel']).optional(),
+    provider: fields.provider.optional(),
+    institution_id: fields.institution_id.optional(),
+    mode: fields.mode.optional(),
+    redirect_url: fields.redirect_url,
+    user_ref: fields.user_ref,
+    locale: fields.locale,
+    sync_interval_seconds: fields.sync_interval_seconds,
+    redirect_timeout_seconds: fields.redirect_timeout_seconds,
+    consent_timeout_seconds: fields.consent_timeout_seconds,
+    renewal_lead_seconds: fields.renewal_lead_seconds,
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -38,13 +71,13 @@ export const CreateConnectSessionSchema = z
     if (body.connection_id !== undefined) {
       for (const key of forNew) if (body[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'not allowed with connection_id' });
       if (body.action === 'add_channel' && body.mode === undefined) ctx.addIssue({ code: 'custom', path: ['mode'], message: 'required with action add_channel' });
+      if (body.action !== 'add_channel' && body.mode !== undefined) ctx.addIssue({ code: 'custom', path: ['mode'], message: 'only with action add_channel' });
     } else {
       if (body.action !== undefined) ctx.addIssue({ code: 'custom', path: ['action'], message: 'only with connection_id' });
       if (body.institution_id !== undefined && body.provider === undefined) ctx.addIssue({ code: 'custom', path: ['provider'], message: 'required with institution_id' });
     }
-  })
-  .meta({ id: 'CreateConnectSession' });
-export type CreateConnectSession = z.infer<typeof CreateConnectSessionSchema>;
+  });
+export type CreateConnectSession = z.infer<typeof ConnectSessionRulesSchema>;
 
 export const ConnectSessionSchema = z
   .object({

@@ -9,7 +9,7 @@ import { respond } from '../../respond';
 import { openConnection, runUpdate } from '../../temporal';
 import { parseBody } from '../../validate';
 import type { ConnectionStarter } from '../connections/start';
-import { ConnectSessionSchema, ConnectSettingsSchema, ConnectSettingsViewSchema, CreateConnectSessionSchema } from './schema';
+import { ConnectSessionRulesSchema, ConnectSessionSchema, ConnectSettingsSchema, ConnectSettingsViewSchema, CreateConnectSessionSchema } from './schema';
 
 export interface ConnectSessionRoutesDeps {
   client: Client;
@@ -62,7 +62,9 @@ export function connectSessionRoutes(deps: ConnectSessionRoutesDeps): Router {
   router.use(['/v1/connect-sessions', '/v1/connect/settings'], deps.auth);
 
   router.post('/v1/connect-sessions', async (ctx) => {
-    const body = parseBody(CreateConnectSessionSchema, ctx.request.body);
+    // The documented union decides; the rules schema reads the body and names what is wrong, field by field.
+    const body = parseBody(ConnectSessionRulesSchema, ctx.request.body);
+    parseBody(CreateConnectSessionSchema, ctx.request.body);
     const tenant = tenantOf(ctx);
     let view: ConnectionView | null = null;
     if (body.connection_id !== undefined) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOSTNAME, decimal, httpUrlPattern, isoDateTime } from '../../openapi/describe';
+import { HOSTNAME, IPV4, decimal, httpUrlPattern, isoDateTime, uriCharacters } from '../../openapi/describe';
 import {
   AddChannelSchema,
   ChannelModeSchema,
@@ -14,7 +14,12 @@ import {
 /** The client's own id for its end user: searchable, so kept to characters that need no escaping. */
 const UserRefSchema = z.string().regex(/^[A-Za-z0-9._@:+-]{1,200}$/, 'letters, digits and . _ @ : + - only (at most 200)');
 
-const httpUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname });
+/** The documented pattern of a redirect URL, checked as such: what the document allows is what the route takes. */
+const REDIRECT_URL_PATTERN = httpUrlPattern(`(?:${IPV4}|${HOSTNAME})`);
+const httpUrl = z
+  .url({ protocol: /^https?$/, hostname: z.regexes.hostname })
+  .regex(uriCharacters, 'URI characters only: percent-encode the rest (RFC 3986)')
+  .regex(new RegExp(REDIRECT_URL_PATTERN), 'an http(s) URL with a DNS name or an IPv4 address, without user name or password');
 
 /** How the connection view and POST …/channels describe a channel's mode. */
 const ChannelModeDoc = ChannelModeSchema.meta({ description: '`redirect`: the bank\'s own page; `embedded`: credentials entered in your app.' });
@@ -30,7 +35,7 @@ export const CreateConnectionSchema = z
     institution_id: z.string().min(1).max(64).meta({ description: 'The provider\'s id for the bank (Oxlin: the provider id, e.g. "87").' }),
     redirect_url: httpUrl.meta({
       description: "Where the end user's browser is sent once the bank is done with it (http or https).",
-      pattern: httpUrlPattern(HOSTNAME),
+      pattern: REDIRECT_URL_PATTERN,
     }),
     user_ref: UserRefSchema.optional().meta({ description: 'Your own reference for the end user; searchable. Letters, digits and `. _ @ : + -`.' }),
     mode: ChannelModeSchema.default('redirect').meta({
