@@ -5,7 +5,9 @@
 // success), nothing changed, never a 5xx, never another connection's data.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { randomUUID } from 'node:crypto';
+import { createStateSigner } from '../../domain/redirect-state';
+import { E2E_STATE_SECRET, type Linkflow, startLinkflow } from '../helpers/linkflow';
 
 const REDIRECT_URL = 'https://client.example/linked';
 
@@ -179,8 +181,39 @@ describe('Connect attacked', () => {
     const link = created.body.next_action.url as string;
     const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(link, { redirect: 'manual', headers: { accept: 'text/html' } })));
     const statuses = answers.map((a) => a.status);
-    assert.ok(statuses.every((s) => s === 303 || s === 503 || (s >= 400 && s < 500)), statuses.join(' '));
+    assert.ok(statuses.every((s) => s === 303 || s === 429), statuses.join(' '));
     assert.ok(statuses.filter((s) => s === 303).length >= 1, statuses.join(' '));
     assert.equal((await lf.call('GET', `/v1/connections/${created.body.id}`)).body.state, 'awaiting_redirect');
+  });
+
+  it("a link opened over and over is throttled before it floods the workflow's history and the provider", async () => {
+    const created = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: REDIRECT_URL });
+    const link = created.body.next_action.url as string;
+    const history = async () => (await lf.env.client.workflow.getHandle(`connection-${created.body.id}`).fetchHistory()).events?.length ?? 0;
+    const before = await history();
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++) statuses.push((await fetch(link, { redirect: 'manual' })).status);
+    assert.ok(statuses.filter((s) => s === 303).length <= 11, statuses.join(' '));
+    const refused = await fetch(link, { redirect: 'manual', headers: { accept: 'text/html' } });
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.match(await refused.text(), /opened too often/);
+    assert.ok((await history()) - before <= 11 * 12, `history grew by ${(await history()) - before} events`);
+    // Another connection's link is not affected.
+    const other = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: REDIRECT_URL });
+    assert.equal((await fetch(other.body.next_action.url, { redirect: 'manual' })).status, 303);
+  });
+
+  it('a link whose workflow gets no answer (its worker down) is a clear 503, not a hung request or a 5xx of another kind', async () => {
+    const id = randomUUID();
+    // A connection workflow no worker polls for: its updates are never taken, as with a worker killed.
+    await lf.env.client.workflow.start('connectionWorkflow', { taskQueue: `nobody-${id}`, workflowId: `connection-${id}`, args: [{}] });
+    const signer = createStateSigner(E2E_STATE_SECRET);
+    const link = `${lf.api}/connect/links/${signer.signLink(id, Date.now() + 3_600_000)}`;
+    const started = Date.now();
+    const response = await fetch(link, { redirect: 'manual' });
+    assert.equal(response.status, 503, await response.text());
+    assert.ok(Date.now() - started < 29_000, 'answered before the request deadline');
+    await lf.env.client.workflow.getHandle(`connection-${id}`).terminate('test over');
   });
 });

@@ -269,7 +269,8 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
       url = await deps.freshAuthorizationUrl(view.id);
     } catch (err) {
       // The provider could not mint its URL now (502): the end user may try again.
-      if (err instanceof ApiError) return back(ctx, session, err.status < 500 ? 'wrong_state' : 'unavailable');
+      // Opened too often (429) or not reachable now (5xx): the end user may try again later.
+      if (err instanceof ApiError) return back(ctx, session, err.status < 500 && err.status !== 429 ? 'wrong_state' : 'unavailable');
       throw err;
     }
     ctx.status = 303;
