@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { createStateSigner } from '../../domain/redirect-state';
 import { E2E_STATE_SECRET, type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { approveAtBank } from '../helpers/oxlin';
 
 const REDIRECT_URL = 'https://client.example/linked';
 
@@ -215,5 +216,50 @@ describe('Connect attacked', () => {
     assert.equal(response.status, 503, await response.text());
     assert.ok(Date.now() - started < 29_000, 'answered before the request deadline');
     await lf.env.client.workflow.getHandle(`connection-${id}`).terminate('test over');
+  });
+
+  it("back from the bank with another connection's state and this browser's Connect cookie: the other connection's own way, nothing of this one", async () => {
+    const other = await tenant();
+    const mine = await opened({ provider: 'oxlin', institution_id: '87' });
+    const theirs = await lf.call(
+      'POST',
+      '/v1/connections',
+      { provider: 'oxlin', institution_id: '87', redirect_url: 'https://other.example/back' },
+      { authorization: `Bearer ${other.key}` },
+    );
+    const theirBank = await approveAtBank(await lf.openLink(theirs.body.next_action.url));
+    const back = await fetch(theirBank, { headers: { cookie: mine.cookie }, redirect: 'manual' });
+    assert.equal(back.status, 303);
+    const location = back.headers.get('location') ?? '';
+    assert.ok(location.startsWith('https://other.example/back?'), location);
+    assert.ok(!location.includes(mine.created.connection_id) && !location.includes(mine.created.id), location);
+    // Its own connection, with its own cookie: back to its Connect page, which goes on at consent.
+    const myBank = await approveAtBank(await lf.openLink((await lf.call('GET', `/v1/connections/${mine.created.connection_id}`)).body.next_action.url));
+    const mineBack = await fetch(myBank, { headers: { cookie: mine.cookie }, redirect: 'manual' });
+    assert.equal(mineBack.headers.get('location'), mine.path);
+  });
+
+  it('consent posted twice at once: one consent, both answers a redirect to the page, never a 5xx', async () => {
+    const { path, cookie, created } = await opened({ provider: 'oxlin', institution_id: '87' });
+    const bank = await approveAtBank(await lf.openLink((await lf.call('GET', `/v1/connections/${created.connection_id}`)).body.next_action.url));
+    await fetch(bank, { headers: { cookie }, redirect: 'manual' });
+    const atConsent = await lf.until(created.connection_id, (v) => v.next_action?.type === 'consent');
+    const accounts = atConsent.next_action?.type === 'consent' ? atConsent.next_action.accounts.map((a) => a.id) : [];
+    const page = await (await fetch(lf.api + path, { headers: { cookie } })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? assert.fail('the consent page has a form');
+    const form = new URLSearchParams([['csrf', csrf], ...accounts.map((a) => ['account', a] as [string, string])]).toString();
+    const answers = await Promise.all(
+      [0, 1, 2].map(() =>
+        fetch(`${lf.api}${path}/consent`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: lf.api, cookie },
+          body: form,
+        }),
+      ),
+    );
+    assert.deepEqual(answers.map((a) => a.status), [303, 303, 303]);
+    const active = await lf.until(created.connection_id, (v) => v.state === 'active');
+    assert.equal(active.state, 'active');
   });
 });
