@@ -27,7 +27,7 @@ import { connectSessionRoutes } from './routes/connect/sessions';
 import { connectPageRoutes } from './routes/connect/page';
 import { connectionStarter } from './routes/connections/start';
 import type { ConnectSessions } from '../store/connect-sessions';
-import { freshAuthorizationUrl, linkRoutes } from './routes/links/links';
+import { createAuthorizationUrls, linkRoutes } from './routes/links/links';
 import { createLinkMinter } from '../domain/links';
 
 export interface AppDeps {
@@ -136,6 +136,8 @@ export function createApp(deps: AppDeps): Koa {
     tokenSeconds: deps.connectTokenSeconds ?? 1_800,
     auth,
   });
+  // One throttle per connection for both ways to the bank: a link, and the Connect page's button.
+  const authorizationUrls = createAuthorizationUrls(deps.client);
   const connectPage = connectPageRoutes({
     client: deps.client,
     sessions: deps.connectSessions,
@@ -143,7 +145,7 @@ export function createApp(deps: AppDeps): Koa {
     stateSigner: deps.stateSigner,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
     institutions: deps.institutions,
-    freshAuthorizationUrl: (connectionId) => freshAuthorizationUrl(deps.client, connectionId),
+    freshAuthorizationUrl: (connectionId) => authorizationUrls.fresh(connectionId),
     publicUrl: deps.publicUrl,
   });
   const institutions = institutionRoutes({ catalogue: deps.institutions, providers: deps.providers ?? PROVIDERS, auth });
@@ -169,7 +171,7 @@ export function createApp(deps: AppDeps): Koa {
     institutions,
     webhooks,
     callbacks,
-    linkRoutes({ client: deps.client, links, logger: deps.logger }),
+    linkRoutes({ links, logger: deps.logger, authorizationUrls }),
     inbound,
     keyRoutes(deps.credentialsKey),
     adminRoutes(deps.tenants, deps.adminKey),

@@ -47,6 +47,9 @@ export interface ConnectSettings {
 /** Why opening a token failed: unknown (never issued, or tampered), already used, or past its life. */
 export type OpenFailure = 'unknown' | 'used' | 'expired';
 
+/** How long a start may hold a session's lease (two starts of up to ~10 s each, with room): seconds. */
+export const START_LEASE_SECONDS = 60;
+
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const secret = (): string => randomBytes(32).toString('base64url');
 
@@ -147,6 +150,27 @@ export function createConnectSessions(db: Queryable) {
         [id, connectionId, replacing],
       );
       return rows.length === 1;
+    },
+
+    /**
+     * Leases the session for starting a connection, while it is bound to `from` (null: none yet,
+     * the chooser; else the ended connection it starts again after) and no other start holds it:
+     * true for exactly one of concurrent callers. The lease ends with `endStart`, or by itself after
+     * `leaseSeconds` (an API that crashed mid-start).
+     */
+    async beginStart(id: string, from: string | null, leaseSeconds = START_LEASE_SECONDS): Promise<boolean> {
+      const rows = await db.query(
+        `UPDATE connect_sessions SET starting_until = now() + $3::int * interval '1 second'
+         WHERE id = $1 AND connection_id IS NOT DISTINCT FROM $2 AND (starting_until IS NULL OR starting_until <= now())
+         RETURNING 1`,
+        [id, from, leaseSeconds],
+      );
+      return rows.length === 1;
+    },
+
+    /** Ends the lease `beginStart` took (whether the start succeeded or not). */
+    async endStart(id: string): Promise<void> {
+      await db.query('UPDATE connect_sessions SET starting_until = NULL WHERE id = $1', [id]);
     },
 
     /** Moves the session off an ended connection: onto the one started again, or back to the chooser (null). */

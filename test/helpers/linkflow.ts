@@ -64,6 +64,9 @@ export interface Linkflow {
   stop(): Promise<void>;
 }
 
+/** LINKFLOW_STATE_SECRET of the e2e Linkflow: tests that forge or sign states and links use it. */
+export const E2E_STATE_SECRET = 'e2e-secret-e2e-secret-e2e-secret';
+
 /** The secret the sandbox signs its webhooks with, and Linkflow verifies them with. */
 export const OXLIN_WEBHOOK_SECRET = 'e2e-oxlin-webhook-secret';
 export const FLINKS_WEBHOOK_SECRET = 'e2e-flinks-webhook-secret';
@@ -114,7 +117,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     PORT: String(port),
     HOST: '127.0.0.1',
     PUBLIC_URL: api,
-    LINKFLOW_STATE_SECRET: 'e2e-secret-e2e-secret-e2e-secret',
+    LINKFLOW_STATE_SECRET: E2E_STATE_SECRET,
     LINKFLOW_ADMIN_KEY: 'admin-key-admin-key-admin-key-admin-key',
     LINKFLOW_CREDENTIALS_KEY: await generateCredentialsKey(),
     OXLIN_WEBHOOK_SECRET,

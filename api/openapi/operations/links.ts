@@ -26,7 +26,15 @@ const LINK_ERRORS: ErrorDoc[] = [
     message: 'This link is no longer needed: the connection is expired.',
     details: { state: 'expired' },
   },
+  {
+    status: 429,
+    code: 'too_many_opens',
+    when: "The connection's redirect was opened too often lately (links and the Connect page together: 10 at once, then 30 an hour): nothing reached the connection; `Retry-After` and `details.retry_after_seconds` say when to try again.",
+    message: 'This link was opened too often; try again in 120 s.',
+    details: { retry_after_seconds: 120 },
+  },
   { status: 502, code: 'provider_unavailable', when: 'The provider did not give a fresh authorization URL; opening the link again may work.', message: 'The provider did not give a fresh authorization link; try again in a moment.' },
+  { status: 503, code: 'temporarily_unavailable', when: 'The connection did not answer in time (Linkflow is restarting, say): nothing changed; opening the link again later works.', message: 'Linkflow could not reach the connection just now; try again in a moment.' },
 ];
 
 export const linkOperations: OperationDoc[] = [

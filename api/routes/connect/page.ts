@@ -60,6 +60,9 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 const localeOf = (ctx: Context, session: ConnectSession | null): ConnectLocale =>
   (session?.locale as ConnectLocale | null) ?? ((ctx.acceptsLanguages([...CONNECT_LOCALES]) || 'en') as ConnectLocale);
 
+/** The origin of a Referer header; '' when there is none or it is not a URL (a malformed one refuses the form, never throws). */
+const originOf = (referer: string): string => (referer && URL.canParse(referer) ? new URL(referer).origin : '');
+
 /**
  * Security headers of every Connect response: a CSP with no third-party origin (scripts, styles,
  * fetches and form targets from this origin only), framing only by the tenant's origins, no
@@ -96,6 +99,12 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     ctx.set('cache-control', 'public, max-age=300');
     ctx.type = asset.type;
     ctx.body = createReadStream(asset.file);
+  });
+
+  // HEAD is safe (RFC 9110): a mail scanner's or a link preview's HEAD neither spends a token nor mints a bank URL.
+  router.head(['/t/:token', '/s/:session/bank'], (ctx) => {
+    secure(ctx, null);
+    ctx.status = 204;
   });
 
   router.get('/t/:token', async (ctx) => {
@@ -143,7 +152,7 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
 
   /** Form posts: this origin only (Origin, else Referer), with the session's CSRF token. */
   function checkForm(ctx: Context, session: ConnectSession, secret: string): Record<string, string | string[]> | null {
-    const from = ctx.get('origin') || (ctx.get('referer') ? new URL(ctx.get('referer'), origin).origin : '');
+    const from = ctx.get('origin') || originOf(ctx.get('referer'));
     const site = ctx.get('sec-fetch-site');
     const body = (ctx.request.body ?? {}) as Record<string, string | string[]>;
     const given = Buffer.from(typeof body.csrf === 'string' ? body.csrf : '');
@@ -177,6 +186,20 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
       const code = (PAGE_ERRORS as readonly string[]).includes(err.code) ? (err.code as PageError) : err.code === 'validation_failed' ? 'form' : 'wrong_state';
       const details = err.details as { fields?: { id?: unknown }[] } | undefined;
       back(ctx, session, code, (details?.fields ?? []).map((f) => String(f.id)));
+    }
+  }
+
+  /**
+   * `start` (which starts a connection and binds the session to it) under the session's start
+   * lease: of concurrent posts (a double click, a replayed form) one starts, the others go back to
+   * the page with `wrong_state` and start nothing, so no connection is left running unbound.
+   */
+  async function startingOnce(ctx: Context, session: ConnectSession, from: string | null, start: () => Promise<void>): Promise<void> {
+    if (!(await deps.sessions.beginStart(session.id, from))) return back(ctx, session, 'wrong_state');
+    try {
+      await attempt(ctx, session, start);
+    } finally {
+      await deps.sessions.endStart(session.id);
     }
   }
 
@@ -218,7 +241,7 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     const chosen = (await deps.institutions.list({})).find((i) => i.provider === provider && i.id === institutionId && i.modes.includes(mode as 'redirect'));
     const allowed = (!session.request.provider || session.request.provider === chosen?.provider) && (!session.request.mode || session.request.mode === mode);
     if (!chosen || !allowed) return back(ctx, session, 'form');
-    await attempt(ctx, session, async () => {
+    await startingOnce(ctx, session, null, async () => {
       const started = await startChosen(deps.starter, session.tenantId, session.request, session.redirectUrl, chosen.provider as ProviderName, chosen.id, mode as 'redirect');
       if (!(await deps.sessions.bindConnection(session.id, started.id))) throw new ApiError(409, 'wrong_state', 'already chosen');
     });
@@ -246,7 +269,8 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
       url = await deps.freshAuthorizationUrl(view.id);
     } catch (err) {
       // The provider could not mint its URL now (502): the end user may try again.
-      if (err instanceof ApiError) return back(ctx, session, err.status < 500 ? 'wrong_state' : 'unavailable');
+      // Opened too often (429) or not reachable now (5xx): the end user may try again later.
+      if (err instanceof ApiError) return back(ctx, session, err.status < 500 && err.status !== 429 ? 'wrong_state' : 'unavailable');
       throw err;
     }
     ctx.status = 303;
@@ -320,7 +344,7 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     if (!view || !canRestart(session) || stepOf(session, settings, view) !== 'ended') return back(ctx, session, 'wrong_state');
     const { provider, institution_id: institutionId, mode } = session.request;
     const chosenProvider = ProviderSchema.safeParse(provider).data;
-    await attempt(ctx, session, async () => {
+    await startingOnce(ctx, session, view.id, async () => {
       // Made for one institution: that one again. Made with the chooser: the chooser again.
       const next = chosenProvider && institutionId
         ? (await startChosen(deps.starter, session.tenantId, session.request, session.redirectUrl, chosenProvider, institutionId, mode)).id

@@ -2,7 +2,7 @@
 // type `redirect` points at. No API key: the end user's browser opens it. The token is checked,
 // then the workflow mints the provider's URL at this moment and the browser is sent there (303).
 import Router from '@koa/router';
-import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Context } from 'koa';
 import { ConnectionStateSchema, TERMINAL_STATES, UpdateRejection, openAuthorizationUpdate, workflowIdFor } from '../../../contract/messages';
@@ -12,10 +12,54 @@ import { ApiError, notFound } from '../../errors';
 import { ConnectionIdSchema, readConnection } from '../../temporal';
 
 export interface LinkRoutesDeps {
-  client: Client;
   links: LinkMinter;
   logger: Logger;
+  /** Mints the provider URL, throttled per connection (createAuthorizationUrls). */
+  authorizationUrls: AuthorizationUrls;
 }
+
+/**
+ * How long the `openAuthorization` update may take (a provider call, retried briefly) before the
+ * browser gets a 503: well inside the API's request deadline, so a worker that is down or gone is
+ * a clear "try again" rather than a 504 or a hung request.
+ */
+export const OPEN_AUTHORIZATION_DEADLINE_MS = 20_000;
+
+/**
+ * How often one connection's redirect may be opened (a link, or the Connect page's bank button):
+ * a token bucket of `burst` opens refilled at `perHour`. Each open is a workflow update (events in
+ * its history) and a provider call: anyone holding a link could otherwise grow the workflow's
+ * history until Temporal refuses its updates (2,000 a run) or ends it (history size limit), and
+ * spend Linkflow's quota at the provider.
+ */
+export const LINK_OPENS = { burst: 10, perHour: 30 } as const;
+
+/**
+ * `freshAuthorizationUrl`, throttled per connection (LINK_OPENS, in this process's memory): past
+ * the limit a 429 `too_many_opens` (details `{ retry_after_seconds }`) before anything reaches the workflow.
+ */
+export function createAuthorizationUrls(client: Client, limits: { burst: number; perHour: number } = LINK_OPENS, now: () => number = Date.now) {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const perMs = limits.perHour / 3_600_000;
+  return {
+    async fresh(connectionId: string): Promise<string> {
+      const t = now();
+      const bucket = buckets.get(connectionId) ?? { tokens: limits.burst, at: t };
+      bucket.tokens = Math.min(limits.burst, bucket.tokens + (t - bucket.at) * perMs);
+      bucket.at = t;
+      if (bucket.tokens < 1) {
+        const retryAfter = Math.ceil((1 - bucket.tokens) / perMs / 1000);
+        throw new ApiError(429, 'too_many_opens', `This link was opened too often; try again in ${retryAfter} s.`, { retry_after_seconds: retryAfter });
+      }
+      bucket.tokens -= 1;
+      // Full buckets are forgotten: the map holds only connections opened lately.
+      buckets.set(connectionId, bucket);
+      for (const [id, b] of buckets) if (b.tokens + (t - b.at) * perMs >= limits.burst) buckets.delete(id);
+      return freshAuthorizationUrl(client, connectionId);
+    },
+  };
+}
+export type AuthorizationUrls = ReturnType<typeof createAuthorizationUrls>;
 
 /**
  * The provider URL the connection's redirect action leads to, minted now (the workflow's
@@ -28,15 +72,20 @@ export interface LinkRoutesDeps {
  * - 410 `link_not_needed`: the connection has ended (details `{ state }`);
  * - 409 `link_not_needed`: the connection offers no redirect now, e.g. it is `active` or already
  *   `listing_accounts` (details `{ state }`);
- * - 502 `provider_unavailable`: the provider did not give a fresh URL (the end user may retry).
+ * - 502 `provider_unavailable`: the provider did not give a fresh URL (the end user may retry);
+ * - 503 `temporarily_unavailable`: the workflow did not answer within OPEN_AUTHORIZATION_DEADLINE_MS
+ *   (its worker down, say).
  */
 export async function freshAuthorizationUrl(client: Client, connectionId: string): Promise<string> {
   const id = ConnectionIdSchema.safeParse(connectionId);
   if (!id.success) throw notFound('connection');
   const handle = client.workflow.getHandle(workflowIdFor(id.data));
   try {
-    return (await handle.executeUpdate(openAuthorizationUpdate)).url;
+    return (await client.withDeadline(Date.now() + OPEN_AUTHORIZATION_DEADLINE_MS, () => handle.executeUpdate(openAuthorizationUpdate))).url;
   } catch (err) {
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+      throw new ApiError(503, 'temporarily_unavailable', 'Linkflow could not reach the connection just now; try again in a moment.');
+    }
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === UpdateRejection.WrongState) {
       const state = ConnectionStateSchema.safeParse((err.cause.details?.[0] as { state?: unknown } | undefined)?.state);
       throw notNeeded(state.data ?? 'unknown', state.success && TERMINAL_STATES.includes(state.data));
@@ -57,7 +106,7 @@ export async function freshAuthorizationUrl(client: Client, connectionId: string
 const notNeeded = (state: string, ended: boolean): ApiError =>
   new ApiError(ended ? 410 : 409, 'link_not_needed', `This link is no longer needed: the connection is ${state}.`, { state });
 
-export function linkRoutes({ client, links, logger }: LinkRoutesDeps): Router {
+export function linkRoutes({ links, logger, authorizationUrls }: LinkRoutesDeps): Router {
   const router = new Router({ prefix: LINK_PATH });
 
   router.get('/:link', async (ctx) => {
@@ -67,13 +116,14 @@ export function linkRoutes({ client, links, logger }: LinkRoutesDeps): Router {
         throw new ApiError(410, 'link_expired', 'This link has expired: ask the service that sent it for a new one.');
       }
       if (!opened.ok) throw new ApiError(404, 'link_not_found', 'This is not a link Linkflow issued.');
-      const url = await freshAuthorizationUrl(client, opened.connectionId);
+      const url = await authorizationUrls.fresh(opened.connectionId);
       // The provider URL carries a one-time code: never cached, never sent on as a referrer.
       ctx.set('cache-control', 'no-store');
       ctx.set('referrer-policy', 'no-referrer');
       ctx.status = 303;
       ctx.redirect(url);
     } catch (err) {
+      if (err instanceof ApiError && err.status === 429) ctx.set('retry-after', String((err.details as { retry_after_seconds: number }).retry_after_seconds));
       if (!(err instanceof ApiError) || ctx.accepts('json', 'html') !== 'html') throw err;
       if (err.status >= 500) logger.error('authorization link failed', { path: LINK_PATH, error: err.message });
       page(ctx, err);
