@@ -27,20 +27,32 @@ export const IPV4 = `(?:${OCTET}\\.){3}${OCTET}`;
 export const HOSTNAME = `(?=[^:/?#]{1,253}(?:[:/?#]|$))(?!${ENDS_IN_NUMBER})[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\\.?`;
 
 
-/**
- * The JSON Schema `pattern` of an http(s) URL with this host, an optional port, and no user name or
- * password, of URI characters only. `format: uri` alone allows any scheme and any host; the routes take http(s) with a DNS
- * host name (z.regexes.hostname: labels of at most 63, 253 in all) or, for webhook endpoints, a
- * bracketed IPv6 literal.
- */
-export const httpUrlPattern = (host: string) => `^[hH][tT][tT][pP][sS]?://${host}(?::${PORT})?(?:[/?#]${URI_CHARACTER}*)?$`;
+/** An IPv6 address as RFC 3986 writes it (section 3.2.2, IPv6address), without brackets. */
+const H16 = '[0-9a-fA-F]{1,4}';
+const LS32 = `(?:${H16}:${H16}|${IPV4})`;
+export const IPV6 = `(?:${[
+  `(?:${H16}:){6}${LS32}`,
+  `::(?:${H16}:){5}${LS32}`,
+  `(?:${H16})?::(?:${H16}:){4}${LS32}`,
+  `(?:(?:${H16}:){0,1}${H16})?::(?:${H16}:){3}${LS32}`,
+  `(?:(?:${H16}:){0,2}${H16})?::(?:${H16}:){2}${LS32}`,
+  `(?:(?:${H16}:){0,3}${H16})?::${H16}:${LS32}`,
+  `(?:(?:${H16}:){0,4}${H16})?::${LS32}`,
+  `(?:(?:${H16}:){0,5}${H16})?::${H16}`,
+  `(?:(?:${H16}:){0,6}${H16})?::`,
+].join('|')})`;
 
 /** A TCP port as URLs write it: 0-65535, five digits at most (a leading zero allowed). */
 const PORT = '(?:[0-9]{1,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
 
+/** RFC 3986 `pchar`: unreserved, sub-delims, `:`, `@`, or a percent-encoded octet. */
+const PCHAR = "(?:[A-Za-z0-9\\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})";
+
 /**
- * A character RFC 3986 allows in a URI (unreserved, reserved, `%`): anything else (spaces, `<>"{}|\\^\``,
- * non-ASCII) must be percent-encoded. `uriCharacters` is the check the routes apply.
+ * The JSON Schema `pattern` of an http(s) URL with this host, an optional port, no user name or
+ * password, and a path, query and fragment as RFC 3986 writes them (anything else percent-encoded).
+ * `format: uri` alone allows any scheme and any host. The routes check this very pattern, so what
+ * the document allows is what they take (and each such URL also parses as a WHATWG URL).
  */
-export const URI_CHARACTER = "[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]";
-export const uriCharacters = new RegExp(`^${URI_CHARACTER}+$`);
+export const httpUrlPattern = (host: string) =>
+  `^[hH][tT][tT][pP][sS]?://${host}(?::${PORT})?(?:/(?:${PCHAR}|/)*)?(?:\\?(?:${PCHAR}|[/?])*)?(?:#(?:${PCHAR}|[/?])*)?$`;

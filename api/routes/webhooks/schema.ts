@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOSTNAME, IPV4, httpUrlPattern, isoDateTime, uriCharacters } from '../../openapi/describe';
+import { HOSTNAME, IPV4, IPV6, httpUrlPattern, isoDateTime } from '../../openapi/describe';
 
 /**
  * A host name, an IPv4 address (WHATWG URL has already turned 0x7f.1 and friends into dotted
@@ -9,13 +9,12 @@ import { HOSTNAME, IPV4, httpUrlPattern, isoDateTime, uriCharacters } from '../.
 const urlHost = new RegExp(`^\\[[0-9a-f:.]+\\]$|${z.regexes.hostname.source}`, 'i');
 
 /** The documented pattern of an endpoint URL, checked as such. */
-const ENDPOINT_URL_PATTERN = httpUrlPattern(`(?:\\[[0-9a-fA-F:.]+\\]|${IPV4}|${HOSTNAME})`);
+const ENDPOINT_URL_PATTERN = httpUrlPattern(`(?:\\[${IPV6}\\]|${IPV4}|${HOSTNAME})`);
 
 /** Where Linkflow POSTs events: http(s) only, a real host name, no credentials in the URL. */
 const endpointUrl = z
   .url({ protocol: /^https?$/, hostname: urlHost })
   .max(2048)
-  .regex(uriCharacters, 'URI characters only: percent-encode the rest (RFC 3986)')
   .regex(new RegExp(ENDPOINT_URL_PATTERN), 'an http(s) URL with a DNS name, an IPv4 address or a bracketed IPv6 address')
   // zod runs refinements even when the URL check failed: that one reports the unparsable URL.
   .refine((url) => !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''), 'must not carry a user name or password')
