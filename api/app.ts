@@ -145,6 +145,7 @@ export function createApp(deps: AppDeps): Koa {
     stateSigner: deps.stateSigner,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
     institutions: deps.institutions,
+    logger: deps.logger,
     freshAuthorizationUrl: (connectionId) => authorizationUrls.fresh(connectionId),
     publicUrl: deps.publicUrl,
   });

@@ -4,7 +4,9 @@
 // each answered with a clear 4xx that changes nothing, never a 5xx, never another connection's data.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { randomUUID } from 'node:crypto';
 import { loggablePath } from '../../api/errors';
+import { createConnectSessions } from '../../store/connect-sessions';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 
 const REDIRECT_URL = 'https://client.example/linked';
@@ -205,5 +207,22 @@ describe('Connect page under attack', () => {
     assert.equal(loggablePath(`/connect/t/${token}`), '/connect/t/…');
     assert.equal(loggablePath('/connect/links/abc.def.ghi'), '/connect/links/…');
     assert.equal(loggablePath('/v1/connections'), '/v1/connections');
+  });
+
+  it("a connection whose worker does not answer gets a page saying to try again, not a JSON 5xx", async () => {
+    const id = randomUUID();
+    // A connection workflow on a task queue nothing polls: its state query never gets an answer.
+    await lf.env.client.workflow.start('connectionWorkflow', { taskQueue: `nobody-${id}`, workflowId: `connection-${id}`, args: [{}] });
+    const sessions = createConnectSessions(lf.db);
+    const tenantId = (await lf.db.query<{ tenant_id: string }>('SELECT tenant_id FROM api_keys LIMIT 1'))[0]!.tenant_id;
+    const created = await sessions.create({ tenantId, connectionId: id, request: {}, redirectUrl: REDIRECT_URL, locale: 'fr', tokenSeconds: 60, sessionSeconds: 60 });
+    const open = await fetch(`${lf.api}/connect/t/${created.token}`, { redirect: 'manual' });
+    const cookie = (open.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const page = await fetch(lf.api + open.headers.get('location')!, { headers: { cookie } });
+    assert.equal(page.status, 503);
+    assert.equal(page.headers.get('retry-after'), '5');
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await page.text(), /Veuillez réessayer/);
+    await lf.env.client.workflow.getHandle(`connection-${id}`).terminate();
   });
 });

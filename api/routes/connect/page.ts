@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import type { Context } from 'koa';
+import type { Logger } from '../../../logger';
 import {
   type ConnectionView,
   type ProviderName,
@@ -20,7 +21,7 @@ import { encryptedChallengeAnswers } from '../connections/challenge';
 import { CredentialsSchema } from '../connections/schema';
 import type { ConnectionStarter } from '../connections/start';
 import { PAGE_ERRORS, type PageError, messagesFor } from './i18n';
-import { type ChoosableInstitution, type PageContext, sessionProblem } from './render';
+import { type ChoosableInstitution, type PageContext, sessionProblem, unavailablePage } from './render';
 import { CONNECT_LOCALES, type ConnectLocale } from './schema';
 import { startChosen } from './sessions';
 import { canRestart, clientReturnUrl, pendingTerms, renderStep, stepOf } from './steps';
@@ -43,8 +44,11 @@ export interface ConnectPageDeps {
   freshAuthorizationUrl(connectionId: string): Promise<string>;
   /** Public base URL of this API, as browsers reach it (its origin is the only one a form may come from). */
   publicUrl: string;
+  logger?: Logger;
 }
 
+/** How long the page waits for the connection's state before saying it is unavailable. */
+const READ_DEADLINE_MS = 10_000;
 const SESSION_ID = /^cs_[0-9a-f]{32}$/;
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
 const cookieName = (sessionId: string) => `lfc_${sessionId}`;
@@ -144,7 +148,22 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     }
     const settings = await deps.sessions.settings(session.tenantId);
     secure(ctx, settings);
-    const view = session.connectionId ? await readConnection(connectionHandle(deps.client, session.connectionId).handle) : null;
+    let view: ConnectionView | null = null;
+    if (session.connectionId) {
+      const { handle } = connectionHandle(deps.client, session.connectionId);
+      try {
+        view = await deps.client.withDeadline(Date.now() + READ_DEADLINE_MS, () => readConnection(handle));
+      } catch (err) {
+        // Temporal or the connection's worker does not answer (a deploy, a crash): a page saying so, not a JSON 5xx.
+        const locale = localeOf(ctx, session);
+        ctx.status = 503;
+        ctx.set('retry-after', '5');
+        ctx.type = 'html';
+        ctx.body = unavailablePage({ locale, m: messagesFor(locale) });
+        deps.logger?.warn('connect page: connection unreadable', { session: session.id, error: String(err) });
+        return null;
+      }
+    }
     // Bound at creation to a connection of the session's tenant; checked again all the same.
     if (view && view.tenant_id !== session.tenantId) throw new ApiError(404, 'not_found', 'connection not found');
     return { session, settings, secret, view };

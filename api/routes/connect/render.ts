@@ -238,3 +238,8 @@ export function actionStep(ctx: PageContext, message: string): string {
 export function sessionProblem(ctx: Pick<PageContext, 'locale' | 'm'>, why: 'used' | 'expired' | 'unknown' | 'gone'): string {
   return page(ctx, ctx.m.sessionTitle, `<p role="alert">${h(ctx.m[`session_${why}`])}</p>`, { step: 'problem' });
 }
+
+/** Linkflow cannot read the connection right now (Temporal or the worker unreachable): try again. */
+export function unavailablePage(ctx: Pick<PageContext, 'locale' | 'm'>): string {
+  return page(ctx, ctx.m.unavailableTitle, `<p role="alert">${h(ctx.m.unavailableText)}</p>`, { step: 'problem' });
+}

@@ -18,6 +18,7 @@ const UserRefSchema = z.string().regex(/^[A-Za-z0-9._@:+-]{1,200}$/, 'letters, d
 const REDIRECT_URL_PATTERN = httpUrlPattern(`(?:${IPV4}|${HOSTNAME})`);
 const httpUrl = z
   .url({ protocol: /^https?$/, hostname: z.regexes.hostname })
+  .max(2048)
   .regex(new RegExp(REDIRECT_URL_PATTERN), 'an http(s) URL with a DNS name or an IPv4 address, without user name or password');
 
 /** How the connection view and POST …/channels describe a channel's mode. */
