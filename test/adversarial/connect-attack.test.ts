@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { createStateSigner } from '../../domain/redirect-state';
+import { openedSession, postForm } from '../helpers/connect';
 import { E2E_STATE_SECRET, type Linkflow, startLinkflow } from '../helpers/linkflow';
 import { approveAtBank } from '../helpers/oxlin';
 
@@ -41,26 +42,8 @@ describe('Connect attacked', () => {
     return last;
   }
 
-  /** A session opened by a "browser": its page path, cookie and the page's CSRF token. */
-  async function opened(body: Record<string, unknown>, key = lf.apiKey) {
-    const created = await lf.call('POST', '/v1/connect-sessions', { redirect_url: REDIRECT_URL, ...body }, { authorization: `Bearer ${key}` });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const open = await fetch(created.body.connect_url, { redirect: 'manual' });
-    assert.equal(open.status, 303);
-    const cookie = (open.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const path = open.headers.get('location')!;
-    const html = await (await fetch(lf.api + path, { headers: { cookie } })).text();
-    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-    return { created: created.body, cookie, path, html, csrf };
-  }
-
-  const post = (path: string, form: Record<string, string>, headers: Record<string, string>) =>
-    fetch(lf.api + path, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: lf.api, ...headers },
-      body: new URLSearchParams(form).toString(),
-    });
+  const opened = (body: Record<string, unknown>, key?: string) => openedSession(lf, body, key);
+  const post = (path: string, form: Record<string, string>, headers: Record<string, string>) => postForm(lf, path, form, headers);
 
   it('a token opened ten times at once: exactly one browser gets the session', async () => {
     const created = await lf.call('POST', '/v1/connect-sessions', { redirect_url: REDIRECT_URL });

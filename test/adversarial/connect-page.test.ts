@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { loggablePath } from '../../api/errors';
 import { createConnectSessions } from '../../store/connect-sessions';
+import { openedSession, postForm } from '../helpers/connect';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 
 const REDIRECT_URL = 'https://client.example/linked';
@@ -25,27 +26,8 @@ describe('Connect page under attack', () => {
     await lf?.stop();
   });
 
-  /** A session for Oxlin 87, opened by a "browser": its page path, cookie and CSRF token. */
-  async function opened(body: Record<string, unknown> = { provider: 'oxlin', institution_id: '87' }, key = lf.apiKey) {
-    const created = await lf.call('POST', '/v1/connect-sessions', { redirect_url: REDIRECT_URL, ...body }, { authorization: `Bearer ${key}` });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const open = await fetch(created.body.connect_url, { redirect: 'manual' });
-    assert.equal(open.status, 303);
-    const cookie = (open.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const path = open.headers.get('location')!;
-    const page = await fetch(lf.api + path, { headers: { cookie } });
-    const html = await page.text();
-    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-    return { created: created.body, token: created.body.connect_url.split('/').pop() as string, cookie, path, html, csrf, page };
-  }
-
-  const post = (path: string, form: Record<string, string>, headers: Record<string, string>) =>
-    fetch(lf.api + path, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: lf.api, ...headers },
-      body: new URLSearchParams(form).toString(),
-    });
+  const opened = (body: Record<string, unknown> = { provider: 'oxlin', institution_id: '87' }, key?: string) => openedSession(lf, body, key);
+  const post = (path: string, form: Record<string, string>, headers: Record<string, string>) => postForm(lf, path, form, headers);
 
   it('the page is strict: CSP without third-party origins, no framing by default, no referrer to others, not cached', async () => {
     const { page, html } = await opened();

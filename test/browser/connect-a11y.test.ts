@@ -3,11 +3,10 @@
 // success; LnkFi's terms, the redirect step, the cancelled ending): no `serious` or `critical`
 // violation. And the Oxlin redirect flow's Connect-side steps done with the keyboard only.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
+import { describe, it } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
 import { SMS_CODE, TEST_PASSWORD } from '../../sandbox/oxlin/scenarios';
-import { type Linkflow, startLinkflow } from '../helpers/linkflow';
-import { launchChromium, newEndUser, screenshots, startClientApp } from '../helpers/browser';
+import { connectSuite, newEndUser, screenshots } from '../helpers/browser';
 
 const AXE = require.resolve('axe-core/axe.min.js');
 
@@ -34,26 +33,8 @@ async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 describe('Connect page: accessibility', () => {
-  let lf: Linkflow;
-  let browser: Browser;
-  let client: Awaited<ReturnType<typeof startClientApp>>;
-  let CLIENT: string;
+  const suite = connectSuite();
 
-  before(async () => {
-    [lf, browser, client] = await Promise.all([startLinkflow(), launchChromium(), startClientApp()]);
-    CLIENT = client.origin;
-  });
-  after(async () => {
-    await browser?.close();
-    await client?.close();
-    await lf?.stop();
-  });
-
-  async function session(body: Record<string, unknown> = {}): Promise<{ connect_url: string; connection_id: string | null }> {
-    const created = await lf.call('POST', '/v1/connect-sessions', { redirect_url: `${CLIENT}/linked`, ...body });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    return created.body;
-  }
 
   /** Every step checked is recorded, so the test says which it reached. */
   function checker(suite: string): { check(page: Page, step: string): Promise<void>; checked: string[] } {
@@ -71,10 +52,10 @@ describe('Connect page: accessibility', () => {
 
   it('terms, chooser, Oxlin embedded (credentials, challenge, wrong code), consent, success: no serious or critical violation', async () => {
     const { check, checked } = checker('a11y-embedded');
-    assert.equal((await lf.call('PUT', '/v1/connect/settings', { frame_ancestors: [], terms: 'Acme Lending reads your accounts to assess your application.' })).status, 200);
+    assert.equal((await suite.lf.call('PUT', '/v1/connect/settings', { frame_ancestors: [], terms: 'Acme Lending reads your accounts to assess your application.' })).status, 200);
     try {
-      const { page, context } = await newEndUser(browser, { bypassCSP: true });
-      await page.goto((await session()).connect_url);
+      const { page, context } = await newEndUser(suite.browser, { bypassCSP: true });
+      await page.goto((await suite.session()).connect_url);
       await page.getByRole('heading', { level: 1, name: 'Before you continue' }).waitFor();
       await check(page, 'terms');
       await page.locator('form[action$="/terms"]').evaluate((form) => (form as unknown as { submit(): void }).submit());
@@ -129,19 +110,19 @@ describe('Connect page: accessibility', () => {
 
       await page.getByRole('heading', { name: 'Your bank is connected' }).waitFor({ timeout: 30_000 });
       await check(page, 'success');
-      await page.waitForURL(`${CLIENT}/**`, { timeout: 10_000 });
+      await page.waitForURL(`${suite.client}/**`, { timeout: 10_000 });
       assert.equal(new URL(page.url()).searchParams.get('outcome'), 'success');
       await context.close();
     } finally {
-      await lf.call('PUT', '/v1/connect/settings', { frame_ancestors: [], terms: null });
+      await suite.lf.call('PUT', '/v1/connect/settings', { frame_ancestors: [], terms: null });
     }
     assert.equal(checked.length, 13);
   });
 
   it("LnkFi's terms, the redirect step, the cancelled ending: no serious or critical violation", async () => {
     const { check, checked } = checker('a11y-lnkfi');
-    const { page, context } = await newEndUser(browser, { bypassCSP: true });
-    await page.goto((await session({ provider: 'lnkfi', institution_id: 'xero' })).connect_url);
+    const { page, context } = await newEndUser(suite.browser, { bypassCSP: true });
+    await page.goto((await suite.session({ provider: 'lnkfi', institution_id: 'xero' })).connect_url);
     await page.getByRole('heading', { level: 1, name: 'Before you continue' }).waitFor();
     await check(page, 'provider-terms');
     await page.getByLabel('I have read and accept these terms').check();
@@ -167,8 +148,8 @@ describe('Connect page: accessibility', () => {
 
   it('keyboard only: the Oxlin redirect flow on the Connect side with Tab, Space and Enter', async () => {
     const shot = screenshots('keyboard-oxlin-redirect');
-    const { connect_url, connection_id } = await session({ provider: 'oxlin', institution_id: '87' });
-    const { page, context } = await newEndUser(browser);
+    const { connect_url, connection_id } = await suite.session({ provider: 'oxlin', institution_id: '87' });
+    const { page, context } = await newEndUser(suite.browser);
     await page.goto(connect_url);
     const toBank = page.getByRole('link', { name: 'Continue to your bank' });
     await toBank.waitFor();
@@ -197,11 +178,11 @@ describe('Connect page: accessibility', () => {
     await backLink.waitFor({ timeout: 30_000 });
     await tabTo(page, backLink);
     await page.keyboard.press('Enter');
-    await page.waitForURL(`${CLIENT}/**`, { timeout: 10_000 });
+    await page.waitForURL(`${suite.client}/**`, { timeout: 10_000 });
     const back = new URL(page.url());
     assert.equal(back.searchParams.get('connection_id'), connection_id);
     assert.equal(back.searchParams.get('outcome'), 'success');
-    const accounts = await lf.call('GET', `/v1/connections/${connection_id}/accounts`);
+    const accounts = await suite.lf.call('GET', `/v1/connections/${connection_id}/accounts`);
     assert.equal(accounts.body.data.length, count - 1, 'every account but the one left out');
     await context.close();
   });

@@ -2,31 +2,17 @@
 // lists the catalogue across the four providers, the search box filters it, and the institution
 // picked goes through to success; a tenant's own terms come before the chooser and are required.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { type Linkflow, startLinkflow } from '../helpers/linkflow';
-import { launchChromium, newEndUser, screenshots, startClientApp } from '../helpers/browser';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { connectSuite, newEndUser, screenshots } from '../helpers/browser';
 
 const TENANT_TERMS = 'Acme Lending reads your accounts and transactions to assess your loan application.\nYou can disconnect at any time from your Acme account.';
 
 describe('Connect page: choosing an institution', () => {
-  let lf: Linkflow;
-  let browser: Browser;
-  let client: Awaited<ReturnType<typeof startClientApp>>;
-  let CLIENT: string;
-
-  before(async () => {
-    [lf, browser, client] = await Promise.all([startLinkflow(), launchChromium(), startClientApp()]);
-    CLIENT = client.origin;
-  });
-  after(async () => {
-    await browser?.close();
-    await client?.close();
-    await lf?.stop();
-  });
+  const suite = connectSuite();
 
   async function chooserSession(): Promise<string> {
-    const created = await lf.call('POST', '/v1/connect-sessions', { redirect_url: `${CLIENT}/linked` });
+    const created = await suite.lf.call('POST', '/v1/connect-sessions', { redirect_url: `${suite.client}/linked` });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.connection_id, null, 'nothing started before the end user chooses');
     return created.body.connect_url;
@@ -38,11 +24,11 @@ describe('Connect page: choosing an institution', () => {
 
   it('lists the catalogue across the four providers, filters as the end user types, Oxlin 87 redirect through to success', async () => {
     const shot = screenshots('chooser');
-    const catalogue = (await lf.call('GET', '/v1/institutions')).body.data as { provider: string; institution_id: string; modes: string[] }[];
+    const catalogue = (await suite.lf.call('GET', '/v1/institutions')).body.data as { provider: string; institution_id: string; modes: string[] }[];
     const expected = catalogue.flatMap((i) => i.modes.map((mode) => `${i.provider}:${mode}:${i.institution_id}`));
     assert.deepEqual(new Set(catalogue.map((i) => i.provider)), new Set(['oxlin', 'flinks', 'powens', 'lnkfi']));
 
-    const { page, context } = await newEndUser(browser);
+    const { page, context } = await newEndUser(suite.browser);
     await page.goto(await chooserSession());
     await page.getByRole('heading', { name: 'Choose your bank' }).waitFor();
     assert.deepEqual(await visibleChoices(page), expected, 'every institution and mode of the catalogue, in its order');
@@ -72,30 +58,30 @@ describe('Connect page: choosing an institution', () => {
     await share.click();
     await page.getByRole('heading', { name: 'Your bank is connected' }).waitFor({ timeout: 30_000 });
     await shot(page, 'success');
-    await page.waitForURL(`${CLIENT}/**`, { timeout: 10_000 });
+    await page.waitForURL(`${suite.client}/**`, { timeout: 10_000 });
 
     const back = new URL(page.url());
     assert.equal(back.searchParams.get('outcome'), 'success');
     const connectionId = back.searchParams.get('connection_id');
     assert.ok(connectionId);
-    const view = (await lf.call('GET', `/v1/connections/${connectionId}`)).body;
+    const view = (await suite.lf.call('GET', `/v1/connections/${connectionId}`)).body;
     assert.equal(view.provider, 'oxlin');
     assert.equal(view.institution_id, '87');
     assert.equal(view.state, 'active');
     assert.deepEqual(view.channels.map((c: { mode: string }) => c.mode), ['redirect']);
-    const accounts = await lf.call('GET', `/v1/connections/${connectionId}/accounts`);
+    const accounts = await suite.lf.call('GET', `/v1/connections/${connectionId}/accounts`);
     assert.ok(accounts.body.data.length > 0);
-    const transactions = await lf.call('GET', `/v1/connections/${connectionId}/transactions?limit=10`);
+    const transactions = await suite.lf.call('GET', `/v1/connections/${connectionId}/transactions?limit=10`);
     assert.ok(transactions.body.data.length > 0);
     await context.close();
   });
 
   it("the tenant's own terms come first and must be accepted: unticked, refused (by the browser and by Linkflow)", async () => {
     const shot = screenshots('tenant-terms');
-    const saved = await lf.call('PUT', '/v1/connect/settings', { frame_ancestors: [], terms: TENANT_TERMS });
+    const saved = await suite.lf.call('PUT', '/v1/connect/settings', { frame_ancestors: [], terms: TENANT_TERMS });
     assert.equal(saved.status, 200, JSON.stringify(saved.body));
     try {
-      const { page, context, requests } = await newEndUser(browser);
+      const { page, context, requests } = await newEndUser(suite.browser);
       await page.goto(await chooserSession());
       await page.getByRole('heading', { level: 1, name: 'Before you continue' }).waitFor();
       assert.equal(await page.locator('section.terms p').innerText(), TENANT_TERMS);
@@ -125,7 +111,7 @@ describe('Connect page: choosing an institution', () => {
       await shot(page, 'choose-after-terms');
       await context.close();
     } finally {
-      await lf.call('PUT', '/v1/connect/settings', { frame_ancestors: [], terms: null });
+      await suite.lf.call('PUT', '/v1/connect/settings', { frame_ancestors: [], terms: null });
     }
   });
 });

@@ -2,35 +2,20 @@
 // its security question), back to the page, consent, success and the client's redirect_url, through
 // the page only; then the data read through the API.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import { SECURITY_QUESTION, TEST_PASSWORD } from '../../sandbox/flinks/scenarios';
-import { type Linkflow, startLinkflow } from '../helpers/linkflow';
-import { launchChromium, newEndUser, screenshots, startClientApp } from '../helpers/browser';
+import { backOnConsent, connectSuite, expectClientReturn, newEndUser, screenshots } from '../helpers/browser';
 
 describe('Connect page: Flinks', () => {
-  let lf: Linkflow;
-  let browser: Browser;
-  let client: Awaited<ReturnType<typeof startClientApp>>;
-  let CLIENT: string;
-
-  before(async () => {
-    [lf, browser, client] = await Promise.all([startLinkflow(), launchChromium(), startClientApp()]);
-    CLIENT = client.origin;
-  });
-  after(async () => {
-    await browser?.close();
-    await client?.close();
-    await lf?.stop();
-  });
+  const suite = connectSuite();
 
   it('Flinks Connect: login, security question, back to the page, consent of two accounts out of three, success', async () => {
     const shot = screenshots('flinks-connect');
-    const created = await lf.call('POST', '/v1/connect-sessions', { provider: 'flinks', institution_id: 'FlinksCapital', redirect_url: `${CLIENT}/linked` });
+    const created = await suite.lf.call('POST', '/v1/connect-sessions', { provider: 'flinks', institution_id: 'FlinksCapital', redirect_url: `${suite.client}/linked` });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const { connect_url, connection_id } = created.body;
     assert.ok(connection_id);
-    const { page, context } = await newEndUser(browser);
+    const { page, context } = await newEndUser(suite.browser);
 
     await page.goto(connect_url);
     const toBank = page.getByRole('link', { name: 'Continue to your bank' });
@@ -40,7 +25,7 @@ describe('Connect page: Flinks', () => {
 
     // The sandbox's Flinks Connect: the institution chosen by the URL, a wrong password first.
     await page.getByRole('heading', { name: 'Connect to Flinks Capital' }).waitFor();
-    assert.equal(new URL(page.url()).origin, new URL(lf.sandboxes.flinks.url).origin);
+    assert.equal(new URL(page.url()).origin, new URL(suite.lf.sandboxes.flinks.url).origin);
     await page.getByLabel('Username').fill('test_mfa');
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -54,9 +39,7 @@ describe('Connect page: Flinks', () => {
     await page.getByRole('button', { name: 'Continue' }).click();
 
     // Back on the Connect page (the browser holds the session's cookie): the accounts to share.
-    const share = page.getByRole('button', { name: 'Share selected accounts' });
-    await share.waitFor({ timeout: 30_000 });
-    assert.match(page.url(), /\/connect\/s\/cs_[0-9a-f]{32}/);
+    const share = await backOnConsent(page, suite.lf, connection_id);
     const boxes = page.getByRole('checkbox');
     assert.equal(await boxes.count(), 3);
     for (const box of await boxes.all()) assert.ok(await box.isChecked(), 'every account starts checked');
@@ -64,23 +47,16 @@ describe('Connect page: Flinks', () => {
     await shot(page, 'consent');
     await share.click();
 
-    await page.getByRole('heading', { name: 'Your bank is connected' }).waitFor({ timeout: 30_000 });
-    await shot(page, 'success');
-    await page.waitForURL(`${CLIENT}/**`, { timeout: 10_000 });
-    const back = new URL(page.url());
-    assert.equal(back.pathname, '/linked');
-    assert.equal(back.searchParams.get('connection_id'), connection_id);
-    assert.equal(back.searchParams.get('outcome'), 'success');
-    await page.getByRole('heading', { name: 'Back in the client app' }).waitFor();
+    await expectClientReturn(page, suite.client, connection_id, shot);
 
     // The data, through the API: the two accounts consented to, with their transactions.
-    const view = (await lf.call('GET', `/v1/connections/${connection_id}`)).body;
+    const view = (await suite.lf.call('GET', `/v1/connections/${connection_id}`)).body;
     assert.equal(view.state, 'active');
     assert.equal(view.provider, 'flinks');
-    const accounts = await lf.call('GET', `/v1/connections/${connection_id}/accounts`);
+    const accounts = await suite.lf.call('GET', `/v1/connections/${connection_id}/accounts`);
     assert.equal(accounts.status, 200);
     assert.equal(accounts.body.data.length, 2, JSON.stringify(accounts.body));
-    const transactions = await lf.call('GET', `/v1/connections/${connection_id}/transactions?limit=10`);
+    const transactions = await suite.lf.call('GET', `/v1/connections/${connection_id}/transactions?limit=10`);
     assert.ok(transactions.body.data.length > 0);
     await context.close();
   });

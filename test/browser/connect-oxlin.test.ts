@@ -2,40 +2,20 @@
 // challenge (a wrong code first), from the connect_url to the client's redirect_url, through the
 // page only; then the data read through the API.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import { TEST_PASSWORD } from '../../sandbox/oxlin/scenarios';
-import { type Linkflow, startLinkflow } from '../helpers/linkflow';
-import { launchChromium, newEndUser, startClientApp, screenshots, sentText } from '../helpers/browser';
+import { connectSuite, newEndUser, screenshots, sentText } from '../helpers/browser';
 
 
 describe('Connect page: Oxlin', () => {
-  let lf: Linkflow;
-  let browser: Browser;
-  let client: Awaited<ReturnType<typeof startClientApp>>;
-  let CLIENT: string;
+  const suite = connectSuite();
 
-  before(async () => {
-    [lf, browser, client] = await Promise.all([startLinkflow(), launchChromium(), startClientApp()]);
-    CLIENT = client.origin;
-  });
-  after(async () => {
-    await browser?.close();
-    await client?.close();
-    await lf?.stop();
-  });
-
-  async function session(body: Record<string, unknown>): Promise<{ connect_url: string; connection_id: string | null }> {
-    const created = await lf.call('POST', '/v1/connect-sessions', { redirect_url: `${CLIENT}/linked`, ...body });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    return created.body;
-  }
 
   it('redirect: bank page, back to Connect, consent, success, client redirect', async () => {
     const shot = screenshots('oxlin-redirect');
-    const { connect_url, connection_id } = await session({ provider: 'oxlin', institution_id: '87' });
+    const { connect_url, connection_id } = await suite.session({ provider: 'oxlin', institution_id: '87' });
     assert.ok(connection_id);
-    const { page, context } = await newEndUser(browser);
+    const { page, context } = await newEndUser(suite.browser);
     await page.goto(connect_url);
     await page.getByRole('link', { name: 'Continue to your bank' }).waitFor();
     await shot(page, 'redirect');
@@ -48,27 +28,27 @@ describe('Connect page: Oxlin', () => {
     await shot(page, 'consent');
     await page.getByRole('button', { name: 'Share selected accounts' }).click();
     await page.getByRole('heading', { name: 'Your bank is connected' }).waitFor({ timeout: 20_000 }).catch(async (err) => {
-      console.log(page.url(), await page.locator('main').innerText().catch(() => '?'), JSON.stringify((await lf.call('GET', `/v1/connections/${connection_id}`)).body));
+      console.log(page.url(), await page.locator('main').innerText().catch(() => '?'), JSON.stringify((await suite.lf.call('GET', `/v1/connections/${connection_id}`)).body));
       throw err;
     });
     await shot(page, 'success');
-    await page.waitForURL(`${CLIENT}/**`, { timeout: 10_000 });
+    await page.waitForURL(`${suite.client}/**`, { timeout: 10_000 });
     const back = new URL(page.url());
     assert.equal(back.pathname, '/linked');
     assert.equal(back.searchParams.get('connection_id'), connection_id);
     assert.equal(back.searchParams.get('outcome'), 'success');
-    const accounts = await lf.call('GET', `/v1/connections/${connection_id}/accounts`);
+    const accounts = await suite.lf.call('GET', `/v1/connections/${connection_id}/accounts`);
     assert.ok(accounts.body.data.length > 0);
-    const transactions = await lf.call('GET', `/v1/connections/${connection_id}/transactions?limit=10`);
+    const transactions = await suite.lf.call('GET', `/v1/connections/${connection_id}/transactions?limit=10`);
     assert.ok(transactions.body.data.length > 0);
     await context.close();
   });
 
-  it('embedded: credentials encrypted in the browser, SMS challenge with a wrong code, then the right one', async () => {
+  it('embedded: credentials encrypted in the suite.browser, SMS challenge with a wrong code, then the right one', async () => {
     const shot = screenshots('oxlin-embedded');
     const password = TEST_PASSWORD;
-    const { connect_url, connection_id } = await session({ provider: 'oxlin', institution_id: '87', mode: 'embedded' });
-    const { page, context, requests } = await newEndUser(browser, { locale: 'fr-FR' });
+    const { connect_url, connection_id } = await suite.session({ provider: 'oxlin', institution_id: '87', mode: 'embedded' });
+    const { page, context, requests } = await newEndUser(suite.browser, { locale: 'fr-FR' });
     await page.goto(connect_url);
     await page.getByRole('heading', { name: 'Connectez-vous à votre banque' }).waitFor();
     await shot(page, 'credentials');
@@ -88,9 +68,9 @@ describe('Connect page: Oxlin', () => {
     await page.getByRole('button', { name: 'Confirmer' }).click();
     await page.getByRole('button', { name: 'Partager les comptes sélectionnés' }).waitFor({ timeout: 20_000 });
     await page.getByRole('button', { name: 'Partager les comptes sélectionnés' }).click();
-    await page.waitForURL(`${CLIENT}/**`, { timeout: 30_000 });
+    await page.waitForURL(`${suite.client}/**`, { timeout: 30_000 });
     assert.equal(new URL(page.url()).searchParams.get('outcome'), 'success');
-    const view = (await lf.call('GET', `/v1/connections/${connection_id}`)).body;
+    const view = (await suite.lf.call('GET', `/v1/connections/${connection_id}`)).body;
     assert.equal(view.state, 'active');
     // The password never left the browser in plaintext: not in any URL, header or body it sent.
     const sent = sentText(requests);
@@ -100,11 +80,11 @@ describe('Connect page: Oxlin', () => {
   });
 
   it('a used token is refused with a clear page, and shows nothing of the connection', async () => {
-    const { connect_url } = await session({ provider: 'oxlin', institution_id: '87' });
-    const first = await newEndUser(browser);
+    const { connect_url } = await suite.session({ provider: 'oxlin', institution_id: '87' });
+    const first = await newEndUser(suite.browser);
     await first.page.goto(connect_url);
     await first.page.getByRole('link', { name: 'Continue to your bank' }).waitFor();
-    const second = await newEndUser(browser);
+    const second = await newEndUser(suite.browser);
     const response = await second.page.goto(connect_url);
     assert.equal(response?.status(), 410);
     await second.page.getByText('This link was already used').waitFor();
@@ -114,11 +94,11 @@ describe('Connect page: Oxlin', () => {
 
   it('renewal of an existing connection through a Connect session', async () => {
     const shot = screenshots('oxlin-renewal');
-    const active = await lf.activeRedirectConnection();
+    const active = await suite.lf.activeRedirectConnection();
     const before = active.channels.find((c) => c.mode === 'redirect')?.expires_at;
-    const { connect_url, connection_id } = await session({ connection_id: active.id, action: 'renew' });
+    const { connect_url, connection_id } = await suite.session({ connection_id: active.id, action: 'renew' });
     assert.equal(connection_id, active.id);
-    const { page, context } = await newEndUser(browser);
+    const { page, context } = await newEndUser(suite.browser);
     await page.goto(connect_url);
     await page.getByRole('heading', { name: 'Renew access to your bank' }).waitFor();
     await shot(page, 'renewal');
@@ -127,17 +107,17 @@ describe('Connect page: Oxlin', () => {
     await page.locator('#approve').click();
     await page.getByRole('heading', { name: 'Your bank is connected' }).waitFor({ timeout: 20_000 });
     await shot(page, 'renewed');
-    await page.waitForURL(`${CLIENT}/**`, { timeout: 10_000 });
+    await page.waitForURL(`${suite.client}/**`, { timeout: 10_000 });
     assert.equal(new URL(page.url()).searchParams.get('outcome'), 'success');
-    const after = await lf.until(active.id, (v) => v.state === 'active' && v.channels.some((c) => c.mode === 'redirect' && c.expires_at !== before));
+    const after = await suite.lf.until(active.id, (v) => v.state === 'active' && v.channels.some((c) => c.mode === 'redirect' && c.expires_at !== before));
     assert.equal(after.renewal_due_at === active.renewal_due_at, false);
     await context.close();
   });
 
   it('an added embedded channel through a Connect session: credentials, then consent for its new accounts', async () => {
-    const active = await lf.activeRedirectConnection();
-    const { connect_url } = await session({ connection_id: active.id, action: 'add_channel', mode: 'embedded' });
-    const { page, context, requests } = await newEndUser(browser);
+    const active = await suite.lf.activeRedirectConnection();
+    const { connect_url } = await suite.session({ connection_id: active.id, action: 'add_channel', mode: 'embedded' });
+    const { page, context, requests } = await newEndUser(suite.browser);
     await page.goto(connect_url);
     await page.getByRole('heading', { name: 'Sign in to your bank' }).waitFor();
     await page.getByLabel('Identifiant').fill('alice');
@@ -146,8 +126,8 @@ describe('Connect page: Oxlin', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Share selected accounts' }).waitFor({ timeout: 20_000 });
     await page.getByRole('button', { name: 'Share selected accounts' }).click();
-    await page.waitForURL(`${CLIENT}/**`, { timeout: 30_000 });
-    const view = await lf.until(active.id, (v) => v.state === 'active');
+    await page.waitForURL(`${suite.client}/**`, { timeout: 30_000 });
+    const view = await suite.lf.until(active.id, (v) => v.state === 'active');
     assert.equal(view.channels.length, 2);
     assert.ok(view.accounts.filter((a) => a.consent === true).length > active.accounts.filter((a) => a.consent === true).length);
     assert.ok(!sentText(requests).includes(TEST_PASSWORD));
@@ -156,8 +136,8 @@ describe('Connect page: Oxlin', () => {
 
   it("user_action_required: the bank's own message, and the way back", async () => {
     const shot = screenshots('oxlin-user-action');
-    const { connect_url, connection_id } = await session({ provider: 'oxlin', institution_id: '87' });
-    const { page, context } = await newEndUser(browser);
+    const { connect_url, connection_id } = await suite.session({ provider: 'oxlin', institution_id: '87' });
+    const { page, context } = await newEndUser(suite.browser);
     await page.goto(connect_url);
     await page.getByRole('link', { name: 'Continue to your bank' }).click();
     await page.locator('#username').fill('user_action');
@@ -165,38 +145,38 @@ describe('Connect page: Oxlin', () => {
     await page.getByRole('button', { name: 'Share selected accounts' }).click({ timeout: 20_000 });
     await page.getByRole('heading', { name: 'Your bank needs you' }).waitFor({ timeout: 20_000 });
     await shot(page, 'user-action');
-    const view = (await lf.call('GET', `/v1/connections/${connection_id}`)).body;
+    const view = (await suite.lf.call('GET', `/v1/connections/${connection_id}`)).body;
     assert.equal(view.state, 'user_action_required');
     assert.ok(view.next_action.message);
     await page.getByText(view.next_action.message).waitFor();
     await page.getByRole('link', { name: 'Back to the application' }).click();
-    await page.waitForURL(`${CLIENT}/**`);
+    await page.waitForURL(`${suite.client}/**`);
     assert.equal(new URL(page.url()).searchParams.get('outcome'), 'user_action_required');
     await context.close();
   });
 
   it('denied at the bank: the ending, then Start again with a new connection through to success', async () => {
     const shot = screenshots('oxlin-start-again');
-    const { connect_url, connection_id } = await session({ provider: 'oxlin', institution_id: '87' });
-    const { page, context } = await newEndUser(browser);
+    const { connect_url, connection_id } = await suite.session({ provider: 'oxlin', institution_id: '87' });
+    const { page, context } = await newEndUser(suite.browser);
     await page.goto(connect_url);
     await page.getByRole('link', { name: 'Continue to your bank' }).click();
     await page.locator('#deny').click();
     await page.getByRole('button', { name: 'Start again' }).waitFor({ timeout: 20_000 });
     await shot(page, 'ended');
-    const ended = (await lf.call('GET', `/v1/connections/${connection_id}`)).body;
+    const ended = (await suite.lf.call('GET', `/v1/connections/${connection_id}`)).body;
     assert.ok(['cancelled', 'failed'].includes(ended.state), ended.state);
     await page.getByRole('button', { name: 'Start again' }).click();
     await page.getByRole('link', { name: 'Continue to your bank' }).click();
     await page.locator('#username').fill('alice');
     await page.locator('#approve').click();
     await page.getByRole('button', { name: 'Share selected accounts' }).click({ timeout: 20_000 });
-    await page.waitForURL(`${CLIENT}/**`, { timeout: 30_000 });
+    await page.waitForURL(`${suite.client}/**`, { timeout: 30_000 });
     const back = new URL(page.url());
     assert.equal(back.searchParams.get('outcome'), 'success');
     const second = back.searchParams.get('connection_id');
     assert.ok(second && second !== connection_id, 'a new connection');
-    assert.equal((await lf.call('GET', `/v1/connections/${second}`)).body.state, 'active');
+    assert.equal((await suite.lf.call('GET', `/v1/connections/${second}`)).body.state, 'active');
     await context.close();
   });
 });

@@ -3,58 +3,31 @@
 // connector through the sandbox's webview; from the connect_url to the client's redirect_url,
 // through the page only; then the data read through the API.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import { OTP_CODE, STATE_MESSAGES, TEST_PASSWORD } from '../../sandbox/powens/scenarios';
-import { type Linkflow, startLinkflow } from '../helpers/linkflow';
-import { launchChromium, newEndUser, screenshots, sentText, startClientApp } from '../helpers/browser';
+import { backOnConsent, connectSuite, expectClientReturn, newEndUser, screenshots, sentText } from '../helpers/browser';
 
 describe('Connect page: Powens', () => {
-  let lf: Linkflow;
-  let browser: Browser;
-  let client: Awaited<ReturnType<typeof startClientApp>>;
-  let CLIENT: string;
+  const suite = connectSuite();
 
-  before(async () => {
-    [lf, browser, client] = await Promise.all([startLinkflow(), launchChromium(), startClientApp()]);
-    CLIENT = client.origin;
-  });
-  after(async () => {
-    await browser?.close();
-    await client?.close();
-    await lf?.stop();
-  });
-
-  async function session(body: Record<string, unknown>): Promise<{ connect_url: string; connection_id: string }> {
-    const created = await lf.call('POST', '/v1/connect-sessions', { redirect_url: `${CLIENT}/linked`, ...body });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    assert.ok(created.body.connection_id);
-    return created.body;
-  }
 
   /** The end of every flow: success, the client's URL with the connection and `success`, data through the API. */
   async function expectSuccess(page: import('playwright-core').Page, connectionId: string, shot: (page: import('playwright-core').Page, step: string) => Promise<void>) {
-    await page.getByRole('heading', { name: 'Your bank is connected' }).waitFor({ timeout: 30_000 });
-    await shot(page, 'success');
-    await page.waitForURL(`${CLIENT}/**`, { timeout: 10_000 });
-    const back = new URL(page.url());
-    assert.equal(back.pathname, '/linked');
-    assert.equal(back.searchParams.get('connection_id'), connectionId);
-    assert.equal(back.searchParams.get('outcome'), 'success');
-    const view = (await lf.call('GET', `/v1/connections/${connectionId}`)).body;
+    await expectClientReturn(page, suite.client, connectionId, shot);
+    const view = (await suite.lf.call('GET', `/v1/connections/${connectionId}`)).body;
     assert.equal(view.state, 'active');
     assert.equal(view.provider, 'powens');
-    const accounts = await lf.call('GET', `/v1/connections/${connectionId}/accounts`);
+    const accounts = await suite.lf.call('GET', `/v1/connections/${connectionId}/accounts`);
     assert.ok(accounts.body.data.length > 0, JSON.stringify(accounts.body));
-    const transactions = await lf.call('GET', `/v1/connections/${connectionId}/transactions?limit=10`);
+    const transactions = await suite.lf.call('GET', `/v1/connections/${connectionId}/transactions?limit=10`);
     assert.ok(transactions.body.data.length > 0);
   }
 
   it('credentials: wrong ones refused by the bank, the right ones, the SMS code, consent, success; no plaintext password sent', async () => {
     const shot = screenshots('powens-credentials');
     const wrongPassword = 'not-the-password-7f3a';
-    const { connect_url, connection_id } = await session({ provider: 'powens', institution_id: '59' });
-    const { page, context, requests } = await newEndUser(browser);
+    const { connect_url, connection_id } = await suite.session({ provider: 'powens', institution_id: '59' });
+    const { page, context, requests } = await newEndUser(suite.browser);
     await page.goto(connect_url);
     const signIn = page.getByRole('button', { name: 'Sign in' });
     await page.getByRole('heading', { name: 'Sign in to your bank' }).waitFor();
@@ -71,7 +44,7 @@ describe('Connect page: Powens', () => {
     assert.match(await page.getByRole('alert').first().innerText(), /Your bank refused the request|did not accept these credentials/);
     assert.ok(await signIn.isVisible(), 'the credentials form is shown again');
     assert.equal(await page.getByLabel('Mot de passe').inputValue(), '', 'no password kept in the page');
-    assert.equal((await lf.call('GET', `/v1/connections/${connection_id}`)).body.state, 'awaiting_credentials');
+    assert.equal((await suite.lf.call('GET', `/v1/connections/${connection_id}`)).body.state, 'awaiting_credentials');
     await shot(page, 'credentials-refused');
 
     await page.getByLabel('Identifiant').fill('user_otp');
@@ -89,6 +62,7 @@ describe('Connect page: Powens', () => {
     await share.waitFor({ timeout: 30_000 });
     await shot(page, 'consent');
     await share.click();
+    assert.ok(connection_id);
     await expectSuccess(page, connection_id, shot);
 
     // Neither password left the browser in plaintext: not in any URL, header or body it sent.
@@ -102,8 +76,8 @@ describe('Connect page: Powens', () => {
 
   it('webauth: through the webview and back, consent, success', async () => {
     const shot = screenshots('powens-webauth');
-    const { connect_url, connection_id } = await session({ provider: 'powens', institution_id: '60' });
-    const { page, context } = await newEndUser(browser);
+    const { connect_url, connection_id } = await suite.session({ provider: 'powens', institution_id: '60' });
+    const { page, context } = await newEndUser(suite.browser);
     await page.goto(connect_url);
     const toBank = page.getByRole('link', { name: 'Continue to your bank' });
     await toBank.waitFor();
@@ -111,19 +85,15 @@ describe('Connect page: Powens', () => {
     await toBank.click();
 
     await page.getByRole('heading', { name: 'Powens Open Banking' }).waitFor();
-    assert.equal(new URL(page.url()).origin, new URL(lf.sandboxes.powens.url).origin);
+    assert.equal(new URL(page.url()).origin, new URL(suite.lf.sandboxes.powens.url).origin);
     await page.getByLabel('User name at the bank').fill('alice');
     await shot(page, 'webview');
     await page.getByRole('button', { name: 'Authorize' }).click();
 
-    const share = page.getByRole('button', { name: 'Share selected accounts' });
-    await share.waitFor({ timeout: 30_000 }).catch(async (err) => {
-      console.log(page.url(), await page.locator('body').innerText().catch(() => '?'), JSON.stringify((await lf.call('GET', `/v1/connections/${connection_id}`)).body));
-      throw err;
-    });
-    assert.match(page.url(), /\/connect\/s\/cs_[0-9a-f]{32}/);
+    const share = await backOnConsent(page, suite.lf, connection_id);
     await shot(page, 'consent');
     await share.click();
+    assert.ok(connection_id);
     await expectSuccess(page, connection_id, shot);
     await context.close();
   });

@@ -2,13 +2,12 @@
 // mints the provider's short-lived URL when it is opened. Real API, worker, dev server and the
 // Powens sandbox, whose webview codes are made to live 2 seconds instead of 30 minutes.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { verifyWebhook } from '../../api/clients/webhooks';
 import { stateQuery, type ConnectionView } from '../../contract/messages';
 import { createStateSigner } from '../../domain/redirect-state';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { startWebhookReceiver } from '../helpers/webhooks';
 import { approveInWebview } from '../helpers/powens';
 import { approveAtBank } from '../helpers/oxlin';
 import { authorizeAtXero } from '../../sandbox/lnkfi/browser';
@@ -175,20 +174,12 @@ describe('Linkflow links', () => {
   });
 
   it('webhook events carry the Linkflow link, never the provider URL', async () => {
-    const received: { body: string; signature: string }[] = [];
-    const receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(req.headers['linkflow-signature']) });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiver = await startWebhookReceiver();
+    const { received } = receiver;
     try {
       const tenant = await lf.call('POST', '/v1/admin/tenants', { name: 'receives links' }, { authorization: `Bearer ${lf.adminKey}` });
       const asTenant = { authorization: `Bearer ${tenant.body.api_key.key}` };
-      const endpoint = await lf.call('POST', '/v1/webhook-endpoints', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks` }, asTenant);
+      const endpoint = await lf.call('POST', '/v1/webhook-endpoints', { url: receiver.url }, asTenant);
       assert.equal(endpoint.status, 201);
 
       const active = await activePowensConnection(asTenant);

@@ -1,12 +1,11 @@
 // /v1/webhook-endpoints through the HTTP API: protected, tenant-scoped, strict about URLs, and the
 // signing secret shown once and never stored in plaintext.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { verifyWebhook } from '../../api/clients/webhooks';
 import { MAX_ENDPOINTS_PER_TENANT } from '../../api/routes/webhooks/webhooks';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { startWebhookReceiver } from '../helpers/webhooks';
 import { approveAtBank } from '../helpers/oxlin';
 
 const NOT_FOUND = { error: { code: 'not_found', message: 'webhook endpoint not found' } };
@@ -146,20 +145,12 @@ describe('webhook endpoints API', () => {
   });
 
   it('delivers a connection’s events to the registered endpoint, in order, each signature verifying', async () => {
-    const received: { body: string; signature: string }[] = [];
-    const receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(req.headers['linkflow-signature']) });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiver = await startWebhookReceiver();
+    const { received } = receiver;
     try {
       const tenant = await lf.call('POST', '/v1/admin/tenants', { name: 'receives events' }, { authorization: `Bearer ${lf.adminKey}` });
       const asTenant = { authorization: `Bearer ${tenant.body.api_key.key}` };
-      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+      const url = receiver.url;
       const endpoint = await lf.call('POST', '/v1/webhook-endpoints', { url }, asTenant);
       assert.equal(endpoint.status, 201);
 

@@ -1,9 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import type { Client } from '@temporalio/client';
 import type { StateSigner } from '../../../domain/redirect-state';
 import type { LinkMinter } from '../../../domain/links';
-import type { Repository } from '../../../store';
 import { decodeTransactionCursor } from '../../../store';
 import { createCursors } from './cursors';
 import type { TransactionCursor } from '../../../store/repository';
@@ -12,7 +10,6 @@ import {
   ConnectionStateSchema,
   ProviderSchema,
   type ConnectionView,
-  type ProviderName,
   addChannelUpdate,
   answerChallengeUpdate,
   disconnectRequestedSignal,
@@ -43,30 +40,18 @@ import {
   TransactionPageSchema,
 } from './schema';
 import { respond } from '../../respond';
-import { connectionStarter, settled } from './start';
+import { type ConnectionStarterDeps, connectionStarter, settled } from './start';
 import { encryptedChallengeAnswers } from './challenge';
 import { presentView, NEEDS_ACTION_ATTRIBUTE, PROVIDER_ATTRIBUTE, STATE_ATTRIBUTE, USER_REF_ATTRIBUTE, searchAttribute, transactionBody } from './presenters';
 
-export interface ConnectionRoutesDeps {
-  client: Client;
-  repository: Repository;
-  /** Builds Linkflow's callback URL for a provider, e.g. https://linkflow.example/callbacks/oxlin. */
-  callbackUrl(provider: string): string;
+/** What the connection routes need: what starting a connection needs (start.ts), and the rest. */
+export interface ConnectionRoutesDeps extends ConnectionStarterDeps {
   /** Seals list cursors (the redirect-state secret). */
   stateSigner: StateSigner;
   /** Turns the provider URLs of views into Linkflow links (every view this router answers with). */
   links: LinkMinter;
-  /** The providers this deployment has settings for. */
-  providers: readonly ProviderName[];
   /** Linkflow's credentials public key: the API encrypts challenge answers with it. */
   credentialsPublicKey: string;
-  defaults: {
-    syncIntervalSeconds: number;
-    redirectTimeoutSeconds: number;
-    consentTimeoutSeconds: number;
-    renewalLeadSeconds: number;
-  };
-  taskQueue: string;
   /** Resolves the calling tenant (401 without a valid API key). */
   auth: Middleware;
 }
