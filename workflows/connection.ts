@@ -21,6 +21,7 @@ export type { ConnectionMemory, Intents } from './connection/memory';
 export async function connectionWorkflow(input: ConnectionInput, memory?: ConnectionMemory): Promise<ConnectionView> {
   const connection = new Connection(input, memory);
   registerHandlers(connection);
+  connection.describe();
   upsertSearchAttributes({
     LinkflowProvider: [input.provider],
     ...(input.userRef ? { LinkflowUserRef: [input.userRef] } : {}),

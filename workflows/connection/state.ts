@@ -7,6 +7,7 @@ import {
   condition,
   log,
   patched,
+  setCurrentDetails,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { ChannelInfo } from '../../providers';
@@ -27,6 +28,7 @@ import {
   UpdateRejection,
 } from '../../contract/messages';
 import { emitWebhookEvent } from './calls';
+import { currentDetails } from './details';
 import type { ConnectionMemory, Intents } from './memory';
 
 /** A redirect the connection offers: its provider URL and the authorization it belongs to. */
@@ -177,6 +179,7 @@ export class Connection {
     if (state !== this.memory.state) log.info('connection state changed', { from: this.memory.state, to: state, reason });
     const actionChanged = JSON.stringify(nextAction) !== JSON.stringify(this.memory.nextAction);
     this.memory = { ...this.memory, state, nextAction, reason };
+    this.describe();
     this.announce(state, nextAction, reason, actionChanged);
     // Visibility shows where a connection rests: a routine sync would add two history events a day for nothing.
     if (state === 'syncing') return;
@@ -185,6 +188,12 @@ export class Connection {
     if (indexed === this.indexed) return;
     this.indexed = indexed;
     upsertSearchAttributes({ LinkflowState: [state], LinkflowNeedsAction: [needsAction] });
+  }
+
+  /** The Web UI's current details of the connection (details.ts): no command, so it replays unchanged. */
+  describe(): void {
+    const { state, nextAction, reason, lastSync } = this.memory;
+    setCurrentDetails(currentDetails(state, nextAction, reason, lastSync ?? null));
   }
 
   /** The client's webhook events for a move: state changes (routine syncs aside), actions, endings. */

@@ -110,6 +110,9 @@ export function connectionStarter(deps: ConnectionStarterDeps) {
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           // Set at start (not upserted by the workflow) so operators can filter by tenant from the first event.
           typedSearchAttributes: [{ key: TENANT_ATTRIBUTE, value: tenantId }],
+          // What the Web UI lists for the connection (payloads: encrypted by the payload codec when it is on).
+          staticSummary: `${body.provider} ${body.institution_id}${body.user_ref ? ` — ${body.user_ref}` : ''}`,
+          staticDetails: `tenant \`${tenantId}\` · first channel: ${body.mode} · connection \`${connectionId}\``,
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw err;

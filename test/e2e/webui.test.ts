@@ -1,0 +1,41 @@
+// What the Temporal Web UI shows of a connection: the static summary and details set at start,
+// and current details that follow its state ("awaiting_consent — 3 accounts waiting for consent"),
+// read the way the UI reads them (the workflow description and the workflow metadata query).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { workflowMetadataQuery } from '@temporalio/workflow';
+import { workflowIdFor } from '../../contract/messages';
+import { type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { approveAtBank } from '../helpers/oxlin';
+
+describe('connections in the Temporal Web UI', () => {
+  let lf: Linkflow;
+
+  before(async () => {
+    lf = await startLinkflow();
+  });
+  after(async () => {
+    await lf?.stop();
+  });
+
+  const currentDetails = async (id: string): Promise<string> =>
+    (await lf.env.client.workflow.getHandle(workflowIdFor(id)).query(workflowMetadataQuery)).currentDetails ?? '';
+
+  it('carries a summary at start and current details that follow the state', async () => {
+    const created = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://client.example/linked', user_ref: 'user-42' });
+    assert.equal(created.status, 201);
+    const handle = lf.env.client.workflow.getHandle(workflowIdFor(created.body.id));
+    const description = await handle.describe();
+    assert.equal(await description.staticSummary(), 'oxlin 87 — user-42');
+    assert.match((await description.staticDetails()) ?? '', /first channel: redirect/);
+    assert.match(await currentDetails(created.body.id), /^\*\*awaiting_redirect\*\* — waiting for the end user at the bank/);
+
+    const callback = await approveAtBank(await lf.openLink(created.body.next_action.url), 'approve', 'alice');
+    assert.equal((await fetch(callback, { redirect: 'manual' })).status, 303);
+    const waiting = await lf.until(created.body.id, (v) => v.state === 'awaiting_consent');
+    assert.equal(await currentDetails(created.body.id), `**awaiting_consent** — ${waiting.accounts.length} accounts waiting for consent`);
+
+    await lf.consentAll(waiting);
+    assert.match(await currentDetails(created.body.id), /^\*\*active\*\* — last sync .*: \d+ accounts, \+\d+ \/ ~\d+ \/ -\d+ transactions$/);
+  });
+});
