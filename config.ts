@@ -67,6 +67,8 @@ const EnvSchema = z.object({
   LINKFLOW_CONNECT_TOKEN_SECONDS: seconds.default(1_800),
   /** How long the API serves a provider's institution list (GET /v1/institutions) before asking it again. */
   LINKFLOW_INSTITUTIONS_CACHE_SECONDS: seconds.default(600),
+  /** `json` (one object a line, the default) or `pretty` (readable lines; `npm start` uses it). */
+  LINKFLOW_LOG_FORMAT: z.enum(['json', 'pretty'], { message: 'must be json or pretty' }).optional(),
   LINKFLOW_RATE_LIMIT_PER_MINUTE: seconds.default(600),
   LINKFLOW_REQUEST_TIMEOUT_MS: seconds.default(30_000),
   /** Longest a client may take to send a whole request (head and body): then a 408. */

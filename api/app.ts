@@ -12,6 +12,7 @@ import type { WebhookEndpointStore } from '../store/webhooks';
 import { DEFAULT_WEBHOOK_TARGET_POLICY, type WebhookTargetPolicy } from '../activities/webhook-targets';
 import type { Logger } from '../logger';
 import { ApiError, errorMiddleware } from './errors';
+import { accessLog } from './access-log';
 import { requireTenant } from './auth';
 import { deadline, rateLimit } from './limits';
 import { assertStorable, requestTarget } from './validate';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Koa {
   // Koa would otherwise print every error; errorMiddleware logs what is worth logging.
   app.silent = true;
 
+  app.use(accessLog(deps.logger));
   app.use(errorMiddleware(deps.logger));
   app.use(deadline(deps.requestTimeoutMs ?? 30_000));
   app.use(requestTarget());

@@ -96,7 +96,7 @@ async function freePorts(count: number): Promise<number> {
 }
 
 const readyLines = (lines: string[]) => lines.filter((line) => /\bready\b/i.test(line));
-const errorLines = (lines: string[]) => lines.filter((line) => /\bERROR\b/.test(line));
+const errorLines = (lines: string[]) => lines.filter((line) => /\bERROR\b|"level":"error"/.test(line));
 
 async function stoppedCleanly(proc: Started, signal: NodeJS.Signals): Promise<void> {
   proc.signal(signal);
@@ -107,7 +107,7 @@ async function stoppedCleanly(proc: Started, signal: NodeJS.Signals): Promise<vo
   assert.deepEqual(exit, { code: 0, signal: null }, log);
   assert.deepEqual(errorLines(proc.lines), [], log);
   assert.equal(readyLines(proc.lines).length, 1, `one ready line:\n${log}`);
-  assert.ok(proc.lines.some((line) => / INFO \[\w+\] stopped$/.test(line)), `says it stopped:\n${log}`);
+  assert.ok(proc.lines.some((line) => / INFO: \[\w+\] stopped$|"level":"info",.*"msg":"stopped"/.test(line)), `says it stopped:\n${log}`);
 }
 
 describe('Linkflow processes', () => {
@@ -146,11 +146,11 @@ describe('Linkflow processes', () => {
     assert.equal(response.status, 201);
     const { id } = (await response.json()) as { id: string };
     const line = await embedded.waitFor(/\[workflow\] connection state changed/, 30_000);
-    assert.match(line, / INFO \[workflow\] connection state changed \{.*"workflowId":"connection-[0-9a-f-]+"/);
+    assert.match(line, / INFO: \[workflow\] connection state changed \{.*"workflowId":"connection-[0-9a-f-]+"/);
     assert.ok(line.includes(id), line);
     assert.ok(line.includes('"to":"awaiting_redirect"'), line);
     // The SDK's own INFO lines (worker state changes, bundler output) stay out.
-    assert.deepEqual(embedded.lines.filter((l) => /INFO \[temporal\]/.test(l)), []);
+    assert.deepEqual(embedded.lines.filter((l) => /INFO: \[temporal\]/.test(l)), []);
   });
 
   it('api/main.ts and worker/main.ts against that Temporal: ready once, serving, and stopped by SIGTERM and SIGINT with exit 0', async () => {
@@ -163,9 +163,9 @@ describe('Linkflow processes', () => {
     const apiPort = await freePorts(1);
     const api = start(process.execPath, ['--import', 'tsx', 'api/main.ts'], { ...shared, PORT: String(apiPort), LINKFLOW_DATA_DIR: join(dir, 'api') });
     const worker = start(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { ...shared, LINKFLOW_DATA_DIR: join(dir, 'worker') });
-    await api.waitFor(/INFO \[api\] ready$/, 120_000);
+    await api.waitFor(/^\{"level":"info","time":"[^"]+","component":"api","msg":"ready"\}$/, 120_000);
     assert.equal((await fetch(`http://127.0.0.1:${apiPort}/v1/connections`)).status, 401);
-    await worker.waitFor(/INFO \[worker\] ready$/, 120_000);
+    await worker.waitFor(/^\{"level":"info","time":"[^"]+","component":"worker","msg":"ready"\}$/, 120_000);
     await stoppedCleanly(api, 'SIGTERM');
     await stoppedCleanly(worker, 'SIGINT');
   });

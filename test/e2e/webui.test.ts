@@ -38,4 +38,22 @@ describe('connections in the Temporal Web UI', () => {
     await lf.consentAll(waiting);
     assert.match(await currentDetails(created.body.id), /^\*\*active\*\* — last sync .*: \d+ accounts, \+\d+ \/ ~\d+ \/ -\d+ transactions$/);
   });
+
+  it('logs one access line per request: request id, route pattern, status, tenant and connection, as JSON', async () => {
+    const created = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://client.example/linked' });
+    const read = await lf.call('GET', `/v1/connections/${created.body.id}`);
+    const requestId = read.headers.get('x-request-id');
+    assert.ok(requestId);
+    const line = lf.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.requestId === requestId);
+    assert.ok(line, 'an access line for the request');
+    assert.equal(line.component, 'api');
+    assert.equal(line.method, 'GET');
+    assert.equal(line.route, '/v1/connections/:id');
+    assert.equal(line.status, 200);
+    assert.equal(line.connectionId, created.body.id);
+    assert.match(String(line.tenant), /^ten_/);
+    assert.equal(typeof line.durationMs, 'number');
+    // The API key that authorized it is nowhere in the log.
+    assert.ok(!lf.logs.join('\n').includes(lf.apiKey));
+  });
 });
