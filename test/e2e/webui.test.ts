@@ -36,6 +36,16 @@ describe('connections in the Temporal Web UI', () => {
     assert.equal(await currentDetails(created.body.id), `**awaiting_consent** — ${waiting.accounts.length} accounts waiting for consent`);
 
     await lf.consentAll(waiting);
+    // Each activity carries its summary: the history reads as the lifecycle.
+    const history = await handle.fetchHistory();
+    const summaries = await Promise.all(
+      (history.events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes && e.userMetadata?.summary)
+        .map(async (e) => (await lf.env.client.options.loadedDataConverter.payloadConverter.fromPayload(e.userMetadata!.summary!)) as string),
+    );
+    for (const expected of ['Start authorizing a channel at the provider', "List the connection's accounts at the provider", 'Import accounts and transactions into the store, page by page']) {
+      assert.ok(summaries.includes(expected), `${expected} in ${JSON.stringify(summaries)}`);
+    }
     assert.match(await currentDetails(created.body.id), /^\*\*active\*\* — last sync .*: \d+ accounts, \+\d+ \/ ~\d+ \/ -\d+ transactions$/);
   });
 

@@ -1,6 +1,6 @@
 // The connection workflow's activities, with the timeouts and retries each kind of call gets, and
 // the constants the lifecycle's phases share.
-import { proxyActivities } from '@temporalio/workflow';
+import { type ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { Activities, WebhookActivities } from '../../activities';
 import type { ProviderFailure } from '../../providers';
 
@@ -17,15 +17,32 @@ export const PROVIDER_JOB = {
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
 } as const;
 
-export const { startAuthorization, submitCredentials, answerChallenge, listAccounts, giveConsent, disconnect, linkProviderConnection, bindProviderConnection, completeAuthorization } =
-  proxyActivities<Activities>(PROVIDER_CALL);
-export const { waitForJob, importData } = proxyActivities<Activities>(PROVIDER_JOB);
+/**
+ * One activity with the summary the Web UI shows for each of its calls (the SDK's per-call user
+ * metadata; no effect on replay: it is not part of the command's identity), so a connection's
+ * history reads as its lifecycle.
+ */
+function summarized<K extends keyof Activities>(name: K, summary: string, options: ActivityOptions): Activities[K] {
+  return proxyActivities<Activities>({ ...options, summary })[name];
+}
+
+export const startAuthorization = summarized('startAuthorization', 'Start authorizing a channel at the provider', PROVIDER_CALL);
+export const submitCredentials = summarized('submitCredentials', "Send the end user's credentials to the provider", PROVIDER_CALL);
+export const answerChallenge = summarized('answerChallenge', "Send the end user's challenge answers to the provider", PROVIDER_CALL);
+export const listAccounts = summarized('listAccounts', "List the connection's accounts at the provider", PROVIDER_CALL);
+export const giveConsent = summarized('giveConsent', "Send the end user's consent per account to the provider", PROVIDER_CALL);
+export const disconnect = summarized('disconnect', 'Remove the connection at the provider', PROVIDER_CALL);
+export const linkProviderConnection = summarized('linkProviderConnection', 'Record which provider connection is this one', PROVIDER_CALL);
+export const bindProviderConnection = summarized('bindProviderConnection', "Check the provider connection a redirect or webhook named is this connection's", PROVIDER_CALL);
+export const completeAuthorization = summarized('completeAuthorization', "Create the provider connection from the bank's authorization code", PROVIDER_CALL);
+export const waitForJob = summarized('waitForJob', "Wait for the provider's listing or sync job", PROVIDER_JOB);
+export const importData = summarized('importData', 'Import accounts and transactions into the store, page by page', PROVIDER_JOB);
 
 /**
  * A provider job that answers "pending" at once (Flinks' OPERATION_PENDING): each attempt is one
  * short call and Temporal's backoff spaces them, for about 35 minutes (Flinks allows 30).
  */
-export const { waitForJob: waitForPendingJob } = proxyActivities<Activities>({
+export const waitForPendingJob = summarized('waitForJob', "Ask again for the provider's pending data", {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 12 },
@@ -34,7 +51,7 @@ export const { waitForJob: waitForPendingJob } = proxyActivities<Activities>({
  * A fresh provider URL for a browser waiting on `GET /connect/links/:link`: a short call, retried
  * briefly (the browser's request has a deadline of its own).
  */
-export const { refreshAuthorizationUrl } = proxyActivities<Activities>({
+export const refreshAuthorizationUrl = summarized('refreshAuthorizationUrl', "Mint a fresh provider URL for the end user's browser", {
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
