@@ -1,0 +1,63 @@
+// What GET /readyz checks and how GET /metrics counts connections by state, built from the parts
+// the composition root (app/linkflow.ts) holds: the Temporal client, the store, the providers' URLs.
+import type { Client, Connection } from '@temporalio/client';
+import { CONNECTION_STATES, type ConnectionState, type ProviderName } from '../contract/messages';
+import type { Database } from '../store';
+import type { ConnectionStateCounts, ReadinessCheck } from '../api/routes/operations/operations';
+
+/**
+ * /readyz's checks: `temporal` (the frontend's gRPC health service answers SERVING), `store` (a
+ * `select 1` answers) and `provider:<name>` for each configured provider (its base URL answers
+ * over HTTP, whatever the status: reachable is what is checked, not authorized).
+ */
+export function readinessChecks(connection: Connection, db: Database, providerUrls: Partial<Record<ProviderName, string>>): ReadinessCheck[] {
+  return [
+    {
+      name: 'temporal',
+      async check(signal) {
+        const { status } = await connection.withAbortSignal(signal, () => connection.healthService.check({}));
+        // 1: SERVING (grpc.health.v1.HealthCheckResponse.ServingStatus).
+        if (status !== 1) throw new Error('not serving');
+      },
+    },
+    { name: 'store', check: async () => void (await db.query('select 1')) },
+    ...Object.entries(providerUrls).map(([provider, url]) => ({
+      name: `provider:${provider}`,
+      async check(signal: AbortSignal) {
+        const response = await fetch(url, { method: 'GET', redirect: 'manual', signal });
+        await response.body?.cancel();
+      },
+    })),
+  ];
+}
+
+const RUNNING_CONNECTIONS = 'WorkflowType = "connectionWorkflow" AND ExecutionStatus = "Running"';
+
+/**
+ * Running connection workflows per LinkflowState, from Temporal visibility: one `GROUP BY` count,
+ * or one count per state where the visibility store cannot group by a search attribute.
+ */
+export function connectionStateCounts(client: Client): ConnectionStateCounts {
+  let grouping = true;
+  return async () => {
+    if (grouping) {
+      try {
+        const { groups } = await client.workflow.count(`${RUNNING_CONNECTIONS} GROUP BY LinkflowState`);
+        const counts: Partial<Record<ConnectionState, number>> = {};
+        for (const { groupValues, count } of groups) {
+          const value = [groupValues[0]].flat()[0];
+          if ((CONNECTION_STATES as readonly unknown[]).includes(value)) counts[value as ConnectionState] = count;
+        }
+        return counts;
+      } catch (err) {
+        // Only an answer saying GROUP BY is not supported switches to per-state counts for good.
+        if (!/group ?by/i.test(String(err))) throw err;
+        grouping = false;
+      }
+    }
+    const counts = await Promise.all(
+      CONNECTION_STATES.map(async (state) => [state, (await client.workflow.count(`${RUNNING_CONNECTIONS} AND LinkflowState = "${state}"`)).count] as const),
+    );
+    return Object.fromEntries(counts);
+  };
+}
