@@ -45,7 +45,7 @@ export const operationsOperations: OperationDoc[] = [
     description:
       "Linkflow's metrics in the Prometheus text format: HTTP requests and their durations by route pattern and status, " +
       'webhook deliveries and failures, provider calls (durations and errors) by provider, and running connections by ' +
-      'state (counted from Temporal visibility at scrape time, cached 10 s). Public unless LINKFLOW_METRICS_KEY is set: then ' +
+      'state (counted from Temporal visibility at scrape time, cached 5 s). Public unless LINKFLOW_METRICS_KEY is set: then ' +
       'send it as `Authorization: Bearer <key>`. The Temporal SDK\'s own worker metrics are on the worker\'s ' +
       'LINKFLOW_TEMPORAL_METRICS_PORT, not here.',
     tags: ['Operations'],

@@ -60,12 +60,12 @@ export function httpMetrics(): Middleware {
 }
 
 /** `linkflow_connections{state}` in a registry of its own, counted by `counts` at most every `cacheMs`. */
-function connectionGauge(counts: ConnectionStateCounts, logger: Logger, cacheMs = 10_000): Registry {
+function connectionGauge(counts: ConnectionStateCounts, logger: Logger, cacheMs = 5_000): Registry {
   const registry = new PromRegistry();
   let cached: { at: number; values: Promise<Partial<Record<ConnectionState, number>>> } | undefined;
   new Gauge({
     name: 'linkflow_connections',
-    help: 'Running connection workflows by state (Temporal visibility, counted at scrape time, cached 10 s).',
+    help: 'Running connection workflows by state (Temporal visibility, counted at scrape time, cached 5 s).',
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
