@@ -6,7 +6,7 @@ import type { Database } from '../store';
 import type { ConnectionStateCounts, ReadinessCheck } from '../api/routes/operations/operations';
 
 /**
- * /readyz's checks: `temporal` (the frontend's gRPC health service answers SERVING), `store` (a
+ * /readyz's checks: `temporal` (the frontend answers GetSystemInfo, as the SDK asks when it connects), `store` (a
  * `select 1` answers) and `provider:<name>` for each configured provider (its base URL answers
  * over HTTP, whatever the status: reachable is what is checked, not authorized).
  */
@@ -14,11 +14,8 @@ export function readinessChecks(connection: Connection, db: Database, providerUr
   return [
     {
       name: 'temporal',
-      async check(signal) {
-        const { status } = await connection.withAbortSignal(signal, () => connection.healthService.check({}));
-        // 1: SERVING (grpc.health.v1.HealthCheckResponse.ServingStatus).
-        if (status !== 1) throw new Error('not serving');
-      },
+      // What the SDK itself asks when it connects: the frontend answers with its capabilities.
+      check: async (signal) => void (await connection.withAbortSignal(signal, () => connection.workflowService.getSystemInfo({}))),
     },
     { name: 'store', check: async () => void (await db.query('select 1')) },
     ...Object.entries(providerUrls).map(([provider, url]) => ({

@@ -74,7 +74,7 @@ export const operationsOperations: OperationDoc[] = [
     path: '/readyz',
     summary: 'Readiness',
     description:
-      'Checks, each within 2 s and all at once: `temporal` (the frontend\'s health service answers SERVING), `store` ' +
+      'Checks, each within 2 s and all at once: `temporal` (the Temporal frontend answers GetSystemInfo), `store` ' +
       '(the database answers a query) and `provider:<name>` for each configured provider (its base URL answers over HTTP). ' +
       '200 when all pass; 503 `not_ready` naming the failing ones otherwise (for a readiness probe: send no traffic meanwhile).',
     tags: ['Operations'],
