@@ -14,8 +14,9 @@ export function readinessChecks(connection: Connection, db: Database, providerUr
   return [
     {
       name: 'temporal',
-      // What the SDK itself asks when it connects: the frontend answers with its capabilities.
-      check: async (signal) => void (await connection.withAbortSignal(signal, () => connection.workflowService.getSystemInfo({}))),
+      // What the SDK itself asks when it connects. A gRPC deadline, not the abort signal: the SDK's
+      // retries of UNAVAILABLE outlive an aborted call (20 s against a port that refuses), a deadline ends them.
+      check: async (_signal, deadline) => void (await connection.withDeadline(deadline, () => connection.workflowService.getSystemInfo({}))),
     },
     { name: 'store', check: async () => void (await db.query('select 1')) },
     ...Object.entries(providerUrls).map(([provider, url]) => ({

@@ -14,7 +14,8 @@ import { ApiError, errorBody } from '../../errors';
 export interface ReadinessCheck {
   /** `temporal`, `store`, `provider:oxlin`, …: the key in /readyz's body. */
   name: string;
-  check(signal: AbortSignal): Promise<void>;
+  /** `signal` aborts at `deadline` (epoch ms); a check stops its own work by then (a gRPC deadline, fetch's signal). */
+  check(signal: AbortSignal, deadline: number): Promise<void>;
 }
 
 /** Running connection workflows per state (Temporal visibility), for `linkflow_connections{state}`. */
@@ -89,11 +90,12 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
 /** Resolves to `check`'s result, or a failure once `timeoutMs` has passed. */
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
   const started = performance.now();
+  const deadline = Date.now() + timeoutMs;
   const signal = AbortSignal.timeout(timeoutMs);
   const elapsed = () => Math.round(performance.now() - started);
   const timedOut = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('timeout')), { once: true }));
   try {
-    await Promise.race([check.check(signal), timedOut]);
+    await Promise.race([check.check(signal, deadline), timedOut]);
     return { status: 'ok', duration_ms: elapsed() };
   } catch (err) {
     return { status: 'failed', reason: failureReason(err, signal), duration_ms: elapsed() };
