@@ -37,6 +37,12 @@ const RUNNING_CONNECTIONS = 'WorkflowType = "connectionWorkflow" AND ExecutionSt
  */
 export function connectionStateCounts(client: Client): ConnectionStateCounts {
   let grouping = true;
+  const perState = async () => {
+    const counts = await Promise.all(
+      CONNECTION_STATES.map(async (state) => [state, (await client.workflow.count(`${RUNNING_CONNECTIONS} AND LinkflowState = "${state}"`)).count] as const),
+    );
+    return Object.fromEntries(counts);
+  };
   return async () => {
     if (grouping) {
       try {
@@ -48,14 +54,13 @@ export function connectionStateCounts(client: Client): ConnectionStateCounts {
         }
         return counts;
       } catch (err) {
-        // Only an answer saying GROUP BY is not supported switches to per-state counts for good.
-        if (!/group ?by/i.test(String(err))) throw err;
+        // The SDK wraps the server's reason ("Failed to count workflows"): when counting per state
+        // works where grouping did not, grouping is not supported here, and is not asked again.
+        const counts = await perState().catch(() => Promise.reject(err));
         grouping = false;
+        return counts;
       }
     }
-    const counts = await Promise.all(
-      CONNECTION_STATES.map(async (state) => [state, (await client.workflow.count(`${RUNNING_CONNECTIONS} AND LinkflowState = "${state}"`)).count] as const),
-    );
-    return Object.fromEntries(counts);
+    return perState();
   };
 }

@@ -91,7 +91,7 @@ describe('metrics and health, end to end', () => {
     }
     const moved = (name: string, labels: Record<string, string>) => sum(after, name, labels) - sum(before, name, labels);
 
-    assert.equal(sum(after, 'linkflow_connections', { state: 'active' }), 1, 'the one active connection of this Linkflow');
+    assert.equal(sum(after, 'linkflow_connections', { state: 'active' }), 1, `the one active connection of this Linkflow: ${lf.logs.filter((l) => l.includes('by state')).slice(0, 2).join(' | ')} ${JSON.stringify(after.filter((s) => s.name === 'linkflow_connections'))}`);
     assert.ok(moved('linkflow_http_requests_total', { method: 'POST', route: '/v1/connections', status: '201' }) >= 1);
     assert.ok(moved('linkflow_http_requests_total', { method: 'GET', route: '/v1/connections/:id', status: '200' }) >= 1);
     assert.ok(moved('linkflow_http_requests_total', { method: 'GET', route: '/v1/connections/:id', status: '404' }) >= 1);
