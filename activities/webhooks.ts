@@ -110,6 +110,7 @@ export function createWebhookActivities({ client, webhookEndpoints, webhookTarge
       }
       if (endpoint.tenantId !== event.tenant_id) {
         // Never one tenant's events to another's endpoint, whatever the caller passed.
+        countWebhookDelivery('rejected');
         throw ApplicationFailure.create({
           type: WebhookFailure.Rejected,
           nonRetryable: true,
