@@ -73,6 +73,12 @@ const EnvSchema = z.object({
   LINKFLOW_REQUEST_TIMEOUT_MS: seconds.default(30_000),
   /** Longest a client may take to send a whole request (head and body): then a 408. */
   LINKFLOW_RECEIVE_TIMEOUT_MS: seconds.default(10_000),
+  /** When set, GET /metrics needs it as `Authorization: Bearer <key>`; unset, /metrics is public like /healthz. */
+  LINKFLOW_METRICS_KEY: secret(32).optional(),
+  /** A worker process (role `worker`) serves Linkflow's own metrics (provider calls, webhook deliveries) at /metrics on this port. */
+  LINKFLOW_WORKER_METRICS_PORT: port.optional(),
+  /** The Temporal SDK's Prometheus exporter (the worker's own metrics: task slots, polls, latencies) at /metrics on this port; unset: off. */
+  LINKFLOW_TEMPORAL_METRICS_PORT: port.optional(),
   /**
    * `true`: tenants' webhook endpoints may be on loopback, private (RFC 1918, fc00::/7), CGNAT and
    * link-local addresses (metadata services never). Unset: refused, except under `npm start`, which

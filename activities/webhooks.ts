@@ -15,6 +15,7 @@ import {
 } from '../contract/messages';
 import type { WebhookEndpointStore } from '../store/webhooks';
 import type { LinkMinter } from '../domain/links';
+import { countWebhookDelivery } from '../metrics';
 import { DEFAULT_WEBHOOK_TARGET_POLICY, type ResolvedAddress, type WebhookTargetPolicy, checkWebhookTarget, pinnedLookup } from './webhook-targets';
 
 export interface WebhookDeps {
@@ -103,9 +104,13 @@ export function createWebhookActivities({ client, webhookEndpoints, webhookTarge
         throw ApplicationFailure.create({ type: WebhookFailure.NotConfigured, message: 'webhooks are not configured on this worker' });
       }
       const endpoint = await webhookEndpoints.forDelivery(endpointId);
-      if (!endpoint || endpoint.disabled) return { outcome: 'endpoint_gone' };
+      if (!endpoint || endpoint.disabled) {
+        countWebhookDelivery('endpoint_gone');
+        return { outcome: 'endpoint_gone' };
+      }
       if (endpoint.tenantId !== event.tenant_id) {
         // Never one tenant's events to another's endpoint, whatever the caller passed.
+        countWebhookDelivery('rejected');
         throw ApplicationFailure.create({
           type: WebhookFailure.Rejected,
           nonRetryable: true,
@@ -122,6 +127,7 @@ export function createWebhookActivities({ client, webhookEndpoints, webhookTarge
       const target = await checkWebhookTarget(endpoint.url, webhookTargets);
       if (!target.ok && target.reason === 'unresolvable') throw unavailable(where, 'unresolvable');
       if (!target.ok) {
+        countWebhookDelivery('forbidden');
         log.warn('webhook endpoint refused: its address is not allowed', { ...where, reason: target.message });
         throw ApplicationFailure.create({ type: WebhookFailure.Forbidden, nonRetryable: true, message: `endpoint ${endpointId}: ${target.message}` });
       }
@@ -137,8 +143,12 @@ export function createWebhookActivities({ client, webhookEndpoints, webhookTarge
         throw unavailable(where, `unreachable: ${reason(err)}`);
       }
 
-      if (status >= 200 && status < 300) return { outcome: 'delivered', status };
+      if (status >= 200 && status < 300) {
+        countWebhookDelivery('delivered');
+        return { outcome: 'delivered', status };
+      }
       if (status >= 500 || RETRYABLE_4XX.has(status)) throw unavailable(where, `answered ${status}`, status);
+      countWebhookDelivery('rejected');
       log.warn('webhook rejected by the receiver: not retried', { ...where, status });
       throw ApplicationFailure.create({
         type: WebhookFailure.Rejected,
@@ -155,6 +165,7 @@ export function createWebhookActivities({ client, webhookEndpoints, webhookTarge
  * at debug level), and we log the first attempt and then about one an hour at the 5-minute ceiling.
  */
 function unavailable(where: { endpointId: string; eventId: string }, what: string, status?: number): ApplicationFailure {
+  countWebhookDelivery('unavailable');
   const { attempt } = Context.current().info;
   if (attempt === 1 || attempt % 12 === 0) log.warn(`webhook receiver ${what}: retrying`, { ...where, attempt });
   return ApplicationFailure.create({

@@ -30,6 +30,7 @@ import { connectionStarter } from './routes/connections/start';
 import type { ConnectSessions } from '../store/connect-sessions';
 import { createAuthorizationUrls, linkRoutes } from './routes/links/links';
 import { createLinkMinter } from '../domain/links';
+import { type OperationsDeps, httpMetrics, operationsRoutes } from './routes/operations/operations';
 
 export interface AppDeps {
   client: Client;
@@ -71,6 +72,8 @@ export interface AppDeps {
   connectSessions: ConnectSessions;
   /** How long a Connect session's URL may be opened (default 1800 s). */
   connectTokenSeconds?: number;
+  /** GET /metrics, /healthz, /readyz: the metrics key, readiness checks and connection counts (default: none of them). */
+  operations?: Omit<OperationsDeps, 'logger'>;
 }
 
 const BODY_LIMIT = '100kb';
@@ -81,6 +84,8 @@ export function createApp(deps: AppDeps): Koa {
   // Koa would otherwise print every error; errorMiddleware logs what is worth logging.
   app.silent = true;
 
+  // First: every request counted with the status the client got, errors included.
+  app.use(httpMetrics());
   app.use(accessLog(deps.logger));
   app.use(errorMiddleware(deps.logger));
   app.use(deadline(deps.requestTimeoutMs ?? 30_000));
@@ -181,6 +186,8 @@ export function createApp(deps: AppDeps): Koa {
   ];
   // GET /openapi.json and GET /docs: public, no API key.
   routers.push(docsRoutes({ publicUrl: deps.publicUrl }));
+  // GET /metrics, /healthz, /readyz: for operators and orchestrators, no tenant key.
+  routers.push(operationsRoutes({ ...deps.operations, logger: deps.logger }));
   for (const router of routers) app.use(router.routes());
   // Reached only when no router answered. Every router adds what matched the path to ctx.matched, so
   // one check after them all sees every method the path has: a 405 with Allow (errorMiddleware writes

@@ -31,6 +31,8 @@ import { createLinkMinter } from '../domain/links';
 import { type Logger, createLogger } from '../logger';
 import { createWorker } from '../worker/worker';
 import type { ProviderName } from '../contract/messages';
+import { connectionStateCounts, readinessChecks } from './operations';
+import { startMetricsServer } from './metrics-server';
 import { type SandboxOverrides, type Sandboxes, type WebhookProvider, startDevServer, startSandboxes } from './embedded';
 import {
   credentialsKey as loadCredentialsKey,
@@ -260,6 +262,12 @@ async function assemble(
     });
     running.workerDone = workerDone;
     if (!embedded) log.info('worker running', { temporal: address });
+    // Embedded, the API's /metrics shows the worker's metrics too (one process, one registry).
+    if (role === 'worker' && config.LINKFLOW_WORKER_METRICS_PORT) {
+      const metricsServer = await startMetricsServer(config.LINKFLOW_WORKER_METRICS_PORT, config.HOST);
+      started('the metrics server', () => new Promise((resolve) => metricsServer.close(resolve)));
+      log.info('worker metrics served', { url: `http://${config.HOST}:${config.LINKFLOW_WORKER_METRICS_PORT}/metrics` });
+    }
   }
 
   if (role !== 'worker') {
@@ -297,6 +305,11 @@ async function assemble(
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       rateLimitPerMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE,
       requestTimeoutMs: config.LINKFLOW_REQUEST_TIMEOUT_MS,
+      operations: {
+        ...(config.LINKFLOW_METRICS_KEY ? { metricsKey: config.LINKFLOW_METRICS_KEY } : {}),
+        readiness: readinessChecks(clientConnection, db, urls),
+        connectionStates: connectionStateCounts(client),
+      },
     });
     const server = createApiServer(app.callback(), { receiveTimeoutMs: config.LINKFLOW_RECEIVE_TIMEOUT_MS });
     await listen(server, config.PORT, config.HOST);

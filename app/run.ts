@@ -29,7 +29,8 @@ export function runLinkflowProcess(role: LinkflowRole): void {
   const main = async () => {
     const config = loadConfig();
     // The API alone never loads the SDK's native runtime; the worker and the dev server do.
-    if (role !== 'api') installTemporalLogging(PROCESS_LOG_LEVELS);
+    const temporalMetrics = config.LINKFLOW_TEMPORAL_METRICS_PORT ? `${config.HOST}:${config.LINKFLOW_TEMPORAL_METRICS_PORT}` : undefined;
+    if (role !== 'api') installTemporalLogging(PROCESS_LOG_LEVELS, undefined, temporalMetrics);
     if (role === 'embedded') await assertPortsFree(config);
     linkflow = buildLinkflow(config, { role });
     const running = await linkflow.start();

@@ -5,6 +5,7 @@
 // not change it). Each client keeps its own auth and its own mapping of statuses to failures.
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
+import { observeProviderCall } from '../metrics';
 
 /** A request's time limit when the provider's config sets none: a slow call fails, and Temporal retries it. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -46,18 +47,28 @@ export interface ProviderAnswer {
  * Sends one request to a provider and reads the whole answer. Redirects are answers, never
  * followed (`redirect: 'manual'`). A network error or the `timeoutMs` limit (default
  * DEFAULT_TIMEOUT_MS) rejects with fetch's own error, which Temporal retries like any plain error.
+ * Each call is counted under `provider` (lower-case name, e.g. `oxlin`) in the provider metrics
+ * (metrics.ts: duration by outcome, errors when no answer or a 5xx came).
  */
-export async function sendRequest(baseUrl: string, request: ProviderRequest, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ProviderAnswer> {
+export async function sendRequest(baseUrl: string, request: ProviderRequest, timeoutMs = DEFAULT_TIMEOUT_MS, provider = 'unknown'): Promise<ProviderAnswer> {
   const contentType = request.form ? 'application/x-www-form-urlencoded' : request.json === undefined ? undefined : 'application/json';
   const url = joinUrl(baseUrl, request.path, request.query);
-  const response = await fetch(url, {
-    method: request.method,
-    headers: { accept: 'application/json', ...request.headers, ...(contentType ? { 'content-type': contentType } : {}) },
-    body: request.form ? new URLSearchParams(request.form).toString() : request.json === undefined ? undefined : JSON.stringify(request.json),
-    redirect: 'manual',
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  return { url, status: response.status, headers: response.headers, text: await response.text(), response };
+  const started = performance.now();
+  try {
+    const response = await fetch(url, {
+      method: request.method,
+      headers: { accept: 'application/json', ...request.headers, ...(contentType ? { 'content-type': contentType } : {}) },
+      body: request.form ? new URLSearchParams(request.form).toString() : request.json === undefined ? undefined : JSON.stringify(request.json),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const answer = { url, status: response.status, headers: response.headers, text: await response.text(), response };
+    observeProviderCall(provider, request.method, started, answer);
+    return answer;
+  } catch (error) {
+    observeProviderCall(provider, request.method, started, { error });
+    throw error;
+  }
 }
 
 /** Names a provider's failures: `Oxlin GET /x: …`, typed e.g. `OxlinBadResponse`. */

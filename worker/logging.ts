@@ -61,12 +61,20 @@ export function temporalLogger(levels: TemporalLogLevels, logger: (component: st
  * Installs the SDK's runtime (once per process, before any worker, native connection or dev server)
  * with `temporalLogger`, Core's own lines forwarded from ERROR, and no signal handling of its own:
  * the process that owns the worker decides when it stops (app/run.ts), so a Ctrl-C does not drain
- * the worker behind the composition root's back. Throws if a runtime is installed already.
+ * the worker behind the composition root's back. With `metricsBindAddress` (`host:port`, from
+ * LINKFLOW_TEMPORAL_METRICS_PORT), the SDK's own metrics (`temporal_*`: task slots, polls, schedule
+ * and execution latencies, in seconds, counters with `_total`) are served by the runtime's Prometheus
+ * exporter at `http://<bindAddress>/metrics`. Throws if a runtime is installed already.
  */
-export function installTemporalLogging(levels: TemporalLogLevels, logger?: (component: string) => Logger): void {
+export function installTemporalLogging(levels: TemporalLogLevels, logger?: (component: string) => Logger, metricsBindAddress?: string): void {
   Runtime.install({
     logger: temporalLogger(levels, logger),
     shutdownSignals: [],
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} },
+      ...(metricsBindAddress
+        ? { metrics: { prometheus: { bindAddress: metricsBindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } }
+        : {}),
+    },
   });
 }

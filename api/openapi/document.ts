@@ -284,6 +284,7 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Json
         { name: 'Admin', description: "The operator's: tenants and their API keys (LINKFLOW_ADMIN_KEY)." },
         { name: 'Callbacks', description: 'What providers send: browser redirects and webhooks.' },
         { name: 'Reference', description: 'This documentation.' },
+        { name: 'Operations', description: 'For operators and orchestrators: Prometheus metrics, liveness and readiness. No tenant key.' },
       ],
       paths,
       components: {

@@ -44,7 +44,7 @@ export interface ResponseDoc {
   status: number;
   description: string;
   /** Default application/json when there is a schema. */
-  contentType?: 'application/json' | 'text/html' | 'text/javascript';
+  contentType?: 'application/json' | 'text/html' | 'text/javascript' | 'text/plain';
   /** A schema named with `.meta({ id })` (in the route's schema.ts) is a component, referenced by `$ref`. */
   schema?: z.ZodType;
   headers?: Record<string, ParamDoc>;

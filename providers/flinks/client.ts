@@ -50,7 +50,7 @@ export class FlinksClient {
 
   async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<FlinksResponse> {
     const apiPath = `v3/${encodeURIComponent(this.config.customerId)}/BankingServices/${path}`;
-    const { status, text, response } = await sendRequest(this.config.baseUrl, { method, path: apiPath, json: body }, this.config.timeoutMs);
+    const { status, text, response } = await sendRequest(this.config.baseUrl, { method, path: apiPath, json: body }, this.config.timeoutMs, 'flinks');
     const what = `${method} ${path.split('/')[0]}`;
     if (status >= 500 || status === 429) throw new Error(`Flinks ${what} answered ${status}`);
     // Flinks answers JSON whatever its content-type says.

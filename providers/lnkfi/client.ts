@@ -48,7 +48,7 @@ export class LnkfiClient {
 
   async request(method: 'POST' | 'DELETE', path: string, body: unknown, apiKey?: string): Promise<LnkfiResponse> {
     const headers: Record<string, string> = apiKey === undefined ? {} : { authorization: `APIKey ${apiKey}` };
-    const { text, response } = await sendRequest(this.config.baseUrl, { method, path, headers, json: body }, this.config.timeoutMs);
+    const { text, response } = await sendRequest(this.config.baseUrl, { method, path, headers, json: body }, this.config.timeoutMs, 'lnkfi');
     if (response.status >= 500) throw new Error(`LnkFi ${method} ${path} answered ${response.status}`);
     return { status: response.status, headers: response.headers, body: jsonBody(text, response, `${method} ${path}`, ERRORS) };
   }

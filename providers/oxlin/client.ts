@@ -74,7 +74,7 @@ export class OxlinClient {
 
   /** One request, its JSON body read; statuses are the caller's to judge. */
   private async send(request: ProviderRequest): Promise<OxlinResponse> {
-    const answer = await sendRequest(this.config.baseUrl, request, this.config.timeoutMs);
+    const answer = await sendRequest(this.config.baseUrl, request, this.config.timeoutMs, 'oxlin');
     const body = jsonBody(answer.text, answer.response, `${request.method} ${answer.url.pathname}${answer.url.search}`, ERRORS);
     return { status: answer.status, headers: answer.headers, body };
   }

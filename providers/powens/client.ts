@@ -54,7 +54,7 @@ export class PowensClient {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<PowensResponse> {
     const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
     const request = { method, path: `/2.0${path}`, query: options.query, headers, json: options.body };
-    const { response, text } = await sendRequest(this.config.baseUrl, request, this.config.timeoutMs ?? POWENS_TIMEOUT_MS);
+    const { response, text } = await sendRequest(this.config.baseUrl, request, this.config.timeoutMs ?? POWENS_TIMEOUT_MS, 'powens');
     const result = { status: response.status, body: jsonBody(text, response, `${method} ${path}`, ERRORS) };
     if ((options.expect ?? [200]).includes(response.status)) return result;
     throw failure(`${method} ${path}`, result);

@@ -153,7 +153,7 @@ describe('Linkflow processes', () => {
     assert.deepEqual(embedded.lines.filter((l) => /INFO: \[temporal\]/.test(l)), []);
   });
 
-  it('api/main.ts and worker/main.ts against that Temporal: ready once, serving, and stopped by SIGTERM and SIGINT with exit 0', async () => {
+  it('api/main.ts and worker/main.ts against that Temporal: ready once, serving (the API ready, the worker its two metrics ports), and stopped by SIGTERM and SIGINT with exit 0', async () => {
     const shared = {
       TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
       LINKFLOW_STATE_SECRET: 'processes-test-secret-processes-test-secret',
@@ -162,10 +162,30 @@ describe('Linkflow processes', () => {
     };
     const apiPort = await freePorts(1);
     const api = start(process.execPath, ['--import', 'tsx', 'api/main.ts'], { ...shared, PORT: String(apiPort), LINKFLOW_DATA_DIR: join(dir, 'api') });
-    const worker = start(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { ...shared, LINKFLOW_DATA_DIR: join(dir, 'worker') });
+    const metricsPort = await freePorts(2);
+    const worker = start(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      ...shared,
+      LINKFLOW_DATA_DIR: join(dir, 'worker'),
+      LINKFLOW_WORKER_METRICS_PORT: String(metricsPort),
+      LINKFLOW_TEMPORAL_METRICS_PORT: String(metricsPort + 1),
+    });
     await api.waitFor(/^\{"level":"info","time":"[^"]+","component":"api","msg":"ready"\}$/, 120_000);
     assert.equal((await fetch(`http://127.0.0.1:${apiPort}/v1/connections`)).status, 401);
+    const ready = await fetch(`http://127.0.0.1:${apiPort}/readyz`);
+    const readiness = (await ready.json()) as { checks: Record<string, unknown> };
+    assert.equal(ready.status, 200, JSON.stringify(readiness));
+    assert.deepEqual(Object.keys(readiness.checks).sort(), ['provider:oxlin', 'store', 'temporal']);
     await worker.waitFor(/^\{"level":"info","time":"[^"]+","component":"worker","msg":"ready"\}$/, 120_000);
+    // The worker's own metrics (provider calls, webhook deliveries) and the SDK's, each on its port.
+    const own = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    assert.equal(own.status, 200);
+    assert.match(await own.text(), /^# TYPE linkflow_provider_request_duration_seconds histogram$/m);
+    let sdk = '';
+    for (let i = 0; i < 50 && !/^temporal_\w+/m.test(sdk); i++) {
+      sdk = await (await fetch(`http://127.0.0.1:${metricsPort + 1}/metrics`)).text();
+      if (!/^temporal_\w+/m.test(sdk)) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(sdk, /^temporal_\w+/m, `the SDK's metrics:\n${sdk.slice(0, 500)}`);
     await stoppedCleanly(api, 'SIGTERM');
     await stoppedCleanly(worker, 'SIGINT');
   });

@@ -75,7 +75,7 @@ void describe('docker-compose.yml', { timeout: 5 * 60 * 1000 }, () => {
     const result = await check(checker, COMPOSE_FILE);
     assert.ok(result.ok, `compose-check failed:\n${result.stderr}`);
     const services = JSON.parse(result.stdout) as string[];
-    for (const name of ['postgresql', 'temporal', 'temporal-admin-tools', 'temporal-setup', 'temporal-ui', 'worker', 'api', 'sandbox']) {
+    for (const name of ['postgresql', 'temporal', 'temporal-admin-tools', 'temporal-setup', 'temporal-ui', 'worker', 'api', 'sandbox', 'prometheus']) {
       assert.ok(services.includes(name), `service ${name} in ${services.join(', ')}`);
     }
   });

@@ -6,6 +6,7 @@ import { institutionOperations } from './institutions';
 import { managementOperations, referenceOperations } from './management';
 import { callbackOperations, providerWebhookOperations } from './providers';
 import { linkOperations } from './links';
+import { operationsOperations } from './operations';
 
 /**
  * Every documented operation, one per mounted route (one per provider for the provider routes), in
@@ -22,4 +23,5 @@ export const operations: OperationDoc[] = [
   ...linkOperations,
   ...providerWebhookOperations(),
   ...referenceOperations,
+  ...operationsOperations,
 ];
