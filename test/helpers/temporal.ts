@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { devServerExecutable, testServerExecutable } from '../../scripts/temporal-binaries';
@@ -20,9 +21,16 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-/** Java time-skipping test server: timers fire as soon as the workflow would otherwise wait. */
-export async function timeSkippingEnv(options: { port?: number } = {}): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: await testServerExecutable(), ...options } });
+/**
+ * Java time-skipping test server: timers fire as soon as the workflow would otherwise wait.
+ * `dataConverter`: the env's client seals payloads with it (give the worker the same one).
+ */
+export async function timeSkippingEnv(options: { port?: number; dataConverter?: DataConverter } = {}): Promise<TestWorkflowEnvironment> {
+  const { dataConverter, ...server } = options;
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: await testServerExecutable(), ...server },
+    ...(dataConverter ? { client: { dataConverter } } : {}),
+  });
   // The workflow upserts Linkflow's search attributes; the test server knows them once told.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -51,11 +59,12 @@ export const uniqueTaskQueue = (): string => `test-${randomUUID()}`;
 
 export async function runWorkerWhile<T>(
   env: TestWorkflowEnvironment,
-  options: { taskQueue: string; activities: object; maxCachedWorkflows?: number },
+  options: { taskQueue: string; activities: object; maxCachedWorkflows?: number; dataConverter?: DataConverter },
   fn: () => Promise<T>,
 ): Promise<T> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     taskQueue: options.taskQueue,
     ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     workflowBundle: await workflowBundle(),

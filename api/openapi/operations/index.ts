@@ -1,4 +1,5 @@
 import type { OperationDoc } from '../types';
+import { codecOperations } from './codec';
 import { connectOperations } from './connect';
 import { connectionOperations } from './connections';
 import { dataOperations } from './data';
@@ -18,6 +19,7 @@ export const operations: OperationDoc[] = [
   ...dataOperations,
   ...institutionOperations,
   ...managementOperations,
+  ...codecOperations,
   ...callbackOperations(),
   ...linkOperations,
   ...providerWebhookOperations(),
