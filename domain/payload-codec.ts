@@ -9,7 +9,7 @@
 // are accepted for decryption (rotation); the first one encrypts. A payload without that encoding
 // (history written before encryption, or by another client) passes through decode unchanged.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec, ValueError } from '@temporalio/common';
+import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
 /** The `encoding` metadata of a sealed payload. */
@@ -32,7 +32,7 @@ export interface PayloadKey {
 }
 
 /** A payload could not be sealed or opened: unknown key id, tampered or truncated ciphertext. */
-export class PayloadCodecError extends ValueError {
+export class PayloadCodecError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'PayloadCodecError';
