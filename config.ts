@@ -21,7 +21,7 @@ const payloadKeys = text.transform((value, ctx): PayloadKey[] => {
   }
 });
 /** A browser origin: scheme, host and port, no path. */
-const origin = url.refine((value) => new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin (scheme://host[:port], no path)').transform((value) => new URL(value).origin);
+const origin = url.refine((value) => URL.canParse(value) && new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin (scheme://host[:port], no path)').transform((value) => new URL(value).origin);
 
 const EnvSchema = z.object({
   PORT: port.default(3000),

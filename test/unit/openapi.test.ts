@@ -242,7 +242,8 @@ describe('OpenAPI document', () => {
       assert.ok(Array.isArray(op.security), `${key}: security`);
       const names = (op.security as Json[]).flatMap((s) => Object.keys(s));
       for (const name of names) assert.ok(schemes[name], `${key}: unknown security scheme ${name}`);
-      const expected = path.startsWith('/v1/admin/') ? ['adminKey'] : path.startsWith('/v1/') && path !== '/v1/keys/credentials' ? ['apiKey'] : [];
+      const operator = path.startsWith('/v1/admin/') || path.startsWith('/codec/');
+      const expected = operator ? ['adminKey'] : path.startsWith('/v1/') && path !== '/v1/keys/credentials' ? ['apiKey'] : [];
       assert.deepEqual(names, expected, `${key}: security`);
       const responses = obj(op.responses);
       if (names.length) assert.ok(responses['401'], `${key}: 401 undocumented`);
