@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, Payload } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { devServerExecutable, testServerExecutable } from '../../scripts/temporal-binaries';
@@ -102,4 +102,25 @@ export async function stopQuietly(env: TestWorkflowEnvironment, workflowId: stri
     // It completed between the look and the signal (a connection ending by itself as the test ends).
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
+}
+
+/**
+ * A history with every sealed payload opened by `dataConverter`'s codecs (what an operator reads
+ * through the codec endpoint), for tests that look inside payloads; other fields as they were.
+ */
+export async function openHistory<T>(history: T, dataConverter: DataConverter): Promise<T> {
+  const codecs = [...(dataConverter.payloadCodecs ?? [])].reverse();
+  const open = async (value: unknown): Promise<unknown> => {
+    if (value instanceof Uint8Array || value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return Promise.all(value.map(open));
+    const record = value as Record<string, unknown>;
+    const encoding = (record.metadata as Record<string, Uint8Array> | undefined)?.encoding;
+    if (encoding instanceof Uint8Array && Buffer.from(encoding).toString('utf8') === 'binary/encrypted') {
+      let payloads = [record as Payload];
+      for (const codec of codecs) payloads = await codec.decode(payloads);
+      return payloads[0];
+    }
+    return Object.fromEntries(await Promise.all(Object.entries(record).map(async ([k, v]) => [k, await open(v)] as const)));
+  };
+  return (await open(history)) as T;
 }
