@@ -1,6 +1,7 @@
 // Linkflow's configuration, from the environment, validated once at start.
 import { z } from 'zod';
 import { PROVIDERS, type ProviderName } from './contract/messages';
+import { type PayloadKey, parsePayloadKeys } from './domain/payload-codec';
 
 // Every value is read as text first: an empty or blank value is an error naming the variable, never
 // "unset" and never coerced (z.coerce.number('') is 0, which started the API on a random port).
@@ -11,6 +12,16 @@ const port = integer('a port number (1-65535)').pipe(z.number().int().min(1).max
 const seconds = integer('a whole number greater than 0').pipe(z.number().int().positive());
 const url = text.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
 const secret = (min: number) => text.min(min, `must be at least ${min} characters`);
+const payloadKeys = text.transform((value, ctx): PayloadKey[] => {
+  try {
+    return parsePayloadKeys(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+/** A browser origin: scheme, host and port, no path. */
+const origin = url.refine((value) => URL.canParse(value) && new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin (scheme://host[:port], no path)').transform((value) => new URL(value).origin);
 
 const EnvSchema = z.object({
   PORT: port.default(3000),
@@ -26,6 +37,15 @@ const EnvSchema = z.object({
   LINKFLOW_STATE_SECRET: secret(32).optional(),
   /** The operator's key for /v1/admin (tenants and API keys); admin routes are off without it. */
   LINKFLOW_ADMIN_KEY: secret(32).optional(),
+  /**
+   * AES-256 keys sealing every payload in Temporal's history: `id1:base64key,id2:base64key`, each
+   * 32 bytes (openssl rand -base64 32); the first encrypts, every one decrypts (rotation: put the
+   * new key first, keep the old ones while histories sealed with them live). Embedded: unset, one
+   * is generated into the data dir.
+   */
+  LINKFLOW_PAYLOAD_KEYS: payloadKeys.optional(),
+  /** The Temporal Web UI's origin, allowed (CORS) to call the codec endpoint /codec/{decode,encode}. */
+  LINKFLOW_UI_ORIGIN: origin.default('http://localhost:8233'),
   /** Armored OpenPGP private key that credentials are encrypted to. */
   LINKFLOW_CREDENTIALS_KEY: text.includes('BEGIN PGP PRIVATE KEY BLOCK', { message: 'must be an armored OpenPGP private key' }).optional(),
   /** The Oxlin sandbox's port; Flinks, Powens and LnkFi listen on the next three. */

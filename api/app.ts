@@ -17,6 +17,7 @@ import { requireTenant } from './auth';
 import { deadline, rateLimit } from './limits';
 import { assertStorable, requestTarget } from './validate';
 import { adminRoutes } from './routes/admin/admin';
+import { type CodecRouteDeps, codecCors, codecRoutes } from './routes/codec/codec';
 import { callbackRoutes } from './routes/callbacks/callbacks';
 import { docsRoutes } from './routes/docs/docs';
 import { institutionRoutes } from './routes/institutions/institutions';
@@ -54,8 +55,10 @@ export interface AppDeps {
   providers?: readonly ProviderName[];
   /** The configured providers' institutions, cached (GET /v1/institutions; built in app/linkflow.ts). */
   institutions: InstitutionCatalogue;
-  /** LINKFLOW_ADMIN_KEY: enables /v1/admin. */
+  /** LINKFLOW_ADMIN_KEY: enables /v1/admin and the codec endpoint (/codec/decode, /codec/encode). */
   adminKey?: string;
+  /** The payload codec the Web UI decodes history through (POST /codec/…), and the UI's origin; no /codec without it. */
+  codec?: CodecRouteDeps;
   stateSigner: StateSigner;
   credentialsKey: { publicKeyArmored: string; fingerprint: string };
   /** Public base URL of this API, as browsers and providers reach it. */
@@ -89,6 +92,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(accessLog(deps.logger));
   app.use(errorMiddleware(deps.logger));
   app.use(deadline(deps.requestTimeoutMs ?? 30_000));
+  // The Web UI calls the codec endpoint from its own origin: CORS headers on every answer, preflights answered.
+  if (deps.codec) app.use(codecCors(deps.codec.uiOrigin));
   app.use(requestTarget());
   // Provider webhooks verify their raw body before anything else: no parsing, no content-type rule first.
   const providerWebhook = (ctx: Koa.Context) => ctx.path.startsWith('/webhooks/');
@@ -184,6 +189,7 @@ export function createApp(deps: AppDeps): Koa {
     keyRoutes(deps.credentialsKey),
     adminRoutes(deps.tenants, deps.adminKey),
   ];
+  if (deps.codec) routers.push(codecRoutes(deps.codec, deps.adminKey));
   // GET /openapi.json and GET /docs: public, no API key.
   routers.push(docsRoutes({ publicUrl: deps.publicUrl }));
   // GET /metrics, /healthz, /readyz: for operators and orchestrators, no tenant key.

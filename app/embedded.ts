@@ -38,7 +38,7 @@ export type WebhookProvider = 'oxlin' | 'flinks' | 'lnkfi';
 /**
  * The Temporal dev server with Linkflow's search attributes. Persistent (`npm start`): on
  * TEMPORAL_PORT with its Web UI on TEMPORAL_UI_PORT and its SQLite file in the data dir, so
- * connections survive a restart. Ephemeral (tests): any free port, no UI, history in memory.
+ * connections survive a restart; the UI is pointed at the API's codec endpoint. Ephemeral (tests): any free port, no UI, history in memory.
  * Stop it with `teardown()`.
  */
 export async function startDevServer(config: Config, log: Logger, ephemeral: boolean): Promise<TestWorkflowEnvironment> {
@@ -52,7 +52,8 @@ export async function startDevServer(config: Config, log: Logger, ephemeral: boo
     server: {
       executable,
       searchAttributes: devServerSearchAttributes(),
-      extraArgs: ['--log-level', 'error'],
+      // The Web UI decodes payloads through the API's codec endpoint (POST /codec/decode, the admin key).
+      extraArgs: ['--log-level', 'error', ...(ephemeral ? [] : ['--ui-codec-endpoint', new URL('/codec', publicUrl(config)).toString()])],
       ...(ephemeral
         ? {}
         : { ip: '127.0.0.1', port: config.TEMPORAL_PORT, ui: true, uiPort: config.TEMPORAL_UI_PORT, dbFilename, namespace: config.TEMPORAL_NAMESPACE }),

@@ -5,10 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { createApiServer } from '../api/server';
 import type { CredentialsKey } from '../domain/credentials';
+import { createPayloadCodec } from '../domain/payload-codec';
 import { type AdapterRegistry, type ProviderSecrets, type ProvidersConfig, configuredProviders, createAdapters } from '../providers';
 import { type InstitutionCatalogue, createInstitutionCatalogue } from '../providers/catalogue';
 import { type StateSigner, createStateSigner } from '../domain/redirect-state';
@@ -39,6 +41,7 @@ import {
   embeddedSecret,
   embeddedTenantKeyFile,
   openStore,
+  payloadKeys,
   providerSecrets as openProviderSecrets,
   providerUrlsFromEnv,
   providerWebhookSecrets,
@@ -85,6 +88,8 @@ export interface LinkflowOptions {
 /** Linkflow once started: its parts, for the process that runs it and for tests that look inside. */
 export interface RunningLinkflow {
   client: Client;
+  /** The data converter of the client and the worker: its payload codec seals every payload (LINKFLOW_PAYLOAD_KEYS). */
+  dataConverter: DataConverter;
   db: Database;
   repository: Repository;
   tenants: TenantStore;
@@ -124,8 +129,8 @@ export class StartInterrupted extends Error {
 
 /**
  * Linkflow as `options.role` runs it, from a validated configuration (config.ts). `api` and
- * `worker` throw at start unless TEMPORAL_ADDRESS, LINKFLOW_STATE_SECRET and
- * LINKFLOW_CREDENTIALS_KEY are set; `worker` also needs one provider's *_BASE_URL.
+ * `worker` throw at start unless TEMPORAL_ADDRESS, LINKFLOW_STATE_SECRET, LINKFLOW_CREDENTIALS_KEY
+ * and LINKFLOW_PAYLOAD_KEYS are set; `worker` also needs one provider's *_BASE_URL.
  */
 export function buildLinkflow(config: Config, options: LinkflowOptions): Linkflow {
   const logger = options.logger ?? createLogger;
@@ -175,7 +180,7 @@ async function assemble(
 ): Promise<RunningLinkflow> {
   const { role } = options;
   const embedded = role === 'embedded';
-  if (!embedded) requireSettings(config, ['TEMPORAL_ADDRESS', 'LINKFLOW_STATE_SECRET', 'LINKFLOW_CREDENTIALS_KEY']);
+  if (!embedded) requireSettings(config, ['TEMPORAL_ADDRESS', 'LINKFLOW_STATE_SECRET', 'LINKFLOW_CREDENTIALS_KEY', 'LINKFLOW_PAYLOAD_KEYS']);
   if (role === 'worker') {
     const configured = Object.keys(providerUrlsFromEnv(config));
     if (configured.length === 0) {
@@ -205,10 +210,15 @@ async function assemble(
   const db = await openStore(config, log, options.database);
   started('the store', () => db.close());
 
+  // Every payload the client and the worker write is sealed (domain/payload-codec.ts); the API's
+  // /codec endpoint opens them for the Web UI.
+  const payloadCodec = createPayloadCodec(await payloadKeys(config));
+  const dataConverter: DataConverter = { payloadCodecs: [payloadCodec] };
+
   // The API's client; the worker's webhook activities start and signal delivery workflows with it too.
   const clientConnection = await Connection.connect({ address });
   started('the Temporal client', () => clientConnection.close());
-  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
 
   const secrets = await openProviderSecrets(config, db);
   const signer = createStateSigner(await stateSecret(config));
@@ -220,6 +230,7 @@ async function assemble(
   const webhookTargets = options.webhookTargets ?? webhookPolicy(config, role, log);
   const running: RunningLinkflow = {
     client,
+    dataConverter,
     db,
     repository,
     tenants,
@@ -241,6 +252,7 @@ async function assemble(
     const worker = await createWorker({
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
+      dataConverter,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
       adapters,
@@ -297,6 +309,7 @@ async function assemble(
       webhookEndpoints,
       webhookTargets,
       ...(adminKey ? { adminKey } : {}),
+      codec: { codec: payloadCodec, uiOrigin: config.LINKFLOW_UI_ORIGIN },
       stateSigner: signer,
       credentialsKey: key,
       publicUrl: publicUrl(config),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ProviderSecrets, ProvidersConfig } from '../providers';
 import { type CredentialsKey, generateCredentialsKey, loadCredentialsKey } from '../domain/credentials';
+import { type PayloadKey, generatePayloadKeys, parsePayloadKeys } from '../domain/payload-codec';
 import {
   type Database,
   type DatabaseOptions,
@@ -61,6 +62,14 @@ export const stateSecret = (config: Config): Promise<string> =>
 /** Linkflow's OpenPGP key for credentials: LINKFLOW_CREDENTIALS_KEY, or one generated into the data dir. */
 export async function credentialsKey(config: Config): Promise<CredentialsKey> {
   return loadCredentialsKey(config.LINKFLOW_CREDENTIALS_KEY ?? (await embeddedSecret(config, 'credentials-key.asc', generateCredentialsKey)));
+}
+
+/**
+ * The keys sealing Temporal payloads (domain/payload-codec.ts): LINKFLOW_PAYLOAD_KEYS, or in the
+ * embedded mode one generated once into the data dir (`payload-keys`, 0600, same format).
+ */
+export async function payloadKeys(config: Config): Promise<PayloadKey[]> {
+  return config.LINKFLOW_PAYLOAD_KEYS ?? parsePayloadKeys(await embeddedSecret(config, 'payload-keys', async () => generatePayloadKeys()));
 }
 
 /** Where each provider's API is: its *_BASE_URL, or the embedded sandbox's. A provider without one is off. */

@@ -12,17 +12,20 @@ export interface WorkerSetup extends ActivityDeps {
   taskQueue?: string;
   /** 0: no sticky cache, every workflow task goes to the shared queue (tests that kill workers). */
   maxCachedWorkflows?: number;
+  /** Seals and opens payloads (the payload codec); must match the client's. */
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 /**
  * A worker for the connection and webhook workflows and their activities, on `taskQueue` (default
  * TASK_QUEUE). Not yet running: the caller runs it and shuts it down (app/linkflow.ts).
  */
-export function createWorker({ connection, namespace, workflowBundle, taskQueue, maxCachedWorkflows, ...deps }: WorkerSetup): Promise<Worker> {
+export function createWorker({ connection, namespace, workflowBundle, taskQueue, maxCachedWorkflows, dataConverter, ...deps }: WorkerSetup): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
     ...(maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows }),
+    ...(dataConverter ? { dataConverter } : {}),
     taskQueue: taskQueue ?? TASK_QUEUE,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(deps),

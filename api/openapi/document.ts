@@ -281,7 +281,7 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}): Json
         { name: 'Institutions', description: 'The institutions a connection can be started with, across the configured providers.' },
         { name: 'Webhooks', description: 'Where Linkflow sends signed events about the connections.' },
         { name: 'Keys', description: 'The public key clients encrypt credentials with.' },
-        { name: 'Admin', description: "The operator's: tenants and their API keys (LINKFLOW_ADMIN_KEY)." },
+        { name: 'Admin', description: "The operator's (LINKFLOW_ADMIN_KEY): tenants and their API keys, and the codec endpoint the Temporal Web UI decodes history through." },
         { name: 'Callbacks', description: 'What providers send: browser redirects and webhooks.' },
         { name: 'Reference', description: 'This documentation.' },
         { name: 'Operations', description: 'For operators and orchestrators: Prometheus metrics, liveness and readiness. No tenant key.' },

@@ -109,6 +109,8 @@ STATE_DEPENDENT = {
     "createWebhookEndpoint": {422: {"webhook_url_unresolvable": None, "webhook_url_forbidden": None}},
     # The (unsigned) vendor header must name the signed body's vendor_id.
     "lnkfiWebhook": {400: {"invalid_event": "differs from X-LnkFi-Webhook-Vendor-Id"}},
+    # Whether a sealed payload opens depends on the configured keys (LINKFLOW_PAYLOAD_KEYS).
+    "decodePayloads": {422: {"payload_not_decodable": None}},
 }
 
 

@@ -12,6 +12,7 @@ import { SANDBOX_VENDOR_ID } from '../../sandbox/lnkfi/server';
 import { signWebhook } from '../../sandbox/lnkfi/webhooks';
 import type { ConnectionView } from '../../contract/messages';
 import { LNKFI_WEBHOOK_SECRET, type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { openHistory } from '../helpers/temporal';
 import { approveAtBank, issueToken } from '../helpers/oxlin';
 import { approveInWebview } from '../helpers/powens';
 
@@ -320,7 +321,7 @@ describe('adversarial: provider ids from a browser or a webhook are bound to the
 
   /** Every payload of a workflow's history, decoded to text. */
   async function historyText(workflowId: string): Promise<string> {
-    const history = await lf.env.client.workflow.getHandle(workflowId).fetchHistory();
+    const history = await openHistory(await lf.env.client.workflow.getHandle(workflowId).fetchHistory(), lf.dataConverter);
     const texts: string[] = [];
     const visit = (value: unknown): void => {
       if (ArrayBuffer.isView(value)) texts.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'));

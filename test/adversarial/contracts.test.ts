@@ -365,6 +365,8 @@ describe('configuration', () => {
     text: [''],
     secret: ['', 'short'],
     boolean: [''],
+    payloadKeys: ['', 'nokey', 'k1:', 'k1:c2hvcnQ=', 'k1:not base64!', `k1:${Buffer.alloc(32).toString('base64')},k1:${Buffer.alloc(32).toString('base64')}`, `bad id:${Buffer.alloc(32).toString('base64')}`],
+    origin: ['', 'not a url', 'ftp://x.example', 'http://localhost:8233/path'],
   };
   const KIND: Record<string, keyof typeof MALFORMED> = {
     PORT: 'port',
@@ -396,6 +398,8 @@ describe('configuration', () => {
     LINKFLOW_INSTITUTIONS_CACHE_SECONDS: 'seconds',
     LINKFLOW_CONNECT_TOKEN_SECONDS: 'seconds',
     LINKFLOW_REQUEST_TIMEOUT_MS: 'seconds',
+    LINKFLOW_PAYLOAD_KEYS: 'payloadKeys',
+    LINKFLOW_UI_ORIGIN: 'origin',
   };
 
   it('PORT="" does not start on a random port', () => {

@@ -9,6 +9,7 @@ import { workflowIdFor } from '../../contract/messages';
 import type { ConnectionView } from '../../contract/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 import { approveAtBank } from '../helpers/oxlin';
+import { openHistory } from '../helpers/temporal';
 
 const PASSWORD = 'sandbox-password';
 
@@ -41,7 +42,7 @@ describe('connection lifecycle through the API', () => {
     encryptCredentials(publicKey, { '300': login, '301': password, '302': 'https://bank.example/config.txt' });
   /** Every payload of the workflow's history (all runs of it), decoded to text. */
   const historyText = async (id: string): Promise<string> => {
-    const history = await lf.env.client.workflow.getHandle(workflowIdFor(id)).fetchHistory();
+    const history = await openHistory(await lf.env.client.workflow.getHandle(workflowIdFor(id)).fetchHistory(), lf.dataConverter);
     // Every string and every payload's bytes, decoded: what an operator could read from the history.
     const texts: string[] = [];
     const walk = (value: unknown): void => {

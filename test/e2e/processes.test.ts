@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { generateCredentialsKey } from '../../domain/credentials';
 import { CONFIG_VARIABLES } from '../../config';
+import { generatePayloadKeys } from '../../domain/payload-codec';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -158,6 +159,7 @@ describe('Linkflow processes', () => {
       TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
       LINKFLOW_STATE_SECRET: 'processes-test-secret-processes-test-secret',
       LINKFLOW_CREDENTIALS_KEY: await generateCredentialsKey(),
+      LINKFLOW_PAYLOAD_KEYS: generatePayloadKeys('processes'),
       OXLIN_BASE_URL: `http://127.0.0.1:${ports.sandbox}`,
     };
     const apiPort = await freePorts(1);

@@ -12,6 +12,7 @@ import { workflowIdFor } from '../../contract/messages';
 import type { ConnectionView } from '../../contract/messages';
 import { approveAtBank } from '../helpers/oxlin';
 import { FLINKS_WEBHOOK_SECRET, LNKFI_WEBHOOK_SECRET, type Linkflow, OXLIN_WEBHOOK_SECRET, startLinkflow } from '../helpers/linkflow';
+import { openHistory } from '../helpers/temporal';
 
 describe('provider webhooks', () => {
   let lf: Linkflow;
@@ -66,7 +67,7 @@ describe('provider webhooks', () => {
       if (status.name !== 'RUNNING' || !raw.pendingWorkflowTask) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    const history = await handle.fetchHistory();
+    const history = await openHistory(await handle.fetchHistory(), lf.dataConverter);
     return (history.events ?? [])
       .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === name)
       .map((e) => JSON.stringify(e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0]?.data?.toString()));

@@ -8,6 +8,7 @@ import { connectAtFlinks } from '../../sandbox/flinks/end-user';
 import { authorizeAtXero } from '../../sandbox/lnkfi/browser';
 import type { ConnectionView } from '../../contract/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { openHistory } from '../helpers/temporal';
 import { approveInWebview } from '../helpers/powens';
 
 const REDIRECT_URL = 'https://client.example/linked';
@@ -175,7 +176,7 @@ describe('every provider through the same API', () => {
       const lnkfiId = await lnkfiConnectionId(connection.id);
       const apiKey = await lf.providerSecrets.get('lnkfi', `connection:${lnkfiId}:api_key`);
       assert.ok(apiKey && apiKey.length >= 16, 'the webhook stored the API key');
-      const history = JSON.stringify((await lf.env.client.workflow.getHandle(`connection-${connection.id}`).fetchHistory()).events);
+      const history = JSON.stringify((await openHistory(await lf.env.client.workflow.getHandle(`connection-${connection.id}`).fetchHistory(), lf.dataConverter)).events);
       assert.ok(!history.includes(apiKey), 'the API key is not in the history');
       assert.ok(lf.logs.every((line) => !line.includes(apiKey)), 'the API key is not in the logs');
       const [stored] = await lf.db.query<{ sealed: string }>("SELECT sealed FROM provider_secrets WHERE provider = 'lnkfi' AND name = $1", [

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { buildLinkflow } from '../../app/linkflow';
 import type { ApiServerOptions } from '../../api/server';
 import { generateCredentialsKey, type CredentialsKey } from '../../domain/credentials';
@@ -31,8 +32,10 @@ export interface Response {
 
 export interface Linkflow {
   api: string;
-  /** The Temporal client of the API and the worker (on the embedded dev server). */
+  /** The Temporal client of the API and the worker (on the embedded dev server): it seals and opens payloads. */
   env: { client: Client };
+  /** The client's and the worker's data converter (the payload codec with LINKFLOW_PAYLOAD_KEYS). */
+  dataConverter: DataConverter;
   /** The Oxlin sandbox. */
   sandbox: OxlinSandbox;
   sandboxes: { flinks: FlinksSandbox; powens: PowensSandbox; lnkfi: LnkfiSandbox };
@@ -71,6 +74,8 @@ export const E2E_STATE_SECRET = 'e2e-secret-e2e-secret-e2e-secret';
 export const OXLIN_WEBHOOK_SECRET = 'e2e-oxlin-webhook-secret';
 export const FLINKS_WEBHOOK_SECRET = 'e2e-flinks-webhook-secret';
 export const LNKFI_WEBHOOK_SECRET = 'e2e-lnkfi-webhook-secret';
+/** LINKFLOW_PAYLOAD_KEYS of the e2e Linkflow (unless a test gives its own): one key, `e2e`. */
+export const E2E_PAYLOAD_KEYS = `e2e:${Buffer.from('e2e-payload-key-e2e-payload-key!').toString('base64')}`;
 
 export interface SandboxOptions {
   /** The API's HTTP server (a short receive timeout, say). */
@@ -81,6 +86,10 @@ export interface SandboxOptions {
   lnkfi?: LnkfiSandboxOptions;
   /** Where webhook endpoints may point; default: E2E_WEBHOOK_TARGETS (private addresses allowed). */
   webhookTargets?: WebhookTargetPolicy;
+  /** LINKFLOW_PAYLOAD_KEYS (default E2E_PAYLOAD_KEYS). */
+  payloadKeys?: string;
+  /** LINKFLOW_UI_ORIGIN (default: the dev server UI's, http://localhost:8233). */
+  uiOrigin?: string;
   /** LINKFLOW_INSTITUTIONS_CACHE_SECONDS: how long GET /v1/institutions serves a provider's list (default 600). */
   institutionsCacheSeconds?: number;
 }
@@ -120,6 +129,8 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     LINKFLOW_STATE_SECRET: E2E_STATE_SECRET,
     LINKFLOW_ADMIN_KEY: 'admin-key-admin-key-admin-key-admin-key',
     LINKFLOW_CREDENTIALS_KEY: await generateCredentialsKey(),
+    LINKFLOW_PAYLOAD_KEYS: options.payloadKeys ?? E2E_PAYLOAD_KEYS,
+    ...(options.uiOrigin ? { LINKFLOW_UI_ORIGIN: options.uiOrigin } : {}),
     OXLIN_WEBHOOK_SECRET,
     FLINKS_WEBHOOK_SECRET,
     LNKFI_WEBHOOK_SECRET,
@@ -212,6 +223,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
   return {
     api,
     env: { client: running.client },
+    dataConverter: running.dataConverter,
     sandbox,
     sandboxes,
     db,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import type { DataConverter, Payload } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { devServerExecutable, testServerExecutable } from '../../scripts/temporal-binaries';
@@ -20,9 +21,16 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-/** Java time-skipping test server: timers fire as soon as the workflow would otherwise wait. */
-export async function timeSkippingEnv(options: { port?: number } = {}): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: await testServerExecutable(), ...options } });
+/**
+ * Java time-skipping test server: timers fire as soon as the workflow would otherwise wait.
+ * `dataConverter`: the env's client seals payloads with it (give the worker the same one).
+ */
+export async function timeSkippingEnv(options: { port?: number; dataConverter?: DataConverter } = {}): Promise<TestWorkflowEnvironment> {
+  const { dataConverter, ...server } = options;
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: await testServerExecutable(), ...server },
+    ...(dataConverter ? { client: { dataConverter } } : {}),
+  });
   // The workflow upserts Linkflow's search attributes; the test server knows them once told.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -51,11 +59,12 @@ export const uniqueTaskQueue = (): string => `test-${randomUUID()}`;
 
 export async function runWorkerWhile<T>(
   env: TestWorkflowEnvironment,
-  options: { taskQueue: string; activities: object; maxCachedWorkflows?: number },
+  options: { taskQueue: string; activities: object; maxCachedWorkflows?: number; dataConverter?: DataConverter },
   fn: () => Promise<T>,
 ): Promise<T> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     taskQueue: options.taskQueue,
     ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     workflowBundle: await workflowBundle(),
@@ -93,4 +102,25 @@ export async function stopQuietly(env: TestWorkflowEnvironment, workflowId: stri
     // It completed between the look and the signal (a connection ending by itself as the test ends).
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
+}
+
+/**
+ * A history with every sealed payload opened by `dataConverter`'s codecs (what an operator reads
+ * through the codec endpoint), for tests that look inside payloads; other fields as they were.
+ */
+export async function openHistory<T>(history: T, dataConverter: DataConverter): Promise<T> {
+  const codecs = [...(dataConverter.payloadCodecs ?? [])].reverse();
+  const open = async (value: unknown): Promise<unknown> => {
+    if (value instanceof Uint8Array || value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return Promise.all(value.map(open));
+    const record = value as Record<string, unknown>;
+    const encoding = (record.metadata as Record<string, Uint8Array> | undefined)?.encoding;
+    if (encoding instanceof Uint8Array && Buffer.from(encoding).toString('utf8') === 'binary/encrypted') {
+      let payloads = [record as Payload];
+      for (const codec of codecs) payloads = await codec.decode(payloads);
+      return payloads[0];
+    }
+    return Object.fromEntries(await Promise.all(Object.entries(record).map(async ([k, v]) => [k, await open(v)] as const)));
+  };
+  return (await open(history)) as T;
 }

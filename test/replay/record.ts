@@ -1,5 +1,6 @@
 // Records the histories replay.test.ts replays: `npm run record:histories -- <tag> [scenario…]`
-// writes histories/<scenario>.<tag>.json (every scenario, or the ones named). Keep the older files: they are the connections already
+// writes histories/<scenario>.<tag>.json (every scenario, or the ones named). A tag ending in
+// `-encrypted` (e.g. v7-encrypted) records with the payload codec on (./codec.ts), as Linkflow runs. Keep the older files: they are the connections already
 // running, which every later version must still replay (guard changes with patched()).
 import { writeFile } from 'node:fs/promises';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -8,11 +9,13 @@ import { connectionWorkflow } from '../../workflows';
 import { FakeProvider, connectionInput } from '../helpers/fake-provider';
 import { runWorkerWhile, stopQuietly, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 import { SCENARIOS } from './scenarios';
+import { isEncryptedTag, replayDataConverter } from './codec';
 
 async function main(): Promise<void> {
   const tag = process.argv[2];
   if (!tag || !/^[a-z0-9-]+$/.test(tag)) throw new Error('usage: npm run record:histories -- <tag, e.g. v3>');
-  const env = await timeSkippingEnv();
+  const dataConverter = isEncryptedTag(tag) ? replayDataConverter() : undefined;
+  const env = await timeSkippingEnv(dataConverter ? { dataConverter } : {});
   try {
     const only = process.argv.slice(3);
     const unknown = only.filter((name) => !(name in SCENARIOS));
@@ -23,7 +26,7 @@ async function main(): Promise<void> {
       scenario.prepare?.(fake);
       const taskQueue = uniqueTaskQueue();
       const workflowId = `connection-replay-${name}`;
-      await runWorkerWhile(env, { taskQueue, activities: fake.activities() }, async () => {
+      await runWorkerWhile(env, { taskQueue, activities: fake.activities(), ...(dataConverter ? { dataConverter } : {}) }, async () => {
         const handle = await env.client.workflow.start(connectionWorkflow, {
           taskQueue,
           workflowId: `${workflowId}-${Date.now()}`,

@@ -8,6 +8,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../helpers/temporal';
 import { SCENARIOS } from './scenarios';
+import { isEncryptedTag, replayDataConverter } from './codec';
 
 const DIR = join(__dirname, 'histories');
 
@@ -23,13 +24,51 @@ describe('replay of recorded connection histories', async () => {
     assert.deepEqual(missing, []);
   });
 
+  it('has histories recorded with the payload codec on, and they hold ciphertext only', async () => {
+    const sealed = files.filter((f) => isEncryptedTag(f.split('.').at(-2) ?? ''));
+    assert.ok(sealed.length >= 5, `found ${sealed.join(', ')}`);
+    const encrypted = Buffer.from('binary/encrypted').toString('base64');
+    for (const file of sealed) {
+      const payloads = payloadsIn(JSON.parse(await readFile(join(DIR, file), 'utf8')));
+      assert.ok(payloads.length > 5, file);
+      const plain = payloads.filter((p) => p.metadata?.encoding !== encrypted);
+      assert.deepEqual(plain, [], `${file} holds payloads in plain text`);
+    }
+  });
+
   for (const file of files) {
     it(`replays ${file} deterministically`, async () => {
       const history = historyFromJSON(JSON.parse(await readFile(join(DIR, file), 'utf8')));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+      // One data converter for all: sealed payloads are opened, plaintext ones pass through.
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: replayDataConverter() }, history, file);
     });
   }
+
+  it('does not replay a sealed history without its key', async () => {
+    const file = files.find((f) => isEncryptedTag(f.split('.').at(-2) ?? ''));
+    assert.ok(file);
+    const history = historyFromJSON(JSON.parse(await readFile(join(DIR, file), 'utf8')));
+    await assert.rejects(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file));
+  });
 });
+
+interface JsonPayload {
+  metadata?: Record<string, string>;
+  data?: string;
+}
+
+/** Every payload of a history in JSON, except search attributes (Temporal indexes those) and patch markers: never encoded by a codec. */
+function payloadsIn(node: unknown, found: JsonPayload[] = []): JsonPayload[] {
+  if (Array.isArray(node)) for (const item of node) payloadsIn(item, found);
+  else if (node && typeof node === 'object') {
+    const record = node as Record<string, unknown>;
+    // A patch marker's details (the patch id) are written by the SDK's core, not through the codec.
+    if (record.markerName === 'core_patch') return found;
+    if (record.metadata && typeof record.metadata === 'object' && 'encoding' in record.metadata) found.push(record as JsonPayload);
+    else for (const [key, value] of Object.entries(record)) if (key !== 'searchAttributes') payloadsIn(value, found);
+  }
+  return found;
+}
 
 describe('the replay check itself', () => {
   it('fails when the code would schedule something else than the history recorded', async () => {

@@ -43,6 +43,7 @@ async function check(checker: string, file: string): Promise<CheckResult> {
   delete env.LINKFLOW_STATE_SECRET; // the checker supplies dummy values
   delete env.LINKFLOW_CREDENTIALS_KEY;
   delete env.LINKFLOW_ADMIN_KEY;
+  delete env.LINKFLOW_PAYLOAD_KEYS;
   try {
     const { stdout, stderr } = await run(checker, [file], { env });
     return { ok: true, stdout, stderr };

@@ -15,6 +15,7 @@ import { type AppDeps, createApp } from '../../api/app';
 import { type OperationDoc, STORABLE_TEXT, buildOpenApiDocument, operations, pathParamsOf } from '../../api/openapi';
 import { DOCS_CSP, RENDERER_PATH } from '../../api/routes/docs/docs';
 import { createLogger } from '../../logger';
+import { createPayloadCodec, parsePayloadKeys } from '../../domain/payload-codec';
 import { createStateSigner } from '../../domain/redirect-state';
 
 type Json = Record<string, unknown>;
@@ -44,6 +45,8 @@ function buildApp(): Koa {
     // Real: GET /connect/links/{link} checks the link's signature before it reaches any service.
     stateSigner: createStateSigner('openapi-test-state-secret'),
     adminKey: ADMIN_KEY,
+    // Real: mounts /codec/decode and /codec/encode (a codec with a test key).
+    codec: { codec: createPayloadCodec(parsePayloadKeys(`k2026:${Buffer.alloc(32, 7).toString('base64')}`)), uiOrigin: 'http://localhost:8233' },
     credentialsKey: { publicKeyArmored: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n…\n-----END PGP PUBLIC KEY BLOCK-----\n', fingerprint: 'abc123' },
     publicUrl: PUBLIC_URL,
     defaults: { syncIntervalSeconds: 86_400, redirectTimeoutSeconds: 1_800, consentTimeoutSeconds: 86_400, renewalLeadSeconds: 604_800 },
@@ -239,7 +242,8 @@ describe('OpenAPI document', () => {
       assert.ok(Array.isArray(op.security), `${key}: security`);
       const names = (op.security as Json[]).flatMap((s) => Object.keys(s));
       for (const name of names) assert.ok(schemes[name], `${key}: unknown security scheme ${name}`);
-      const expected = path.startsWith('/v1/admin/') ? ['adminKey'] : path.startsWith('/v1/') && path !== '/v1/keys/credentials' ? ['apiKey'] : [];
+      const operator = path.startsWith('/v1/admin/') || path.startsWith('/codec/');
+      const expected = operator ? ['adminKey'] : path.startsWith('/v1/') && path !== '/v1/keys/credentials' ? ['apiKey'] : [];
       assert.deepEqual(names, expected, `${key}: security`);
       const responses = obj(op.responses);
       if (names.length) assert.ok(responses['401'], `${key}: 401 undocumented`);

@@ -27,6 +27,7 @@ var dummyEnv = map[string]string{
 	"LINKFLOW_STATE_SECRET":    "compose-check-dummy-secret-0123456789abcdef",
 	"LINKFLOW_CREDENTIALS_KEY": "-----BEGIN PGP PRIVATE KEY BLOCK-----",
 	"LINKFLOW_ADMIN_KEY":       "compose-check-dummy-admin-key-0123456789",
+	"LINKFLOW_PAYLOAD_KEYS":    "compose-check:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 }
 
 func main() {

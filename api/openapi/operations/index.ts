@@ -1,4 +1,5 @@
 import type { OperationDoc } from '../types';
+import { codecOperations } from './codec';
 import { connectOperations } from './connect';
 import { connectionOperations } from './connections';
 import { dataOperations } from './data';
@@ -19,6 +20,7 @@ export const operations: OperationDoc[] = [
   ...dataOperations,
   ...institutionOperations,
   ...managementOperations,
+  ...codecOperations,
   ...callbackOperations(),
   ...linkOperations,
   ...providerWebhookOperations(),
