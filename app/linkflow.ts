@@ -11,6 +11,7 @@ import { createApp } from '../api/app';
 import { createApiServer } from '../api/server';
 import type { CredentialsKey } from '../domain/credentials';
 import { createPayloadCodec } from '../domain/payload-codec';
+
 import { type AdapterRegistry, type ProviderSecrets, type ProvidersConfig, configuredProviders, createAdapters } from '../providers';
 import { type InstitutionCatalogue, createInstitutionCatalogue } from '../providers/catalogue';
 import { type StateSigner, createStateSigner } from '../domain/redirect-state';
@@ -50,6 +51,9 @@ import {
   webhookEndpointStore,
   webhookTargetPolicy,
 } from './settings';
+
+/** Hosts only this machine reaches: the embedded mode's codec trusts the Web UI only when the API listens on one. */
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'];
 
 /**
  * What a process runs. `embedded`: everything in one process (`npm start`, the tests): the Temporal
@@ -309,7 +313,8 @@ async function assemble(
       webhookEndpoints,
       webhookTargets,
       ...(adminKey ? { adminKey } : {}),
-      codec: { codec: payloadCodec, uiOrigin: config.LINKFLOW_UI_ORIGIN },
+      // Under npm start (API on loopback) the dev server's UI decodes without a key; see CodecRouteDeps.
+      codec: { codec: payloadCodec, uiOrigin: config.LINKFLOW_UI_ORIGIN, trustUiOrigin: embedded && LOOPBACK_HOSTS.includes(config.HOST) },
       stateSigner: signer,
       credentialsKey: key,
       publicUrl: publicUrl(config),

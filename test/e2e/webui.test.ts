@@ -7,6 +7,7 @@ import { workflowMetadataQuery } from '@temporalio/workflow';
 import { workflowIdFor } from '../../contract/messages';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 import { approveAtBank } from '../helpers/oxlin';
+import { openHistory } from '../helpers/temporal';
 
 describe('connections in the Temporal Web UI', () => {
   let lf: Linkflow;
@@ -37,7 +38,11 @@ describe('connections in the Temporal Web UI', () => {
 
     await lf.consentAll(waiting);
     // Each activity carries its summary: the history reads as the lifecycle.
-    const history = await handle.fetchHistory();
+    // Sealed by the payload codec like every payload (user_ref is personal data); opened as the codec endpoint would.
+    const raw = await handle.fetchHistory();
+    const sealed = (raw.events ?? []).find((e) => e.userMetadata?.summary)?.userMetadata?.summary;
+    assert.equal(Buffer.from(sealed?.metadata?.encoding ?? new Uint8Array()).toString(), 'binary/encrypted');
+    const history = await openHistory(raw, lf.dataConverter);
     const summaries = await Promise.all(
       (history.events ?? [])
         .filter((e) => e.activityTaskScheduledEventAttributes && e.userMetadata?.summary)
