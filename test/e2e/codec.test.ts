@@ -7,29 +7,13 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { workflowIdFor } from '../../contract/messages';
 import { createPayloadCodec, parsePayloadKeys } from '../../domain/payload-codec';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { type JsonPayload, payloadsIn } from '../helpers/temporal';
 import { approveAtBank } from '../helpers/oxlin';
 
 const UI = 'http://localhost:8233';
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const unb64 = (text: string | undefined) => Buffer.from(text ?? '', 'base64').toString('utf8');
 
-interface JsonPayload {
-  metadata?: Record<string, string>;
-  data?: string;
-}
-
-/** Every payload of a history in JSON, except search attributes (indexed by Temporal) and patch markers: never encoded by a codec. */
-function payloadsIn(node: unknown, found: JsonPayload[] = []): JsonPayload[] {
-  if (Array.isArray(node)) for (const item of node) payloadsIn(item, found);
-  else if (node && typeof node === 'object') {
-    const record = node as Record<string, unknown>;
-    // A patch marker's details (the patch id) are written by the SDK's core, not through the codec.
-    if (record.markerName === 'core_patch') return found;
-    if (record.metadata && typeof record.metadata === 'object' && 'encoding' in record.metadata) found.push(record as JsonPayload);
-    else for (const [key, value] of Object.entries(record)) if (key !== 'searchAttributes') payloadsIn(value, found);
-  }
-  return found;
-}
 
 describe('payload encryption and the codec endpoint', () => {
   let lf: Linkflow;

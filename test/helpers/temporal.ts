@@ -124,3 +124,22 @@ export async function openHistory<T>(history: T, dataConverter: DataConverter): 
   };
   return (await open(history)) as T;
 }
+
+/** A payload as history JSON writes it (base64 fields). */
+export interface JsonPayload {
+  metadata?: Record<string, string>;
+  data?: string;
+}
+
+/** Every payload of a history in JSON, except search attributes (indexed by Temporal) and patch markers: never encoded by a codec. */
+export function payloadsIn(node: unknown, found: JsonPayload[] = []): JsonPayload[] {
+  if (Array.isArray(node)) for (const item of node) payloadsIn(item, found);
+  else if (node && typeof node === 'object') {
+    const record = node as Record<string, unknown>;
+    // A patch marker's details (the patch id) are written by the SDK's core, not through the codec.
+    if (record.markerName === 'core_patch') return found;
+    if (record.metadata && typeof record.metadata === 'object' && 'encoding' in record.metadata) found.push(record as JsonPayload);
+    else for (const [key, value] of Object.entries(record)) if (key !== 'searchAttributes') payloadsIn(value, found);
+  }
+  return found;
+}

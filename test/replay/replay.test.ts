@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { workflowBundle } from '../helpers/temporal';
+import { payloadsIn, workflowBundle } from '../helpers/temporal';
 import { SCENARIOS } from './scenarios';
 import { isEncryptedTag, replayDataConverter } from './codec';
 
@@ -52,23 +52,6 @@ describe('replay of recorded connection histories', async () => {
   });
 });
 
-interface JsonPayload {
-  metadata?: Record<string, string>;
-  data?: string;
-}
-
-/** Every payload of a history in JSON, except search attributes (Temporal indexes those) and patch markers: never encoded by a codec. */
-function payloadsIn(node: unknown, found: JsonPayload[] = []): JsonPayload[] {
-  if (Array.isArray(node)) for (const item of node) payloadsIn(item, found);
-  else if (node && typeof node === 'object') {
-    const record = node as Record<string, unknown>;
-    // A patch marker's details (the patch id) are written by the SDK's core, not through the codec.
-    if (record.markerName === 'core_patch') return found;
-    if (record.metadata && typeof record.metadata === 'object' && 'encoding' in record.metadata) found.push(record as JsonPayload);
-    else for (const [key, value] of Object.entries(record)) if (key !== 'searchAttributes') payloadsIn(value, found);
-  }
-  return found;
-}
 
 describe('the replay check itself', () => {
   it('fails when the code would schedule something else than the history recorded', async () => {
