@@ -207,14 +207,14 @@ describe('institutions', () => {
 
       const first = await catalogue.list();
       assert.deepEqual(first.map((i) => `${i.provider}:${i.id}`), ['powens:61', 'powens:60', 'powens:59', 'lnkfi:xero'], 'Oxlin left out');
-      assert.equal(lines.filter((l) => l.includes('WARN') && l.includes('oxlin') && l.includes('left out of the catalogue')).length, 1, lines.join('\n'));
+      assert.equal(lines.filter((l) => l.includes('"level":"warn"') && l.includes('oxlin') && l.includes('left out of the catalogue')).length, 1, lines.join('\n'));
 
       await down.close();
       clock.now += 1_000;
       const second = await catalogue.list();
       assert.deepEqual(second, first, 'Powens served from its last good list');
       assert.equal(powensDown.calls, 2, 'Powens was asked again');
-      assert.ok(lines.some((l) => l.includes('WARN') && l.includes('powens') && l.includes('serving its last good list')), lines.join('\n'));
+      assert.ok(lines.some((l) => l.includes('"level":"warn"') && l.includes('powens') && l.includes('serving its last good list')), lines.join('\n'));
 
       // Within retryMs of a failure, a failing provider is not asked again.
       clock.now += 499;
