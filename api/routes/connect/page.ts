@@ -222,6 +222,19 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     }
   }
 
+  type Loaded = NonNullable<Awaited<ReturnType<typeof load>>>;
+  /**
+   * A form post of the page (`POST /connect/s/:session/<action>`): `handle` runs with the session
+   * this browser opened and the body, once its CSRF token and origin are checked; otherwise the
+   * refusal page `load` or `checkForm` wrote is the answer.
+   */
+  const form = (action: string, handle: (ctx: Context, loaded: Loaded, body: Record<string, string | string[]>) => Promise<void>) =>
+    router.post(`/s/:session/${action}`, async (ctx) => {
+      const loaded = await load(ctx);
+      const body = loaded && checkForm(ctx, loaded.session, loaded.secret);
+      if (loaded && body) await handle(ctx, loaded, body);
+    });
+
   router.get('/s/:session', async (ctx) => {
     const loaded = await load(ctx);
     if (!loaded) return;
@@ -249,11 +262,7 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     ctx.body = { step: stepOf(session, settings, view), state: view?.state ?? null };
   });
 
-  router.post('/s/:session/choose', async (ctx) => {
-    const loaded = await load(ctx);
-    const body = loaded && checkForm(ctx, loaded.session, loaded.secret);
-    if (!loaded || !body) return;
-    const { session, settings, view } = loaded;
+  form('choose', async (ctx, { session, settings, view }, body) => {
     if (view || stepOf(session, settings, view) !== 'choose') return back(ctx, session, 'wrong_state');
     const [provider, mode, ...rest] = (typeof body.institution === 'string' ? body.institution : '').split(':');
     const institutionId = rest.join(':');
@@ -266,11 +275,7 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     });
   });
 
-  router.post('/s/:session/terms', async (ctx) => {
-    const loaded = await load(ctx);
-    const body = loaded && checkForm(ctx, loaded.session, loaded.secret);
-    if (!loaded || !body) return;
-    const { session, settings, view } = loaded;
+  form('terms', async (ctx, { session, settings, view }, body) => {
     const digests = ([] as string[]).concat(body.digest ?? []);
     if (body.accept !== 'yes') return back(ctx, session, 'terms');
     // Exactly the texts shown: a digest of a text that is not (or no longer) the one to accept counts for nothing.
@@ -296,11 +301,7 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     ctx.redirect(url);
   });
 
-  router.post('/s/:session/credentials', async (ctx) => {
-    const loaded = await load(ctx);
-    const body = loaded && checkForm(ctx, loaded.session, loaded.secret);
-    if (!loaded || !body) return;
-    const { session, view } = loaded;
+  form('credentials', async (ctx, { session, view }, body) => {
     if (view?.next_action?.type !== 'credentials') return back(ctx, session, 'wrong_state');
     const credentials = Object.entries(body)
       .filter(([key, value]) => key.startsWith('credential:') && typeof value === 'string' && value !== '')
@@ -316,11 +317,7 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     );
   });
 
-  router.post('/s/:session/challenge', async (ctx) => {
-    const loaded = await load(ctx);
-    const body = loaded && checkForm(ctx, loaded.session, loaded.secret);
-    if (!loaded || !body) return;
-    const { session, view } = loaded;
+  form('challenge', async (ctx, { session, view }, body) => {
     if (view?.next_action?.type !== 'challenge') return back(ctx, session, 'wrong_state');
     const { fields } = view.next_action;
     const decision = body.decision === 'false' ? 'false' : 'true';
@@ -340,11 +337,7 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     });
   });
 
-  router.post('/s/:session/consent', async (ctx) => {
-    const loaded = await load(ctx);
-    const body = loaded && checkForm(ctx, loaded.session, loaded.secret);
-    if (!loaded || !body) return;
-    const { session, view } = loaded;
+  form('consent', async (ctx, { session, view }, body) => {
     if (view?.next_action?.type !== 'consent') return back(ctx, session, 'wrong_state');
     const offered = new Set(view.next_action.accounts.map((a) => a.id));
     const chosen = [...new Set(([] as string[]).concat(body.account ?? []))].filter((id) => offered.has(id));
@@ -355,11 +348,7 @@ export function connectPageRoutes(deps: ConnectPageDeps): Router {
     );
   });
 
-  router.post('/s/:session/restart', async (ctx) => {
-    const loaded = await load(ctx);
-    const body = loaded && checkForm(ctx, loaded.session, loaded.secret);
-    if (!loaded || !body) return;
-    const { session, settings, view } = loaded;
+  form('restart', async (ctx, { session, settings, view }, _body) => {
     if (!view || !canRestart(session) || stepOf(session, settings, view) !== 'ended') return back(ctx, session, 'wrong_state');
     const { provider, institution_id: institutionId, mode } = session.request;
     const chosenProvider = ProviderSchema.safeParse(provider).data;
