@@ -54,7 +54,7 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
 
   let handled = 0;
   for (;;) {
-    await condition(() => queue.length > 0, IDLE_TIMEOUT);
+    await condition(() => queue.length > 0, IDLE_TIMEOUT, { summary: 'Idle: no webhook event to deliver' });
     if (queue.length === 0) return;
 
     if (handled >= WEBHOOK_EVENTS_PER_RUN || workflowInfo().continueAsNewSuggested) {

@@ -51,6 +51,13 @@ describe('connections in the Temporal Web UI', () => {
     for (const expected of ['Start authorizing a channel at the provider', "List the connection's accounts at the provider", 'Import accounts and transactions into the store, page by page']) {
       assert.ok(summaries.includes(expected), `${expected} in ${JSON.stringify(summaries)}`);
     }
+    // So do its timers: each deadline the connection waited on, in the order it waited.
+    const timers = await Promise.all(
+      (history.events ?? [])
+        .filter((e) => e.timerStartedEventAttributes)
+        .map(async (e) => (e.userMetadata?.summary ? ((await lf.env.client.options.loadedDataConverter.payloadConverter.fromPayload(e.userMetadata.summary)) as string) : '(none)')),
+    );
+    assert.deepEqual(timers.slice(0, 2), ['Redirect deadline: the end user comes back from the bank', 'Consent deadline: the end user chooses the accounts to share']);
     assert.match(await currentDetails(created.body.id), /^\*\*active\*\* — last sync .*: \d+ accounts, \+\d+ \/ ~\d+ \/ -\d+ transactions$/);
   });
 

@@ -58,6 +58,7 @@ export async function live(c: Connection): Promise<ConnectionView | Disconnect> 
         c.addChannel !== null ||
         c.providerEvents.length > 0,
       Math.max(0, wakeAt - workflowNow()),
+      'Next scheduled sync or renewal',
     );
     if (woken === DISCONNECT) return DISCONNECT;
     const now = workflowNow();
@@ -130,7 +131,7 @@ export async function readyToContinueAsNew(c: Connection): Promise<boolean | Dis
     await c.flushEvents();
     return true;
   }
-  if ((await c.waitFor(() => allHandlersFinished() || c.awaitedByUpdate(), undefined)) === DISCONNECT) return DISCONNECT;
+  if ((await c.waitFor(() => allHandlersFinished() || c.awaitedByUpdate(), undefined, 'Handlers finished before continue-as-new')) === DISCONNECT) return DISCONNECT;
   if (c.awaitedByUpdate()) return false;
   await c.flushEvents();
   return allHandlersFinished() && !c.awaitedByUpdate() && !c.disconnectRequested;

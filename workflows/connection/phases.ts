@@ -130,7 +130,7 @@ async function consentToNewAccounts(c: Connection, initial: boolean, giveUp: Giv
   if (undecided.length === 0) return 'done';
   const consentMs = c.input.consentTimeoutSeconds * 1000;
   c.moveTo('awaiting_consent', { type: 'consent', accounts: undecided, expires_at: isoAt(workflowNow() + consentMs) });
-  const consented = await c.waitFor(() => c.pendingConsent !== null, consentMs);
+  const consented = await c.waitFor(() => c.pendingConsent !== null, consentMs, 'Consent deadline: the end user chooses the accounts to share');
   if (consented === DISCONNECT) return DISCONNECT;
   if (!consented) return giveUp('expired', 'CONSENT_TIMEOUT', 'The end user did not give consent in time.');
   const { consents } = c.pendingConsent as GiveConsent;
@@ -194,7 +194,7 @@ async function authorize(
     c.moveTo(state, { type: 'credentials', channel_id: authorization.channelId, fields: authorization.fields }, shown.reason);
     let submitted: boolean | Disconnect;
     try {
-      submitted = await c.waitFor(() => c.acceptedCredentials, shown.timeoutMs);
+      submitted = await c.waitFor(() => c.acceptedCredentials, shown.timeoutMs, 'Credentials deadline: the end user submits the login form');
     } finally {
       c.credentialsChannel = null;
       c.acceptedCredentials = false;
@@ -219,7 +219,7 @@ async function authorize(
     shown.reason,
   );
   // A provider that confirms by webhook (LnkFi) may do so before the browser is back, or instead of it.
-  const arrived = await c.waitFor(() => c.redirect !== null || c.hasEvent('connected'), shown.timeoutMs);
+  const arrived = await c.waitFor(() => c.redirect !== null || c.hasEvent('connected'), shown.timeoutMs, 'Redirect deadline: the end user comes back from the bank');
   c.offer = null;
   if (arrived === DISCONNECT) return { result: DISCONNECT };
   c.expectedNonce = null;
@@ -229,7 +229,7 @@ async function authorize(
   if (redirect?.outcome === 'success' && authorization.completion === 'code') return completeWithCode(c, redirect, authorization.channelId);
   if (redirect?.outcome === 'success' && !redirect.providerConnectionId && patched('connection-by-webhook')) {
     // The redirect says only that it worked: the provider connection comes with the provider's webhook.
-    const confirmed = await c.waitFor(() => c.hasEvent('connected'), CONNECTED_EVENT_TIMEOUT_MS);
+    const confirmed = await c.waitFor(() => c.hasEvent('connected'), CONNECTED_EVENT_TIMEOUT_MS, "Wait for the provider's connected webhook");
     if (confirmed === DISCONNECT) return { result: DISCONNECT };
     if (!confirmed) return { result: 'failed', error: 'The provider did not confirm the authorization.' };
   }
@@ -326,7 +326,7 @@ export async function job(c: Connection, kind: 'list' | 'sync', trigger: boolean
       messages: challenge.messages,
       expires_at: isoAt(workflowNow() + timeoutMs),
     });
-    const answered = await c.waitFor(() => c.challengeAnswered || c.challengeClosed, timeoutMs);
+    const answered = await c.waitFor(() => c.challengeAnswered || c.challengeClosed, timeoutMs, 'Challenge deadline: the end user answers the bank');
     if (answered === DISCONNECT) return DISCONNECT;
     c.challenge = null;
     if (c.challengeClosed && !c.challengeAnswered) {

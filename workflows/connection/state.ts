@@ -374,12 +374,16 @@ export class Connection {
       .sort((a, b) => (a.expiresAt ?? '9').localeCompare(b.expiresAt ?? '9'))[0];
   }
 
-  /** condition(), also woken by a disconnect request: then DISCONNECT, else whether `done` holds. */
-  async waitFor(done: () => boolean, timeoutMs: number | undefined): Promise<boolean | Disconnect> {
+  /**
+   * condition(), also woken by a disconnect request: then DISCONNECT, else whether `done` holds.
+   * `summary` names the timer in the Web UI's history ("Consent deadline"); a timer's summary is
+   * user metadata, not part of its command, so adding or changing one keeps histories replaying.
+   */
+  async waitFor(done: () => boolean, timeoutMs: number | undefined, summary: string): Promise<boolean | Disconnect> {
     const met =
       timeoutMs === undefined
         ? (await condition(() => done() || this.disconnectRequested), true)
-        : await condition(() => done() || this.disconnectRequested, timeoutMs);
+        : await condition(() => done() || this.disconnectRequested, timeoutMs, { summary });
     if (this.disconnectRequested) return DISCONNECT;
     return met && done();
   }
