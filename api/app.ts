@@ -17,7 +17,7 @@ import { requireTenant } from './auth';
 import { deadline, rateLimit } from './limits';
 import { assertStorable, requestTarget } from './validate';
 import { adminRoutes } from './routes/admin/admin';
-import { type CodecRouteDeps, codecCors, codecRoutes } from './routes/codec/codec';
+import { CODEC_PATHS, type CodecRouteDeps, codecCors, codecRoutes } from './routes/codec/codec';
 import { callbackRoutes } from './routes/callbacks/callbacks';
 import { docsRoutes } from './routes/docs/docs';
 import { institutionRoutes } from './routes/institutions/institutions';
@@ -113,7 +113,8 @@ export function createApp(deps: AppDeps): Koa {
   const parseJson = bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT, encoding: 'utf-8' });
   const parseForm = bodyParser({ enableTypes: ['form'], formLimit: BODY_LIMIT, encoding: 'utf-8' });
   app.use(async (ctx, next) => {
-    if (providerWebhook(ctx)) return next();
+    // The codec endpoint reads its larger bodies itself, once the operator is known (routes/codec).
+    if (providerWebhook(ctx) || CODEC_PATHS.includes(ctx.path)) return next();
     await (connectForm(ctx) ? parseForm : parseJson)(ctx, async () => {
       assertStorable(ctx.request.body, 'body');
       await next();

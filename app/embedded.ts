@@ -35,28 +35,34 @@ export interface SandboxOverrides {
 /** Providers whose sandbox sends signed webhooks to the API. */
 export type WebhookProvider = 'oxlin' | 'flinks' | 'lnkfi';
 
+/** A dev server of the tests: history in memory on a free port; with `uiPort`, its Web UI there, pointed at the codec endpoint. */
+export interface EphemeralTemporal {
+  uiPort?: number;
+}
+
 /**
- * The Temporal dev server with Linkflow's search attributes. Persistent (`npm start`): on
- * TEMPORAL_PORT with its Web UI on TEMPORAL_UI_PORT and its SQLite file in the data dir, so
- * connections survive a restart; the UI is pointed at the API's codec endpoint. Ephemeral (tests): any free port, no UI, history in memory.
+ * The Temporal dev server with Linkflow's search attributes. Persistent (`npm start`, `ephemeral`
+ * false): on TEMPORAL_PORT with its Web UI on TEMPORAL_UI_PORT and its SQLite file in the data dir,
+ * so connections survive a restart. Ephemeral (tests): any free port, history in memory, a Web UI
+ * only on the `uiPort` asked for. The Web UI is pointed at the API's codec endpoint.
  * Stop it with `teardown()`.
  */
-export async function startDevServer(config: Config, log: Logger, ephemeral: boolean): Promise<TestWorkflowEnvironment> {
+export async function startDevServer(config: Config, log: Logger, ephemeral: false | EphemeralTemporal): Promise<TestWorkflowEnvironment> {
   const executable = await devServerExecutable((line) => log.info(line));
   const dbFilename = join(config.LINKFLOW_DATA_DIR, 'temporal.sqlite');
   if (!ephemeral) {
     await mkdir(config.LINKFLOW_DATA_DIR, { recursive: true });
     log.info('starting the Temporal dev server…');
   }
+  const uiPort = ephemeral ? ephemeral.uiPort : config.TEMPORAL_UI_PORT;
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable,
       searchAttributes: devServerSearchAttributes(),
       // The Web UI decodes payloads through the API's codec endpoint (POST /codec/decode, the admin key).
-      extraArgs: ['--log-level', 'error', ...(ephemeral ? [] : ['--ui-codec-endpoint', new URL('/codec', publicUrl(config)).toString()])],
-      ...(ephemeral
-        ? {}
-        : { ip: '127.0.0.1', port: config.TEMPORAL_PORT, ui: true, uiPort: config.TEMPORAL_UI_PORT, dbFilename, namespace: config.TEMPORAL_NAMESPACE }),
+      extraArgs: ['--log-level', 'error', ...(uiPort === undefined ? [] : ['--ui-codec-endpoint', new URL('/codec', publicUrl(config)).toString()])],
+      ...(uiPort === undefined ? {} : { ui: true, uiPort }),
+      ...(ephemeral ? {} : { ip: '127.0.0.1', port: config.TEMPORAL_PORT, dbFilename, namespace: config.TEMPORAL_NAMESPACE }),
     },
   });
   if (!ephemeral) log.info(`Temporal dev server on ${env.address} (data: ${dbFilename}), its Web UI on http://localhost:${config.TEMPORAL_UI_PORT}`);

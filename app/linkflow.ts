@@ -36,7 +36,7 @@ import { createWorker } from '../worker/worker';
 import type { ProviderName } from '../contract/messages';
 import { connectionStateCounts, readinessChecks } from './operations';
 import { startMetricsServer } from './metrics-server';
-import { type SandboxOverrides, type Sandboxes, type WebhookProvider, startDevServer, startSandboxes } from './embedded';
+import { type EphemeralTemporal, type SandboxOverrides, type Sandboxes, type WebhookProvider, startDevServer, startSandboxes } from './embedded';
 import {
   credentialsKey as loadCredentialsKey,
   embeddedSecret,
@@ -72,8 +72,8 @@ export interface LinkflowOptions {
   role: LinkflowRole;
   /** A logger per component (`linkflow`, `api`, …); default: lines on stderr (logger.ts). */
   logger?: (component: string) => Logger;
-  /** Embedded: a dev server on free ports with its history in memory, no Web UI (tests). */
-  ephemeralTemporal?: boolean;
+  /** Embedded: a dev server on free ports with its history in memory (tests); a Web UI only with `uiPort`. */
+  ephemeralTemporal?: boolean | EphemeralTemporal;
   /** The store; default: DATABASE_URL, else PGlite in the data dir. `{}`: PGlite in memory. */
   database?: DatabaseOptions;
   /** Embedded: options per sandbox (delays, clocks, `port: 0`), over their configured ports. */
@@ -196,7 +196,7 @@ async function assemble(
   // Temporal: the cluster at TEMPORAL_ADDRESS, or the embedded dev server.
   let address = config.TEMPORAL_ADDRESS;
   if (!address) {
-    const devServer = await startDevServer(config, log, options.ephemeralTemporal ?? false);
+    const devServer = await startDevServer(config, log, options.ephemeralTemporal === true ? {} : (options.ephemeralTemporal ?? false));
     started('the Temporal dev server', () => devServer.teardown());
     address = devServer.address;
   }

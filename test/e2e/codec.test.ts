@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { workflowIdFor } from '../../contract/messages';
 import { createPayloadCodec, parsePayloadKeys } from '../../domain/payload-codec';
-import { type Linkflow, startLinkflow } from '../helpers/linkflow';
+import { E2E_PAYLOAD_KEYS, type Linkflow, startLinkflow } from '../helpers/linkflow';
 import { type JsonPayload, payloadsIn } from '../helpers/temporal';
 import { approveAtBank } from '../helpers/oxlin';
 
@@ -101,6 +101,31 @@ describe('payload encryption and the codec endpoint', () => {
       assert.equal(JSON.parse(text).error.code, 'unauthorized');
       assert.doesNotMatch(text, /payloads|0606060606/);
     }
+  });
+
+  it('takes batches up to 4 MB (a history with large payloads), only from the operator: over that, or unauthorized, 413/401 before the body is read', async () => {
+    // One sealed payload of ~1.5 MB (a large import result, say) and a second one: ~3 MB of JSON.
+    const [big] = await createPayloadCodec(parsePayloadKeys(E2E_PAYLOAD_KEYS)).encode([
+      { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify({ rows: 'r'.repeat(1_100_000) })) },
+    ]);
+    assert.ok(big);
+    const json = {
+      metadata: Object.fromEntries(Object.entries(big.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')])),
+      data: Buffer.from(big.data ?? []).toString('base64'),
+    };
+    const opened = await codecCall('decode', { payloads: [json, json] });
+    assert.equal(opened.status, 200);
+    const [first] = ((await opened.json()) as { payloads: JsonPayload[] }).payloads;
+    assert.equal(JSON.parse(unb64(first?.data)).rows.length, 1_100_000);
+
+    const tooLarge = await codecCall('decode', { payloads: [json, json, json] });
+    assert.equal(tooLarge.status, 413);
+    assert.equal(((await tooLarge.json()) as { error: { code: string } }).error.code, 'body_too_large');
+    const anonymous = await fetch(`${lf.api}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ payloads: [json, json] }) });
+    assert.equal(anonymous.status, 401);
+    // Every other route keeps its 100 kB limit.
+    const elsewhere = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: '87', redirect_url: 'https://client.example/linked', user_ref: 'u'.repeat(200_000) });
+    assert.equal(elsewhere.status, 413);
   });
 
   it('malformed bodies are 4xx JSON, never 5xx; an unknown key id is 422 payload_not_decodable naming it', async () => {

@@ -90,6 +90,8 @@ export interface SandboxOptions {
   payloadKeys?: string;
   /** LINKFLOW_UI_ORIGIN (default: the dev server UI's, http://localhost:8233). */
   uiOrigin?: string;
+  /** Run the dev server's Web UI on this port, pointed at the API's codec endpoint (LINKFLOW_UI_ORIGIN: its origin unless `uiOrigin`). */
+  webUiPort?: number;
   /** LINKFLOW_INSTITUTIONS_CACHE_SECONDS: how long GET /v1/institutions serves a provider's list (default 600). */
   institutionsCacheSeconds?: number;
 }
@@ -110,7 +112,7 @@ export const E2E_WEBHOOK_TARGETS: WebhookTargetPolicy = {
 };
 
 /** A port nothing listens on now (the OS's choice), for the API: the sandboxes' webhooks need it before it listens. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const { port } = probe.address() as AddressInfo;
@@ -130,7 +132,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     LINKFLOW_ADMIN_KEY: 'admin-key-admin-key-admin-key-admin-key',
     LINKFLOW_CREDENTIALS_KEY: await generateCredentialsKey(),
     LINKFLOW_PAYLOAD_KEYS: options.payloadKeys ?? E2E_PAYLOAD_KEYS,
-    ...(options.uiOrigin ? { LINKFLOW_UI_ORIGIN: options.uiOrigin } : {}),
+    ...(options.uiOrigin || options.webUiPort ? { LINKFLOW_UI_ORIGIN: options.uiOrigin ?? `http://localhost:${options.webUiPort}` } : {}),
     OXLIN_WEBHOOK_SECRET,
     FLINKS_WEBHOOK_SECRET,
     LNKFI_WEBHOOK_SECRET,
@@ -146,7 +148,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
   const linkflow = buildLinkflow(config, {
     role: 'embedded',
     logger: (component) => createLogger(component, (line) => logs.push(line)),
-    ephemeralTemporal: true,
+    ephemeralTemporal: options.webUiPort ? { uiPort: options.webUiPort } : true,
     database: {},
     sandboxes: {
       oxlin: { port: 0, listDelayMs: 20, syncDelayMs: 20, ...options.oxlin },

@@ -3,6 +3,7 @@
 import { type ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { Activities, WebhookActivities } from '../../activities';
 import type { ProviderFailure } from '../../providers';
+import type { WebhookEvent } from '../../contract/messages';
 
 /** Short calls to the provider: retried by Temporal with backoff on transient errors. */
 export const PROVIDER_CALL = {
@@ -55,8 +56,14 @@ export const refreshAuthorizationUrl = summarized('refreshAuthorizationUrl', "Mi
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
-/** Hands an event to the connection's delivery workflow (which retries the client's endpoint for days). */
-export const { emitWebhookEvent } = proxyActivities<WebhookActivities>(PROVIDER_CALL);
+/**
+ * Hands an event to the connection's delivery workflow (which retries the client's endpoint for
+ * days). The Web UI shows each call by the event's type ("Queue the client webhook event
+ * connection.state_changed"). Resolves to how many endpoints the tenant had for it.
+ */
+export function emitWebhookEvent(event: WebhookEvent): Promise<{ endpoints: number }> {
+  return proxyActivities<WebhookActivities>({ ...PROVIDER_CALL, summary: `Queue the client webhook event ${event.type}` }).emitWebhookEvent(event);
+}
 
 /**
  * A run continues as new after this many sync cycles, so a years-long connection keeps a short

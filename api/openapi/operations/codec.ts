@@ -1,6 +1,9 @@
 // POST /codec/decode and /codec/encode: the Temporal codec-server protocol, for the operator's Web UI and CLI.
 import { CodecPayloadsSchema } from '../../routes/codec/schema';
 import { BODY, E } from '../errors';
+
+/** The body errors, with the codec endpoint's own limit (api/app.ts: a batch of up to two 2 MB payloads). */
+const CODEC_BODY = BODY.map((doc) => (doc.code === E.tooLarge.code ? { ...doc, when: 'The body is over 4 MB.' } : doc));
 import type { ErrorDoc, OperationDoc } from '../types';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
@@ -35,7 +38,7 @@ export const codecOperations: OperationDoc[] = [
     description:
       "Opens payloads sealed by Linkflow's payload codec (AES-256-GCM, `encoding: binary/encrypted`, the key in `encryption-key-id`) so the Temporal Web UI and CLI show them; payloads not sealed come back unchanged. CORS: the Web UI's origin (LINKFLOW_UI_ORIGIN) only; preflights are answered.",
     responses: [{ status: 200, description: 'The payloads, opened, in the same order.', schema: CodecPayloadsSchema }],
-    errors: [E.adminUnauthorized, E.adminOff, ...BODY, notDecodable],
+    errors: [E.adminUnauthorized, E.adminOff, ...CODEC_BODY, notDecodable],
     requestExamples: [{ name: 'sealed', summary: 'A sealed payload', body: { payloads: [SEALED] } }],
     responseExamples: [{ name: 'opened', summary: 'Opened', body: { payloads: [PLAIN] } }],
   },
@@ -46,7 +49,7 @@ export const codecOperations: OperationDoc[] = [
     summary: 'Encode payloads (codec server)',
     description: 'Seals payloads with the current (first) key of LINKFLOW_PAYLOAD_KEYS, as the client and the worker do: what the Web UI sends when an operator signals or starts a workflow from it.',
     responses: [{ status: 200, description: 'The payloads, sealed, in the same order.', schema: CodecPayloadsSchema }],
-    errors: [E.adminUnauthorized, E.adminOff, ...BODY],
+    errors: [E.adminUnauthorized, E.adminOff, ...CODEC_BODY],
     requestExamples: [{ name: 'plain', summary: 'A JSON payload', body: { payloads: [PLAIN] } }],
     responseExamples: [{ name: 'sealed', summary: 'Sealed', body: { payloads: [SEALED] } }],
   },

@@ -1,3 +1,4 @@
+import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { Context, Middleware } from 'koa';
@@ -5,7 +6,7 @@ import { PayloadCodecError } from '../../../domain/payload-codec';
 import { requireAdmin } from '../../auth';
 import { ApiError } from '../../errors';
 import { respond } from '../../respond';
-import { parseBody } from '../../validate';
+import { assertStorable, parseBody } from '../../validate';
 import { type CodecPayloads, CodecPayloadsSchema } from './schema';
 
 /** What the codec endpoint needs: the payload codec of the client and the worker, and who may call it. */
@@ -23,6 +24,13 @@ export interface CodecRouteDeps {
 
 /** The paths of the codec endpoint: the Web UI appends /decode and /encode to its codec URL. */
 export const CODEC_PATHS = ['/codec/decode', '/codec/encode'];
+
+/**
+ * The codec endpoint's body limit: the Web UI sends a history's payloads in batches, and one payload
+ * may be up to Temporal's default blob size limit (2 MB), so a batch may be twice that. Read only
+ * once the caller is the operator: anyone else is refused before a byte of the body is read.
+ */
+const CODEC_BODY_LIMIT = '4mb';
 
 /** The request headers the Web UI sends to a codec server (a preflight asks for them). */
 const ALLOWED_HEADERS = 'content-type, x-namespace, authorization';
@@ -75,6 +83,11 @@ export function codecRoutes(deps: CodecRouteDeps, adminKey: string | undefined):
   const router = new Router({ prefix: '/codec' });
   const admin = requireAdmin(adminKey);
   router.use((ctx, next) => (deps.trustUiOrigin && ctx.get('origin') === deps.uiOrigin ? next() : admin(ctx, next)));
+  const parseJson = bodyParser({ enableTypes: ['json'], jsonLimit: CODEC_BODY_LIMIT, encoding: 'utf-8' });
+  router.use((ctx, next) => parseJson(ctx, async () => {
+    assertStorable(ctx.request.body, 'body');
+    await next();
+  }));
 
   const run = (operation: 'decode' | 'encode') => async (ctx: Context) => {
     const { payloads } = parseBody(CodecPayloadsSchema, ctx.request.body);
