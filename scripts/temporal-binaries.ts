@@ -103,16 +103,16 @@ export async function ensureTemporalCli(log: Log = stderrLog, options: CacheOpti
   });
 }
 
-interface GoToolchain { path: string; version: string }
+export interface GoToolchain { path: string; version: string }
 
-async function findGo(env: NodeJS.ProcessEnv): Promise<GoToolchain | undefined> {
+export async function findGo(env: NodeJS.ProcessEnv): Promise<GoToolchain | undefined> {
   const path = await which('go', env);
   if (!path) return undefined;
   const result = await run(path, ['env', 'GOVERSION'], { env });
   return { path, version: result.code === 0 ? result.output.trim() : 'unknown' };
 }
 
-function requireGo(go: GoToolchain | undefined): GoToolchain {
+export function requireGo(go: GoToolchain | undefined): GoToolchain {
   const match = go && /^go(\d+)\.(\d+)/.exec(go.version);
   const ok = match && (Number(match[1]) > MIN_GO.major ||
     (Number(match[1]) === MIN_GO.major && Number(match[2]) >= MIN_GO.minor));
@@ -324,7 +324,7 @@ async function grpcWarmUp(port: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function resolveCacheDir(options: CacheOptions): string {
+export function resolveCacheDir(options: CacheOptions): string {
   return options.cacheDir ? resolve(options.cacheDir) : cacheDir(options.env);
 }
 
@@ -334,7 +334,7 @@ async function existingExecutable(path: string, envVar: string): Promise<string>
   return absolute;
 }
 
-async function isExecutable(path: string): Promise<boolean> {
+export async function isExecutable(path: string): Promise<boolean> {
   try {
     await access(path, fsConstants.X_OK);
     return (await stat(path)).isFile();
@@ -347,12 +347,12 @@ async function isFile(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);
 }
 
-async function readText(path: string): Promise<string | undefined> {
+export async function readText(path: string): Promise<string | undefined> {
   return readFile(path, 'utf8').then((text) => text.trim(), () => undefined);
 }
 
 /** Writes via a temporary file and a rename, so readers never see half a file. */
-async function writeAtomic(path: string, content: string, mode = 0o644): Promise<void> {
+export async function writeAtomic(path: string, content: string, mode = 0o644): Promise<void> {
   const staging = `${path}.${process.pid}.tmp`;
   await writeFile(staging, content.endsWith('\n') ? content : `${content}\n`);
   await chmod(staging, mode);
@@ -371,11 +371,11 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-interface RunResult { code: number; output: string }
+export interface RunResult { code: number; output: string }
 const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
 
 /** Spawns without a shell; collects stdout+stderr and optionally streams them line by line. */
-function run(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; onLine?: Log } = {}): Promise<RunResult> {
+export function run(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; onLine?: Log } = {}): Promise<RunResult> {
   return new Promise((done) => {
     const child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
@@ -424,7 +424,7 @@ export async function waitForPort(port: number, timeoutMs: number, exited?: Prom
  * A cross-process lock: a directory created with mkdir. A lock whose owner process is gone
  * (same host) is taken over; otherwise we wait, because a first build may take minutes.
  */
-async function withLock<T>(lockDir: string, what: string, log: Log, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(lockDir: string, what: string, log: Log, fn: () => Promise<T>): Promise<T> {
   let announced = false;
   for (;;) {
     try {
