@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateCredentialsKey } from '../../domain/credentials';
 import { generatePayloadKeys } from '../../domain/payload-codec';
@@ -30,6 +30,8 @@ export interface ClusterOptions {
   ports: 'fixed' | 'free';
   workers?: number;
   apis?: number;
+  /** More settings for every Linkflow process (e.g. LINKFLOW_WEBHOOK_ALLOW_PRIVATE for a receiver on loopback). */
+  env?: Record<string, string>;
   log: Log;
 }
 
@@ -99,7 +101,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ready: () => httpReady(`http://127.0.0.1:${ports.ui}/`),
     });
 
-    const env = { ...(await secrets(dir)), ...providerUrls(ports.sandbox), TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: NAMESPACE, DATABASE_URL: databaseUrl, PUBLIC_URL: publicUrl, HOST: '127.0.0.1' };
+    const env = { ...(await secrets(dir)), ...providerUrls(ports.sandbox), TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: NAMESPACE, DATABASE_URL: databaseUrl, PUBLIC_URL: publicUrl, HOST: '127.0.0.1', ...options.env };
     const node = (name: string, script: string, extra: Record<string, string>, ready: ProcessSpec['ready']): ProcessSpec => ({
       name,
       command: process.execPath,
@@ -188,8 +190,17 @@ async function throwawayPostgres(dir: string, port: number): Promise<ProcessSpec
   const owner = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) } : {};
   if (!existsSync(join(data, 'PG_VERSION'))) {
     await mkdir(data, { recursive: true, mode: 0o700 });
-    if (owner.uid !== undefined) await chown(data, owner.uid, owner.gid as number);
-    execFileSync(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres'], { stdio: 'ignore', ...owner });
+    if (owner.uid !== undefined) {
+      // The postgres user must reach its data directory through the run directory (mkdtemp makes it 0700).
+      await chmod(dir, 0o711);
+      await chown(data, owner.uid, owner.gid as number);
+    }
+    try {
+      execFileSync(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres'], { stdio: 'pipe', ...owner });
+    } catch (err) {
+      const { stderr } = err as { stderr?: Buffer };
+      throw new Error(`initdb -D ${data} failed: ${stderr?.toString() ?? String(err)}`);
+    }
   }
   return {
     name: 'postgres',

@@ -51,9 +51,10 @@ export async function clusterPorts(kind: 'fixed' | 'free'): Promise<ClusterPorts
     }
     return FIXED_PORTS;
   }
-  // 25 consecutive free ports at a random base: few collisions with the OS's ephemeral choices.
+  // 25 consecutive free ports at a random base: below the OS's ephemeral range (32768 up), and
+  // below 32768 at all because Temporal stores membership ports as a SQL smallint.
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const ports = Array.from({ length: 25 }, (_, i) => base + i);
     if (!(await Promise.all(ports.map(isFree))).every(Boolean)) continue;
     const p = (i: number) => base + i;
