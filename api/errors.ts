@@ -100,8 +100,9 @@ function toApiError(err: unknown): ApiError {
   if (err instanceof ZodError) return new ApiError(422, 'validation_failed', 'The request is not valid.', zodDetails(err));
   if (err instanceof WorkflowNotFoundError) return notFound('connection');
   const httpError = err as HttpLikeError;
-  // zlib, inflating a body sent with Content-Encoding gzip/deflate/br that is not what it claims.
-  if (typeof httpError.code === 'string' && httpError.code.startsWith('Z_')) return new ApiError(400, 'malformed_request', 'The request body does not decode with its Content-Encoding.');
+  // zlib, inflating a body sent with Content-Encoding gzip/deflate/br that is not what it claims:
+  // Z_* for gzip and deflate, ERR__ERROR_* (BROTLI_DECODER_ERROR_* renamed by Node) for br.
+  if (typeof httpError.code === 'string' && /^(Z_|ERR__ERROR_)/.test(httpError.code)) return new ApiError(400, 'malformed_request', 'The request body does not decode with its Content-Encoding.');
   const status = httpError.status ?? httpError.statusCode;
   if (status === 400) return new ApiError(400, 'malformed_request', 'The request body is not valid JSON.');
   if (status && status >= 400 && status < 500 && httpError.expose !== false) {

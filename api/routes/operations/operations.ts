@@ -113,7 +113,7 @@ function failureReason(err: unknown, signal: AbortSignal): string {
 
 /** GET /metrics, GET /healthz, GET /readyz. */
 export function operationsRoutes(deps: OperationsDeps): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true });
   const registries: Registry[] = [metricsRegistry];
   if (deps.connectionStates) registries.push(connectionGauge(deps.connectionStates, deps.logger));
   const registry = registries.length === 1 ? metricsRegistry : PromRegistry.merge(registries);

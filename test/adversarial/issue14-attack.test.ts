@@ -1,0 +1,80 @@
+// Adversarial review of issue 14 (operating Linkflow: the payload codec and its endpoint, logs,
+// metrics): requests an outsider can send against a real Linkflow (embedded: dev server, worker,
+// sandboxes, API on loopback), and what must hold. Each test states it.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Linkflow, startLinkflow } from '../helpers/linkflow';
+
+const UI = 'http://localhost:8233';
+
+/** Every .ts file under `dir`, recursively. */
+const sources = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+
+describe('issue 14 under attack', () => {
+  let lf: Linkflow;
+  const send = (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) =>
+    fetch(`${lf.api}${path}`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, body });
+
+  before(async () => {
+    lf = await startLinkflow({ uiOrigin: UI });
+  });
+  after(async () => {
+    await lf?.stop();
+  });
+
+  it('a path in other letter case is no way around a guard: no codec without the admin key, no tenant without it, no 5xx', async () => {
+    const empty = JSON.stringify({ payloads: [] });
+    // @koa/router ran /CODEC/decode's route but not the router's admin guard (router.use matched case-sensitively).
+    for (const path of ['/CODEC/decode', '/CODEC/encode', '/Codec/decode', '/codec/DECODE']) {
+      for (const headers of [{}, { origin: 'null' }, { authorization: `Bearer ${lf.apiKey}` }]) {
+        const answer = await send('POST', path, empty, headers);
+        assert.equal(answer.status, 404, `${path} ${JSON.stringify(headers)}: ${await answer.text()}`);
+      }
+    }
+    // The codec exists at exactly its two paths (what app.ts exempts from the global body parser and gives CORS).
+    const slash = await send('POST', '/codec/decode/', empty, { authorization: `Bearer ${lf.adminKey}` });
+    assert.equal(slash.status, 404, await slash.text());
+    // The admin routes: a tenant and its API key for anyone.
+    for (const path of ['/V1/ADMIN/tenants', '/v1/Admin/tenants', '/V1/admin/tenants']) {
+      const answer = await send('POST', path, JSON.stringify({ name: 'intruder' }));
+      assert.equal(answer.status, 404, `${path}: ${await answer.text()}`);
+    }
+    const [intruders] = await lf.db.query<{ n: number }>(`select count(*)::int as n from tenants where name = 'intruder'`);
+    assert.equal(intruders?.n, 0);
+    // Tenant routes without their tenant: a 404, not a 500 from a handler that ran without auth.
+    for (const path of ['/V1/connections', '/V1/WEBHOOK-ENDPOINTS', '/V1/INSTITUTIONS']) {
+      const answer = await send('GET', path);
+      assert.equal(answer.status, 404, `${path}: ${await answer.text()}`);
+    }
+    // The real paths still answer as before.
+    assert.equal((await send('POST', '/codec/decode', empty)).status, 401);
+    assert.equal((await send('POST', '/codec/decode', empty, { authorization: `Bearer ${lf.adminKey}` })).status, 200);
+    assert.equal((await send('POST', '/v1/admin/tenants', JSON.stringify({ name: 'x' }))).status, 401);
+  });
+
+  it('every router of the API is case-sensitive (the guard and its routes match alike)', () => {
+    for (const file of sources('api')) {
+      for (const [call] of readFileSync(file, 'utf8').matchAll(/new Router\([^)]*\)/g)) {
+        assert.match(call, /sensitive: true/, `${file}: ${call}`);
+      }
+    }
+  });
+
+  it('a body that is not the brotli it claims is a 400, not a 500, on the codec endpoint and elsewhere', async () => {
+    const body = JSON.stringify({ payloads: [] });
+    for (const [path, headers] of [
+      ['/codec/decode', { authorization: `Bearer ${lf.adminKey}` }],
+      ['/v1/webhook-endpoints', { authorization: `Bearer ${lf.apiKey}` }],
+      ['/v1/webhook-endpoints', {}],
+    ] as const) {
+      const answer = await send('POST', path, body, { 'content-encoding': 'br', ...headers });
+      const text = await answer.text();
+      assert.equal(answer.status, 400, `${path}: ${text}`);
+      assert.equal(JSON.parse(text).error.code, 'malformed_request');
+    }
+    assert.deepEqual(lf.logs.filter((line) => /"level":"error"/.test(line)), []);
+  });
+});
