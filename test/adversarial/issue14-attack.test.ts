@@ -29,7 +29,7 @@ describe('issue 14 under attack', () => {
     const empty = JSON.stringify({ payloads: [] });
     // @koa/router ran /CODEC/decode's route but not the router's admin guard (router.use matched case-sensitively).
     for (const path of ['/CODEC/decode', '/CODEC/encode', '/Codec/decode', '/codec/DECODE']) {
-      for (const headers of [{}, { origin: 'null' }, { authorization: `Bearer ${lf.apiKey}` }]) {
+      for (const headers of <Record<string, string>[]>[{}, { origin: 'null' }, { authorization: `Bearer ${lf.apiKey}` }]) {
         const answer = await send('POST', path, empty, headers);
         assert.equal(answer.status, 404, `${path} ${JSON.stringify(headers)}: ${await answer.text()}`);
       }
