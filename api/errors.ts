@@ -91,6 +91,10 @@ export function errorMiddleware(logger: Logger): Middleware {
       }
       ctx.status = apiError.status;
       ctx.body = errorBody(apiError, requestId);
+      // Refused before its body was read whole (too large, unauthorized, not decodable): the rest of
+      // it is still on the socket, so a kept-alive client's next request there would never be
+      // parsed (stalled, then reset). Close the connection once this answer is written.
+      if (!ctx.req.complete) ctx.set('connection', 'close');
     }
   };
 }

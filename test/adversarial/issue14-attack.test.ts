@@ -3,7 +3,9 @@
 // sandboxes, API on loopback), and what must hold. Each test states it.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { type Linkflow, startLinkflow } from '../helpers/linkflow';
 
@@ -76,5 +78,39 @@ describe('issue 14 under attack', () => {
       assert.equal(JSON.parse(text).error.code, 'malformed_request');
     }
     assert.deepEqual(lf.logs.filter((line) => /"level":"error"/.test(line)), []);
+  });
+
+  it('a body refused before it is read (too large once inflated, too large, unauthorized) ends its connection: the next request on a kept-alive socket is answered, not stalled and reset', async () => {
+    const { hostname, port } = new URL(lf.api);
+    // One socket, kept alive, as an SDK's HTTP client has it.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const call = (method: string, path: string, headers: Record<string, string | number> = {}, body?: Buffer) =>
+      new Promise<{ status: number; ms: number }>((resolve) => {
+        const started = performance.now();
+        const done = (status: number) => resolve({ status, ms: Math.round(performance.now() - started) });
+        const req = request({ host: hostname, port, method, path, headers, agent }, (res) => res.resume().on('end', () => done(res.statusCode ?? 0)));
+        req.on('error', () => done(-1));
+        req.end(body);
+      });
+    try {
+      // ~200 kB on the wire, 200 MB inflated: more than the socket buffers hold, so the refusal leaves bytes unread.
+      const bomb = gzipSync(Buffer.alloc(200 * 1024 * 1024, 0x20));
+      const large = Buffer.alloc(5 * 1024 * 1024, 0x20);
+      const json = { 'content-type': 'application/json' };
+      const refusals: [string, Record<string, string | number>, Buffer, number][] = [
+        ['/v1/webhook-endpoints', { ...json, 'content-encoding': 'gzip', authorization: `Bearer ${lf.apiKey}` }, bomb, 413],
+        ['/codec/decode', { ...json, 'content-encoding': 'gzip', authorization: `Bearer ${lf.adminKey}` }, bomb, 413],
+        ['/v1/webhook-endpoints', { ...json, authorization: `Bearer ${lf.apiKey}` }, large, 413],
+        ['/codec/decode', json, large, 401],
+      ];
+      for (const [path, headers, body, status] of refusals) {
+        assert.equal((await call('POST', path, { ...headers, 'content-length': body.length }, body)).status, status, path);
+        const next = await call('GET', '/healthz');
+        assert.equal(next.status, 200, `after ${path} ${status}: ${JSON.stringify(next)}`);
+        assert.ok(next.ms < 2_000, `after ${path} ${status}: ${next.ms} ms`);
+      }
+    } finally {
+      agent.destroy();
+    }
   });
 });
