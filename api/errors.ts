@@ -71,9 +71,10 @@ interface HttpLikeError {
 
 /**
  * A request path as it may be logged: a Connect session's single-use token (`/connect/t/<token>`)
- * and a link's signed token (`/connect/links/<link>`) are bearer secrets, replaced by `…`.
+ * and a link's signed token (`/connect/links/<link>`) are bearer secrets, replaced by `…`; also in
+ * the spellings no route matches (`/CONNECT/T/<token>`, `//connect/t/<token>`), which are logged raw.
  */
-export const loggablePath = (path: string): string => path.replace(/^\/connect\/(t|links)\/[^/]*/, '/connect/$1/…');
+export const loggablePath = (path: string): string => path.replace(/^\/+connect\/+(t|links)\/+[^/]*/i, '/connect/$1/…');
 
 /** The one place that writes error bodies. Every response carries its request id. */
 export function errorMiddleware(logger: Logger): Middleware {

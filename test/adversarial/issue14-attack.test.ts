@@ -113,4 +113,14 @@ describe('issue 14 under attack', () => {
       agent.destroy();
     }
   });
+
+  it("a Connect token or link in a path no route matches stays out of the access log, whatever its letter case or slashes", async () => {
+    for (const path of ['/CONNECT/T/tok-S3CRET-1', '//connect/t/tok-S3CRET-2', '/Connect/Links/lnk.S3CRET-3.sig', '/connect//t/tok-S3CRET-4/x']) {
+      const answer = await send('GET', path);
+      assert.equal(answer.status, 404, path);
+    }
+    const lines = lf.logs.filter((line) => line.includes('"msg":"request"'));
+    assert.ok(lines.some((line) => line.includes('/connect/t/…')));
+    assert.deepEqual(lines.filter((line) => line.includes('S3CRET')), []);
+  });
 });
