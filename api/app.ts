@@ -178,6 +178,9 @@ export function createApp(deps: AppDeps): Koa {
     providerSecrets: deps.providerSecrets,
     secrets: deps.providerWebhookSecrets ?? {},
   });
+  // Every router is built with `sensitive: true`: @koa/router matches a `router.use()` guard (the
+  // admin key, the tenant key) case-sensitively but, by default, its routes case-insensitively, so
+  // POST /V1/ADMIN/tenants ran the route without its guard. Paths are lower case and exact.
   const routers = [
     connections,
     connectSessions,
@@ -200,7 +203,7 @@ export function createApp(deps: AppDeps): Koa {
   // one check after them all sees every method the path has: a 405 with Allow (errorMiddleware writes
   // the body), OPTIONS answered with Allow; a path nothing matched stays a 404. Every method Node
   // parses counts as implemented, so TRACE or PROPFIND get the same 405, never a 501.
-  app.use(new Router({ methods: METHODS }).allowedMethods());
+  app.use(new Router({ methods: METHODS, sensitive: true }).allowedMethods());
   return app;
 }
 

@@ -107,7 +107,7 @@ const notNeeded = (state: string, ended: boolean): ApiError =>
   new ApiError(ended ? 410 : 409, 'link_not_needed', `This link is no longer needed: the connection is ${state}.`, { state });
 
 export function linkRoutes({ links, logger, authorizationUrls }: LinkRoutesDeps): Router {
-  const router = new Router({ prefix: LINK_PATH });
+  const router = new Router({ prefix: LINK_PATH, sensitive: true });
 
   router.get('/:link', async (ctx) => {
     try {
