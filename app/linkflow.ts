@@ -9,6 +9,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { createApiServer } from '../api/server';
+import { apiLimiters } from '../api/limits';
 import type { CredentialsKey } from '../domain/credentials';
 import { createPayloadCodec } from '../domain/payload-codec';
 
@@ -321,7 +322,7 @@ async function assemble(
       defaults: connectionDefaults(config),
       logger: logger('api'),
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
-      rateLimitPerMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE,
+      limiters: apiLimiters(db, { perMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE }),
       requestTimeoutMs: config.LINKFLOW_REQUEST_TIMEOUT_MS,
       operations: {
         ...(config.LINKFLOW_METRICS_KEY ? { metricsKey: config.LINKFLOW_METRICS_KEY } : {}),
