@@ -21,6 +21,7 @@ import {
   type DatabaseOptions,
   type Repository,
   type TenantStore,
+  createProviderBudgets,
   createProviderLinks,
   createRedirectClaims,
   createRepository,
@@ -248,7 +249,7 @@ async function assemble(
 
   // One set of adapters from one configuration: the worker's activities and the API's catalogue.
   const providerSettings = withOverrides(providersConfig(config, urls), options.providers);
-  const adapters: AdapterRegistry = createAdapters(providerSettings, { secrets });
+  const adapters: AdapterRegistry = createAdapters(providerSettings, { secrets, budgetResets: createProviderBudgets(db) });
 
   if (role !== 'api') {
     if (embedded) log.info('bundling workflows and starting the worker…');
