@@ -346,12 +346,10 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
   });
 
   /**
-   * Sandbox-only ground truth for tests in another process: `GET /sandbox/connections/{id}/transaction-count`
-   * → `200 {"accounts": {"<account id>": <count>, …}, "total": <sum>}`, for every account of the
-   * connection (as `GET /accounts?connection_id=` lists them). Each count is the `x-total-count`
-   * that `GET /transactions?account_id=` answers now without `min_date` (what a full read of the
-   * account hands a client: BOOKED and PENDING alike; 0 for a PENDING_CONSENT account or before
-   * its first SYNC_ALL), from the same function. `404 not_found` for an unknown connection.
+   * Sandbox-only ground truth for tests in another process: `200 {"accounts": {"<account id>": <count>, …},
+   * "total": <sum>}` for every account `GET /accounts?connection_id=` lists, each count the `x-total-count`
+   * of `GET /transactions?account_id=` now without `min_date` (BOOKED and PENDING; 0 for a PENDING_CONSENT
+   * account or before its first SYNC_ALL), from the same function. `404 not_found` for an unknown connection.
    */
   router.get('/sandbox/connections/:id/transaction-count', (ctx) => {
     validate(noQuery, ctx.query, 'query');
