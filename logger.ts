@@ -1,7 +1,7 @@
 // Linkflow's log, on pino: one JSON object a line in production (`LINKFLOW_LOG_FORMAT=json`, the
 // default), readable single lines in a terminal (`pretty`, what `npm start` uses) through
 // pino-pretty. Every line names its `component`; fields that may hold secrets are redacted by
-// pino's own redaction (REDACTED_FIELDS), whatever a caller passes. Never pass secrets knowingly.
+// name (REDACTED_FIELDS, in pino's log formatter), whatever a caller passes. Never pass secrets knowingly.
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import pretty from 'pino-pretty';
@@ -16,11 +16,29 @@ export interface Logger {
 export type LogFormat = 'json' | 'pretty';
 
 /**
- * Field names whose values never reach the log, at the top level of a line's fields or one level
- * down (`headers.authorization`): credentials, tokens, keys and cookies.
+ * Field names whose values never reach the log, wherever they are in a line's fields (up to
+ * REDACT_DEPTH levels down: `headers.authorization`, `request.headers.Authorization`), in any
+ * letter case and spelling (`api_key`, `apiKey`, `API-Key`): credentials, tokens, keys and cookies.
+ * Any name ending in `token`, `secret` or `password` (`access_token`, `clientSecret`) is one too.
  */
 export const REDACTED_FIELDS = ['authorization', 'cookie', 'set-cookie', 'password', 'credentials', 'answers', 'token', 'secret', 'apiKey', 'api_key', 'privateKey'];
-const REDACT_PATHS = REDACTED_FIELDS.flatMap((name) => [`["${name}"]`, `*["${name}"]`]);
+/** A field name as compared: lower case, without `-` and `_`. */
+const normalized = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
+const SECRET_NAMES = new Set(REDACTED_FIELDS.map(normalized));
+const isSecretName = (name: string): boolean => {
+  const key = normalized(name);
+  return SECRET_NAMES.has(key) || /(token|secret|password)$/.test(key);
+};
+const REDACT_DEPTH = 6;
+const CENSOR = '[redacted]';
+
+/** A copy of `value` with every secret-named field's value replaced by CENSOR (the caller's object is left alone). */
+function redact(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object' || depth > REDACT_DEPTH) return value;
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  if (value instanceof Error || value instanceof Date || Buffer.isBuffer(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, isSecretName(key) ? CENSOR : redact(item, depth + 1)]));
+}
 
 /** The format of this process: LINKFLOW_LOG_FORMAT (validated by config.ts), else JSON. */
 export const processLogFormat = (): LogFormat => (process.env.LINKFLOW_LOG_FORMAT === 'pretty' ? 'pretty' : 'json');
@@ -53,9 +71,9 @@ export function createLogger(component: string, sink?: (line: string) => void, f
   const logger = pino(
     {
       base: { component },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      // Redaction by field name, any case, any depth (pino's own `redact` takes exact paths only).
+      formatters: { level: (label) => ({ level: label }), log: (fields) => redact(fields, 0) as Record<string, unknown> },
     },
     stream,
   );

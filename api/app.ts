@@ -14,7 +14,7 @@ import type { Logger } from '../logger';
 import { ApiError, errorMiddleware } from './errors';
 import { accessLog } from './access-log';
 import { requireTenant } from './auth';
-import { deadline, rateLimit } from './limits';
+import { type ApiLimiters, apiLimiters, deadline, rateLimit } from './limits';
 import { assertStorable, requestTarget } from './validate';
 import { adminRoutes } from './routes/admin/admin';
 import { CODEC_PATHS, type CodecRouteDeps, codecCors, codecRoutes } from './routes/codec/codec';
@@ -67,8 +67,11 @@ export interface AppDeps {
   logger: Logger;
   /** The workflows' task queue (tests run each suite on its own). */
   taskQueue?: string;
-  /** Per-tenant requests a minute (default 600). */
-  rateLimitPerMinute?: number;
+  /**
+   * The rate limits (per tenant, per connection's link opens), built once per process from the
+   * store so that every replica shares them (apiLimiters); default: in this process, 600 requests a minute.
+   */
+  limiters?: ApiLimiters;
   /** Longest a request may take before a 504 (default 30 s). */
   requestTimeoutMs?: number;
   /** Linkflow Connect's sessions and the tenants' Connect settings. */
@@ -122,7 +125,8 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   // One instance for every tenant route: one rate-limit budget per tenant.
-  const auth = tenantThenLimit(requireTenant(deps.tenants), rateLimit(deps.rateLimitPerMinute ?? 600));
+  const limiters = deps.limiters ?? apiLimiters(null, { perMinute: 600 });
+  const auth = tenantThenLimit(requireTenant(deps.tenants), rateLimit(limiters.requests));
   // Every redirect URL a view offers is a Linkflow link (domain/links.ts), opened at GET /connect/links/:link.
   const links = createLinkMinter({ signer: deps.stateSigner, publicUrl: deps.publicUrl });
   const starting = {
@@ -150,7 +154,7 @@ export function createApp(deps: AppDeps): Koa {
     auth,
   });
   // One throttle per connection for both ways to the bank: a link, and the Connect page's button.
-  const authorizationUrls = createAuthorizationUrls(deps.client);
+  const authorizationUrls = createAuthorizationUrls(deps.client, limiters.linkOpens);
   const connectPage = connectPageRoutes({
     client: deps.client,
     sessions: deps.connectSessions,
@@ -178,6 +182,9 @@ export function createApp(deps: AppDeps): Koa {
     providerSecrets: deps.providerSecrets,
     secrets: deps.providerWebhookSecrets ?? {},
   });
+  // Every router is built with `sensitive: true`: @koa/router matches a `router.use()` guard (the
+  // admin key, the tenant key) case-sensitively but, by default, its routes case-insensitively, so
+  // POST /V1/ADMIN/tenants ran the route without its guard. Paths are lower case and exact.
   const routers = [
     connections,
     connectSessions,
@@ -200,7 +207,7 @@ export function createApp(deps: AppDeps): Koa {
   // one check after them all sees every method the path has: a 405 with Allow (errorMiddleware writes
   // the body), OPTIONS answered with Allow; a path nothing matched stays a 404. Every method Node
   // parses counts as implemented, so TRACE or PROPFIND get the same 405, never a 501.
-  app.use(new Router({ methods: METHODS }).allowedMethods());
+  app.use(new Router({ methods: METHODS, sensitive: true }).allowedMethods());
   return app;
 }
 

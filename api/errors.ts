@@ -71,9 +71,10 @@ interface HttpLikeError {
 
 /**
  * A request path as it may be logged: a Connect session's single-use token (`/connect/t/<token>`)
- * and a link's signed token (`/connect/links/<link>`) are bearer secrets, replaced by `…`.
+ * and a link's signed token (`/connect/links/<link>`) are bearer secrets, replaced by `…`; also in
+ * the spellings no route matches (`/CONNECT/T/<token>`, `//connect/t/<token>`), which are logged raw.
  */
-export const loggablePath = (path: string): string => path.replace(/^\/connect\/(t|links)\/[^/]*/, '/connect/$1/…');
+export const loggablePath = (path: string): string => path.replace(/^\/+connect\/+(t|links)\/+[^/]*/i, '/connect/$1/…');
 
 /** The one place that writes error bodies. Every response carries its request id. */
 export function errorMiddleware(logger: Logger): Middleware {
@@ -91,6 +92,10 @@ export function errorMiddleware(logger: Logger): Middleware {
       }
       ctx.status = apiError.status;
       ctx.body = errorBody(apiError, requestId);
+      // Refused before its body was read whole (too large, unauthorized, not decodable): the rest of
+      // it is still on the socket, so a kept-alive client's next request there would never be
+      // parsed (stalled, then reset). Close the connection once this answer is written.
+      if (!ctx.req.complete) ctx.set('connection', 'close');
     }
   };
 }
@@ -100,8 +105,9 @@ function toApiError(err: unknown): ApiError {
   if (err instanceof ZodError) return new ApiError(422, 'validation_failed', 'The request is not valid.', zodDetails(err));
   if (err instanceof WorkflowNotFoundError) return notFound('connection');
   const httpError = err as HttpLikeError;
-  // zlib, inflating a body sent with Content-Encoding gzip/deflate/br that is not what it claims.
-  if (typeof httpError.code === 'string' && httpError.code.startsWith('Z_')) return new ApiError(400, 'malformed_request', 'The request body does not decode with its Content-Encoding.');
+  // zlib, inflating a body sent with Content-Encoding gzip/deflate/br that is not what it claims:
+  // Z_* for gzip and deflate, ERR__ERROR_* (BROTLI_DECODER_ERROR_* renamed by Node) for br.
+  if (typeof httpError.code === 'string' && /^(Z_|ERR__ERROR_)/.test(httpError.code)) return new ApiError(400, 'malformed_request', 'The request body does not decode with its Content-Encoding.');
   const status = httpError.status ?? httpError.statusCode;
   if (status === 400) return new ApiError(400, 'malformed_request', 'The request body is not valid JSON.');
   if (status && status >= 400 && status < 500 && httpError.expose !== false) {

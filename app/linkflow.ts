@@ -9,6 +9,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { createApiServer } from '../api/server';
+import { apiLimiters } from '../api/limits';
 import type { CredentialsKey } from '../domain/credentials';
 import { createPayloadCodec } from '../domain/payload-codec';
 
@@ -20,6 +21,7 @@ import {
   type DatabaseOptions,
   type Repository,
   type TenantStore,
+  createProviderBudgets,
   createProviderLinks,
   createRedirectClaims,
   createRepository,
@@ -247,7 +249,7 @@ async function assemble(
 
   // One set of adapters from one configuration: the worker's activities and the API's catalogue.
   const providerSettings = withOverrides(providersConfig(config, urls), options.providers);
-  const adapters: AdapterRegistry = createAdapters(providerSettings, { secrets });
+  const adapters: AdapterRegistry = createAdapters(providerSettings, { secrets, budgetResets: createProviderBudgets(db) });
 
   if (role !== 'api') {
     if (embedded) log.info('bundling workflows and starting the worker…');
@@ -321,7 +323,7 @@ async function assemble(
       defaults: connectionDefaults(config),
       logger: logger('api'),
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
-      rateLimitPerMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE,
+      limiters: apiLimiters(db, { perMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE }),
       requestTimeoutMs: config.LINKFLOW_REQUEST_TIMEOUT_MS,
       operations: {
         ...(config.LINKFLOW_METRICS_KEY ? { metricsKey: config.LINKFLOW_METRICS_KEY } : {}),

@@ -20,9 +20,28 @@ export interface ProviderSecrets {
   delete(provider: ProviderName, key: string): Promise<void>;
 }
 
+/** The windows of a provider's rate-limit budget that BudgetResets remembers. */
+export type BudgetWindow = 'minute' | 'day';
+
+/**
+ * When a provider's spent rate-limit budgets reset, per budget (the adapter's key, e.g. LnkFi's
+ * connection instance), in ms since the epoch on the adapter's clock. Shared by every worker
+ * through the store (store/provider-budgets.ts), so that a budget one worker saw spent is waited
+ * out by the others instead of being run into; in one process's memory for unit tests
+ * (providers/lnkfi/rate-limit.ts). Only saves requests: the provider's 429 stays the authority.
+ */
+export interface BudgetResets {
+  /** The resets remembered for `key` (none: `{}`), past ones included: the caller compares with its clock. */
+  get(provider: ProviderName, key: string): Promise<Partial<Record<BudgetWindow, number>>>;
+  /** Sets (a time) or forgets (null) each window given; windows not given are left as they are. */
+  update(provider: ProviderName, key: string, change: Partial<Record<BudgetWindow, number | null>>): Promise<void>;
+}
+
 /** What every adapter may use besides its own configuration. */
 export interface AdapterDeps {
   secrets: ProviderSecrets;
+  /** Spent rate-limit budgets shared by every worker (the store); default: this adapter's memory only. */
+  budgetResets?: BudgetResets;
 }
 
 /** Which provider connection a Linkflow connection is bound to, as the provider names it. */

@@ -9,6 +9,11 @@ export interface Queryable {
 /** One interface over the embedded PGlite and a PostgreSQL server: the same SQL runs on both. */
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  /**
+   * PostgreSQL only: the `pg` pool behind `query`, for libraries that take one
+   * (rate-limiter-flexible's RateLimiterPostgres, store/rate-limits.ts). Undefined on PGlite.
+   */
+  readonly pool?: Pool;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -45,6 +50,7 @@ async function openPostgres(connectionString: string): Promise<Database> {
   });
   return {
     kind: 'postgres',
+    pool,
     query: async <Row>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as Row[],
     transaction: async (fn) => {
       const client = await pool.connect();

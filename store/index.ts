@@ -7,3 +7,4 @@ export { type Claim, CLAIM_LEASE_MS } from './claims';
 export { createRedirectClaims, type RedirectClaims } from './redirect-claims';
 export { createWebhookClaims, type WebhookClaims } from './webhook-claims';
 export { createProviderSecrets } from './provider-secrets';
+export { createProviderBudgets } from './provider-budgets';

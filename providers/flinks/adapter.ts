@@ -41,7 +41,17 @@ const loginFailed = (code: string): ApplicationFailure =>
 export function createFlinksAdapter(config: FlinksConfig, _deps: AdapterDeps): ProviderAdapter {
   const flinks = new FlinksClient(config);
   const cacheMs = config.cacheMs ?? 60_000;
-  /** Recent GetAccountsDetail answers by login (and account filter), so listing and paging read one session. */
+  /**
+   * Recent GetAccountsDetail answers by login (and account filter): listing and paging a year of
+   * transactions re-read one answer instead of asking Flinks again for each page. Per worker, on
+   * purpose, not in the store: it only saves calls. What must be shared is Flinks' session, and it
+   * is: the job's RequestId travels in providerRef (workflow state), an answer is used only for
+   * that RequestId, and a worker that misses reads the same session with it (one GetAccountsDetail
+   * per worker per cacheMs), or opens a new one when Flinks forgot it. Pages are offsets into the
+   * oldest-first list, so reads of one login agree whichever worker makes them
+   * (test/unit/flinks-sandbox.test.ts, "two workers"). Storing it would write each answer (a year
+   * of a login's transactions) to the store to spare one call.
+   */
   const cache = new Map<string, { at: number; detail: FlinksAccountsDetail }>();
 
   const cacheKey = (c: ProviderConnection): string => `${c.providerConnectionId}|${c.providerRef.accountId ?? ''}`;

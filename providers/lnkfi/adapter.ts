@@ -42,7 +42,7 @@ export const lnkfiConsentText = (legalName: string): string => CONSENT_TEXT.repl
  */
 export function createLnkfiAdapter(config: LnkfiConfig, deps: AdapterDeps): ProviderAdapter {
   const lnkfi = new LnkfiClient(config);
-  const limiter = new RateLimiter(config.clock);
+  const limiter = new RateLimiter(config.clock, deps.budgetResets);
   const channels = (): ChannelInfo[] => [{ id: config.system, mode: 'redirect', expiresAt: null }];
 
   async function apiKey(connection: ProviderConnection): Promise<string> {
@@ -63,7 +63,7 @@ export function createLnkfiAdapter(config: LnkfiConfig, deps: AdapterDeps): Prov
     await limiter.beforeCall(budget);
     const url = `${XERO_API}${resource}${Object.keys(query).length > 0 ? `?${new URLSearchParams(query).toString()}` : ''}`;
     const response = await lnkfi.request('POST', '/v1/connection/proxy', { connection_id: connection.providerConnectionId, url, instance_id: instanceId }, key);
-    limiter.record(budget, response);
+    await limiter.record(budget, response);
     if (response.status !== 200) throw failure(`proxy GET ${resource}`, response);
     return parse(schema, response.body, `proxy GET ${resource}`);
   }

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { currentActivity } from '../activity';
+import type { BudgetResets, BudgetWindow } from '../types';
 import { type LnkfiConfig, LnkfiFailure, type LnkfiResponse } from './client';
 
 const MINUTE_MS = 60_000;
@@ -15,13 +16,15 @@ const realClock: Clock = { now: Date.now, sleep: (ms) => new Promise((resolve) =
  * LnkFi's budgets per connection instance, as its X-RateLimit-Minute-Remaining and
  * X-RateLimit-Day-Remaining headers report them. The reference gives no reset time: a minute
  * budget seen at 0 is waited out for a full minute (the window resets within it); a day budget
- * at 0 lasts until 00:00 UTC. What is remembered is per worker and only saves requests; a 429's
- * Retry-After is the authority.
+ * at 0 lasts until 00:00 UTC. What is remembered (`resets`: the store in a deployment, shared by
+ * every worker, so one worker's spent budget is waited out by the others) only saves requests;
+ * a 429's Retry-After is the authority.
  */
 export class RateLimiter {
-  private readonly resets = new Map<string, { minute?: number; day?: number }>();
-
-  constructor(private readonly clock: Clock | undefined) {}
+  constructor(
+    private readonly clock: Clock | undefined,
+    private readonly resets: BudgetResets = memoryBudgetResets(),
+  ) {}
 
   private now(): number {
     return (this.clock ?? realClock).now();
@@ -33,14 +36,17 @@ export class RateLimiter {
    * heartbeat (importData, waitForJob) and fails retryably in short ones (their timeout is a minute).
    */
   async beforeCall(key: string): Promise<void> {
-    const reset = this.resets.get(key);
+    const reset = await this.resets.get('lnkfi', key);
     const now = this.now();
-    if (reset?.day !== undefined && now < reset.day) throw rateLimited('day', reset.day - now);
-    if (reset?.minute !== undefined && now < reset.minute) await this.wait(reset.minute - now);
+    if (reset.day !== undefined && now < reset.day) throw rateLimited('day', reset.day - now);
+    if (reset.minute !== undefined && now < reset.minute) await this.wait(reset.minute - now);
   }
 
-  /** Reads the budget headers of a proxied call; a 429 is thrown as retryable after Retry-After. */
-  record(key: string, response: LnkfiResponse): void {
+  /**
+   * Reads the budget headers of a proxied call and remembers what they say (a budget at 0: until
+   * its reset; above 0: not spent); a 429 is remembered and thrown as retryable after Retry-After.
+   */
+  async record(key: string, response: LnkfiResponse): Promise<void> {
     const now = this.now();
     const remaining = (name: string): number | null => {
       const value = response.headers.get(name);
@@ -48,20 +54,18 @@ export class RateLimiter {
     };
     const minute = remaining('x-ratelimit-minute-remaining');
     const day = remaining('x-ratelimit-day-remaining');
-    const reset = this.resets.get(key) ?? {};
-    if (minute !== null) reset.minute = minute === 0 ? now + MINUTE_MS : undefined;
-    if (day !== null) reset.day = day === 0 ? (Math.floor(now / DAY_MS) + 1) * DAY_MS : undefined;
+    const change: Partial<Record<BudgetWindow, number | null>> = {};
+    if (minute !== null) change.minute = minute === 0 ? now + MINUTE_MS : null;
+    if (day !== null) change.day = day === 0 ? (Math.floor(now / DAY_MS) + 1) * DAY_MS : null;
     if (response.status === 429) {
       const retryAfter = remaining('retry-after');
       const delay = retryAfter === null ? MINUTE_MS : retryAfter * 1000;
       const budget = day === 0 ? 'day' : 'minute';
-      reset[budget] = now + delay;
-      this.resets.set(key, reset);
+      change[budget] = now + delay;
+      await this.resets.update('lnkfi', key, change);
       throw rateLimited(budget, delay);
     }
-    // Only spent budgets are remembered: a worker's memory stays as small as its busy connections.
-    if (reset.minute === undefined && reset.day === undefined) this.resets.delete(key);
-    else this.resets.set(key, reset);
+    await this.resets.update('lnkfi', key, change);
   }
 
   private async wait(ms: number): Promise<void> {
@@ -82,4 +86,27 @@ function rateLimited(budget: 'minute' | 'day', delayMs: number): ApplicationFail
     nextRetryDelay: Math.max(1, Math.ceil(delayMs)),
     details: [{ budget, delayMs }],
   });
+}
+
+/**
+ * BudgetResets in this process's memory (unit tests, adapters built without a store): only spent
+ * budgets are kept, so the map stays as small as the busy budgets.
+ */
+export function memoryBudgetResets(): BudgetResets {
+  const resets = new Map<string, Partial<Record<BudgetWindow, number>>>();
+  const id = (provider: string, key: string) => `${provider}/${key}`;
+  return {
+    get: async (provider, key) => ({ ...resets.get(id(provider, key)) }),
+    async update(provider, key, change) {
+      const reset = { ...resets.get(id(provider, key)) };
+      for (const window of ['minute', 'day'] as const) {
+        if (!(window in change)) continue;
+        const at = change[window];
+        if (at == null) delete reset[window];
+        else reset[window] = at;
+      }
+      if (reset.minute === undefined && reset.day === undefined) resets.delete(id(provider, key));
+      else resets.set(id(provider, key), reset);
+    },
+  };
 }

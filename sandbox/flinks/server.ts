@@ -1,7 +1,7 @@
 import Router, { type RouterContext, type RouterMiddleware } from '@koa/router';
 import Koa from 'koa';
 import { z } from 'zod';
-import { paramReader, withParams } from '../shared/http';
+import { paramReader, transactionCounts, withParams } from '../shared/http';
 import { PAGE_HEADERS } from '../shared/html';
 import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
 import { type ListeningSandbox, listen } from '../shared/listen';
@@ -90,6 +90,11 @@ const accountsDetailBody = z.strictObject({
 });
 
 const disableBody = z.strictObject({ FlinksCode: z.enum(DISABLE_CODES).optional() });
+
+const transactionCountQuery = z.strictObject({
+  DaysOfTransactions: accountsDetailBody.shape.DaysOfTransactions,
+  AccountsFilter: z.union([guid, z.array(guid).min(1).max(100)]).optional(),
+});
 
 // --- the app --------------------------------------------------------------------
 
@@ -287,6 +292,21 @@ export function createFlinksSandboxApp(options: FlinksSandboxOptions = {}): Flin
       NextRefresh: flinksTimestamp(login.nextRefreshAt),
       Requests: login.requests,
     };
+  });
+
+  /**
+   * Ground truth for tests in another process: `GET /sandbox/logins/{LoginId}/transaction-count`
+   * → `200 {"accounts": {"<account Id>": <count>, …}, "total": <sum>}`: how many transactions
+   * `/GetAccountsDetail` with `WithTransactions: true` would list for each account now, with the
+   * same optional `DaysOfTransactions` (`Days90`, Flinks' default, or `Days365`: Linkflow asks
+   * for `Days365`) and `AccountsFilter` (one or more account Ids, repeated) as query parameters.
+   * `{"accounts": {}, "total": 0}` while the first extraction runs; `404 INVALID_LOGIN` for an
+   * unknown LoginId.
+   */
+  router.get('/sandbox/logins/:loginId/transaction-count', (ctx) => {
+    const query = validate(transactionCountQuery, ctx.query, 'query');
+    const filter = query.AccountsFilter === undefined ? undefined : [query.AccountsFilter].flat();
+    ctx.body = transactionCounts(sim.transactionCounts(pathGuid(ctx, 'loginId'), query.DaysOfTransactions === 'Days365' ? 365 : 90, filter));
   });
 
   router.post('/sandbox/logins/:loginId/disable', async (ctx) => {

@@ -226,6 +226,19 @@ export class FlinksSimulator {
     return login;
   }
 
+  /**
+   * How many transactions `/GetAccountsDetail` (WithTransactions, `days` of them, `accountsFilter`
+   * if given) would list for each of the login's accounts now, by account Id, from the same
+   * generation; nothing while the first extraction runs (GetAccountsDetail answers 202 then).
+   * A 404 `INVALID_LOGIN` for an unknown LoginId.
+   */
+  transactionCounts(loginId: string, days: number, accountsFilter: string[] | undefined): Array<[string, number]> {
+    const login = this.login(loginId);
+    if (!login.connect.done || login.refreshedAt === null) return [];
+    const options: DetailOptions = { withTransactions: true, withBalance: false, withAccountIdentity: false, days, accountsFilter };
+    return this.detailAccounts(login, options).map((account) => [account.Id, account.Transactions?.length ?? 0]);
+  }
+
   disable(loginId: string, code: DisableCode): void {
     this.login(loginId).disabled = code;
   }
@@ -286,10 +299,16 @@ export class FlinksSimulator {
     return { session, login };
   }
 
-  private detailBody(login: Login, requestId: string, options: DetailOptions): object {
+  /** The login's accounts as of its last extraction, as GetAccountsDetail lists them with `options` (before the fields it leaves out). */
+  private detailAccounts(login: Login, options: DetailOptions): FlinksAccount[] {
     const data: LoginData = { loginId: login.id, scenario: login.scenario, createdAt: login.createdAt, refreshedAt: login.refreshedAt ?? login.createdAt };
-    const accounts = generateAccounts(data, options.withTransactions, options.days)
-      .filter((a) => options.accountsFilter === undefined || options.accountsFilter.includes(a.Id))
+    return generateAccounts(data, options.withTransactions, options.days).filter(
+      (a) => options.accountsFilter === undefined || options.accountsFilter.includes(a.Id),
+    );
+  }
+
+  private detailBody(login: Login, requestId: string, options: DetailOptions): object {
+    const accounts = this.detailAccounts(login, options)
       .map(({ Balance, Holder, ...account }) => ({
         ...account,
         ...(options.withBalance ? { Balance } : {}),

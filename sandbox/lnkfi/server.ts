@@ -1,14 +1,14 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { parseForm, parseJson, readBody, requestOrigin, validator } from '../shared/http';
+import { parseForm, parseJson, readBody, requestOrigin, transactionCounts, validator } from '../shared/http';
 import { PAGE_HEADERS } from '../shared/html';
 import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
 import { type ListeningSandbox, startSandbox } from '../shared/listen';
 import { LnkfiError } from './errors';
 import { type Connection, LnkfiSimulator, type RateLimits, SYSTEMS } from './simulator';
 import { WebhookSender, type WebhookTarget } from './webhooks';
-import { XERO_API_ORIGIN, xeroRequest } from './xero';
+import { XERO_API_ORIGIN, bankTransactionCounts, xeroRequest } from './xero';
 import { XERO_AUTHORIZE_PATH, renderErrorPage, renderXeroLogin } from './xero-page';
 
 /** The vendor the sandbox knows unless told otherwise (Linkflow's default LNKFI_VENDOR_ID). */
@@ -125,6 +125,8 @@ const completeQuery = z.object({
 });
 
 const revokeBody = z.strictObject({ notify: z.boolean().optional() });
+
+const transactionCountQuery = z.strictObject({ instance_id: id.optional() });
 
 const isBrowserPath = (path: string): boolean => path.startsWith('/xero/') || /^\/v1\/connection\/authorize\/[^/]+\/complete$/.test(path);
 
@@ -321,6 +323,28 @@ export function createLnkfiSandboxApp(options: LnkfiSandboxOptions = {}): LnkfiS
     connection.status = 'revoked';
     if (body.notify !== false) await webhooks?.deliver(disconnectedWebhook(connection));
     ctx.status = 204;
+  });
+
+  /**
+   * Ground truth for tests in another process: `GET /sandbox/connections/{id}/transaction-count`
+   * → `200 {"accounts": {"<Xero AccountID>": <count>, …}, "total": <sum>, "deleted": <n>}` for the
+   * active bank accounts of the connection's instances (or of the one `?instance_id=` names).
+   * Each count is how many `AUTHORISED` bank transactions the proxied
+   * `GET BankTransactions?where=BankAccount.AccountID=guid("…")` lists now, from the same function;
+   * the `DELETED` ones Xero lists too (voided, no money moved: Linkflow leaves them out) are not
+   * in the counts but in `deleted`. `404 connection_not_found` for an unknown connection,
+   * `404 instance_not_found` for an instance it does not have.
+   */
+  router.get('/sandbox/connections/:id/transaction-count', (ctx) => {
+    const query = validate(transactionCountQuery, ctx.query, 'query');
+    const connection = sim.connectionOf(vendorId, ctx.params.id ?? '');
+    const instances = connection.instances.filter((i) => query.instance_id === undefined || i.id === query.instance_id);
+    if (instances.length === 0) throw new LnkfiError(404, 'instance_not_found', `The connection has no instance "${query.instance_id ?? ''}".`);
+    const counts = instances.flatMap((instance) => bankTransactionCounts(instance, now()));
+    ctx.body = {
+      ...transactionCounts(counts.map((count) => [count.accountId, count.authorised] as const)),
+      deleted: counts.reduce((sum, count) => sum + count.deleted, 0),
+    };
   });
 
   router.get('/sandbox/connections/:id', (ctx) => {

@@ -58,6 +58,21 @@ export function xeroRequest(org: Organisation, url: URL, now: number): XeroRespo
   }
 }
 
+/**
+ * How many bank transactions `GET BankTransactions?where=BankAccount.AccountID=guid("…")` lists
+ * for each active bank account of `org` now (same selection as that request), split by `Status`:
+ * `AUTHORISED` ones and the `DELETED` ones Xero keeps listing. By AccountID, chart order.
+ */
+export function bankTransactionCounts(org: Organisation, now: number): Array<{ accountId: string; authorised: number; deleted: number }> {
+  return chartOfAccounts(org)
+    .filter((account) => account.Type === 'BANK' && account.Status === 'ACTIVE')
+    .map((account) => {
+      const listed = transactionsOf(org, new URLSearchParams({ where: `BankAccount.AccountID=guid("${account.AccountID}")` }), now);
+      const deleted = listed.filter((t) => (t as { Status?: string }).Status === 'DELETED').length;
+      return { accountId: account.AccountID, authorised: listed.length - deleted, deleted };
+    });
+}
+
 /** Only the account a `BankAccount.AccountID` filter names is generated: long histories stay cheap. */
 function transactionsOf(org: Organisation, query: URLSearchParams, now: number): XeroObject[] {
   const clauses = parseWhere(query.get('where'));

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import Koa from 'koa';
 import Router, { type RouterMiddleware } from '@koa/router';
-import { describeIssues, isJsonContentType, parseForm, requestOrigin, withParams } from '../shared/http';
+import { describeIssues, isJsonContentType, parseForm, requestOrigin, transactionCounts, withParams } from '../shared/http';
 import { PAGE_HEADERS } from '../shared/html';
 import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
 import { type ListeningSandbox, startSandbox } from '../shared/listen';
@@ -343,6 +343,18 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
     const body = validate(nextSyncBody, await jsonBody(ctx), 'body');
     sim.setNextSync(connection, body.outcome);
     respondEmpty(ctx, 204);
+  });
+
+  /**
+   * Sandbox-only ground truth for tests in another process: `200 {"accounts": {"<account id>": <count>, …},
+   * "total": <sum>}` for every account `GET /accounts?connection_id=` lists, each count the `x-total-count`
+   * of `GET /transactions?account_id=` now without `min_date` (BOOKED and PENDING; 0 for a PENDING_CONSENT
+   * account or before its first SYNC_ALL), from the same function. `404 not_found` for an unknown connection.
+   */
+  router.get('/sandbox/connections/:id/transaction-count', (ctx) => {
+    validate(noQuery, ctx.query, 'query');
+    const connection = sim.connection(param(ctx, 'id'));
+    ctx.body = transactionCounts(sim.accountsOf(connection).map((account) => [account.id, sim.transactions(account.id, 0, 0).total] as const));
   });
 
   // Sandbox-only: the provider corrects or drops a transaction it already served.

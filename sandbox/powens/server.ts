@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import Router, { type RouterMiddleware } from '@koa/router';
-import { withParams } from '../shared/http';
+import { transactionCounts, withParams } from '../shared/http';
 import { type ErrorAnswers, errorMiddleware } from '../shared/errors';
 import { type ListeningSandbox, startSandbox } from '../shared/listen';
 import { type Connector, type ConnectorSource, CONNECTORS, connectorResource, fieldsOf, findConnector, usableSources } from './connectors';
@@ -376,6 +376,21 @@ export async function createPowensSandboxApp(options: PowensSandboxOptions = {})
     const { state } = validate(nextSyncBody, await requestBody(ctx), 'body');
     sim.setNextSync(sim.anyConnection(param(ctx, 'id')), state);
     ctx.status = 204;
+  });
+
+  /**
+   * Ground truth for tests in another process: `GET /sandbox/connections/{id}/transaction-count`
+   * → `200 {"accounts": {"<account id>": <count>, …}, "total": <sum>}` for the connection's
+   * accounts as `GET /users/me/connections/{id}/accounts` lists them (enabled ones; disabled ones
+   * too with `?all`). Each count is the `total` that `GET /users/me/accounts/{id}/transactions`
+   * answers now without `min_date` (`coming` ones included, as Powens serves them), from the same
+   * function. `404 notFound` for an unknown connection.
+   */
+  router.get('/sandbox/connections/:id/transaction-count', (ctx) => {
+    const { all } = validate(allQuery, ctx.query, 'query');
+    const connection = sim.anyConnection(param(ctx, 'id'));
+    const accounts = sim.accountsOf({ userId: connection.userId, connectionId: connection.id }, all);
+    ctx.body = transactionCounts(accounts.map((account) => [String(account.generated.id), sim.transactions(account, 0, 0).total] as const));
   });
 
   router.post('/sandbox/connections/:id/revoke', async (ctx) => {

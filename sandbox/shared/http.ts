@@ -98,3 +98,23 @@ export function withParams(url: string, params: Record<string, string | undefine
   for (const [name, value] of Object.entries(params)) if (value !== undefined) result.searchParams.set(name, value);
   return result.toString();
 }
+
+/**
+ * The body of each sandbox's `GET /sandbox/…/transaction-count`: the count per provider account
+ * id (in the order given) and their sum, e.g. `{"accounts": {"12301": 91, "12302": 91}, "total": 182}`.
+ */
+export interface TransactionCounts {
+  accounts: Record<string, number>;
+  total: number;
+}
+
+/** `counts` (provider account id, number of transactions) as a {@link TransactionCounts} body. */
+export function transactionCounts(counts: Iterable<readonly [string, number]>): TransactionCounts {
+  const accounts: Record<string, number> = {};
+  let total = 0;
+  for (const [accountId, count] of counts) {
+    accounts[accountId] = count;
+    total += count;
+  }
+  return { accounts, total };
+}

@@ -747,3 +747,46 @@ describe('Flinks adapter against the sandbox', () => {
     await assert.rejects(adapter.answerChallenge(connection, { channelId: 'connect', fields: [], messages: [], timeoutSeconds: null }, []), unsupported);
   });
 });
+
+// The answer cache is per worker by design (providers/flinks/adapter.ts): the RequestId a job
+// opened is Flinks' session, in providerRef, so any worker reads the same session with it.
+describe('Flinks adapter on two workers: one connection, each worker its own answer cache', () => {
+  let h: Harness;
+  before(async () => (h = await startHarness()));
+  after(async () => h.close());
+
+  it("a worker that missed the other's cache reads the job's session (one GetAccountsDetail, no new session), and the pages add up", async () => {
+    const [a, b] = [adapterFor(h), adapterFor(h)];
+    const connection = await connectWithAdapter(a, 'test_history');
+    const job = await a.waitForJob(connection, 'list', jobContext());
+    assert.ok(job.outcome === 'success' && job.providerRef?.requestId);
+    const current = { ...connection, providerRef: { ...connection.providerRef, requestId: job.providerRef.requestId as string } };
+
+    // Activities land on either worker: listing on B, accounts on A, the pages alternating.
+    const listed = await b.listAccounts(current);
+    assert.deepEqual(
+      (await a.fetchAccounts(current)).map((x) => x.providerAccountId),
+      listed.map((x) => x.id),
+    );
+    const chequing = listed[0]?.id as string;
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let page = 0;
+    do {
+      const worker = page++ % 2 === 0 ? a : b;
+      const next: Awaited<ReturnType<ProviderAdapter['fetchTransactions']>> = await worker.fetchTransactions(current, chequing, cursor, null);
+      seen.push(...next.items.map((t) => t.providerTransactionId));
+      cursor = next.nextCursor;
+    } while (cursor !== null);
+    assert.equal(page, 4);
+    assert.equal(seen.length, 366 * 5, 'every transaction');
+    assert.equal(new Set(seen).size, seen.length, 'none twice');
+
+    // Flinks saw the job's one session, read once by each worker: the cache spared every other read.
+    const sessions = (await sandboxLogin(h, connection.providerConnectionId)).Requests.filter((r) => r.Origin === 'Authorize');
+    assert.deepEqual(
+      sessions.map((r) => [r.RequestId, r.GetAccountsDetailCalls]),
+      [[job.providerRef.requestId, 2]],
+    );
+  });
+});

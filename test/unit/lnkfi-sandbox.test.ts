@@ -12,6 +12,8 @@ import type { LnkfiConfig } from '../../providers/lnkfi/client';
 import { parseLnkfiRedirect } from '../../providers/lnkfi/redirect';
 import { apiKeySecretName, parseLnkfiWebhook, verifyLnkfiWebhook } from '../../providers/lnkfi/webhook';
 import type { ProviderAdapter, ProviderConnection, ProviderSecrets } from '../../providers/types';
+import { type Database, createProviderBudgets } from '../../store';
+import { testStores } from '../helpers/real-activities';
 import { type XeroDecision, authorizeAtXero } from '../../sandbox/lnkfi/browser';
 import { DAY_MS } from '../../sandbox/lnkfi/data';
 import { type LnkfiSandbox, type LnkfiSandboxOptions, SANDBOX_VENDOR_ID, SANDBOX_XERO_APP, startLnkfiSandbox } from '../../sandbox/lnkfi/server';
@@ -913,3 +915,65 @@ describe('LnkFi adapter and the rate limits', () => {
     }
   });
 });
+
+// Several workers share the spent budgets through the store (providers/types.ts BudgetResets):
+// on PGlite always, and on PostgreSQL (each worker its own pool) when TEST_DATABASE_URL is set.
+for (const [name, open] of testStores()) {
+  describe(`LnkFi adapters on two workers, budgets in the store on ${name}`, () => {
+    let h: Harness;
+    const dbs: Database[] = [];
+    // PGlite lives in one process: both "workers" use the one database; PostgreSQL: one pool each.
+    const workerStore = async () => (name === 'PGlite' && dbs[0] ? dbs[0] : (dbs[dbs.length] = await open()));
+    before(async () => (h = await startHarness({ rateLimits: { perMinute: 3, perDay: 100 } })));
+    after(async () => {
+      await stopHarness(h);
+      for (const db of new Set(dbs)) await db.close();
+    });
+
+    it("a second worker waits out the minute budget the first one spent, instead of running into LnkFi's 429", async () => {
+      const secrets = memorySecrets();
+      const first = createLnkfiAdapter(adapterConfig(h), { secrets, budgetResets: createProviderBudgets(await workerStore()) });
+      const second = createLnkfiAdapter(adapterConfig(h), { secrets, budgetResets: createProviderBudgets(await workerStore()) });
+      const { connection } = await linkWithAdapter(h, 'alice@example.com', first, secrets);
+      for (let i = 0; i < 3; i++) await first.listAccounts(connection);
+      const spentAt = h.clock.now;
+      h.clock.now += 20_000;
+      assert.equal((await second.listAccounts(connection)).length, 3);
+      assert.equal(h.clock.now - spentAt, 60_000, 'the second worker waited until the minute the first one saw spent was over');
+      assert.deepEqual(await usage(h, connection.providerConnectionId), { proxied: 4, rate_limited: 0 });
+    });
+
+    it('a 429 one worker got is remembered for the other until its Retry-After', async () => {
+      const secrets = memorySecrets();
+      const store = createProviderBudgets(await workerStore());
+      const { connection } = await linkWithAdapter(h, 'bob@example.com', createLnkfiAdapter(adapterConfig(h), { secrets }), secrets);
+      // A worker without the store spends the budget; the next one (on the store) runs into the 429.
+      const outside = createLnkfiAdapter(adapterConfig(h), { secrets });
+      for (let i = 0; i < 3; i++) await outside.listAccounts(connection);
+      h.clock.now += 15_000;
+      const [a, b] = [createLnkfiAdapter(adapterConfig(h), { secrets, budgetResets: store }), createLnkfiAdapter(adapterConfig(h), { secrets, budgetResets: store })];
+      const failure = await rejectsWith(a.listAccounts(connection), 'LnkfiRateLimited');
+      assert.equal(failure.nextRetryDelay, 45_000);
+      const before = h.clock.now;
+      await b.listAccounts(connection);
+      assert.equal(h.clock.now - before, 45_000, 'the other worker waited for the Retry-After the first one got');
+      assert.deepEqual(await usage(h, connection.providerConnectionId), { proxied: 4, rate_limited: 1 });
+    });
+
+    it('the store sets and forgets each window on its own; a budget with nothing spent has no row', async () => {
+      const db = await workerStore();
+      const store = createProviderBudgets(db);
+      const key = `test/${randomUUID()}`;
+      await store.update('lnkfi', key, { minute: 1_000, day: 2_000 });
+      assert.deepEqual(await store.get('lnkfi', key), { minute: 1_000, day: 2_000 });
+      await store.update('lnkfi', key, { minute: null });
+      assert.deepEqual(await store.get('lnkfi', key), { day: 2_000 });
+      await store.update('lnkfi', key, { minute: 3_000 });
+      assert.deepEqual(await store.get('lnkfi', key), { minute: 3_000, day: 2_000 });
+      assert.deepEqual(await store.get('powens', key), {}, 'per provider');
+      await store.update('lnkfi', key, { minute: null, day: null });
+      const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM provider_budget_resets WHERE budget_key = $1', [key]);
+      assert.equal(rows[0]?.n, 0);
+    });
+  });
+}

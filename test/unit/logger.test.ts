@@ -37,4 +37,17 @@ describe('logger', () => {
       assert.match(lines[0]!, /\[redacted\]/);
     }
   });
+
+  it('redacts by name in any letter case and at any depth, and token/secret/password names of every spelling', () => {
+    for (const format of ['json', 'pretty'] as const) {
+      const { lines, log } = capture(format);
+      const caller = { request: { headers: { Authorization: 'Bearer S3CRET-1', Cookie: 'sid=S3CRET-2', host: 'api.example' } } };
+      log.warn('provider call', { ...caller, Authorization: 'Bearer S3CRET-3', 'API-Key': 'S3CRET-4', access_token: 'S3CRET-5', refreshToken: 'S3CRET-6', client_secret: 'S3CRET-7', items: [{ webhookSecret: 'S3CRET-8' }] });
+      assert.equal(lines.length, 1);
+      assert.doesNotMatch(lines[0]!, /S3CRET/, `${format}: ${lines[0]}`);
+      assert.match(lines[0]!, /api\.example/, 'other fields stay');
+      // The caller's own object is untouched.
+      assert.equal(caller.request.headers.Authorization, 'Bearer S3CRET-1');
+    }
+  });
 });

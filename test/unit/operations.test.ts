@@ -88,6 +88,18 @@ describe('GET /readyz', () => {
     assert.equal(down.error.details.checks.store?.status, 'failed');
   });
 
+  it('probes arriving together share one run of the checks: a flood of /readyz is no flood of calls to the providers', async () => {
+    let calls = 0;
+    const api = await serve({ readiness: [{ name: 'provider:oxlin', check: async () => void (calls++, await new Promise((r) => setTimeout(r, 200))) }] });
+    closers.push(api.close);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => fetch(`${api.url}/readyz`)));
+    assert.ok(answers.every((a) => a.status === 200));
+    assert.equal(calls, 1);
+    // A probe after that run has ended gets a run of its own: never a stale answer.
+    assert.equal((await fetch(`${api.url}/readyz`)).status, 200);
+    assert.equal(calls, 2);
+  });
+
   it('answers 200 naming every check when all pass; /healthz is 200 regardless', async () => {
     const db = await openDatabase({});
     closers.push(() => db.close());

@@ -8,7 +8,7 @@ import { CreateTenantSchema, CreatedTenantSchema, IssuedKeySchema } from './sche
 
 /** Tenants and their API keys, for the operator (also: `npm run tenant:create -- <name>`). */
 export function adminRoutes(tenants: TenantStore, adminKey: string | undefined): Router {
-  const router = new Router({ prefix: '/v1/admin' });
+  const router = new Router({ prefix: '/v1/admin', sensitive: true });
   router.use(requireAdmin(adminKey));
 
   router.post('/tenants', async (ctx) => {

@@ -28,7 +28,7 @@ export interface CallbackRoutesDeps {
  * connection, or other than the one this connection holds, is a 403 that spends nothing.
  */
 export function callbackRoutes({ client, stateSigner, redirectClaims, providerLinks, connectSessions }: CallbackRoutesDeps): Router {
-  const router = new Router({ prefix: '/callbacks' });
+  const router = new Router({ prefix: '/callbacks', sensitive: true });
 
   router.get('/:provider', async (ctx) => {
     const provider = ProviderSchema.safeParse(ctx.params.provider);

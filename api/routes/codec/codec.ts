@@ -80,7 +80,8 @@ const toJson = ({ metadata, data }: Payload): CodecPayloads['payloads'][number] 
  * `payload_not_decodable` naming the cause, and nothing of the batch is returned.
  */
 export function codecRoutes(deps: CodecRouteDeps, adminKey: string | undefined): Router {
-  const router = new Router({ prefix: '/codec' });
+  // Exactly CODEC_PATHS (no trailing slash either): what app.ts exempts from the global body parser.
+  const router = new Router({ prefix: '/codec', sensitive: true, strict: true });
   const admin = requireAdmin(adminKey);
   router.use((ctx, next) => (deps.trustUiOrigin && ctx.get('origin') === deps.uiOrigin ? next() : admin(ctx, next)));
   const parseJson = bodyParser({ enableTypes: ['json'], jsonLimit: CODEC_BODY_LIMIT, encoding: 'utf-8' });

@@ -92,7 +92,7 @@ function secure(ctx: Context, settings: ConnectSettings | null): void {
  * this origin. See README, "The first connection".
  */
 export function connectPageRoutes(deps: ConnectPageDeps): Router {
-  const router = new Router({ prefix: '/connect' });
+  const router = new Router({ prefix: '/connect', sensitive: true });
   const origin = new URL(deps.publicUrl).origin;
   const csrfOf = (session: ConnectSession, secret: string) => deps.stateSigner.tag('connect-csrf', `${session.id}:${secret}`);
 

@@ -58,7 +58,7 @@ export const CONNECT_SESSION_SECONDS = 86_400;
  * `GET`/`PUT /v1/connect/settings`: the tenant's terms and the origins that may frame the page.
  */
 export function connectSessionRoutes(deps: ConnectSessionRoutesDeps): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true });
   router.use(['/v1/connect-sessions', '/v1/connect/settings'], deps.auth);
 
   router.post('/v1/connect-sessions', async (ctx) => {

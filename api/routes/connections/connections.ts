@@ -61,7 +61,7 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
   const starter = connectionStarter(deps);
   /** A view as the API answers it: `next_action.url` of a redirect is a Linkflow link (presenters.ts). */
   const present = (view: ConnectionView) => presentView(deps.links, view);
-  const router = new Router({ prefix: '/v1/connections' });
+  const router = new Router({ prefix: '/v1/connections', sensitive: true });
   router.use(deps.auth);
 
   router.post('/', async (ctx) => {

@@ -77,7 +77,7 @@ const rendererScript = (): string =>
  * node_modules). Public: mounted without auth.
  */
 export function docsRoutes(options: { publicUrl?: string } = {}): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true });
   let document: Record<string, unknown> | undefined;
 
   router.get('/openapi.json', (ctx) => {

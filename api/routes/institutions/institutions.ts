@@ -21,7 +21,7 @@ export interface InstitutionRoutesDeps {
  * list, or left out (see InstitutionCatalogue): never a 5xx for the whole list.
  */
 export function institutionRoutes({ catalogue, providers, auth }: InstitutionRoutesDeps): Router {
-  const router = new Router({ prefix: '/v1/institutions' });
+  const router = new Router({ prefix: '/v1/institutions', sensitive: true });
   router.use(auth);
 
   router.get('/', async (ctx) => {

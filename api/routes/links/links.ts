@@ -8,7 +8,9 @@ import type { Context } from 'koa';
 import { ConnectionStateSchema, TERMINAL_STATES, UpdateRejection, openAuthorizationUpdate, workflowIdFor } from '../../../contract/messages';
 import { LINK_PATH, type LinkMinter } from '../../../domain/links';
 import type { Logger } from '../../../logger';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ApiError, notFound } from '../../errors';
+import { consumeOrRetryAfter } from '../../limits';
 import { ConnectionIdSchema, readConnection } from '../../temporal';
 
 export interface LinkRoutesDeps {
@@ -26,35 +28,17 @@ export interface LinkRoutesDeps {
 export const OPEN_AUTHORIZATION_DEADLINE_MS = 20_000;
 
 /**
- * How often one connection's redirect may be opened (a link, or the Connect page's bank button):
- * a token bucket of `burst` opens refilled at `perHour`. Each open is a workflow update (events in
- * its history) and a provider call: anyone holding a link could otherwise grow the workflow's
- * history until Temporal refuses its updates (2,000 a run) or ends it (history size limit), and
- * spend Linkflow's quota at the provider.
+ * `freshAuthorizationUrl`, throttled per connection by `limiter` (ApiLimiters.linkOpens: LINK_OPENS,
+ * shared by every API replica on PostgreSQL): past the limit a 429 `too_many_opens` (details
+ * `{ retry_after_seconds }`) before anything reaches the workflow.
  */
-export const LINK_OPENS = { burst: 10, perHour: 30 } as const;
-
-/**
- * `freshAuthorizationUrl`, throttled per connection (LINK_OPENS, in this process's memory): past
- * the limit a 429 `too_many_opens` (details `{ retry_after_seconds }`) before anything reaches the workflow.
- */
-export function createAuthorizationUrls(client: Client, limits: { burst: number; perHour: number } = LINK_OPENS, now: () => number = Date.now) {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const perMs = limits.perHour / 3_600_000;
+export function createAuthorizationUrls(client: Client, limiter: RateLimiterAbstract) {
   return {
     async fresh(connectionId: string): Promise<string> {
-      const t = now();
-      const bucket = buckets.get(connectionId) ?? { tokens: limits.burst, at: t };
-      bucket.tokens = Math.min(limits.burst, bucket.tokens + (t - bucket.at) * perMs);
-      bucket.at = t;
-      if (bucket.tokens < 1) {
-        const retryAfter = Math.ceil((1 - bucket.tokens) / perMs / 1000);
+      const retryAfter = await consumeOrRetryAfter(limiter, connectionId);
+      if (retryAfter !== null) {
         throw new ApiError(429, 'too_many_opens', `This link was opened too often; try again in ${retryAfter} s.`, { retry_after_seconds: retryAfter });
       }
-      bucket.tokens -= 1;
-      // Full buckets are forgotten: the map holds only connections opened lately.
-      buckets.set(connectionId, bucket);
-      for (const [id, b] of buckets) if (b.tokens + (t - b.at) * perMs >= limits.burst) buckets.delete(id);
       return freshAuthorizationUrl(client, connectionId);
     },
   };
@@ -107,7 +91,7 @@ const notNeeded = (state: string, ended: boolean): ApiError =>
   new ApiError(ended ? 410 : 409, 'link_not_needed', `This link is no longer needed: the connection is ${state}.`, { state });
 
 export function linkRoutes({ links, logger, authorizationUrls }: LinkRoutesDeps): Router {
-  const router = new Router({ prefix: LINK_PATH });
+  const router = new Router({ prefix: LINK_PATH, sensitive: true });
 
   router.get('/:link', async (ctx) => {
     try {

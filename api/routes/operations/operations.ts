@@ -113,7 +113,7 @@ function failureReason(err: unknown, signal: AbortSignal): string {
 
 /** GET /metrics, GET /healthz, GET /readyz. */
 export function operationsRoutes(deps: OperationsDeps): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true });
   const registries: Registry[] = [metricsRegistry];
   if (deps.connectionStates) registries.push(connectionGauge(deps.connectionStates, deps.logger));
   const registry = registries.length === 1 ? metricsRegistry : PromRegistry.merge(registries);
@@ -136,9 +136,17 @@ export function operationsRoutes(deps: OperationsDeps): Router {
     ctx.body = { status: 'alive' };
   });
 
+  // /readyz is public and each run calls every provider: probes arriving while a run is under way
+  // share its results, so a flood of probes is not a flood of calls to the providers (one at a time).
+  const checks = deps.readiness ?? [];
+  let running: Promise<CheckResult[]> | undefined;
+  const runChecks = (): Promise<CheckResult[]> =>
+    (running ??= Promise.all(checks.map((c) => runCheck(c, deps.readinessTimeoutMs ?? 2_000))).finally(() => {
+      running = undefined;
+    }));
+
   router.get('/readyz', async (ctx) => {
-    const checks = deps.readiness ?? [];
-    const results = await Promise.all(checks.map((c) => runCheck(c, deps.readinessTimeoutMs ?? 2_000)));
+    const results = await runChecks();
     const byName = Object.fromEntries(checks.map((c, i) => [c.name, results[i]!]));
     const failing = checks.filter((_, i) => results[i]!.status === 'failed').map((c) => c.name);
     ctx.set('cache-control', 'no-store');

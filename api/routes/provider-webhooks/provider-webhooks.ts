@@ -38,7 +38,7 @@ const PENDING_POLL_MS = 25;
  * `duplicate`. Why claims are released or taken over: store/claims.ts.
  */
 export function providerWebhookRoutes({ client, providerLinks, webhookClaims, providerSecrets, secrets }: ProviderWebhookDeps): Router {
-  const router = new Router({ prefix: '/webhooks' });
+  const router = new Router({ prefix: '/webhooks', sensitive: true });
   const echoedIsBound = (provider: ProviderName, providerConnectionId: string, connectionId: string) =>
     isBound(client, providerLinks, provider, providerConnectionId, connectionId);
 

@@ -24,7 +24,7 @@ const endpointNotFound = () => notFound('webhook endpoint');
 
 /** Where the tenant receives signed events about its connections. */
 export function webhookRoutes({ endpoints, auth, targets }: WebhookRoutesDeps): Router {
-  const router = new Router({ prefix: '/v1/webhook-endpoints' });
+  const router = new Router({ prefix: '/v1/webhook-endpoints', sensitive: true });
   router.use(auth);
 
   router.post('/', async (ctx) => {
