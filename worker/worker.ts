@@ -32,8 +32,18 @@ export function createWorker({ connection, namespace, workflowBundle, taskQueue,
     // Heartbeats show an import's plan and position (the Web UI, liveness) at least this often; a
     // retry resumes from the position the store committed with the last page, not from them.
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+    // On SIGTERM (a rolling deploy) the worker stops polling, lets running activities finish for
+    // SHUTDOWN_GRACE, then cancels what is left: an import commits page by page and its retry, on
+    // another worker, resumes from the last committed page. Past SHUTDOWN_FORCE it gives up.
+    shutdownGraceTime: SHUTDOWN_GRACE,
+    shutdownForceTime: SHUTDOWN_FORCE,
   });
 }
+
+/** How long a stopping worker lets running activities finish before cancelling them (hand back). */
+export const SHUTDOWN_GRACE = '20 seconds';
+/** How long a stopping worker may take in all; an orchestrator's stop grace period must be longer (compose: 45 s). */
+export const SHUTDOWN_FORCE = '40 seconds';
 
 /** The longest a heartbeat (an import's plan and position) waits before reaching Temporal. */
 export const HEARTBEAT_THROTTLE = '2 seconds';

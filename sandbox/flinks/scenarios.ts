@@ -9,8 +9,14 @@ export type Scenario = (typeof SCENARIOS)[number];
 
 const isScenario = (username: string): username is Scenario => (SCENARIOS as readonly string[]).includes(username);
 
-/** The scenario a username selects; any other name is the happy path. */
-export const scenarioOf = (username: string): Scenario | undefined => (isScenario(username) ? username : undefined);
+/**
+ * The scenario a username selects, also with a `+tag` (`test_history+7`: the same scenario for
+ * another login, since each username is one login); any other name is the happy path.
+ */
+export const scenarioOf = (username: string): Scenario | undefined => {
+  const name = username.split('+')[0] ?? '';
+  return isScenario(name) ? name : undefined;
+};
 
 /** `test_mfa`'s security question, asked on the Connect page after the password. */
 export const SECURITY_QUESTION = { question: 'What city were you born in?', answer: 'Montreal' } as const;

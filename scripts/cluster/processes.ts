@@ -29,7 +29,7 @@ export interface SupervisedProcess {
   /** Starts it (again) and waits until it is ready (ProcessSpec.ready), at most `timeoutMs`. */
   start(timeoutMs?: number): Promise<void>;
   /**
-   * Sends `signal` to its process group and waits for the exit; SIGKILL after `graceMs`. Resolves
+   * Sends `signal` to its process group and waits for the exit; SIGKILL after `graceMs` (default 45 s: a worker's shutdown takes up to 40 s). Resolves
    * with the exit code (null when killed by a signal).
    */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
@@ -83,7 +83,7 @@ export function supervise(spec: ProcessSpec, logFile: string): SupervisedProcess
         gone.catch(() => undefined);
       }
     },
-    async stop(signal = 'SIGTERM', graceMs = 30_000) {
+    async stop(signal = 'SIGTERM', graceMs = 45_000) {
       const pid = proc.pid();
       if (pid === undefined) return exited;
       signalGroup(pid, signal);

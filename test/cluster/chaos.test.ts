@@ -149,7 +149,7 @@ describe('the production topology: crashes, a rolling deploy, an API restart and
       const bank = await browse(first.next_action?.type === 'redirect' ? first.next_action.url : assert.fail(`${id}: ${JSON.stringify(first)}`));
       const back =
         provider === 'oxlin' ? await approveAtBank(bank, 'approve', 'user_many')
-        : provider === 'flinks' ? await connectAtFlinks(bank, { username: 'test_history' })
+        : provider === 'flinks' ? await connectAtFlinks(bank, { username: `test_history+${i}` })
         : provider === 'powens' ? await approveInWebview(bank, 'user_many')
         : await authorizeAtXero(bank, 'approve', 'long_history@example.com');
       await browse(back.toString());
@@ -185,6 +185,17 @@ describe('the production topology: crashes, a rolling deploy, an API restart and
       for (const view of views) assert.ok((stored.get(view.id) ?? 0) > 0, `${view.id} (${view.provider}) has transactions`);
       const rowsTotal = [...stored.values()].reduce((a, b) => a + b, 0);
 
+      // The provider's own count (its sandbox's control route) for each connection: nothing lost, nothing doubled.
+      const links = await db.query<{ connection_id: string; provider_connection_id: string }>(
+        'SELECT connection_id, provider_connection_id FROM provider_connections WHERE connection_id = ANY($1)',
+        [ids],
+      );
+      const providerIds = new Map(links.rows.map((r) => [r.connection_id, r.provider_connection_id]));
+      for (const view of views) {
+        const truth = await providerCount(view.provider, providerIds.get(view.id) ?? assert.fail(`${view.id} has a provider connection`));
+        assert.equal(stored.get(view.id), truth, `${view.id} (${view.provider}): the store holds the provider's ${truth} transactions`);
+      }
+
       // Every webhook event, de-duplicated by id, arrived in order per connection and without a gap.
       await waitFor(() => ids.every((id) => receivedFor(id).some((e) => e.type === 'connection.synced')), 120_000, 'a connection.synced event for every connection');
       for (const id of ids) {
@@ -212,6 +223,18 @@ describe('the production topology: crashes, a rolling deploy, an API restart and
     } finally {
       await db.end();
     }
+  }
+
+  /** How many transactions the provider serves for a connection (sandbox/<provider>: GET …/transaction-count). */
+  async function providerCount(provider: ProviderName, providerConnectionId: string): Promise<number> {
+    const base = cluster.env[`${provider.toUpperCase()}_BASE_URL`] as string;
+    const path =
+      provider === 'flinks'
+        ? `/sandbox/logins/${providerConnectionId}/transaction-count?DaysOfTransactions=Days365`
+        : `/sandbox/connections/${providerConnectionId}/transaction-count`;
+    const response = await fetch(base + path);
+    assert.equal(response.status, 200, `${provider} ${path}`);
+    return ((await response.json()) as { total: number }).total;
   }
 
   /** Client webhook events received for a connection, first receipt of each id, in arrival order. */

@@ -14,6 +14,7 @@ import { parseFlinksWebhook, verifyFlinksWebhook } from '../../providers/flinks/
 import type { JobContext, ProviderAdapter, ProviderConnection, ProviderSecrets } from '../../providers/types';
 import { connectAtFlinks, readForm } from '../../sandbox/flinks/end-user';
 import { DEFAULT_CUSTOMER_ID, type FlinksSandbox, startFlinksSandbox } from '../../sandbox/flinks/server';
+import { scenarioOf } from '../../sandbox/flinks/scenarios';
 
 const START = Date.UTC(2025, 0, 15, 10, 0, 0);
 const DAY_MS = 86_400_000;
@@ -788,5 +789,15 @@ describe('Flinks adapter on two workers: one connection, each worker its own ans
       sessions.map((r) => [r.RequestId, r.GetAccountsDetailCalls]),
       [[job.providerRef.requestId, 2]],
     );
+  });
+});
+
+describe('Flinks sandbox: test users with a +tag', () => {
+  it('select the same scenario as a login of their own (test_history+1, test_history+2)', () => {
+    assert.equal(scenarioOf('test_history+1'), 'test_history');
+    assert.equal(scenarioOf('test_mfa+x'), 'test_mfa');
+    assert.equal(scenarioOf('test_history'), 'test_history');
+    assert.equal(scenarioOf('alice+test_history'), undefined);
+    assert.equal(scenarioOf('test_historyx'), undefined);
   });
 });
