@@ -86,3 +86,14 @@ export async function ensureClusterBinaries(log: Log, options: CacheOptions = {}
     await rm(cwd, { recursive: true, force: true });
   }
 }
+
+// CLI (CI builds them ahead of the tests): npx tsx scripts/cluster/binaries.ts
+if (require.main === module) {
+  ensureClusterBinaries((line) => console.log(line)).then(
+    (binaries) => console.log(JSON.stringify(binaries, null, 2)),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exitCode = 1;
+    },
+  );
+}
