@@ -44,7 +44,8 @@ export class RateLimiter {
 
   /**
    * Reads the budget headers of a proxied call and remembers what they say (a budget at 0: until
-   * its reset; above 0: not spent); a 429 is remembered and thrown as retryable after Retry-After.
+   * its reset; above 0: not spent); a 429 is remembered and thrown as retryable after Retry-After
+   * (seconds; at most a day, LnkFi's longest budget; a minute when absent or not a number).
    */
   async record(key: string, response: LnkfiResponse): Promise<void> {
     const now = this.now();
@@ -59,7 +60,9 @@ export class RateLimiter {
     if (day !== null) change.day = day === 0 ? (Math.floor(now / DAY_MS) + 1) * DAY_MS : null;
     if (response.status === 429) {
       const retryAfter = remaining('retry-after');
-      const delay = retryAfter === null ? MINUTE_MS : retryAfter * 1000;
+      // LnkFi's longest budget is a day: a longer Retry-After is garbled, and remembered in the
+      // store (bigint) it would hold every worker off this instance for years, across restarts.
+      const delay = retryAfter === null ? MINUTE_MS : Math.min(retryAfter * 1000, DAY_MS);
       const budget = day === 0 ? 'day' : 'minute';
       change[budget] = now + delay;
       await this.resets.update('lnkfi', key, change);
