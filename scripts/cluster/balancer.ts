@@ -16,23 +16,34 @@ export async function startBalancer(targets: number[], port: number, host = '127
   const open = new Set<Socket>();
   const server: Server = createServer((client) => {
     open.add(client);
-    client.once('close', () => open.delete(client));
+    let upstream: Socket | undefined;
+    // From the first moment: a client that resets (ECONNRESET) before its replica answers is an
+    // 'error' event, uncaught (the balancer's process ended) without a listener.
+    client.on('error', () => upstream?.destroy());
+    client.once('close', () => {
+      open.delete(client);
+      upstream?.destroy();
+    });
     client.pause();
     const attempt = (tried: number) => {
+      if (client.destroyed) return;
       const target = targets[next++ % targets.length] as number;
-      const upstream = connect(target, '127.0.0.1');
-      upstream.once('connect', () => {
-        open.add(upstream);
-        upstream.once('close', () => open.delete(upstream));
-        upstream.on('error', () => client.destroy());
-        client.on('error', () => upstream.destroy());
-        client.pipe(upstream).pipe(client);
-        client.resume();
-      });
-      upstream.once('error', () => {
-        upstream.destroy();
+      const socket = connect(target, '127.0.0.1');
+      upstream = socket;
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
+      // Only a refused connection moves on to the next replica; an error once piping ends the client.
+      const refused = () => {
+        socket.destroy();
         if (tried + 1 < targets.length) attempt(tried + 1);
         else client.destroy();
+      };
+      socket.once('error', refused);
+      socket.once('connect', () => {
+        socket.off('error', refused);
+        socket.on('error', () => client.destroy());
+        client.pipe(socket).pipe(client);
+        client.resume();
       });
     };
     attempt(0);

@@ -26,7 +26,10 @@ export interface SupervisedProcess {
   readonly logFile: string;
   /** The running process's pid; undefined once it exited. */
   pid(): number | undefined;
-  /** Starts it (again) and waits until it is ready (ProcessSpec.ready), at most `timeoutMs`. */
+  /**
+   * Starts it (again) and waits until it is ready (ProcessSpec.ready), at most `timeoutMs`; when it
+   * is not (it exited, or the time ran out), its process group is killed and the error thrown.
+   */
   start(timeoutMs?: number): Promise<void>;
   /**
    * Sends `signal` to its process group and waits for the exit; SIGKILL after `graceMs` (default 45 s: a worker's shutdown takes up to 40 s). Resolves
@@ -78,6 +81,10 @@ export function supervise(spec: ProcessSpec, logFile: string): SupervisedProcess
       });
       try {
         await Promise.race([spec.ready(proc, since), gone, late]);
+      } catch (err) {
+        // Not ready: nobody will stop what was started (the caller holds no running process), so stop it here.
+        if (proc.pid() !== undefined) await proc.stop('SIGKILL');
+        throw err;
       } finally {
         clearTimeout(timer);
         gone.catch(() => undefined);
