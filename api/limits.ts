@@ -7,7 +7,8 @@ import { ApiError } from './errors';
 
 /**
  * How often one connection's redirect may be opened (a link, or the Connect page's bank button):
- * at most `burst` at once and `perHour` an hour (apiLimiters). Each open is a workflow update (events in
+ * `burst` opens in each fixed window of burst/perHour hours (apiLimiters), so `perHour` an hour and
+ * up to 2 × `burst` in a row where two windows meet. Each open is a workflow update (events in
  * its history) and a provider call: anyone holding a link could otherwise grow the workflow's
  * history until Temporal refuses its updates (2,000 a run) or ends it (history size limit), and
  * spend Linkflow's quota at the provider.
@@ -26,7 +27,7 @@ export interface ApiLimiters {
  * The API's limiters on `db` (store/rate-limits.ts: shared by every replica on PostgreSQL, in
  * this process on PGlite or with `db` null): `perMinute` requests per tenant in each minute (a
  * fixed window from the tenant's first request), and LINK_OPENS per connection — `burst` opens in
- * each window of burst/perHour hours, so at most `perHour` an hour.
+ * each window of burst/perHour hours (`perHour` an hour).
  */
 export function apiLimiters(db: Pick<Database, 'kind' | 'pool'> | null, { perMinute }: { perMinute: number }): ApiLimiters {
   return {

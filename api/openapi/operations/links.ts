@@ -29,7 +29,7 @@ const LINK_ERRORS: ErrorDoc[] = [
   {
     status: 429,
     code: 'too_many_opens',
-    when: "The connection's redirect was opened too often lately (links and the Connect page together: 10 at once, at most 30 an hour): nothing reached the connection; `Retry-After` and `details.retry_after_seconds` say when to try again.",
+    when: "The connection's redirect was opened too often lately (links and the Connect page together: 10 in each 20-minute window, 30 an hour): nothing reached the connection; `Retry-After` and `details.retry_after_seconds` say when to try again.",
     message: 'This link was opened too often; try again in 120 s.',
     details: { retry_after_seconds: 120 },
   },
