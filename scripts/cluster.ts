@@ -6,22 +6,19 @@
 //   DATABASE_URL=postgres://u:p@host:5432/x npm run cluster   # an existing PostgreSQL (its user creates the databases)
 //   LINKFLOW_CLUSTER_DIR=/tmp/c npm run cluster               # another run directory
 import { join, resolve } from 'node:path';
-import { startCluster } from './cluster/cluster';
+import { type Cluster, startCluster } from './cluster/cluster';
 
 async function main(): Promise<void> {
   const dir = resolve(process.env.LINKFLOW_CLUSTER_DIR ?? join(__dirname, '..', '.cluster'));
   const log = (line: string) => console.log(`[cluster] ${line}`);
-  const cluster = await startCluster({ dir, ports: 'fixed', log, ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}) });
-  log(`API        ${cluster.publicUrl} (balancer) → ${cluster.apiUrls.join(', ')}`);
-  log(`Web UI     http://localhost:${cluster.ports.ui}`);
-  log(`Temporal   ${cluster.temporalAddress}`);
-  log(`Store      ${cluster.databaseUrl.replace(/\/\/[^@]*@/, '//')}`);
-  log(`Admin key  in ${join(dir, 'secrets.json')} (LINKFLOW_ADMIN_KEY): POST ${cluster.publicUrl}/v1/admin/tenants`);
-  log(`Logs       ${join(dir, 'logs')}`);
-  log('ready; Ctrl-C stops everything');
+  // Ctrl-C while starting stops what has started; once started, it stops everything.
+  const starting = new AbortController();
+  const running: { cluster?: Cluster } = {};
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
+      const { cluster } = running;
+      if (!cluster) return starting.abort();
       if (stopping) return;
       stopping = true;
       log('stopping…');
@@ -31,6 +28,15 @@ async function main(): Promise<void> {
       });
     });
   }
+  const cluster = await startCluster({ dir, ports: 'fixed', log, signal: starting.signal, ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}) });
+  running.cluster = cluster;
+  log(`API        ${cluster.publicUrl} (balancer) → ${cluster.apiUrls.join(', ')}`);
+  log(`Web UI     http://localhost:${cluster.ports.ui}`);
+  log(`Temporal   ${cluster.temporalAddress}`);
+  log(`Store      ${cluster.databaseUrl.replace(/\/\/[^@]*@/, '//')}`);
+  log(`Admin key  in ${join(dir, 'secrets.json')} (LINKFLOW_ADMIN_KEY): POST ${cluster.publicUrl}/v1/admin/tenants`);
+  log(`Logs       ${join(dir, 'logs')}`);
+  log('ready; Ctrl-C stops everything');
 }
 
 main().catch((err: unknown) => {

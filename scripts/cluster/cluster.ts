@@ -30,6 +30,8 @@ export interface ClusterOptions {
   ports: 'fixed' | 'free';
   workers?: number;
   apis?: number;
+  /** Aborting it while the cluster starts stops what has started and rejects (Ctrl-C during start-up). */
+  signal?: AbortSignal;
   /** More settings for every Linkflow process (e.g. LINKFLOW_WEBHOOK_ALLOW_PRIVATE for a receiver on loopback). */
   env?: Record<string, string>;
   log: Log;
@@ -75,11 +77,18 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     }
     await balancer?.close();
   };
+  // Interrupted (Ctrl-C while starting): the process being started and all before it are stopped.
+  const interrupted = new Promise<never>((_, reject) => {
+    const abort = () => reject(new Error('interrupted while starting'));
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+  });
+  interrupted.catch(() => undefined);
   const launch = async (spec: ProcessSpec): Promise<SupervisedProcess> => {
     const proc = supervise(spec, join(dir, 'logs', `${spec.name}.log`));
-    log(`starting ${spec.name} (log: ${proc.logFile})`);
-    await proc.start();
     started.push(proc);
+    log(`starting ${spec.name} (log: ${proc.logFile})`);
+    await Promise.race([proc.start(), interrupted]);
     return proc;
   };
 

@@ -10,6 +10,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { startBalancer } from '../../scripts/cluster/balancer';
 import { supervise } from '../../scripts/cluster/processes';
+import { startCluster } from '../../scripts/cluster/cluster';
+import { execFileSync } from 'node:child_process';
 
 /** A TCP server on loopback doing `behave` with each connection; `accepted` counts them. */
 async function target(behave: (socket: Socket) => void): Promise<{ port: number; accepted: () => number; close: () => void }> {
@@ -135,6 +137,33 @@ describe('cluster supervised process', () => {
       if (alive()) process.kill(pid, 'SIGKILL');
       assert.equal(alive(), false, `pid ${pid} was left running after the failed start`);
       assert.equal(proc.pid(), undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('startCluster interrupted while starting (Ctrl-C during npm run cluster)', () => {
+  it('stops the process it was starting and every one before it, and rejects', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'linkflow-cluster-abort-'));
+    const controller = new AbortController();
+    const lines: string[] = [];
+    try {
+      // Interrupted as soon as the Temporal server is being started (PostgreSQL is up by then).
+      const starting = startCluster({
+        dir,
+        ports: 'free',
+        signal: controller.signal,
+        log: (line) => {
+          lines.push(line);
+          if (line.startsWith('starting temporal ')) controller.abort();
+        },
+      });
+      await assert.rejects(starting, /interrupted while starting/);
+      assert.ok(lines.some((l) => l.startsWith('starting postgres')), lines.join('\n'));
+      // Nothing started from this run directory is left running.
+      const left = execFileSync('ps', ['-eo', 'pid,args']).toString().split('\n').filter((l) => l.includes(dir));
+      assert.deepEqual(left, []);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
