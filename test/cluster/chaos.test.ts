@@ -19,11 +19,12 @@ import { type Cluster, startCluster } from '../../scripts/cluster/cluster';
 import { connectAtFlinks } from '../../sandbox/flinks/end-user';
 import { authorizeAtXero } from '../../sandbox/lnkfi/browser';
 import type { ConnectionView, ProviderName } from '../../contract/messages';
-import { ARTIFACTS_DIR } from '../helpers/browser';
 import { approveAtBank } from '../helpers/oxlin';
 import { approveInWebview } from '../helpers/powens';
 import { startWebhookReceiver } from '../helpers/webhooks';
 
+/** Where the processes' logs go when the test fails (test-artifacts/, git-ignored). Not from helpers/browser: that module installs the Temporal runtime, which would keep this process alive. */
+const ARTIFACTS_DIR = join(__dirname, '..', '..', 'test-artifacts');
 const CONNECTIONS = Number(process.env.LINKFLOW_CHAOS_CONNECTIONS ?? 30);
 /** The per-tenant limit of the cluster's APIs: low, so the shared budget is measurable. */
 const RATE_LIMIT = 600;
