@@ -23,11 +23,11 @@ import { docsRoutes } from './routes/docs/docs';
 import { institutionRoutes } from './routes/institutions/institutions';
 import { keyRoutes } from './routes/keys/keys';
 import { providerWebhookRoutes } from './routes/provider-webhooks/provider-webhooks';
-import { type ConnectionRoutesDeps, connectionRoutes } from './routes/connections/connections';
+import { connectionRoutes } from './routes/connections/connections';
 import { webhookRoutes } from './routes/webhooks/webhooks';
 import { connectSessionRoutes } from './routes/connect/sessions';
 import { connectPageRoutes } from './routes/connect/page';
-import { connectionStarter } from './routes/connections/start';
+import { type ConnectionStarterDeps, connectionStarter } from './routes/connections/start';
 import type { ConnectSessions } from '../store/connect-sessions';
 import { createAuthorizationUrls, linkRoutes } from './routes/links/links';
 import { createLinkMinter } from '../domain/links';
@@ -63,7 +63,7 @@ export interface AppDeps {
   credentialsKey: { publicKeyArmored: string; fingerprint: string };
   /** Public base URL of this API, as browsers and providers reach it. */
   publicUrl: string;
-  defaults: ConnectionRoutesDeps['defaults'];
+  defaults: ConnectionStarterDeps['defaults'];
   logger: Logger;
   /** The workflows' task queue (tests run each suite on its own). */
   taskQueue?: string;
@@ -137,14 +137,17 @@ export function createApp(deps: AppDeps): Koa {
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     providers: deps.providers ?? PROVIDERS,
   };
+  // One starter for both ways to start a connection: POST /v1/connections and Connect sessions.
+  const starter = connectionStarter(starting);
   const connections = connectionRoutes({
-    ...starting,
+    client: deps.client,
+    repository: deps.repository,
+    starter,
     credentialsPublicKey: deps.credentialsKey.publicKeyArmored,
     stateSigner: deps.stateSigner,
     links,
     auth,
   });
-  const starter = connectionStarter(starting);
   const connectSessions = connectSessionRoutes({
     client: deps.client,
     sessions: deps.connectSessions,

@@ -25,6 +25,7 @@ import {
 import type { AccountRecord, TransactionRecord } from '../../contract/records';
 import { errorMiddleware } from '../../api/errors';
 import { connectionRoutes } from '../../api/routes/connections/connections';
+import { connectionStarter } from '../../api/routes/connections/start';
 import { providerWebhookRoutes } from '../../api/routes/provider-webhooks/provider-webhooks';
 import { createLogger } from '../../logger';
 import type { SyncSummary } from '../../contract/messages';
@@ -118,17 +119,22 @@ for (const [store, open] of testStores()) {
           ctx.state.tenant = { id: TENANT };
           await next();
         };
+        const client = fakeClient();
         base = await serve(
           connectionRoutes({
-            client: fakeClient(),
+            client,
             repository,
-            callbackUrl: () => 'http://localhost/callbacks',
+            starter: connectionStarter({
+              client,
+              repository,
+              callbackUrl: () => 'http://localhost/callbacks',
+              providers: ['oxlin'],
+              defaults: { syncIntervalSeconds: 86_400, redirectTimeoutSeconds: 600, consentTimeoutSeconds: 600, renewalLeadSeconds: 86_400 },
+              taskQueue: 'q',
+            }),
             stateSigner: testSigner,
             links: createLinkMinter({ signer: testSigner, publicUrl: 'http://localhost' }),
-            providers: ['oxlin'],
             credentialsPublicKey: '',
-            defaults: { syncIntervalSeconds: 86_400, redirectTimeoutSeconds: 600, consentTimeoutSeconds: 600, renewalLeadSeconds: 86_400 },
-            taskQueue: 'q',
             auth,
           }),
         );

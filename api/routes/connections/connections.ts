@@ -40,12 +40,14 @@ import {
   TransactionPageSchema,
 } from './schema';
 import { respond } from '../../respond';
-import { type ConnectionStarterDeps, connectionStarter, settled } from './start';
+import { type ConnectionStarter, type ConnectionStarterDeps, settled } from './start';
 import { encryptedChallengeAnswers } from './challenge';
 import { presentView, NEEDS_ACTION_ATTRIBUTE, PROVIDER_ATTRIBUTE, STATE_ATTRIBUTE, USER_REF_ATTRIBUTE, searchAttribute, transactionBody } from './presenters';
 
-/** What the connection routes need: what starting a connection needs (start.ts), and the rest. */
-export interface ConnectionRoutesDeps extends ConnectionStarterDeps {
+/** What the connection routes need: the connection starter the Connect sessions share (start.ts), and the rest. */
+export interface ConnectionRoutesDeps extends Pick<ConnectionStarterDeps, 'client' | 'repository'> {
+  /** Starts connections (POST /v1/connections); one per app, shared with POST /v1/connect-sessions. */
+  starter: ConnectionStarter;
   /** Seals list cursors (the redirect-state secret). */
   stateSigner: StateSigner;
   /** Turns the provider URLs of views into Linkflow links (every view this router answers with). */
@@ -57,8 +59,7 @@ export interface ConnectionRoutesDeps extends ConnectionStarterDeps {
 }
 
 export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
-  const { client, repository } = deps;
-  const starter = connectionStarter(deps);
+  const { client, repository, starter } = deps;
   /** A view as the API answers it: `next_action.url` of a redirect is a Linkflow link (presenters.ts). */
   const present = (view: ConnectionView) => presentView(deps.links, view);
   const router = new Router({ prefix: '/v1/connections', sensitive: true });
