@@ -51,26 +51,33 @@ export async function clusterPorts(kind: 'fixed' | 'free'): Promise<ClusterPorts
     }
     return FIXED_PORTS;
   }
-  // 25 consecutive free ports at a random base: below the OS's ephemeral range (32768 up), and
-  // below 32768 at all because Temporal stores membership ports as a SQL smallint.
+  const base = await consecutiveFreePorts(25);
+  const p = (i: number) => base + i;
+  return {
+    postgres: p(0),
+    temporal: p(1),
+    temporalInternal: [p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9)],
+    ui: p(10),
+    balancer: p(11),
+    apis: [p(12), p(13)],
+    sandbox: p(14),
+    workerMetrics: [
+      [p(18), p(19)],
+      [p(20), p(21)],
+    ],
+  };
+}
+
+/**
+ * The first of `count` consecutive ports free now, at a random base: below the OS's ephemeral range
+ * (32768 up), and below 32768 at all because Temporal stores membership ports as a SQL smallint.
+ * Throws after 100 tries.
+ */
+export async function consecutiveFreePorts(count: number): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const ports = Array.from({ length: 25 }, (_, i) => base + i);
-    if (!(await Promise.all(ports.map(isFree))).every(Boolean)) continue;
-    const p = (i: number) => base + i;
-    return {
-      postgres: p(0),
-      temporal: p(1),
-      temporalInternal: [p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9)],
-      ui: p(10),
-      balancer: p(11),
-      apis: [p(12), p(13)],
-      sandbox: p(14),
-      workerMetrics: [
-        [p(18), p(19)],
-        [p(20), p(21)],
-      ],
-    };
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
   }
-  throw new Error('no 25 consecutive free ports');
+  throw new Error(`no ${count} consecutive free ports`);
 }

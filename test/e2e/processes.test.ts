@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateCredentialsKey } from '../../domain/credentials';
 import { CONFIG_VARIABLES } from '../../config';
 import { generatePayloadKeys } from '../../domain/payload-codec';
+import { consecutiveFreePorts } from '../../scripts/cluster/ports';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -78,24 +78,6 @@ function start(command: string, args: string[], env: Record<string, string>): St
 
 const started: ChildProcess[] = [];
 
-/** Resolves whether `port` can be listened on now. */
-const isFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const probe = createServer()
-      .once('error', () => resolve(false))
-      .listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-
-/** `count` consecutive free ports (the sandboxes listen on SANDBOX_PORT and the next three). */
-async function freePorts(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const ports = Array.from({ length: count }, (_, i) => base + i);
-    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports`);
-}
-
 const readyLines = (lines: string[]) => lines.filter((line) => /\bready\b/i.test(line));
 const errorLines = (lines: string[]) => lines.filter((line) => /\bERROR\b|"level":"error"/.test(line));
 
@@ -117,8 +99,8 @@ describe('Linkflow processes', () => {
   let ports: { api: number; temporal: number; ui: number; sandbox: number };
 
   before(async () => {
-    const base = await freePorts(3);
-    ports = { api: base, temporal: base + 1, ui: base + 2, sandbox: await freePorts(4) };
+    const base = await consecutiveFreePorts(3);
+    ports = { api: base, temporal: base + 1, ui: base + 2, sandbox: await consecutiveFreePorts(4) };
     embedded = start('npm', ['start'], {
       PORT: String(ports.api),
       TEMPORAL_PORT: String(ports.temporal),
@@ -162,9 +144,9 @@ describe('Linkflow processes', () => {
       LINKFLOW_PAYLOAD_KEYS: generatePayloadKeys('processes'),
       OXLIN_BASE_URL: `http://127.0.0.1:${ports.sandbox}`,
     };
-    const apiPort = await freePorts(1);
+    const apiPort = await consecutiveFreePorts(1);
     const api = start(process.execPath, ['--import', 'tsx', 'api/main.ts'], { ...shared, PORT: String(apiPort), LINKFLOW_DATA_DIR: join(dir, 'api') });
-    const metricsPort = await freePorts(2);
+    const metricsPort = await consecutiveFreePorts(2);
     const worker = start(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
       ...shared,
       LINKFLOW_DATA_DIR: join(dir, 'worker'),
