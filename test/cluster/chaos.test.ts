@@ -165,11 +165,11 @@ describe('the production topology: crashes, a rolling deploy, an API restart and
     await chaos;
     // One list call every 2 s (the tenant's budget is shared with what follows), then each view once.
     const active = new Set<string>();
-    await waitForAsync(async () => {
+    await waitFor(async () => {
       const page = await call(cluster.publicUrl, 'GET', '/v1/connections?state=active&limit=100', key);
       for (const c of (page.body?.data ?? []) as { id: string }[]) active.add(c.id);
       return ids.every((id) => active.has(id));
-    }, 300_000, 'every connection active');
+    }, 300_000, 'every connection active', 2_000);
     const views = await Promise.all(ids.map((id) => until(cluster.publicUrl, key, id, (v) => v.state === 'active' && v.last_sync !== null)));
     const wall = Date.now() - started;
 
@@ -258,29 +258,15 @@ describe('the production topology: crashes, a rolling deploy, an API restart and
       if (last.status === 429) await delay(2_000);
       await delay(1_500);
     }
-    failed = true;
     return assert.fail(`connection ${id}: ${JSON.stringify(last?.body)}`);
   }
 
-  async function waitForAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  /** Polls `check` every `everyMs` until it holds; fails naming `what` after `timeoutMs`. */
+  async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 200): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
-      if (Date.now() > deadline) {
-        failed = true;
-        assert.fail(`timed out waiting for ${what}`);
-      }
-      await delay(2_000);
-    }
-  }
-
-  async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > deadline) {
-        failed = true;
-        assert.fail(`timed out waiting for ${what}`);
-      }
-      await delay(200);
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+      await delay(everyMs);
     }
   }
 });
