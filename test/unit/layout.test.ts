@@ -9,7 +9,7 @@ import { ESLint } from 'eslint';
 import madge from 'madge';
 
 const ROOT = join(__dirname, '..', '..');
-const SOURCES = ['app', 'contract', 'workflows', 'activities', 'providers', 'store', 'domain', 'api', 'worker', 'sandbox', 'scripts', 'tools', 'config.ts', 'logger.ts', 'metrics.ts'];
+const SOURCES = ['app', 'bench', 'contract', 'workflows', 'activities', 'providers', 'store', 'domain', 'api', 'worker', 'sandbox', 'scripts', 'tools', 'config.ts', 'logger.ts', 'metrics.ts'];
 const MAX_LINES = 420;
 
 /** Files allowed to be longer, each with why (and, where it is debt, what would shorten it). */

@@ -1,0 +1,4 @@
+// Every measure `npm run bench` runs, in order. Each lives in its own file and follows bench/measure.ts.
+import type { Measure } from '../measure';
+
+export const MEASURES: Measure[] = [];
