@@ -10,6 +10,10 @@ const integer = (what: string) => text.regex(/^\s*\d+\s*$/, `must be ${what}`).t
 /** A TCP port to listen on or reach: 1-65535 (0 would mean "any", which no caller can then find). */
 const port = integer('a port number (1-65535)').pipe(z.number().int().min(1).max(65535));
 const seconds = integer('a whole number greater than 0').pipe(z.number().int().positive());
+/** A provider poll interval in ms: 100 ms (the first read's wait) to a minute. */
+const pollInterval = integer('a whole number of milliseconds from 100 to 60000').pipe(
+  z.number().int().min(100, 'must be at least 100 (ms)').max(60_000, 'must be at most 60000 (ms)'),
+);
 const url = text.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
 const secret = (min: number) => text.min(min, `must be at least ${min} characters`);
 const payloadKeys = text.transform((value, ctx): PayloadKey[] => {
@@ -57,6 +61,8 @@ const EnvSchema = z.object({
   OXLIN_BASE_URL: url.optional(),
   OXLIN_CLIENT_ID: text.default('linkflow-sandbox'),
   OXLIN_CLIENT_SECRET: text.default('sandbox-secret'),
+  /** Longest wait (ms) between two reads of Oxlin's event queue while a job runs (reads start 100 ms apart and back off to it). */
+  OXLIN_POLL_INTERVAL_MS: pollInterval.default(1_000),
   /** Verifies Oxlin's webhooks (POST /webhooks/oxlin); unset: that endpoint is off (embedded: generated and given to the sandbox). */
   OXLIN_WEBHOOK_SECRET: secret(16).optional(),
   FLINKS_BASE_URL: url.optional(),
@@ -69,6 +75,8 @@ const EnvSchema = z.object({
   POWENS_BASE_URL: url.optional(),
   POWENS_CLIENT_ID: text.default('linkflow-sandbox'),
   POWENS_CLIENT_SECRET: text.default('sandbox-secret'),
+  /** Longest wait (ms) between two reads of a Powens connection while its job runs (reads start 100 ms apart and back off to it). */
+  POWENS_POLL_INTERVAL_MS: pollInterval.default(1_000),
   /** Powens' webview, if not on POWENS_BASE_URL (the sandbox serves both). */
   POWENS_WEBVIEW_URL: url.optional(),
   LNKFI_BASE_URL: url.optional(),

@@ -64,39 +64,63 @@ export function webhookSignature(secret: string, timestamp: number, body: string
 const RETRYABLE_4XX = new Set([408, 429]);
 
 export function createWebhookActivities({ client, webhookEndpoints, webhookTargets = DEFAULT_WEBHOOK_TARGET_POLICY, links }: WebhookDeps) {
-  return {
-    /**
-     * Queues an event for the connection's delivery workflow (started if need be). Safe to retry:
-     * the workflow drops an event id it already has. Returns how many endpoints will receive it.
-     */
-    async emitWebhookEvent(event: WebhookEvent): Promise<{ endpoints: number }> {
-      const parsed = WebhookEventSchema.safeParse(event);
-      if (!parsed.success) {
-        throw ApplicationFailure.create({
-          type: WebhookFailure.InvalidEvent,
-          nonRetryable: true,
-          message: `webhook event is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
-        });
-      }
-      const { tenant_id: tenantId, connection_id: connectionId } = parsed.data;
-      if (tenantId === null) return { endpoints: 0 };
-      if (!client || !webhookEndpoints) {
-        log.warn('webhooks are not configured on this worker: event dropped', { eventId: parsed.data.id });
-        return { endpoints: 0 };
-      }
-      // The endpoints at emit time receive the event; none, and no workflow is started at all.
-      const endpointIds = (await webhookEndpoints.list(tenantId)).map((e) => e.id);
-      if (endpointIds.length === 0) return { endpoints: 0 };
+  /**
+   * Queues a connection's events, in order, for its delivery workflow (signalWithStart, one signal
+   * an event): one look at the tenant's endpoints for the whole batch, and nothing at all (no
+   * workflow, no signal) when the tenant has none. Every event must be valid and of one
+   * connection (else a non-retryable InvalidWebhookEvent). Safe to retry: the delivery workflow
+   * drops an event id it already has. Returns how many endpoints will receive them.
+   * The connection workflow calls it once for the events of one workflow task.
+   */
+  async function emitWebhookEvents(events: WebhookEvent[]): Promise<{ endpoints: number }> {
+    const parsed = events.map((event) => {
+      const result = WebhookEventSchema.safeParse(event);
+      if (result.success) return result.data;
+      throw ApplicationFailure.create({
+        type: WebhookFailure.InvalidEvent,
+        nonRetryable: true,
+        message: `webhook event is not valid: ${result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+      });
+    });
+    const first = parsed[0];
+    if (first === undefined) return { endpoints: 0 };
+    if (parsed.some((e) => e.tenant_id !== first.tenant_id || e.connection_id !== first.connection_id)) {
+      throw ApplicationFailure.create({ type: WebhookFailure.InvalidEvent, nonRetryable: true, message: 'webhook events of one batch must be of one connection' });
+    }
+    const { tenant_id: tenantId, connection_id: connectionId } = first;
+    if (tenantId === null) return { endpoints: 0 };
+    if (!client || !webhookEndpoints) {
+      log.warn('webhooks are not configured on this worker: events dropped', { eventIds: parsed.map((e) => e.id) });
+      return { endpoints: 0 };
+    }
+    // The endpoints at emit time receive the events; none, and no workflow is started at all.
+    const endpointIds = (await webhookEndpoints.list(tenantId)).map((e) => e.id);
+    if (endpointIds.length === 0) return { endpoints: 0 };
+    for (const event of parsed) {
       await client.workflow.signalWithStart<WebhookDeliveryWorkflow, [WebhookDelivery]>('webhookDeliveryWorkflow', {
         workflowId: webhooksWorkflowIdFor(connectionId),
         // The worker running this activity runs the delivery workflow too.
         taskQueue: Context.current().info.taskQueue,
         args: [{ connectionId }],
         signal: webhookEventSignal,
-        signalArgs: [{ event: parsed.data, endpoint_ids: endpointIds }],
+        signalArgs: [{ event, endpoint_ids: endpointIds }],
       });
-      return { endpoints: endpointIds.length };
+    }
+    return { endpoints: endpointIds.length };
+  }
+
+  return {
+    /**
+     * Queues an event for the connection's delivery workflow (started if need be). Safe to retry:
+     * the workflow drops an event id it already has. Returns how many endpoints will receive it.
+     * Runs of connections recorded before `batched-webhook-events` call it; newer runs call
+     * emitWebhookEvents.
+     */
+    async emitWebhookEvent(event: WebhookEvent): Promise<{ endpoints: number }> {
+      return emitWebhookEvents([event]);
     },
+
+    emitWebhookEvents,
 
     /** One signed POST of one event to one endpoint; failures are left to the activity's retry policy. */
     async deliverWebhook({ endpointId, event }: { endpointId: string; event: WebhookEvent }): Promise<WebhookDeliveryResult> {

@@ -42,8 +42,8 @@ export interface EphemeralTemporal {
 
 /**
  * The Temporal dev server with Linkflow's search attributes. Persistent (`npm start`, `ephemeral`
- * false): on TEMPORAL_PORT with its Web UI on TEMPORAL_UI_PORT and its SQLite file in the data dir,
- * so connections survive a restart. Ephemeral (tests): any free port, history in memory, a Web UI
+ * false): on TEMPORAL_PORT with its Web UI on TEMPORAL_UI_PORT and its SQLite file in the data dir
+ * (in WAL journal mode), so connections survive a restart. Ephemeral (tests): any free port, history in memory, a Web UI
  * only on the `uiPort` asked for. The Web UI is pointed at the API's codec endpoint.
  * Stop it with `teardown()`.
  */
@@ -60,7 +60,14 @@ export async function startDevServer(config: Config, log: Logger, ephemeral: fal
       executable,
       searchAttributes: devServerSearchAttributes(),
       // The Web UI decodes payloads through the API's codec endpoint (POST /codec/decode, the admin key).
-      extraArgs: ['--log-level', 'error', ...(uiPort === undefined ? [] : ['--ui-codec-endpoint', new URL('/codec', publicUrl(config)).toString()])],
+      extraArgs: [
+        '--log-level',
+        'error',
+        // Write-ahead logging: readers no longer wait for the writer, and a commit is one append
+        // instead of a rollback-journal rewrite; ~2.9× the lifecycles per second (issue 16).
+        ...(ephemeral ? [] : ['--sqlite-pragma', 'journal_mode=wal']),
+        ...(uiPort === undefined ? [] : ['--ui-codec-endpoint', new URL('/codec', publicUrl(config)).toString()]),
+      ],
       ...(uiPort === undefined ? {} : { ui: true, uiPort }),
       ...(ephemeral ? {} : { ip: '127.0.0.1', port: config.TEMPORAL_PORT, dbFilename, namespace: config.TEMPORAL_NAMESPACE }),
     },

@@ -86,7 +86,14 @@ export const providerUrlsFromEnv = (config: Config): ProviderUrls => ({
 /** The adapters' settings for the providers in `urls`, from the configuration (client ids, secrets, …). */
 export function providersConfig(config: Config, urls: ProviderUrls): ProvidersConfig {
   return {
-    ...(urls.oxlin ? { oxlin: { baseUrl: urls.oxlin, clientId: config.OXLIN_CLIENT_ID, clientSecret: config.OXLIN_CLIENT_SECRET } } : {}),
+    ...(urls.oxlin ? {
+          oxlin: {
+            baseUrl: urls.oxlin,
+            clientId: config.OXLIN_CLIENT_ID,
+            clientSecret: config.OXLIN_CLIENT_SECRET,
+            pollIntervalMs: config.OXLIN_POLL_INTERVAL_MS,
+          },
+        } : {}),
     ...(urls.flinks
       ? {
           flinks: {
@@ -102,6 +109,7 @@ export function providersConfig(config: Config, urls: ProviderUrls): ProvidersCo
             baseUrl: urls.powens,
             clientId: config.POWENS_CLIENT_ID,
             clientSecret: config.POWENS_CLIENT_SECRET,
+            pollIntervalMs: config.POWENS_POLL_INTERVAL_MS,
             ...(config.POWENS_WEBVIEW_URL ? { webviewUrl: config.POWENS_WEBVIEW_URL } : {}),
           },
         }

@@ -16,6 +16,7 @@ import {
   type ProviderFailure,
 } from '../types';
 import { reauthorizing } from '../reauthorize';
+import { pollDelays } from '../polling';
 import { OxlinClient, type OxlinConfig, OxlinFailure, parse } from './client';
 import {
   AccountSchema,
@@ -240,6 +241,7 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
       const queueId = connection.providerRef.queueId;
       if (!queueId) throw ApplicationFailure.nonRetryable('Oxlin connection has no event queue', 'OxlinMissingQueue');
       const seen = lastChallenge();
+      const delays = pollDelays(config.pollIntervalMs);
       for (;;) {
         const events = await oxlin.get(`/queues/${queueId}`, z.array(EventSchema));
         const mine = events.filter((e) => e.resource.id === connection.providerConnectionId);
@@ -260,7 +262,7 @@ export function createOxlinAdapter(config: OxlinConfig): ProviderAdapter {
           return { outcome: 'challenge', challenge: seen };
         }
         ctx.heartbeat({ waiting: job });
-        await ctx.sleep(config.pollIntervalMs ?? 1_000);
+        await ctx.sleep(delays.next().value);
       }
     },
 

@@ -9,7 +9,7 @@ export interface OxlinConfig {
   clientSecret: string;
   /** Per-request time limit in ms (default DEFAULT_TIMEOUT_MS, 15 s); a slow call fails and is retried by Temporal. */
   timeoutMs?: number;
-  /** How often a waiting activity reads the event queue (default 1 s). */
+  /** Longest wait (ms) between two reads of the event queue by a waiting activity: reads start 100 ms apart and back off to it (providers/polling.ts; default 1 s, OXLIN_POLL_INTERVAL_MS). */
   pollIntervalMs?: number;
 }
 

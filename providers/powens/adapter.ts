@@ -3,6 +3,7 @@ import * as openpgp from 'openpgp';
 import { z } from 'zod';
 import { type Challenge, type ChannelMode, type InputField, type ListedAccount, UNSUPPORTED_MODE, UpdateRejection } from '../../contract/messages';
 import type { AccountRecord, TransactionRecord } from '../../contract/records';
+import { pollDelays } from '../polling';
 import type { AdapterDeps, ChannelInfo, Institution, JobContext, JobOutcome, Page, ProviderAdapter, ProviderConnection, ProviderFailure } from '../types';
 import { PowensClient, type PowensConfig, errorCode, failure, parse } from './client';
 import {
@@ -337,12 +338,13 @@ export function createPowensAdapter(config: PowensConfig, deps: AdapterDeps): Pr
     async waitForJob(connection, _job, ctx: JobContext): Promise<JobOutcome> {
       // The first call once a connection exists (a webview one included): the user is kept for good.
       const token = await permanentToken(userIdOf(connection.providerRef));
+      const delays = pollDelays(config.pollIntervalMs);
       for (;;) {
         const resource = await readConnection(token, connection);
         const outcome = await decide(resource);
         if (outcome) return outcome;
         ctx.heartbeat({ waiting: resource.state ?? 'first sync' });
-        await ctx.sleep(config.pollIntervalMs ?? 1_000);
+        await ctx.sleep(delays.next().value);
       }
     },
 

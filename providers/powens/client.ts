@@ -10,7 +10,7 @@ export interface PowensConfig {
   clientSecret: string;
   /** Where the webview lives (`https://webview.powens.com`); the sandbox serves it next to the API. */
   webviewUrl?: string;
-  /** How often a waiting activity reads the connection while the bank waits for the end user (default 1 s). */
+  /** Longest wait (ms) between two reads of the connection while the bank works or waits for the end user: reads start 100 ms apart and back off to it (providers/polling.ts; default 1 s, POWENS_POLL_INTERVAL_MS). */
   pollIntervalMs?: number;
   /** Per-request time limit in ms (default 60 s, see POWENS_TIMEOUT_MS); a slow call fails and is retried by Temporal. */
   timeoutMs?: number;

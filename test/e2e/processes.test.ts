@@ -134,6 +134,9 @@ describe('Linkflow processes', () => {
     assert.ok(line.includes('"to":"awaiting_redirect"'), line);
     // The SDK's own INFO lines (worker state changes, bundler output) stay out.
     assert.deepEqual(embedded.lines.filter((l) => /INFO: \[temporal\]/.test(l)), []);
+    // The dev server's SQLite file is in WAL mode: bytes 18 and 19 of its header are 2 (1 is the rollback journal).
+    const header = await readFile(join(dir, 'embedded', 'temporal.sqlite'));
+    assert.deepEqual([header[18], header[19]], [2, 2]);
   });
 
   it('api/main.ts and worker/main.ts against that Temporal: ready once, serving (the API ready, the worker its two metrics ports), and stopped by SIGTERM and SIGINT with exit 0', async () => {

@@ -74,6 +74,8 @@ export class FakeProvider {
     refreshed: [] as { url: string; nonce: string | null; existing: boolean }[],
     /** Client webhook events, in the order the workflow handed them over. */
     events: [] as WebhookEvent[],
+    /** How many activity calls handed them over: one an event before batched-webhook-events, one a workflow task after. */
+    eventCalls: 0,
   };
 
   get lastNonce(): string {
@@ -91,11 +93,20 @@ export class FakeProvider {
     return [{ id: 'redirect1', mode: 'redirect', expiresAt: new Date(this.expiresAt as number).toISOString() }];
   }
 
-  activities(): Activities & Pick<WebhookActivities, 'emitWebhookEvent'> {
+  activities(): Activities & Pick<WebhookActivities, 'emitWebhookEvent' | 'emitWebhookEvents'> {
+    const emit = (event: WebhookEvent): void => {
+      this.calls.events.push(event);
+      if (event.type === 'connection.state_changed') OBSERVED_MOVES.add(`${event.data.previous_state ?? 'authorizing'}>${event.data.state}`);
+    };
     return {
       emitWebhookEvent: async (event) => {
-        this.calls.events.push(event);
-        if (event.type === 'connection.state_changed') OBSERVED_MOVES.add(`${event.data.previous_state ?? 'authorizing'}>${event.data.state}`);
+        this.calls.eventCalls += 1;
+        emit(event);
+        return { endpoints: 1 };
+      },
+      emitWebhookEvents: async (events) => {
+        this.calls.eventCalls += 1;
+        events.forEach(emit);
         return { endpoints: 1 };
       },
       startAuthorization: async ({ mode, existing }) => {

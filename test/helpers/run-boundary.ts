@@ -13,7 +13,7 @@ export const IMPORTS_IN_FIRST_RUN = 16;
 /** The redirect back from the bank for the fake provider's authorization `nonce`. */
 export const redirectOk = (nonce: string) => ({ nonce, outcome: 'success', providerConnectionId: 'ox-1', providerRef: { queueId: 'q-1' } }) as const;
 
-type Acts = Activities & Pick<WebhookActivities, 'emitWebhookEvent'>;
+type Acts = Activities & Pick<WebhookActivities, 'emitWebhookEvent' | 'emitWebhookEvents'>;
 
 /** A promise the test opens when it is ready: activities wait on it at the chosen moment. */
 export class Gate {
@@ -39,6 +39,16 @@ export function boundaryProvider() {
   const base = fake.activities();
   let synced = 0;
   let syncJobs = 0;
+  // The first run's last `connection.synced`, as one event (emitWebhookEvent) or in a batch.
+  const holdLastSynced = async (events: { type: string }[]): Promise<void> => {
+    const syncedNow = events.filter((e) => e.type === 'connection.synced').length;
+    if (syncedNow === 0) return;
+    synced += syncedNow;
+    if (synced >= IMPORTS_IN_FIRST_RUN && synced - syncedNow < IMPORTS_IN_FIRST_RUN && armed.flush) {
+      gates.flush.reached = true;
+      await gates.flush.opened;
+    }
+  };
   const activities: Acts = {
     ...base,
     waitForJob: async (input) => {
@@ -57,11 +67,12 @@ export function boundaryProvider() {
       return base.importData(input);
     },
     emitWebhookEvent: async (event) => {
-      if (event.type === 'connection.synced' && ++synced === IMPORTS_IN_FIRST_RUN && armed.flush) {
-        gates.flush.reached = true;
-        await gates.flush.opened;
-      }
+      await holdLastSynced([event]);
       return base.emitWebhookEvent(event);
+    },
+    emitWebhookEvents: async (events) => {
+      await holdLastSynced(events);
+      return base.emitWebhookEvents(events);
     },
     answerChallenge: async (input) => {
       if (armed.answer) {

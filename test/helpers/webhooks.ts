@@ -7,11 +7,18 @@ import { type WebhookEvent, WebhookEventSchema } from '../../contract/messages';
 
 export function recordingWebhookActivities(): { activities: WebhookActivities; emitted: WebhookEvent[] } {
   const emitted: WebhookEvent[] = [];
+  const emit = (event: WebhookEvent): void => {
+    const parsed = WebhookEventSchema.parse(event);
+    // A retried emit carries the same id: record it once, as the delivery workflow would.
+    if (!emitted.some((e) => e.id === parsed.id)) emitted.push(parsed);
+  };
   const activities: WebhookActivities = {
     emitWebhookEvent: async (event) => {
-      const parsed = WebhookEventSchema.parse(event);
-      // A retried emit carries the same id: record it once, as the delivery workflow would.
-      if (!emitted.some((e) => e.id === parsed.id)) emitted.push(parsed);
+      emit(event);
+      return { endpoints: 1 };
+    },
+    emitWebhookEvents: async (events) => {
+      events.forEach(emit);
       return { endpoints: 1 };
     },
     deliverWebhook: async () => ({ outcome: 'delivered', status: 200 }),

@@ -621,6 +621,10 @@ describe('connectionWorkflow', () => {
       assert.ok(events.every((e) => e.tenant_id === 'ten_1'));
       const first = events[0];
       assert.equal(first?.type === 'connection.state_changed' && first.data.previous_state, 'authorizing');
+      // The events of one workflow task go out in one activity call (batched-webhook-events): a
+      // move's state_changed and action_required, a sync's synced and the move back to active, the
+      // renewal's three, the end's two. listing_accounts and awaiting_consent are two tasks apart.
+      assert.equal(fake.calls.eventCalls, 6);
     });
   });
 });

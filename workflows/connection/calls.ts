@@ -66,6 +66,19 @@ export function emitWebhookEvent(event: WebhookEvent): Promise<{ endpoints: numb
 }
 
 /**
+ * The events of one workflow task (a move's `state_changed` and `action_required`, a sync's
+ * `synced` and the move back to `active`), handed to the connection's delivery workflow in one
+ * activity; it starts nothing when the tenant has no endpoint. Runs recorded before the patch
+ * BATCHED_WEBHOOK_EVENTS keep one emitWebhookEvent an event.
+ */
+export function emitWebhookEvents(events: WebhookEvent[]): Promise<{ endpoints: number }> {
+  const types = [...new Set(events.map((e) => e.type))].join(', ');
+  return proxyActivities<WebhookActivities>({ ...PROVIDER_CALL, summary: `Queue client webhook events: ${types}` }).emitWebhookEvents(events);
+}
+/** The patch under which a connection's webhook events go out in batches, by local activity. */
+export const BATCHED_WEBHOOK_EVENTS = 'batched-webhook-events';
+
+/**
  * A run continues as new after this many sync cycles, so a years-long connection keeps a short
  * history (a few hundred events). Runs that also emit client webhook events continue sooner.
  */

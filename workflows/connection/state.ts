@@ -27,7 +27,7 @@ import {
   TERMINAL_STATES,
   UpdateRejection,
 } from '../../contract/messages';
-import { emitWebhookEvent } from './calls';
+import { BATCHED_WEBHOOK_EVENTS, emitWebhookEvent, emitWebhookEvents } from './calls';
 import { currentDetails } from './details';
 import type { ConnectionMemory, Intents } from './memory';
 
@@ -110,7 +110,8 @@ export class Connection {
   offer: RedirectOffer | null = null;
   /** Client webhook events go out one after another, in order, without holding up the lifecycle. */
   outbox: Promise<void> = Promise.resolve();
-
+  /** Events queued for the outbox's next batch (BATCHED_WEBHOOK_EVENTS). */
+  private pending: WebhookEvent[] = [];
 
   constructor(
     readonly input: ConnectionInput,
@@ -224,12 +225,33 @@ export class Connection {
       connection_id: this.input.connectionId,
       created_at: isoAt(workflowNow()),
     } as WebhookEvent;
+    if (patched(BATCHED_WEBHOOK_EVENTS)) {
+      this.queue(full);
+      return;
+    }
     this.outbox = this.outbox
       .then(() => emitWebhookEvent(full))
       .then(
         () => undefined,
         (err: unknown) => log.error('webhook event not queued', { id: full.id, error: String(err) }),
       );
+  }
+
+  /**
+   * Adds `event` to the batch the outbox hands over next. The first event of a batch chains the
+   * hand-over onto the outbox; it runs once the events before it are handed over, and after the
+   * code that queued it has finished its workflow task, so every event of that task goes in it.
+   */
+  private queue(event: WebhookEvent): void {
+    this.pending.push(event);
+    if (this.pending.length > 1) return;
+    this.outbox = this.outbox.then(() => {
+      const batch = this.pending.splice(0);
+      return emitWebhookEvents(batch).then(
+        () => undefined,
+        (err: unknown) => log.error('webhook events not queued', { ids: batch.map((e) => e.id), error: String(err) }),
+      );
+    });
   }
 
   /** Before the run ends (continue-as-new, or for good): every queued event handed over. */
