@@ -84,7 +84,7 @@ async function copyTransactions(db: Database, csv: string): Promise<void> {
 
 /** An empty store again (untimed, before each sample): both sides write into empty tables. */
 async function reset(db: Database, connectionId: string): Promise<void> {
-  await db.query('TRUNCATE transactions, sync_seen_transactions, sync_runs, account_balances, accounts');
+  await db.query('TRUNCATE transactions, sync_seen_pages, sync_runs, account_balances, accounts');
   await createRepository(db).upsertAccounts(connectionId, 'oxlin', [
     { providerAccountId: ACCOUNT, name: 'Courant', type: 'CHECKINGS', currency: 'EUR', balance: '10.00', iban: null, accountNumber: null },
   ]);
