@@ -100,20 +100,32 @@ WHERE (accounts.name, accounts.type, accounts.currency, accounts.balance, accoun
   IS DISTINCT FROM (excluded.name, excluded.type, excluded.currency, excluded.balance, excluded.iban, excluded.account_number)
 RETURNING (xmax = 0) AS inserted`;
 
-// One statement per page (issue 16, ingest): the page's rows upserted from one array per column,
-// the page noted as read by import $11 (one sync_seen_pages row), and the counts answered as one
-// row rather than a row per transaction.
-// Each added or changed row takes the next change number; a row the provider had dropped and
-// sends again counts as added again (the client was told it was removed). Keyed per account: the
-// same id on another account is another row.
-const UPSERT_TRANSACTIONS = `
-WITH upserted AS (
+/**
+ * A page of import $11 in one statement (issue 16, ingest: one round trip, autocommitted on its
+ * own when nothing follows it), in this order: the connection's lock (LOCK_CONNECTION) taken; with
+ * `move`, the import's position moved from $12 to $13 (compare and set, as moveImport); only if it
+ * moved, the page's rows upserted from one array per column and the page noted as read (one
+ * sync_seen_pages row); the answer one row: `moved`, and how many rows were added and modified.
+ * Everything after the lock reads it (CTE `locked`), so the lock is held before the position's row
+ * is locked and before any change number is taken, as when it was a statement of its own.
+ *
+ * Each added or changed row takes the next change number; a row the provider had dropped and
+ * sends again counts as added again (the client was told it was removed). Keyed per account: the
+ * same id on another account is another row.
+ */
+const applyPageStatement = (move: boolean): string => `
+WITH locked AS (
+  SELECT pg_advisory_xact_lock(hashtext('transactions:' || $1)) AS held
+), moved AS (
+  ${move ? 'UPDATE sync_runs SET position = $13::jsonb FROM locked WHERE sync_id = $11 AND position = $12::jsonb RETURNING 1' : 'SELECT 1 FROM locked'}
+), upserted AS (
 INSERT INTO transactions (connection_id, provider_transaction_id, provider_account_id, booked_at, amount, currency, label, category,
   pending, pending_transaction_id, created_seq, change_seq)
 SELECT $1, u.id, u.account, u.booked_at, u.amount, u.currency, u.label, u.category, u.pending, u.pending_id, u.seq, u.seq
 FROM (SELECT v.*, nextval('transaction_changes') AS seq
-      FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::numeric[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[])
-        AS v(id, account, booked_at, amount, currency, label, category, pending, pending_id)) u
+      FROM locked, unnest($2::text[], $3::text[], $4::timestamptz[], $5::numeric[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[])
+        AS v(id, account, booked_at, amount, currency, label, category, pending, pending_id)
+      WHERE EXISTS (SELECT 1 FROM moved)) u
 ON CONFLICT (connection_id, provider_account_id, provider_transaction_id) DO UPDATE SET
   booked_at = excluded.booked_at, amount = excluded.amount, currency = excluded.currency, label = excluded.label,
   category = excluded.category, pending = excluded.pending,
@@ -127,9 +139,13 @@ WHERE transactions.removed_at IS NOT NULL
       excluded.pending, coalesce(excluded.pending_transaction_id, transactions.pending_transaction_id))
 RETURNING (xmax = 0) AS inserted
 ), seen AS (
-  INSERT INTO sync_seen_pages (sync_id, accounts, ids) VALUES ($11, $3, $2)
+  INSERT INTO sync_seen_pages (sync_id, accounts, ids) SELECT $11, $3, $2 WHERE EXISTS (SELECT 1 FROM moved)
 )
-SELECT count(*) FILTER (WHERE inserted)::int AS added, count(*) FILTER (WHERE NOT inserted)::int AS modified FROM upserted`;
+SELECT EXISTS (SELECT 1 FROM moved) AS moved,
+       count(*) FILTER (WHERE inserted)::int AS added, count(*) FILTER (WHERE NOT inserted)::int AS modified
+FROM upserted`;
+const APPLY_PAGE = applyPageStatement(false);
+const APPLY_PAGE_AND_MOVE = applyPageStatement(true);
 
 /** The ids import $4 read on account $2 (every page it noted, unnested): what a removal keeps. */
 const SEEN = `SELECT u.id FROM sync_seen_pages p, unnest(p.accounts, p.ids) AS u(account, id) WHERE p.sync_id = $4 AND u.account = $2`;
@@ -349,28 +365,33 @@ export function createRepository(db: Database) {
       const transactions = lastOfEach(page);
       const col = <K extends keyof TransactionRecord>(k: K) => transactions.map((t) => t[k]);
       const pending = transactions.filter((t) => t.pending);
+      const params = [
+        connectionId,
+        col('providerTransactionId'),
+        col('providerAccountId'),
+        col('bookedAt'),
+        col('amount'),
+        col('currency'),
+        col('label'),
+        col('category'),
+        col('pending'),
+        col('pendingTransactionId'),
+        syncId,
+        ...(move ? [JSON.stringify(move.from), JSON.stringify(move.to)] : []),
+      ];
+      const write = async (q: Queryable): Promise<UpsertCounts> => {
+        const [row] = await q.query<UpsertCounts & { moved: boolean }>(move ? APPLY_PAGE_AND_MOVE : APPLY_PAGE, params);
+        if (!row?.moved) throw new ImportSuperseded(syncId);
+        return { added: row.added, modified: row.modified };
+      };
+      // Without pending rows the page is one statement, atomic on its own: no transaction around it.
+      if (pending.length === 0) return write(db);
       return db.transaction(async (tx) => {
-        await tx.query(LOCK_CONNECTION, [connectionId]);
-        const [counts] = await tx.query<UpsertCounts>(UPSERT_TRANSACTIONS, [
-          connectionId,
-          col('providerTransactionId'),
-          col('providerAccountId'),
-          col('bookedAt'),
-          col('amount'),
-          col('currency'),
-          col('label'),
-          col('category'),
-          col('pending'),
-          col('pendingTransactionId'),
-          syncId,
-        ]);
+        const counts = await write(tx);
         // A pending row this page lists again was not replaced after all: the booked row our matching
         // linked to it stops saying so (a Plaid client would hide a pending payment still to show).
-        if (pending.length > 0) {
-          await tx.query(UNLINK_LIVE_PENDING, [connectionId, pending.map((t) => t.providerAccountId), pending.map((t) => t.providerTransactionId)]);
-        }
-        if (move) await moveImport(tx, syncId, move);
-        return counts ?? { added: 0, modified: 0 };
+        await tx.query(UNLINK_LIVE_PENDING, [connectionId, pending.map((t) => t.providerAccountId), pending.map((t) => t.providerTransactionId)]);
+        return counts;
       });
     },
 

@@ -21,7 +21,8 @@ export const ingestRows = (size: BenchSize): number => (size === 'full' ? 100_00
 
 /**
  * `count` transactions of one account, as a provider's pages bring them: newest first, amounts with
- * two decimals, labels of bank-statement length, a category on most, a few pending.
+ * two decimals, labels of bank-statement length, a category on most; the newest 25 pending (not yet
+ * booked: only the latest days are), so they come in the first page as from a provider.
  */
 export function ingestTransactions(count: number): TransactionRecord[] {
   const start = Date.UTC(2026, 0, 1);
@@ -33,7 +34,7 @@ export function ingestTransactions(count: number): TransactionRecord[] {
     currency: 'EUR',
     label: `CARTE X${1000 + (i % 9000)} ${i % 3 === 0 ? 'SUPERMARCHE "CENTRE"' : 'PAIEMENT PAR CARTE'} ${String(i % 28).padStart(2, '0')}/01`,
     category: i % 5 === 0 ? null : ['groceries', 'transport', 'rent', 'salary'][i % 4]!,
-    pending: i % 50 === 0,
+    pending: i < 25,
     pendingTransactionId: null,
   }));
 }
