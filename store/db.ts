@@ -14,6 +14,8 @@ export interface Database extends Queryable {
    * (rate-limiter-flexible's RateLimiterPostgres, store/rate-limits.ts). Undefined on PGlite.
    */
   readonly pool?: Pool;
+  /** PGlite only: the embedded database behind `query` (its `blob` option runs `COPY … FROM '/dev/blob'`). Undefined on PostgreSQL. */
+  readonly pglite?: PGlite;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -34,6 +36,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   const db = await PGlite.create(dataDir);
   return {
     kind: 'pglite',
+    pglite: db,
     query: async <Row>(sql: string, params?: unknown[]) => (await db.query<Row>(sql, params)).rows,
     transaction: (fn) =>
       db.transaction((tx) => fn({ query: async <Row>(sql: string, params?: unknown[]) => (await tx.query<Row>(sql, params)).rows })),

@@ -100,16 +100,32 @@ WHERE (accounts.name, accounts.type, accounts.currency, accounts.balance, accoun
   IS DISTINCT FROM (excluded.name, excluded.type, excluded.currency, excluded.balance, excluded.iban, excluded.account_number)
 RETURNING (xmax = 0) AS inserted`;
 
-// Each added or changed row takes the next change number; a row the provider had dropped and
-// sends again counts as added again (the client was told it was removed). Keyed per account: the
-// same id on another account is another row.
-const UPSERT_TRANSACTIONS = `
+/**
+ * A page of import $11 in one statement (issue 16, ingest: one round trip, autocommitted on its
+ * own when nothing follows it), in this order: the connection's lock (LOCK_CONNECTION) taken; with
+ * `move`, the import's position moved from $12 to $13 (compare and set, as moveImport); only if it
+ * moved, the page's rows upserted from one array per column and the page noted as read (one
+ * sync_seen_pages row); the answer one row: `moved`, and how many rows were added and modified.
+ * Everything after the lock reads it (CTE `locked`), so the lock is held before the position's row
+ * is locked and before any change number is taken, as when it was a statement of its own.
+ *
+ * Each added or changed row takes the next change number; a row the provider had dropped and
+ * sends again counts as added again (the client was told it was removed). Keyed per account: the
+ * same id on another account is another row.
+ */
+const applyPageStatement = (move: boolean): string => `
+WITH locked AS (
+  SELECT pg_advisory_xact_lock(hashtext('transactions:' || $1)) AS held
+), moved AS (
+  ${move ? 'UPDATE sync_runs SET position = $13::jsonb FROM locked WHERE sync_id = $11 AND position = $12::jsonb RETURNING 1' : 'SELECT 1 FROM locked'}
+), upserted AS (
 INSERT INTO transactions (connection_id, provider_transaction_id, provider_account_id, booked_at, amount, currency, label, category,
   pending, pending_transaction_id, created_seq, change_seq)
 SELECT $1, u.id, u.account, u.booked_at, u.amount, u.currency, u.label, u.category, u.pending, u.pending_id, u.seq, u.seq
 FROM (SELECT v.*, nextval('transaction_changes') AS seq
-      FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::numeric[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[])
-        AS v(id, account, booked_at, amount, currency, label, category, pending, pending_id)) u
+      FROM locked, unnest($2::text[], $3::text[], $4::timestamptz[], $5::numeric[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[])
+        AS v(id, account, booked_at, amount, currency, label, category, pending, pending_id)
+      WHERE EXISTS (SELECT 1 FROM moved)) u
 ON CONFLICT (connection_id, provider_account_id, provider_transaction_id) DO UPDATE SET
   booked_at = excluded.booked_at, amount = excluded.amount, currency = excluded.currency, label = excluded.label,
   category = excluded.category, pending = excluded.pending,
@@ -121,7 +137,18 @@ WHERE transactions.removed_at IS NOT NULL
       transactions.pending, transactions.pending_transaction_id)
   IS DISTINCT FROM (excluded.booked_at, excluded.amount, excluded.currency, excluded.label, excluded.category,
       excluded.pending, coalesce(excluded.pending_transaction_id, transactions.pending_transaction_id))
-RETURNING (xmax = 0) AS inserted`;
+RETURNING (xmax = 0) AS inserted
+), seen AS (
+  INSERT INTO sync_seen_pages (sync_id, accounts, ids) SELECT $11, $3, $2 WHERE EXISTS (SELECT 1 FROM moved)
+)
+SELECT EXISTS (SELECT 1 FROM moved) AS moved,
+       count(*) FILTER (WHERE inserted)::int AS added, count(*) FILTER (WHERE NOT inserted)::int AS modified
+FROM upserted`;
+const APPLY_PAGE = applyPageStatement(false);
+const APPLY_PAGE_AND_MOVE = applyPageStatement(true);
+
+/** The ids import $4 read on account $2 (every page it noted, unnested): what a removal keeps. */
+const SEEN = `SELECT u.id FROM sync_seen_pages p, unnest(p.accounts, p.ids) AS u(account, id) WHERE p.sync_id = $4 AND u.account = $2`;
 
 /**
  * Plaid's `pending_transaction_id` where the provider gives none (none of ours does): a pending
@@ -134,14 +161,13 @@ RETURNING (xmax = 0) AS inserted`;
  * provider does not contradict.
  */
 const MATCH_POSTED_TO_PENDING = `
-WITH gone AS (
+WITH seen AS (${SEEN}), gone AS (
   SELECT t.provider_transaction_id AS id, t.booked_at, t.amount, t.currency,
          row_number() OVER (PARTITION BY t.amount, t.currency ORDER BY t.booked_at, t.provider_transaction_id) AS rank
   FROM transactions t
   WHERE t.connection_id = $1 AND t.provider_account_id = $2 AND t.removed_at IS NULL AND t.pending
     AND ($3::date IS NULL OR t.booked_at >= $3::date)
-    AND NOT EXISTS (SELECT 1 FROM sync_seen_transactions s WHERE s.sync_id = $4
-                      AND s.provider_account_id = t.provider_account_id AND s.provider_transaction_id = t.provider_transaction_id)
+    AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.id = t.provider_transaction_id)
 ), booked AS (
   SELECT p.provider_transaction_id AS id, p.booked_at, p.amount, p.currency,
          row_number() OVER (PARTITION BY p.amount, p.currency ORDER BY p.booked_at, p.provider_transaction_id) AS rank
@@ -159,11 +185,11 @@ UPDATE transactions p SET pending_transaction_id = pairs.pending_id, updated_at 
 FROM pairs
 WHERE p.connection_id = $1 AND p.provider_account_id = $2 AND p.provider_transaction_id = pairs.posted_id`;
 
-/** Drops the link of a booked row to a pending one that a page ($2 accounts, $3 ids, $4 pending) lists as pending again. */
+/** Drops the link of a booked row to a pending one that a page lists as pending again ($2 accounts, $3 ids: the page's pending rows). */
 const UNLINK_LIVE_PENDING = `
 UPDATE transactions b SET pending_transaction_id = NULL, updated_at = now(), change_seq = nextval('transaction_changes')
-FROM unnest($2::text[], $3::text[], $4::boolean[]) AS u(account, id, pending)
-WHERE u.pending AND b.connection_id = $1 AND b.provider_account_id = u.account AND b.pending_transaction_id = u.id
+FROM unnest($2::text[], $3::text[]) AS u(account, id)
+WHERE b.connection_id = $1 AND b.provider_account_id = u.account AND b.pending_transaction_id = u.id
   AND NOT b.pending AND b.removed_at IS NULL`;
 
 /**
@@ -262,9 +288,14 @@ const storableText = <T extends string | null>(text: T): T => (text === null || 
 
 /** The last version of each (account, id) in a page: a provider that repeats a row within one page must not fail the upsert. */
 function lastOfEach(page: TransactionRecord[]): TransactionRecord[] {
-  const transactions = page.map((t) => ({ ...t, label: storableText(t.label), category: storableText(t.category) }));
+  const transactions = page.map((t) => {
+    const label = storableText(t.label);
+    const category = storableText(t.category);
+    return label === t.label && category === t.category ? t : { ...t, label, category };
+  });
+  // Keyed by the account id's length, then both ids: no two (account, id) pairs share a key.
   const byKey = new Map<string, TransactionRecord>();
-  for (const t of transactions) byKey.set(JSON.stringify([t.providerAccountId, t.providerTransactionId]), t);
+  for (const t of transactions) byKey.set(`${t.providerAccountId.length}:${t.providerAccountId}${t.providerTransactionId}`, t);
   return byKey.size === transactions.length ? transactions : [...byKey.values()];
 }
 
@@ -333,33 +364,33 @@ export function createRepository(db: Database) {
       }
       const transactions = lastOfEach(page);
       const col = <K extends keyof TransactionRecord>(k: K) => transactions.map((t) => t[k]);
+      const pending = transactions.filter((t) => t.pending);
+      const params = [
+        connectionId,
+        col('providerTransactionId'),
+        col('providerAccountId'),
+        col('bookedAt'),
+        col('amount'),
+        col('currency'),
+        col('label'),
+        col('category'),
+        col('pending'),
+        col('pendingTransactionId'),
+        syncId,
+        ...(move ? [JSON.stringify(move.from), JSON.stringify(move.to)] : []),
+      ];
+      const write = async (q: Queryable): Promise<UpsertCounts> => {
+        const [row] = await q.query<UpsertCounts & { moved: boolean }>(move ? APPLY_PAGE_AND_MOVE : APPLY_PAGE, params);
+        if (!row?.moved) throw new ImportSuperseded(syncId);
+        return { added: row.added, modified: row.modified };
+      };
+      // Without pending rows the page is one statement, atomic on its own: no transaction around it.
+      if (pending.length === 0) return write(db);
       return db.transaction(async (tx) => {
-        await tx.query(LOCK_CONNECTION, [connectionId]);
-        const counts = count(
-          await tx.query<{ inserted: boolean }>(UPSERT_TRANSACTIONS, [
-            connectionId,
-            col('providerTransactionId'),
-            col('providerAccountId'),
-            col('bookedAt'),
-            col('amount'),
-            col('currency'),
-            col('label'),
-            col('category'),
-            col('pending'),
-            col('pendingTransactionId'),
-          ]),
-        );
+        const counts = await write(tx);
         // A pending row this page lists again was not replaced after all: the booked row our matching
         // linked to it stops saying so (a Plaid client would hide a pending payment still to show).
-        if (transactions.some((t) => t.pending)) {
-          await tx.query(UNLINK_LIVE_PENDING, [connectionId, col('providerAccountId'), col('providerTransactionId'), col('pending')]);
-        }
-        await tx.query(
-          `INSERT INTO sync_seen_transactions (sync_id, provider_account_id, provider_transaction_id)
-           SELECT $1, u.account, u.id FROM unnest($2::text[], $3::text[]) AS u(account, id) ON CONFLICT DO NOTHING`,
-          [syncId, col('providerAccountId'), col('providerTransactionId')],
-        );
-        if (move) await moveImport(tx, syncId, move);
+        await tx.query(UNLINK_LIVE_PENDING, [connectionId, pending.map((t) => t.providerAccountId), pending.map((t) => t.providerTransactionId)]);
         return counts;
       });
     },
@@ -382,11 +413,11 @@ export function createRepository(db: Database) {
         await tx.query('SET LOCAL enable_nestloop = off');
         await tx.query(MATCH_POSTED_TO_PENDING, [connectionId, accountId, since, syncId]);
         const rows = await tx.query(
-          `UPDATE transactions t SET removed_at = now(), updated_at = now(), change_seq = nextval('transaction_changes')
+          `WITH seen AS (${SEEN})
+           UPDATE transactions t SET removed_at = now(), updated_at = now(), change_seq = nextval('transaction_changes')
            WHERE t.connection_id = $1 AND t.provider_account_id = $2 AND t.removed_at IS NULL
              AND ($3::date IS NULL OR t.booked_at >= $3::date)
-             AND NOT EXISTS (SELECT 1 FROM sync_seen_transactions s WHERE s.sync_id = $4
-                               AND s.provider_account_id = t.provider_account_id AND s.provider_transaction_id = t.provider_transaction_id)
+             AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.id = t.provider_transaction_id)
            RETURNING 1`,
           [connectionId, accountId, since, syncId],
         );
@@ -405,7 +436,7 @@ export function createRepository(db: Database) {
          WHERE r.sync_id = $1 AND r.connection_id = $2`,
         [syncId, connectionId],
       );
-      await db.query('DELETE FROM sync_seen_transactions WHERE sync_id = $1', [syncId]);
+      await db.query('DELETE FROM sync_seen_pages WHERE sync_id = $1', [syncId]);
       return { added: row?.added ?? 0, modified: row?.modified ?? 0, removed: row?.removed ?? 0 };
     },
 

@@ -193,7 +193,7 @@ async function secrets(dir: string): Promise<Record<string, string>> {
 }
 
 /** A PostgreSQL cluster in `<dir>/postgres` (initdb once), run as the `postgres` user when we are root. */
-async function throwawayPostgres(dir: string, port: number): Promise<ProcessSpec> {
+export async function throwawayPostgres(dir: string, port: number): Promise<ProcessSpec> {
   const bin = await postgresBin();
   const data = join(dir, 'postgres');
   const owner = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) } : {};

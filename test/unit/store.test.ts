@@ -429,7 +429,7 @@ for (const [name, open] of emptyTestStores()) {
         await db.query(`INSERT INTO sync_runs (sync_id, connection_id, start_seq) VALUES ($1, $2, 2)`, [syncId, connectionId]);
         await db.query(`INSERT INTO sync_seen_transactions (sync_id, provider_transaction_id) VALUES ($1, 'TRF-1')`, [syncId]);
 
-        const applied = await migrate(db);
+        const applied = await migrate(db, { until: '018_provider_budget_resets.sql' });
         assert.ok(applied.includes('008_transactions_per_account.sql') && applied.includes('009_pending_transactions.sql'), applied.join());
         const keyOf = async (table: string) =>
           (await db.query<{ column: string }>(
@@ -440,6 +440,9 @@ for (const [name, open] of emptyTestStores()) {
           )).map((r) => r.column);
         assert.deepEqual(await keyOf('transactions'), ['connection_id', 'provider_account_id', 'provider_transaction_id']);
         assert.deepEqual(await keyOf('sync_seen_transactions'), ['sync_id', 'provider_account_id', 'provider_transaction_id']);
+        // 019 keeps what the import read as one page of ids (issue 16: a row per page, not per transaction).
+        assert.deepEqual(await migrate(db), ['019_sync_seen_pages.sql']);
+        assert.deepEqual(await db.query('SELECT accounts, ids FROM sync_seen_pages WHERE sync_id = $1', [syncId]), [{ accounts: ['a1'], ids: ['TRF-1'] }]);
 
         const repo = createRepository(db);
         assert.deepEqual(
