@@ -1,7 +1,8 @@
 // Every measure `npm run bench` runs, in order. Each lives in its own file and follows bench/measure.ts.
 import type { Measure } from '../measure';
+import { apiGet, apiUpdate } from './api';
 import { ingest } from './ingest';
 import { ingestPg } from './ingest-pg';
+import { lifecycle } from './lifecycle';
 
-export const MEASURES: Measure[] = [];
-MEASURES.push(ingest, ingestPg);
+export const MEASURES: Measure[] = [lifecycle, apiGet, apiUpdate, ingest, ingestPg];

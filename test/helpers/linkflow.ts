@@ -94,6 +94,8 @@ export interface SandboxOptions {
   webUiPort?: number;
   /** LINKFLOW_INSTITUTIONS_CACHE_SECONDS: how long GET /v1/institutions serves a provider's list (default 600). */
   institutionsCacheSeconds?: number;
+  /** LINKFLOW_RATE_LIMIT_PER_MINUTE: requests per tenant a minute (default 600; benchmarks raise it). */
+  rateLimitPerMinute?: number;
 }
 
 /**
@@ -142,6 +144,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     LNKFI_SYSTEM_CLIENT_SECRET: SANDBOX_XERO_APP.clientSecret,
     LNKFI_LEGAL_NAME: 'Acme Lending',
     ...(options.api?.receiveTimeoutMs ? { LINKFLOW_RECEIVE_TIMEOUT_MS: String(options.api.receiveTimeoutMs) } : {}),
+    ...(options.rateLimitPerMinute ? { LINKFLOW_RATE_LIMIT_PER_MINUTE: String(options.rateLimitPerMinute) } : {}),
     ...(options.institutionsCacheSeconds ? { LINKFLOW_INSTITUTIONS_CACHE_SECONDS: String(options.institutionsCacheSeconds) } : {}),
   });
   const logs: string[] = [];
