@@ -94,6 +94,8 @@ export interface SandboxOptions {
   webUiPort?: number;
   /** LINKFLOW_INSTITUTIONS_CACHE_SECONDS: how long GET /v1/institutions serves a provider's list (default 600). */
   institutionsCacheSeconds?: number;
+  /** LINKFLOW_RATE_LIMIT_PER_MINUTE: requests per tenant a minute (benchmarks make more than the default allows). */
+  rateLimitPerMinute?: number;
 }
 
 /**
@@ -143,6 +145,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     LNKFI_LEGAL_NAME: 'Acme Lending',
     ...(options.api?.receiveTimeoutMs ? { LINKFLOW_RECEIVE_TIMEOUT_MS: String(options.api.receiveTimeoutMs) } : {}),
     ...(options.institutionsCacheSeconds ? { LINKFLOW_INSTITUTIONS_CACHE_SECONDS: String(options.institutionsCacheSeconds) } : {}),
+    ...(options.rateLimitPerMinute ? { LINKFLOW_RATE_LIMIT_PER_MINUTE: String(options.rateLimitPerMinute) } : {}),
   });
   const logs: string[] = [];
   const linkflow = buildLinkflow(config, {
