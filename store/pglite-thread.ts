@@ -19,8 +19,19 @@ export interface PgliteThreadData {
   maxConnections: number;
 }
 
-/** Messages the thread posts to its parent: `ready` once the socket listens, `failed` when start-up fails. */
+/**
+ * Messages the thread posts to its parent: `ready` once the socket listens; `failed` when start-up
+ * fails or PGlite itself fails later (the thread then exits 1).
+ */
 export type PgliteThreadMessage = { type: 'ready' } | { type: 'failed'; error: string };
+
+const describe = (err: unknown): string => (err instanceof Error ? (err.stack ?? err.message) : String(err));
+
+/** Tells the parent why, then ends this thread (not the process) with code 1. */
+function fail(err: unknown): never {
+  parentPort?.postMessage({ type: 'failed', error: describe(err) } satisfies PgliteThreadMessage);
+  process.exit(1);
+}
 
 /** The one message the parent posts: `close` stops the socket server and PGlite, then the thread ends. */
 export type PgliteThreadCommand = { type: 'close' };
@@ -30,6 +41,17 @@ async function main(): Promise<void> {
   if (!port) throw new Error('store/pglite-thread.ts runs in a worker thread');
   const data = workerData as PgliteThreadData;
   const db = await PGlite.create(data.dataDir);
+  // SQL errors travel inside the protocol's answer; a throw here is PGlite itself failing (its
+  // WebAssembly aborted, out of memory). The socket server would then leave its queue stuck and
+  // every later query waiting forever: end the thread instead, so the parent sees it (Database.lost).
+  const execute = db.execProtocolRawStream.bind(db);
+  db.execProtocolRawStream = async (message, options) => {
+    try {
+      return await execute(message, options);
+    } catch (err) {
+      fail(err);
+    }
+  };
   const server = new PGLiteSocketServer({ db, path: join(data.socketDir, `.s.PGSQL.${data.port}`), maxConnections: data.maxConnections });
   await server.start();
   port.on('message', (command: PgliteThreadCommand) => {
@@ -44,7 +66,4 @@ async function main(): Promise<void> {
   port.postMessage({ type: 'ready' } satisfies PgliteThreadMessage);
 }
 
-main().catch((err: unknown) => {
-  parentPort?.postMessage({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies PgliteThreadMessage);
-  process.exit(1);
-});
+main().catch(fail);

@@ -65,10 +65,13 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
     throw err;
   });
 
-  let failure: Error | undefined;
-  worker.on('error', (err) => (failure = err));
+  let failure: string | undefined;
+  worker.on('error', (err) => (failure = err.message));
+  worker.on('message', (message: PgliteThreadMessage) => {
+    if (message.type === 'failed') failure = message.error;
+  });
   void exited.then((code) => {
-    if (!closing) reportLoss(new Error(`the store's PGlite thread stopped (exit code ${code})${failure ? `: ${failure.message}` : ''}`));
+    if (!closing) reportLoss(new Error(`the store's PGlite thread stopped (exit code ${code})${failure ? `: ${failure}` : ''}`));
   });
 
   const pool = new Pool({ host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis: 0 });
