@@ -115,6 +115,8 @@ export interface RunningLinkflow {
   apiKeyFile?: string;
   /** Settles when the worker stops; rejects, after logging it, if the worker fails. Undefined without a worker. */
   workerDone?: Promise<void>;
+  /** Rejects, after logging it, if the store's PGlite thread stops on its own (Database.lost); never settles otherwise. */
+  storeLost?: Promise<never>;
 }
 
 /** Linkflow built but not started: `start` once, `stop` any time (also during start), as often as wanted. */
@@ -215,6 +217,7 @@ async function assemble(
 
   const db = await openStore(config, log, options.database);
   started('the store', () => db.close());
+  db.lost?.catch((err: unknown) => log.error('the store stopped: every query fails from now on', { error: String(err) }));
 
   // Every payload the client and the worker write is sealed (domain/payload-codec.ts); the API's
   // /codec endpoint opens them for the Web UI.
@@ -245,6 +248,7 @@ async function assemble(
     credentialsKey: key,
     stateSigner: signer,
     sandboxes,
+    ...(db.lost ? { storeLost: db.lost } : {}),
   };
 
   // One set of adapters from one configuration: the worker's activities and the API's catalogue.

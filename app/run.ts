@@ -9,8 +9,8 @@ import { type Linkflow, type LinkflowRole, StartInterrupted, buildLinkflow } fro
 /**
  * Runs Linkflow as `role` until SIGINT or SIGTERM: then stops every part once, in reverse order, and
  * exits 0. Logs one `ready` line once every part runs. A bad configuration, a port in use or a part
- * that fails to start: the reason on one ERROR line, exit 1. A worker that fails later: everything
- * stops, exit 1. A second signal while stopping is ignored (the first one's stop is under way).
+ * that fails to start: the reason on one ERROR line, exit 1. A worker that fails later, or the
+ * store's PGlite thread stopping: everything stops, exit 1. A second signal while stopping is ignored (the first one's stop is under way).
  */
 export function runLinkflowProcess(role: LinkflowRole): void {
   const log = createLogger(role === 'embedded' ? 'linkflow' : role);
@@ -35,6 +35,7 @@ export function runLinkflowProcess(role: LinkflowRole): void {
     linkflow = buildLinkflow(config, { role });
     const running = await linkflow.start();
     running.workerDone?.catch(() => void stopThenExit(1));
+    running.storeLost?.catch(() => void stopThenExit(1));
     // The one ready line (scripts/fuzz-api.sh and test/e2e/start.test.ts wait for it).
     log.info(role === 'embedded' ? 'ready — Ctrl-C stops everything' : 'ready');
   };

@@ -22,13 +22,15 @@ import type { ProviderName } from '../contract/messages';
 
 /**
  * The store, migrated before use: PostgreSQL when DATABASE_URL is set, else PGlite under the data
- * dir; `where` replaces that choice (tests: `{}`, PGlite in memory). Logs one line saying which.
+ * dir; `where` replaces that choice (tests: `{}`, PGlite in memory). PGlite runs in its own thread
+ * (store/pglite-threaded.ts) unless `where.thread` is false. Logs one line saying which.
  */
 export async function openStore(config: Config, log: Logger, where?: DatabaseOptions): Promise<Database> {
   const options = where ?? (config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : { dataDir: join(config.LINKFLOW_DATA_DIR, 'pglite') });
-  const db = await openDatabase(options);
+  // PGlite in its own thread unless told otherwise: its queries must not hold up the API's event loop.
+  const db = await openDatabase({ thread: true, ...options });
   const applied = await migrate(db);
-  const what = db.kind === 'postgres' ? 'PostgreSQL' : options.dataDir ? `PGlite in ${options.dataDir}` : 'PGlite in memory';
+  const what = db.kind === 'postgres' ? 'PostgreSQL' : `PGlite ${options.dataDir ? `in ${options.dataDir}` : 'in memory'}${db.lost ? ', in its own thread' : ''}`;
   log.info(`store opened (${what})`, { migrationsApplied: applied });
   return db;
 }

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool, type PoolClient } from 'pg';
+import { startPgliteThread } from './pglite-threaded';
 
 export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
@@ -16,6 +17,11 @@ export interface Database extends Queryable {
   readonly pool?: Pool;
   /** PGlite only: the embedded database behind `query` (its `blob` option runs `COPY … FROM '/dev/blob'`). Undefined on PostgreSQL. */
   readonly pglite?: PGlite;
+  /**
+   * PGlite in its own thread (`thread`) only: rejects with the reason if that thread stops without
+   * `close` (every query fails from then on); never settles otherwise. The process should stop.
+   */
+  readonly lost?: Promise<never>;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -25,10 +31,21 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   /** PGlite's directory; in memory when absent. */
   dataDir?: string;
+  /**
+   * PGlite only: run it in a worker thread of its own, reached through `pg` over a private Unix
+   * socket (store/pglite-threaded.ts), so its queries never block this thread's event loop. What
+   * `npm start` and the end-to-end tests run; default false (in this thread: unit tests, tools).
+   */
+  thread?: boolean;
 }
 
+/**
+ * The store `options` name: PostgreSQL at `databaseUrl`, else PGlite in `dataDir` (in memory
+ * without), in this thread or, with `thread`, in its own. Rejects if the store cannot be reached.
+ */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl) : openPglite(options.dataDir);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl);
+  return options.thread ? openPgliteThread(options.dataDir) : openPglite(options.dataDir);
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
@@ -44,10 +61,23 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   };
 }
 
+async function openPgliteThread(dataDir: string | undefined): Promise<Database> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const thread = await startPgliteThread(dataDir);
+  // `pool` stays private: it reaches one process's PGlite, so rate limits stay in memory (store/rate-limits.ts).
+  const { query, transaction } = onPool(thread.pool);
+  return { kind: 'pglite', query, transaction, lost: thread.lost, close: () => thread.close() };
+}
+
 async function openPostgres(connectionString: string): Promise<Database> {
   const pool = new Pool({ connectionString, max: 10 });
   // Fail at start, with the server's own message, rather than on the first request.
   (await pool.connect()).release();
+  return onPool(pool);
+}
+
+/** `query` and `transaction` on `pool`'s connections; `close` ends the pool. */
+function onPool(pool: Pool): Database {
   const onClient = (client: PoolClient): Queryable => ({
     query: async <Row>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as Row[],
   });

@@ -4,5 +4,6 @@ import { apiGet, apiUpdate } from './api';
 import { ingest } from './ingest';
 import { ingestPg } from './ingest-pg';
 import { lifecycle } from './lifecycle';
+import { storeLoop } from './store-loop';
 
-export const MEASURES: Measure[] = [lifecycle, apiGet, apiUpdate, ingest, ingestPg];
+export const MEASURES: Measure[] = [lifecycle, apiGet, apiUpdate, storeLoop, ingest, ingestPg];
