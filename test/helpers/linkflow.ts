@@ -79,7 +79,7 @@ export const E2E_PAYLOAD_KEYS = `e2e:${Buffer.from('e2e-payload-key-e2e-payload-
 
 export interface SandboxOptions {
   /** The API's HTTP server (a short receive timeout, say). */
-  api?: ApiServerOptions;
+  api?: ApiServerOptions & { firstActionWaitMs?: number };
   oxlin?: OxlinSandboxOptions;
   flinks?: FlinksSandboxOptions;
   powens?: PowensSandboxOptions;
@@ -142,6 +142,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     LNKFI_SYSTEM_CLIENT_SECRET: SANDBOX_XERO_APP.clientSecret,
     LNKFI_LEGAL_NAME: 'Acme Lending',
     ...(options.api?.receiveTimeoutMs ? { LINKFLOW_RECEIVE_TIMEOUT_MS: String(options.api.receiveTimeoutMs) } : {}),
+    ...(options.api?.firstActionWaitMs !== undefined ? { LINKFLOW_FIRST_ACTION_WAIT_MS: String(options.api.firstActionWaitMs) } : {}),
     ...(options.institutionsCacheSeconds ? { LINKFLOW_INSTITUTIONS_CACHE_SECONDS: String(options.institutionsCacheSeconds) } : {}),
   });
   const logs: string[] = [];
