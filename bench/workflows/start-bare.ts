@@ -26,7 +26,7 @@ export const bareFirstAction = defineUpdate<{ state: string; url: string }>('fir
 /** Ends the bare workflow (the bench's clean-up). */
 export const bareStop = defineSignal('stop');
 
-const { startAuthorization, emitWebhookEvent } = proxyActivities<BareStartActivities>({ startToCloseTimeout: '30s' });
+const { startAuthorization, emitWebhookEvent } = proxyActivities<BareStartActivities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
 
 /** One bare start: the provider call, the answer to `firstAction`, an event, then a wait for the redirect. */
 export async function bareStartWorkflow(input: BareStartInput): Promise<void> {
