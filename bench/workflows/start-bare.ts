@@ -2,7 +2,7 @@
 // its first answer, and nothing else. Started with update-with-start; `firstAction` answers once the
 // one provider call (startAuthorization) has returned, then it schedules one more activity (the
 // webhook event Linkflow emits there) and waits for the redirect with a timer, as a connection does.
-import { condition, defineSignal, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineUpdate, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 
 /** The bare workflow's input: the connection it stands for, at the Oxlin sandbox. */
 export interface BareStartInput {
@@ -23,23 +23,17 @@ export interface BareStartActivities {
 
 /** Answers the authorization URL once the workflow has it. */
 export const bareFirstAction = defineUpdate<{ state: string; url: string }>('firstAction');
-/** Ends the bare workflow (the bench's clean-up). */
-export const bareStop = defineSignal('stop');
 
 const { startAuthorization, emitWebhookEvent } = proxyActivities<BareStartActivities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
 
 /** One bare start: the provider call, the answer to `firstAction`, an event, then a wait for the redirect. */
 export async function bareStartWorkflow(input: BareStartInput): Promise<void> {
   let url: string | null = null;
-  let stopped = false;
   setHandler(bareFirstAction, async () => {
     await condition(() => url !== null);
     return { state: 'awaiting_redirect', url: url as string };
   });
-  setHandler(bareStop, () => {
-    stopped = true;
-  });
   url = await startAuthorization(input);
   await emitWebhookEvent(input.connectionId);
-  await condition(() => stopped, input.redirectTimeoutSeconds * 1000);
+  await sleep(input.redirectTimeoutSeconds * 1000);
 }
