@@ -9,6 +9,7 @@ import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { Repository } from '../../../store';
 import {
@@ -138,8 +139,10 @@ export function connectionStarter(deps: ConnectionStarterDeps) {
       try {
         answered = await firstAnswer(client, startOperation, handle, input, deps.firstActionWaitMs ?? FIRST_ACTION_WAIT_MS);
       } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw err;
-        // The key's connection has ended: it is the answer, as it was.
+        // The key's connection has ended: it is the answer, as it was. Or it was started before the workflow
+        // had the firstAction update (a key retried across the upgrade): the update is rejected, the query answers.
+        const known = err instanceof WorkflowExecutionAlreadyStartedError || err instanceof WorkflowUpdateFailedError;
+        if (!known || !idempotencyKey) throw err;
         answered = { view: await readConnection(handle), pending: false };
       }
       const { view } = answered;
