@@ -99,6 +99,8 @@ const EnvSchema = z.object({
   LINKFLOW_LOG_FORMAT: z.enum(['json', 'pretty'], { message: 'must be json or pretty' }).optional(),
   LINKFLOW_RATE_LIMIT_PER_MINUTE: seconds.default(600),
   LINKFLOW_REQUEST_TIMEOUT_MS: seconds.default(30_000),
+  /** Longest POST /v1/connections waits for the first next action before answering 202 `authorizing` (ms). */
+  LINKFLOW_FIRST_ACTION_WAIT_MS: seconds.default(10_000),
   /** Longest a client may take to send a whole request (head and body): then a 408. */
   LINKFLOW_RECEIVE_TIMEOUT_MS: seconds.default(10_000),
   /** When set, GET /metrics needs it as `Authorization: Bearer <key>`; unset, /metrics is public like /healthz. */

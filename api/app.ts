@@ -74,6 +74,8 @@ export interface AppDeps {
   limiters?: ApiLimiters;
   /** Longest a request may take before a 504 (default 30 s). */
   requestTimeoutMs?: number;
+  /** Longest POST /v1/connections waits for the first next action before a 202 (ms, default 10 s; keep it well under requestTimeoutMs). */
+  firstActionWaitMs?: number;
   /** Linkflow Connect's sessions and the tenants' Connect settings. */
   connectSessions: ConnectSessions;
   /** How long a Connect session's URL may be opened (default 1800 s). */
@@ -136,6 +138,7 @@ export function createApp(deps: AppDeps): Koa {
     defaults: deps.defaults,
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     providers: deps.providers ?? PROVIDERS,
+    ...(deps.firstActionWaitMs === undefined ? {} : { firstActionWaitMs: deps.firstActionWaitMs }),
   };
   // One starter for both ways to start a connection: POST /v1/connections and Connect sessions.
   const starter = connectionStarter(starting);

@@ -329,6 +329,7 @@ async function assemble(
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       limiters: apiLimiters(db, { perMinute: config.LINKFLOW_RATE_LIMIT_PER_MINUTE }),
       requestTimeoutMs: config.LINKFLOW_REQUEST_TIMEOUT_MS,
+      firstActionWaitMs: config.LINKFLOW_FIRST_ACTION_WAIT_MS,
       operations: {
         ...(config.LINKFLOW_METRICS_KEY ? { metricsKey: config.LINKFLOW_METRICS_KEY } : {}),
         readiness: readinessChecks(clientConnection, db, urls),

@@ -289,6 +289,14 @@ export type AddChannel = z.infer<typeof AddChannelSchema>;
 /** Add another channel of the institution (e.g. EMBEDDED for savings and loans) to the connection. */
 export const addChannelUpdate = defineUpdate<ConnectionView, [AddChannel]>('addChannel');
 
+/**
+ * The connection once it offers its first next action: answered as soon as it has left
+ * `authorizing` (a redirect or credentials to ask for, or an end such as `failed`), at once when it
+ * already has. Never rejected. Sent with the start (update-with-start) by `POST /v1/connections`, so
+ * the start and its first answer are one call; the caller bounds how long it waits.
+ */
+export const firstActionUpdate = defineUpdate<ConnectionView, []>('firstAction');
+
 // Queries
 
 export const stateQuery = defineQuery<ConnectionView>('state');

@@ -507,21 +507,23 @@ export function createRepository(db: Database) {
 
     /**
      * Records the request an Idempotency-Key was first used for (SHA-256 hashes of the key and of
-     * the request, never the body itself) and returns the fingerprint it holds: the given one for the
-     * first use of the key, the first request's for any later use. One statement: concurrent first
-     * uses of a key agree on one request.
+     * the request, never the body itself) and returns the fingerprint it holds (the given one for the
+     * first use of the key, the first request's for any later use) and whether this call was that
+     * first use. One statement decides: concurrent first uses of a key agree on one request, and
+     * exactly one of them is `first`.
      */
-    async rememberIdempotentRequest(tenantId: string, keyHash: string, fingerprint: string, connectionId: string): Promise<string> {
-      await db.query(
+    async rememberIdempotentRequest(tenantId: string, keyHash: string, fingerprint: string, connectionId: string): Promise<{ fingerprint: string; first: boolean }> {
+      const inserted = await db.query<{ fingerprint: string }>(
         `INSERT INTO idempotency_keys (tenant_id, key_hash, fingerprint, connection_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, key_hash) DO NOTHING`,
+         ON CONFLICT (tenant_id, key_hash) DO NOTHING RETURNING fingerprint`,
         [tenantId, keyHash, fingerprint, connectionId],
       );
+      if (inserted.length > 0) return { fingerprint, first: true };
       const [row] = await db.query<{ fingerprint: string }>('SELECT fingerprint FROM idempotency_keys WHERE tenant_id = $1 AND key_hash = $2', [
         tenantId,
         keyHash,
       ]);
-      return row?.fingerprint ?? fingerprint;
+      return { fingerprint: row?.fingerprint ?? fingerprint, first: false };
     },
 
     /** The connection's last change number ("0" when it has none): no delta cursor of it can be ahead of this. */

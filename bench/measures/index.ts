@@ -4,6 +4,7 @@ import { apiGet, apiUpdate } from './api';
 import { ingest } from './ingest';
 import { ingestPg } from './ingest-pg';
 import { lifecycle } from './lifecycle';
+import { start } from './start';
 import { storeLoop } from './store-loop';
 
-export const MEASURES: Measure[] = [lifecycle, apiGet, apiUpdate, storeLoop, ingest, ingestPg];
+export const MEASURES: Measure[] = [lifecycle, start, apiGet, apiUpdate, storeLoop, ingest, ingestPg];

@@ -78,8 +78,8 @@ export const LNKFI_WEBHOOK_SECRET = 'e2e-lnkfi-webhook-secret';
 export const E2E_PAYLOAD_KEYS = `e2e:${Buffer.from('e2e-payload-key-e2e-payload-key!').toString('base64')}`;
 
 export interface SandboxOptions {
-  /** The API's HTTP server (a short receive timeout, say). */
-  api?: ApiServerOptions;
+  /** The API's HTTP server (a short receive timeout, say), and `firstActionWaitMs` (LINKFLOW_FIRST_ACTION_WAIT_MS). */
+  api?: ApiServerOptions & { firstActionWaitMs?: number };
   oxlin?: OxlinSandboxOptions;
   flinks?: FlinksSandboxOptions;
   powens?: PowensSandboxOptions;
@@ -145,6 +145,7 @@ export async function startLinkflow(options: SandboxOptions = {}): Promise<Linkf
     LNKFI_LEGAL_NAME: 'Acme Lending',
     ...(options.api?.receiveTimeoutMs ? { LINKFLOW_RECEIVE_TIMEOUT_MS: String(options.api.receiveTimeoutMs) } : {}),
     ...(options.rateLimitPerMinute ? { LINKFLOW_RATE_LIMIT_PER_MINUTE: String(options.rateLimitPerMinute) } : {}),
+    ...(options.api?.firstActionWaitMs !== undefined ? { LINKFLOW_FIRST_ACTION_WAIT_MS: String(options.api.firstActionWaitMs) } : {}),
     ...(options.institutionsCacheSeconds ? { LINKFLOW_INSTITUTIONS_CACHE_SECONDS: String(options.institutionsCacheSeconds) } : {}),
   });
   const logs: string[] = [];

@@ -15,6 +15,7 @@ import {
   addChannelUpdate,
   answerChallengeUpdate,
   disconnectRequestedSignal,
+  firstActionUpdate,
   giveConsentUpdate,
   openAuthorizationUpdate,
   redirectReceivedSignal,
@@ -35,6 +36,13 @@ import type { Connection } from './state';
  */
 export function registerHandlers(c: Connection): void {
   setHandler(stateQuery, () => c.view());
+
+  // Registered before the workflow's first await, so an update sent with the start (update-with-start) finds it.
+  // Waiting adds no command: a connection that never receives it replays as before.
+  setHandler(firstActionUpdate, async () => {
+    await condition(() => c.state !== 'authorizing' || c.ended);
+    return c.view();
+  });
 
   setHandler(redirectReceivedSignal, (redirect) => {
     // Late, replayed or foreign redirects change nothing.

@@ -37,10 +37,13 @@ export const connectionOperations: OperationDoc[] = [
     path: '/v1/connections',
     summary: 'Start a connection',
     description:
-      'Starts the connection workflow and answers once it offers its first next action (up to 10 s; else `authorizing`): ' +
-      'a `redirect` to the bank, or the `credentials` fields of an embedded channel. With an `Idempotency-Key`, ' +
-      'repeating the same request (method, path and body, key order aside) answers 200 with the same connection instead of ' +
-      'starting another; the key with any other body is a 422 `idempotency_key_reused`.',
+      'Starts the connection workflow and answers, in the same call, its first next action: ' +
+      'a `redirect` to the bank, or the `credentials` fields of an embedded channel (201). When that takes longer than ' +
+      '`LINKFLOW_FIRST_ACTION_WAIT_MS` (default 10 s), the connection has started all the same: 202 with its id, `Location` and ' +
+      'state `authorizing` (no `next_action` yet); read it with GET or wait for its `connection.action_required` webhook event. ' +
+      'With an `Idempotency-Key`, repeating the same request (method, path and body, key order aside), also concurrently or ' +
+      'after a 202 or a lost answer, answers 200 with the same connection instead of starting another; the key with any ' +
+      'other body is a 422 `idempotency_key_reused`.',
     tags: ['Connections'],
     security: 'apiKey',
     headers: {
@@ -49,6 +52,9 @@ export const connectionOperations: OperationDoc[] = [
     body: { schema: CreateConnectionSchema },
     responses: [
       connectionResponse(201, 'Started: the connection with its first next action.', {
+        Location: { schema: z.string(), description: 'The connection: `/v1/connections/{id}`.', required: true },
+      }),
+      connectionResponse(202, 'Started, first next action not there yet: the connection, still `authorizing` with no `next_action`. GET it later.', {
         Location: { schema: z.string(), description: 'The connection: `/v1/connections/{id}`.', required: true },
       }),
       connectionResponse(200, 'Replayed: this `Idempotency-Key` already started this connection.', {
@@ -92,6 +98,13 @@ export const connectionOperations: OperationDoc[] = [
     responseExamples: [
       { name: 'redirect', summary: 'Redirect channel: send the end user to `next_action.url`', body: awaitingRedirect, headers: { Location: `/v1/connections/${CONNECTION_ID}` } },
       { name: 'embedded', summary: 'Embedded channel: ask for these fields', body: awaitingCredentials, headers: { Location: `/v1/connections/${CONNECTION_ID}` } },
+      {
+        name: 'pending',
+        summary: 'Started; the first next action took longer than the wait',
+        status: 202,
+        body: { ...awaitingRedirect, state: 'authorizing', next_action: null },
+        headers: { Location: `/v1/connections/${CONNECTION_ID}` },
+      },
       { name: 'replayed', summary: 'The same Idempotency-Key again', status: 200, body: awaitingRedirect, headers: { 'Idempotent-Replayed': 'true' } },
     ],
   },

@@ -75,7 +75,8 @@ export function connectionRoutes(deps: ConnectionRoutesDeps): Router {
       ctx.body = present(started.view);
       return;
     }
-    ctx.status = 201;
+    // Started; 202 when its first next action had not come yet (GET it, or wait for its webhook event).
+    ctx.status = started.pending ? 202 : 201;
     ctx.set('location', `/v1/connections/${started.view.id}`);
     ctx.body = present(started.view);
   });
