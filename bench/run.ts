@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${markdown}`);
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const name = only ? `latest-${only.join('-')}` : size === 'full' ? 'latest-full' : 'latest';
+  const name = only ? `partial-${only.join('-')}${size === 'full' ? '-full' : ''}` : size === 'full' ? 'latest-full' : 'latest';
   writeFileSync(join(dir, `${name}.md`), markdown);
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ started, size, reps, rows }, null, 2)}\n`);
   progress(`written to bench/results/${name}.md`);
