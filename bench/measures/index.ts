@@ -2,3 +2,4 @@
 import type { Measure } from '../measure';
 
 export const MEASURES: Measure[] = [];
+MEASURES.push(require('./idle').idle as Measure); // eslint-disable-line @typescript-eslint/no-require-imports
