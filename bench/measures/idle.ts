@@ -1,9 +1,9 @@
 // Idle cost (issue 16): N connections waiting for their end user's redirect on ONE worker, in its
 // own process, against N bare workflows waiting on a timer on an identical worker. The sample is
 // the worker's RSS growth per waiting workflow (after a GC, from the worker's RSS before the first
-// start); notes give the RSS at N, the cost per cached execution and the CPU while idle. One fresh
-// worker process per sample; workflows start directly with the Temporal client, at bounded
-// concurrency, on the dev server `npm start` runs.
+// start); notes give the RSS at N, the cost per cached execution and the CPU while idle. Small: one
+// fresh worker process per sample; full: one per side, measured again at each sample. Workflows
+// start directly with the Temporal client, at bounded concurrency, on the dev server `npm start` runs.
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -91,11 +91,12 @@ const mb = (bytes: number) => bytes / 2 ** 20;
 
 export const idle: Measure = {
   id: 'idle',
-  title: (size) => `worker RSS per waiting connection, ${SIZES[size]} waiting (redirect wait), one worker process`,
+  title: (size) => `worker RSS per waiting connection, ${process.env.BENCH_IDLE_N ?? SIZES[size]} waiting (redirect wait), one worker process`,
   baseline: 'bare workflow (only @temporalio/workflow, one activity, a long timer), same cache settings',
   unit: 'KB/connection',
   setup: async ({ size, progress }) => {
-    const n = SIZES[size];
+    // BENCH_IDLE_N: another number of waiting workflows (a quick look between the two sizes).
+    const n = Number(process.env.BENCH_IDLE_N ?? SIZES[size]);
     const env: TestWorkflowEnvironment = await devServerEnv();
     const address = env.address;
     // Each side's bundle built once, here: a worker given a prebuilt bundle holds no webpack memory.
@@ -119,34 +120,55 @@ export const idle: Measure = {
       bundlePath: bundles[kind],
     });
 
+    /** One worker process with its `n` workflows waiting, and its RSS before the first start. */
+    interface Loaded {
+      worker: WorkerProcess;
+      before: IdleWorkerStatus;
+    }
+    const load = async (kind: IdleWorkerSettings['kind']): Promise<Loaded> => {
+      const taskQueue = `bench-idle-${kind}-${randomUUID()}`;
+      const worker = await WorkerProcess.start(settings(kind, taskQueue));
+      try {
+        await sleep(1_000);
+        const before = await worker.status(true);
+        const t0 = Date.now();
+        await pool(n, START_CONCURRENCY, (i) => {
+          const id = `${taskQueue}-${i}`;
+          if (kind === 'bare') return env.client.workflow.start('bareWaitingWorkflow', { taskQueue, workflowId: id, args: [WAIT_SECONDS] });
+          const input: ConnectionInput = {
+            connectionId: id,
+            provider: 'oxlin',
+            institutionId: '87',
+            redirectUrl: 'https://client.example/done',
+            callbackUrl: 'http://localhost:3000/callbacks/oxlin',
+            mode: 'redirect',
+            syncIntervalSeconds: 86_400,
+            redirectTimeoutSeconds: WAIT_SECONDS,
+            consentTimeoutSeconds: 86_400,
+            renewalLeadSeconds: 7 * 86_400,
+          };
+          return env.client.workflow.start('connectionWorkflow', { taskQueue, workflowId: `connection-${id}`, args: [input] });
+        });
+        const waiting = await settled(worker, n);
+        progress(`idle: ${kind}: ${n} waiting after ${((Date.now() - t0) / 1000).toFixed(0)} s, ${waiting.cachedWorkflows} cached`);
+        return { worker, before };
+      } catch (err) {
+        await worker.stop();
+        throw err;
+      }
+    };
+
+    // Full size: starting 10,000 workflows takes minutes, so each side loads one worker once and
+    // every sample measures it again; small: a fresh worker process and fresh workflows per sample.
+    const reuse = size === 'full';
+    const loaded = new Map<IdleWorkerSettings['kind'], Loaded>();
     const side =
       (kind: IdleWorkerSettings['kind']): Side =>
       async (note) => {
-        const taskQueue = `bench-idle-${kind}-${randomUUID()}`;
-        const worker = await WorkerProcess.start(settings(kind, taskQueue));
+        const current = loaded.get(kind) ?? (await load(kind));
+        if (reuse) loaded.set(kind, current);
+        const { worker, before } = current;
         try {
-          await sleep(1_000);
-          const before = await worker.status(true);
-          const t0 = Date.now();
-          await pool(n, START_CONCURRENCY, (i) => {
-            const id = `${taskQueue}-${i}`;
-            if (kind === 'bare') return env.client.workflow.start('bareWaitingWorkflow', { taskQueue, workflowId: id, args: [WAIT_SECONDS] });
-            const input: ConnectionInput = {
-              connectionId: id,
-              provider: 'oxlin',
-              institutionId: '87',
-              redirectUrl: 'https://client.example/done',
-              callbackUrl: 'http://localhost:3000/callbacks/oxlin',
-              mode: 'redirect',
-              syncIntervalSeconds: 86_400,
-              redirectTimeoutSeconds: WAIT_SECONDS,
-              consentTimeoutSeconds: 86_400,
-              renewalLeadSeconds: 7 * 86_400,
-            };
-            return env.client.workflow.start('connectionWorkflow', { taskQueue, workflowId: `connection-${id}`, args: [input] });
-          });
-          const waiting = await settled(worker, n);
-          progress(`idle: ${kind}: ${n} waiting after ${((Date.now() - t0) / 1000).toFixed(0)} s, ${waiting.cachedWorkflows} cached`);
           const at = await worker.status(true);
           await sleep(IDLE_SECONDS * 1000);
           const after = await worker.status();
@@ -159,7 +181,7 @@ export const idle: Measure = {
           );
           return growth / 1024 / n;
         } finally {
-          await worker.stop();
+          if (!reuse) await worker.stop();
         }
       };
 
@@ -167,6 +189,7 @@ export const idle: Measure = {
       linkflow: side('linkflow'),
       baseline: side('bare'),
       close: async () => {
+        for (const { worker } of loaded.values()) await worker.stop();
         rmSync(dir, { recursive: true, force: true });
         await env.teardown();
       },
