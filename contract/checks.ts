@@ -7,7 +7,7 @@
 // over a corpus so they cannot drift. Changing what a check accepts changes which updates and
 // signals a running workflow takes: it needs patched() like any other workflow change.
 import type { GiveConsent, SubmitCredentials, WebhookDelivery } from './schemas';
-import { ARMORED_PGP_MESSAGE, CONNECTION_STATES, ENCRYPTED_VALUE_MAX, WEBHOOK_EVENT_ID } from './constants';
+import { ARMORED_PGP_MESSAGE, CONNECTION_STATES, ENCRYPTED_VALUE_MAX, ENCRYPTED_VALUE_MESSAGE, WEBHOOK_EVENT_ID } from './constants';
 
 /** A check's answer: the value as the schema would output it, or the first problem found (`path: message`). */
 export type CheckResult<T> = { success: true; data: T } | { success: false; error: string };
@@ -23,12 +23,12 @@ const fail = (path: string, message: string): never => {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const str =
-  (options: { min?: number; max?: number; pattern?: RegExp } = {}): Parse =>
+  (options: { min?: number; max?: number; pattern?: RegExp; message?: string } = {}): Parse =>
   (value, path) => {
     if (typeof value !== 'string') return fail(path, 'expected a string');
     if (options.min !== undefined && value.length < options.min) fail(path, `at least ${options.min} characters`);
     if (options.max !== undefined && value.length > options.max) fail(path, `at most ${options.max} characters`);
-    if (options.pattern && !options.pattern.test(value)) fail(path, 'invalid format');
+    if (options.pattern && !options.pattern.test(value)) fail(path, options.message ?? 'invalid format');
     return value;
   };
 
@@ -144,7 +144,7 @@ export const checkGiveConsent = (value: unknown): CheckResult<GiveConsent> =>
     return out;
   });
 
-const encrypted = str({ max: ENCRYPTED_VALUE_MAX, pattern: ARMORED_PGP_MESSAGE });
+const encrypted = str({ max: ENCRYPTED_VALUE_MAX, pattern: ARMORED_PGP_MESSAGE, message: ENCRYPTED_VALUE_MESSAGE });
 const credentialsShape = obj({ credentials: arr(obj({ id: str({ min: 1, max: 64 }), value: encrypted }, true), { min: 1, max: 20 }) }, true);
 
 /** SubmitCredentialsSchema's check: 1–20 fields, ids 1–64 characters and unique, values armored PGP messages. */
@@ -177,7 +177,7 @@ const nextAction = byType({
   reconnect: { message: text },
 });
 // `type: text` only places the key after the envelope, as the schema does; byType checks its value.
-const envelope = { id: str({ pattern: WEBHOOK_EVENT_ID }), tenant_id: nullable(str({ min: 1 })), connection_id: str({ min: 1 }), created_at: datetime, type: text };
+const envelope = { id: str({ pattern: WEBHOOK_EVENT_ID, message: 'must be evt_<connection id>_<sequence>' }), tenant_id: nullable(str({ min: 1 })), connection_id: str({ min: 1 }), created_at: datetime, type: text };
 const webhookEvent = byType({
   'connection.state_changed': { ...envelope, data: obj({ state, previous_state: nullable(state), reason: nullable(text) }) },
   'connection.action_required': { ...envelope, data: obj({ state, next_action: nextAction }) },

@@ -2,13 +2,17 @@
 // imports, so workflow code (bundled and evaluated once per cached workflow execution) pays only
 // for these few constants. The zod schemas built on them are in contract/schemas.ts.
 
+/** The task queue the connection and webhook workflows and their activities run on. */
 export const TASK_QUEUE = 'linkflow-connections';
 
+/** The connection workflow's id for a connection id. */
 export const workflowIdFor = (connectionId: string): string => `connection-${connectionId}`;
 
+/** The providers Linkflow talks to. */
 export const PROVIDERS = ['oxlin', 'flinks', 'powens', 'lnkfi'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
+/** Every state of a connection (contract/lifecycle.ts says what each allows and where it goes). */
 export const CONNECTION_STATES = [
   'authorizing',
   'awaiting_redirect',
@@ -28,6 +32,7 @@ export const CONNECTION_STATES = [
 ] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
+/** The states no connection leaves. */
 export const TERMINAL_STATES: readonly ConnectionState[] = ['expired', 'cancelled', 'failed', 'disconnected'];
 
 // Search attributes the workflow keeps current; the dev server and docker-compose register them.
@@ -65,6 +70,7 @@ export interface ProviderCapabilities {
   dataWebhook: boolean;
 }
 
+/** Each provider's capabilities (see ProviderCapabilities). */
 export const PROVIDER_CAPABILITIES: Record<ProviderName, ProviderCapabilities> = {
   oxlin: { modes: ['redirect', 'embedded'], challenges: true, accountConsent: true, renewal: true, webhooks: true, sequentialChannels: false, dataWebhook: false },
   flinks: { modes: ['redirect'], challenges: false, accountConsent: true, renewal: false, webhooks: true, sequentialChannels: false, dataWebhook: true },
@@ -113,6 +119,7 @@ export const webhooksWorkflowIdFor = (connectionId: string): string => `webhooks
  */
 export const webhookEventId = (connectionId: string, sequence: number): string => `evt_${connectionId}_${sequence}`;
 
+/** The `type` of every event sent to a client's webhook endpoints. */
 export const WEBHOOK_EVENT_TYPES = [
   'connection.state_changed',
   'connection.action_required',
