@@ -15,6 +15,8 @@ const pollInterval = integer('a whole number of milliseconds from 100 to 60000')
   z.number().int().min(100, 'must be at least 100 (ms)').max(60_000, 'must be at most 60000 (ms)'),
 );
 const url = text.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
+/** The sticky cache's size: 0 (off: every task replays the whole history) or at least 2 (the SDK's minimum). */
+const cacheSize = integer('0 or a whole number of at least 2').pipe(z.number().int().refine((n) => n === 0 || n >= 2, 'must be 0 or at least 2'));
 const secret = (min: number) => text.min(min, `must be at least ${min} characters`);
 const payloadKeys = text.transform((value, ctx): PayloadKey[] => {
   try {
@@ -26,6 +28,15 @@ const payloadKeys = text.transform((value, ctx): PayloadKey[] => {
 });
 /** A browser origin: scheme, host and port, no path. */
 const origin = url.refine((value) => URL.canParse(value) && new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin (scheme://host[:port], no path)').transform((value) => new URL(value).origin);
+
+/**
+ * The worker's sticky cache by default: ~0.1 GB of cached connections at the ~0.5 MB each bench
+ * `idle` measures, so a worker holding 10,000 waiting connections stays near 300 MB RSS (README,
+ * "Sizing a worker"); every other connection waits in Temporal, not in memory.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
+/** Workflow tasks a worker runs at once by default (the SDK's own default). */
+export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 40;
 
 const EnvSchema = z.object({
   PORT: port.default(3000),
@@ -110,6 +121,14 @@ const EnvSchema = z.object({
   /** The Temporal SDK's Prometheus exporter (the worker's own metrics: task slots, polls, latencies) at /metrics on this port; unset: off. */
   LINKFLOW_TEMPORAL_METRICS_PORT: port.optional(),
   /**
+   * How many workflow executions (connections, webhook queues) the worker keeps in memory between
+   * their tasks (Temporal's sticky cache): each costs memory (bench `idle`); one evicted is rebuilt
+   * by replaying its history, bounded by continue-as-new, when it next wakes. 0 or at least 2.
+   */
+  LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS: cacheSize.default(DEFAULT_MAX_CACHED_WORKFLOWS),
+  /** How many workflow tasks the worker runs at once; at most LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS when that is not 0. */
+  LINKFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: seconds.default(DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS),
+  /**
    * `true`: tenants' webhook endpoints may be on loopback, private (RFC 1918, fc00::/7), CGNAT and
    * link-local addresses (metadata services never). Unset: refused, except under `npm start`, which
    * allows them for local development and says so.
@@ -120,6 +139,18 @@ const EnvSchema = z.object({
     .optional(),
 });
 
+/** Checks between variables, on top of each one's own. */
+const CheckedEnvSchema = EnvSchema.superRefine((env, ctx) => {
+  const cache = env.LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS;
+  if (cache > 0 && env.LINKFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > cache) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['LINKFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS'],
+      message: `must be at most LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS (${cache})`,
+    });
+  }
+});
+
 export type Config = z.infer<typeof EnvSchema>;
 
 /** Every environment variable Linkflow reads (the tests check each one's empty and malformed values). */
@@ -127,7 +158,7 @@ export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape) as readonly (keyof 
 
 /** Parses the environment; a bad value stops the process with a message naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = CheckedEnvSchema.safeParse(env);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
   throw new Error(`Invalid configuration:\n${lines.join('\n')}`);

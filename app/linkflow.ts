@@ -263,6 +263,8 @@ async function assemble(
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       dataConverter,
+      maxCachedWorkflows: config.LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTaskExecutions: config.LINKFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
       adapters,

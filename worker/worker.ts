@@ -10,8 +10,14 @@ export interface WorkerSetup extends ActivityDeps {
   /** A prebuilt bundle (tests build it once); otherwise the worker bundles workflows/ itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
-  /** 0: no sticky cache, every workflow task goes to the shared queue (tests that kill workers). */
+  /**
+   * Workflow executions kept in memory between tasks (the sticky cache; config
+   * LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS); 0: no sticky cache, every workflow task goes to the shared
+   * queue (tests that kill workers). Unset: the SDK's default, from the heap size.
+   */
   maxCachedWorkflows?: number;
+  /** Workflow tasks run at once (LINKFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS); at most maxCachedWorkflows. Unset: the SDK's 40. */
+  maxConcurrentWorkflowTaskExecutions?: number;
   /** Seals and opens payloads (the payload codec); must match the client's. */
   dataConverter?: WorkerOptions['dataConverter'];
 }
@@ -20,11 +26,21 @@ export interface WorkerSetup extends ActivityDeps {
  * A worker for the connection and webhook workflows and their activities, on `taskQueue` (default
  * TASK_QUEUE). Not yet running: the caller runs it and shuts it down (app/linkflow.ts).
  */
-export function createWorker({ connection, namespace, workflowBundle, taskQueue, maxCachedWorkflows, dataConverter, ...deps }: WorkerSetup): Promise<Worker> {
+export function createWorker({
+  connection,
+  namespace,
+  workflowBundle,
+  taskQueue,
+  maxCachedWorkflows,
+  maxConcurrentWorkflowTaskExecutions,
+  dataConverter,
+  ...deps
+}: WorkerSetup): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
     ...(maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows }),
+    ...(maxConcurrentWorkflowTaskExecutions === undefined ? {} : { maxConcurrentWorkflowTaskExecutions }),
     ...(dataConverter ? { dataConverter } : {}),
     taskQueue: taskQueue ?? TASK_QUEUE,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),

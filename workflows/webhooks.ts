@@ -1,8 +1,10 @@
 import { ActivityFailure, allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhooks';
-import { type WebhookDelivery, type WebhookDeliveryInput, WebhookDeliverySchema, webhookEventSignal } from '../contract/messages';
+import type { WebhookDelivery } from '../contract/messages';
+import { checkWebhookDelivery } from '../contract/checks';
+import { type WebhookDeliveryInput, webhookEventSignal } from '../contract/definitions';
 
-export type { WebhookDeliveryInput } from '../contract/messages';
+export type { WebhookDeliveryInput } from '../contract/definitions';
 
 // Activities
 
@@ -39,9 +41,9 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   // Message handlers
 
   setHandler(webhookEventSignal, (delivery) => {
-    const parsed = WebhookDeliverySchema.safeParse(delivery);
+    const parsed = checkWebhookDelivery(delivery);
     if (!parsed.success) {
-      log.warn('malformed webhook event dropped', { issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+      log.warn('malformed webhook event dropped', { issues: [parsed.error] });
       return;
     }
     const { id } = parsed.data.event;

@@ -367,6 +367,7 @@ describe('configuration', () => {
     boolean: [''],
     payloadKeys: ['', 'nokey', 'k1:', 'k1:c2hvcnQ=', 'k1:not base64!', `k1:${Buffer.alloc(32).toString('base64')},k1:${Buffer.alloc(32).toString('base64')}`, `bad id:${Buffer.alloc(32).toString('base64')}`],
     origin: ['', 'not a url', 'ftp://x.example', 'http://localhost:8233/path'],
+    cacheSize: ['', '1', '-5', 'ten', '1.5'],
   };
   const KIND: Record<string, keyof typeof MALFORMED> = {
     PORT: 'port',
@@ -398,6 +399,8 @@ describe('configuration', () => {
     LINKFLOW_INSTITUTIONS_CACHE_SECONDS: 'seconds',
     LINKFLOW_CONNECT_TOKEN_SECONDS: 'seconds',
     LINKFLOW_REQUEST_TIMEOUT_MS: 'seconds',
+    LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS: 'cacheSize',
+    LINKFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: 'seconds',
     LINKFLOW_PAYLOAD_KEYS: 'payloadKeys',
     LINKFLOW_UI_ORIGIN: 'origin',
   };
@@ -428,5 +431,10 @@ describe('configuration', () => {
     assert.equal(config.PUBLIC_URL, 'https://linkflow.example');
     assert.equal(config.LINKFLOW_SYNC_INTERVAL_SECONDS, 3600);
     assert.equal(loadConfig({}).PORT, 3000);
+    assert.equal(loadConfig({ LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS: '0' }).LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS, 0);
+    assert.throws(
+      () => loadConfig({ LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS: '10', LINKFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '11' }),
+      /LINKFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must be at most LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS \(10\)/,
+    );
   });
 });

@@ -1,14 +1,9 @@
 // The connection's signal, update and query handlers: they record what the outside asked, for the
 // phases to act on, and answer updates once the lifecycle has moved.
 import { ApplicationFailure, condition, log, patched, setHandler } from '@temporalio/workflow';
+import type { AddChannel, AnswerChallenge, Challenge, GiveConsent, SubmitCredentials } from '../../contract/messages';
+import { checkGiveConsent, checkSubmitCredentials } from '../../contract/checks';
 import {
-  type AddChannel,
-  type AnswerChallenge,
-  type Challenge,
-  type GiveConsent,
-  GiveConsentSchema,
-  type SubmitCredentials,
-  SubmitCredentialsSchema,
   PROVIDER_CAPABILITIES,
   PROVIDERS,
   UpdateRejection,
@@ -24,7 +19,7 @@ import {
   stateQuery,
   submitCredentialsUpdate,
   syncRequestedSignal,
-} from '../../contract/messages';
+} from '../../contract/definitions';
 import { allows } from '../../contract/lifecycle';
 import { submitCredentials, answerChallenge, refreshAuthorizationUrl, OWN_PROVIDER_EVENTS } from './calls';
 import type { Connection } from './state';
@@ -127,8 +122,8 @@ export function registerHandlers(c: Connection): void {
       validator: (submitted: SubmitCredentials) => {
         // Credentials are taken while authorize() waits for them (credentialsChannel), in the states that allow them.
         c.expect(takesCredentials(), 'submitCredentials');
-        const parsed = SubmitCredentialsSchema.safeParse(submitted);
-        if (!parsed.success) c.reject(parsed.error.message);
+        const parsed = checkSubmitCredentials(submitted);
+        if (!parsed.success) c.reject(parsed.error);
       },
     },
   );
@@ -183,8 +178,8 @@ export function registerHandlers(c: Connection): void {
     {
       validator: (consent: GiveConsent) => {
         c.expect(allows(c.state, 'giveConsent') && c.pendingConsent === null, 'giveConsent');
-        const parsed = GiveConsentSchema.safeParse(consent);
-        if (!parsed.success) c.reject(parsed.error.message);
+        const parsed = checkGiveConsent(consent);
+        if (!parsed.success) c.reject(parsed.error);
         const asked = new Set(c.memory.nextAction?.type === 'consent' ? c.memory.nextAction.accounts.map((a) => a.id) : []);
         const unknown = consent.consents.map((decision) => decision.account_id).filter((id) => !asked.has(id));
         if (unknown.length > 0) c.reject(`unknown account ids: ${unknown.join(', ')}`, { unknown_account_ids: unknown });

@@ -2,7 +2,7 @@
 // renewals and added channels, until the run continues as new or the connection ends.
 import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import { isoAt, workflowNow } from '../clock';
-import { type ConnectionInput, type ConnectionView } from '../../contract/messages';
+import type { ConnectionInput, ConnectionView } from '../../contract/messages';
 import { CREDENTIAL_FAILURES, importData, startAuthorization, SYNC_CYCLES_PER_RUN } from './calls';
 import { acceptRedirect, addChannel, job, repairChannel } from './phases';
 import type { JobOutcome, ProviderFailure } from '../../providers';

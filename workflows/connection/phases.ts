@@ -4,14 +4,8 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, log, patched } from '@temporalio/workflow';
 import type { Authorization, JobOutcome } from '../../providers';
 import { isoAt, workflowNow } from '../clock';
-import {
-  type ChannelMode,
-  type ConnectionState,
-  type ConnectionView,
-  type GiveConsent,
-  type RedirectReceived,
-  PROVIDER_CAPABILITIES,
-} from '../../contract/messages';
+import type { ChannelMode, ConnectionState, ConnectionView, GiveConsent, RedirectReceived } from '../../contract/messages';
+import { PROVIDER_CAPABILITIES } from '../../contract/definitions';
 import {
   CREDENTIAL_FAILURES,
   startAuthorization,

@@ -13,20 +13,19 @@ import {
 import type { ChannelInfo } from '../../providers';
 import { isoAt, workflowNow } from '../clock';
 import { type ClientAction, statesAllowing } from '../../contract/lifecycle';
-import {
-  type Challenge,
-  type ChannelMode,
-  type ConnectionInput,
-  type ConnectionState,
-  type ConnectionView,
-  type GiveConsent,
-  type NextAction,
-  type ProviderEvent,
-  type RedirectReceived,
-  type WebhookEvent,
-  TERMINAL_STATES,
-  UpdateRejection,
+import type {
+  Challenge,
+  ChannelMode,
+  ConnectionInput,
+  ConnectionState,
+  ConnectionView,
+  GiveConsent,
+  NextAction,
+  ProviderEvent,
+  RedirectReceived,
+  WebhookEvent,
 } from '../../contract/messages';
+import { TERMINAL_STATES, UpdateRejection } from '../../contract/definitions';
 import { BATCHED_WEBHOOK_EVENTS, emitWebhookEvent, emitWebhookEvents } from './calls';
 import { currentDetails } from './details';
 import type { ConnectionMemory, Intents } from './memory';
