@@ -2,12 +2,13 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../contract/messages';
+import { bundleWorkflowsInThread } from './bundle';
 
 /** What a worker needs: its Temporal connection and namespace, and the activities' dependencies. */
 export interface WorkerSetup extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
-  /** A prebuilt bundle (tests build it once); otherwise the worker bundles workflows/ itself. */
+  /** A prebuilt bundle (tests build it once); otherwise workflows/ is bundled in a thread of its own (worker/bundle.ts). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
   /**
@@ -26,7 +27,7 @@ export interface WorkerSetup extends ActivityDeps {
  * A worker for the connection and webhook workflows and their activities, on `taskQueue` (default
  * TASK_QUEUE). Not yet running: the caller runs it and shuts it down (app/linkflow.ts).
  */
-export function createWorker({
+export async function createWorker({
   connection,
   namespace,
   workflowBundle,
@@ -43,7 +44,7 @@ export function createWorker({
     ...(maxConcurrentWorkflowTaskExecutions === undefined ? {} : { maxConcurrentWorkflowTaskExecutions }),
     ...(dataConverter ? { dataConverter } : {}),
     taskQueue: taskQueue ?? TASK_QUEUE,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    workflowBundle: workflowBundle ?? (await bundleWorkflowsInThread()),
     activities: createActivities(deps),
     // Heartbeats show an import's plan and position (the Web UI, liveness) at least this often; a
     // retry resumes from the position the store committed with the last page, not from them.

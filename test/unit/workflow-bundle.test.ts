@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowsInThread } from '../../worker/bundle';
 
 const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -12,9 +13,8 @@ const modulesOf = (code: string): string[] => [...new Set([...code.matchAll(/^\/
 
 describe('the workflow bundle', () => {
   it('holds no zod and no schema module', async (t) => {
-    // As test/helpers/temporal.ts and the worker bundle it (not through that helper: its Temporal
-    // runtime would keep this process alive).
-    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet });
+    // As the worker bundles it (worker/bundle.ts: in a thread of its own).
+    const { code } = await bundleWorkflowsInThread();
     const modules = modulesOf(code);
     t.diagnostic(`workflow bundle: ${(code.length / 1024).toFixed(0)} KiB, ${modules.length} modules`);
     assert.ok(modules.includes('./workflows/connection/handlers.ts') && modules.includes('./contract/checks.ts'), 'the module list was read');
@@ -23,5 +23,17 @@ describe('the workflow bundle', () => {
       [],
       'workflow code imports values from contract/definitions.ts and contract/checks.ts only',
     );
+  });
+
+  it('is the same built in a thread (as the worker does) or in the process (as the tests do)', async () => {
+    const [threaded, inProcess] = await Promise.all([
+      bundleWorkflowsInThread(),
+      bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet }),
+    ]);
+    assert.deepEqual(modulesOf(threaded.code), modulesOf(inProcess.code));
+  });
+
+  it("fails with the bundler's error when the workflows cannot be bundled", async () => {
+    await assert.rejects(bundleWorkflowsInThread('/nonexistent/workflows.ts'), /bundling the workflows failed/);
   });
 });
