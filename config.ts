@@ -149,6 +149,16 @@ const CheckedEnvSchema = EnvSchema.superRefine((env, ctx) => {
       message: `must be at most LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS (${cache})`,
     });
   }
+  // A start that waits for its first next action as long as the request may last ends in the request's
+  // 504, which hides the connection it started: the 202 needs the rest of the request (half of it).
+  const timeout = env.LINKFLOW_REQUEST_TIMEOUT_MS;
+  if (env.LINKFLOW_FIRST_ACTION_WAIT_MS * 2 > timeout) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['LINKFLOW_FIRST_ACTION_WAIT_MS'],
+      message: `must be at most half of LINKFLOW_REQUEST_TIMEOUT_MS (${Math.floor(timeout / 2)})`,
+    });
+  }
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -73,29 +73,42 @@ export function createWebhookActivities({ client, webhookEndpoints, webhookTarge
    * The connection workflow calls it once for the events of one workflow task.
    */
   async function emitWebhookEvents(events: WebhookEvent[]): Promise<{ endpoints: number }> {
-    const parsed = events.map((event) => {
+    // An invalid event is refused on its own, as when each event had its own call: the valid ones
+    // of its batch still go out (before the refusal is thrown), so one bad event leaves no other gap.
+    const invalid: string[] = [];
+    const parsed = events.flatMap((event) => {
       const result = WebhookEventSchema.safeParse(event);
-      if (result.success) return result.data;
-      throw ApplicationFailure.create({
-        type: WebhookFailure.InvalidEvent,
-        nonRetryable: true,
-        message: `webhook event is not valid: ${result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
-      });
+      if (result.success) return [result.data];
+      invalid.push(`webhook event is not valid: ${result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+      return [];
     });
+    const refuseInvalid = (): void => {
+      if (invalid.length > 0) throw ApplicationFailure.create({ type: WebhookFailure.InvalidEvent, nonRetryable: true, message: invalid.join('\n') });
+    };
     const first = parsed[0];
-    if (first === undefined) return { endpoints: 0 };
+    if (first === undefined) {
+      refuseInvalid();
+      return { endpoints: 0 };
+    }
     if (parsed.some((e) => e.tenant_id !== first.tenant_id || e.connection_id !== first.connection_id)) {
       throw ApplicationFailure.create({ type: WebhookFailure.InvalidEvent, nonRetryable: true, message: 'webhook events of one batch must be of one connection' });
     }
     const { tenant_id: tenantId, connection_id: connectionId } = first;
-    if (tenantId === null) return { endpoints: 0 };
+    const endpoints = await queueEvents(tenantId, connectionId, parsed);
+    refuseInvalid();
+    return { endpoints };
+  }
+
+  /** Signals `parsed` (valid events of one connection), in order, to its delivery workflow; answers how many endpoints receive them. */
+  async function queueEvents(tenantId: string | null, connectionId: string, parsed: WebhookEvent[]): Promise<number> {
+    if (tenantId === null) return 0;
     if (!client || !webhookEndpoints) {
       log.warn('webhooks are not configured on this worker: events dropped', { eventIds: parsed.map((e) => e.id) });
-      return { endpoints: 0 };
+      return 0;
     }
     // The endpoints at emit time receive the events; none, and no workflow is started at all.
     const endpointIds = (await webhookEndpoints.list(tenantId)).map((e) => e.id);
-    if (endpointIds.length === 0) return { endpoints: 0 };
+    if (endpointIds.length === 0) return 0;
     for (const event of parsed) {
       await client.workflow.signalWithStart<WebhookDeliveryWorkflow, [WebhookDelivery]>('webhookDeliveryWorkflow', {
         workflowId: webhooksWorkflowIdFor(connectionId),
@@ -106,7 +119,7 @@ export function createWebhookActivities({ client, webhookEndpoints, webhookTarge
         signalArgs: [{ event, endpoint_ids: endpointIds }],
       });
     }
-    return { endpoints: endpointIds.length };
+    return endpointIds.length;
   }
 
   return {

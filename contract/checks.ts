@@ -22,12 +22,28 @@ const fail = (path: string, message: string): never => {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * A string's length as zod's min/max measure it: Unicode code points (a surrogate pair counts once,
+ * a lone surrogate as itself), not UTF-16 units.
+ */
+function codePointLength(text: string): number {
+  let count = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    if ((text.charCodeAt(i) & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
+
 const str =
   (options: { min?: number; max?: number; pattern?: RegExp; message?: string } = {}): Parse =>
   (value, path) => {
     if (typeof value !== 'string') return fail(path, 'expected a string');
-    if (options.min !== undefined && value.length < options.min) fail(path, `at least ${options.min} characters`);
-    if (options.max !== undefined && value.length > options.max) fail(path, `at most ${options.max} characters`);
+    const length = options.min !== undefined || options.max !== undefined ? codePointLength(value) : value.length;
+    if (options.min !== undefined && length < options.min) fail(path, `at least ${options.min} characters`);
+    if (options.max !== undefined && length > options.max) fail(path, `at most ${options.max} characters`);
     if (options.pattern && !options.pattern.test(value)) fail(path, options.message ?? 'invalid format');
     return value;
   };
@@ -75,7 +91,8 @@ const obj =
       out[key] = parse(v, path ? `${path}.${key}` : key);
     }
     if (strict) {
-      const extra = Object.keys(value).filter((key) => !(key in shape));
+      // Own keys of the shape only: `in` would also take Object.prototype's (__proto__, toString, constructor).
+      const extra = Object.keys(value).filter((key) => !Object.hasOwn(shape, key));
       if (extra.length > 0) fail(path, `unrecognized keys ${extra.join(', ')}`);
     }
     return out;

@@ -436,5 +436,9 @@ describe('configuration', () => {
       () => loadConfig({ LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS: '10', LINKFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '11' }),
       /LINKFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must be at most LINKFLOW_WORKER_MAX_CACHED_WORKFLOWS \(10\)/,
     );
+    // A first-action wait as long as the request timeout would answer a 504 instead of the 202 naming the started connection.
+    assert.throws(() => loadConfig({ LINKFLOW_FIRST_ACTION_WAIT_MS: '30000' }), /LINKFLOW_FIRST_ACTION_WAIT_MS: must be at most half of LINKFLOW_REQUEST_TIMEOUT_MS \(15000\)/);
+    assert.throws(() => loadConfig({ LINKFLOW_FIRST_ACTION_WAIT_MS: '3000', LINKFLOW_REQUEST_TIMEOUT_MS: '5000' }), /LINKFLOW_FIRST_ACTION_WAIT_MS/);
+    assert.equal(loadConfig({ LINKFLOW_FIRST_ACTION_WAIT_MS: '15000' }).LINKFLOW_FIRST_ACTION_WAIT_MS, 15_000);
   });
 });

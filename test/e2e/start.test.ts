@@ -80,6 +80,19 @@ describe('POST /v1/connections answers the first next action from the workflow',
     assert.equal(again.status, 200);
     assert.equal(again.body.id, answers[0]?.body.id);
   });
+
+  it('answers every POST of one Idempotency-Key 422 unsupported_mode when its connection starts in no mode it has', async () => {
+    const key = { 'idempotency-key': `mode-${Date.now()}` };
+    // Powens connector 60 starts with a redirect source only.
+    const body = { provider: 'powens', institution_id: '60', redirect_url: REDIRECT_URL, mode: 'embedded' };
+    const answers = await Promise.all(Array.from({ length: 4 }, () => lf.call('POST', '/v1/connections', body, key)));
+    const retried = await lf.call('POST', '/v1/connections', body, key);
+    for (const answer of [...answers, retried]) {
+      assert.equal(answer.status, 422, JSON.stringify(answer.body));
+      assert.equal(answer.body.error.code, 'unsupported_mode');
+      assert.deepEqual(answer.body.error.details, { supported_modes: ['redirect'] });
+    }
+  });
 });
 
 describe('POST /v1/connections when the first next action is slow', () => {

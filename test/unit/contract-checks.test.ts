@@ -104,6 +104,12 @@ describe('hand-written payload checks agree with the zod schemas', () => {
       { consents: [{ account_id: 'x'.repeat(10_000), consent: true }] },
       { consents: 'acc-1' },
       [{ consents: [{ account_id: 'acc-1', consent: true }] }],
+      // Keys Object.prototype has, as JSON.parse makes them (own keys): strict objects refuse them.
+      JSON.parse('{"__proto__":{"x":1},"consents":[{"account_id":"a","consent":true}]}'),
+      JSON.parse('{"consents":[{"__proto__":null,"account_id":"a","consent":true}]}'),
+      { consents: [{ account_id: 'a', consent: true, toString: 1 }] },
+      { consents: [{ account_id: 'a', consent: true }], constructor: {} },
+      { consents: [{ account_id: '\ud800', consent: true }] },
     ];
     const { accepted, rejected } = agree('giveConsent', GiveConsentSchema, checkGiveConsent, corpusOf(valid, extra));
     assert.ok(accepted >= 3 && rejected > 100, `a corpus with both outcomes (${accepted} accepted, ${rejected} rejected)`);
@@ -123,6 +129,14 @@ describe('hand-written payload checks agree with the zod schemas', () => {
       { credentials: [{ id: 'a', value: '-----BEGIN PGP MESSAGE----------END PGP MESSAGE-----' }] },
       { credentials: [{ id: 'a', value: ` ${PGP}` }] },
       { credentials: [{ id: 'a', value: 'secret' }] },
+      // zod measures lengths in code points: 32 and 33 astral characters are 64 and 66 UTF-16 units.
+      { credentials: [{ id: '\u{1F600}'.repeat(32), value: PGP }] },
+      { credentials: [{ id: '\u{1F600}'.repeat(33), value: PGP }] },
+      { credentials: [{ id: `${'\u{1F600}'.repeat(31)}\ud800x`, value: PGP }] },
+      { credentials: [{ id: 'a', value: `-----BEGIN PGP MESSAGE-----\n${'\u{1F600}'.repeat(8_000)}\n-----END PGP MESSAGE-----` }] },
+      { credentials: [{ id: 'a', value: `-----BEGIN PGP MESSAGE-----\n${'\u{1F600}'.repeat(16_384 - 55)}\n-----END PGP MESSAGE-----` }] },
+      JSON.parse(`{"credentials":[{"id":"a","value":${JSON.stringify(PGP)},"__proto__":1}]}`),
+      { credentials: [{ id: 'a', value: PGP, hasOwnProperty: 1 }] },
     ];
     const { accepted, rejected } = agree('submitCredentials', SubmitCredentialsSchema, checkSubmitCredentials, corpusOf(valid, extra));
     assert.ok(accepted >= 4 && rejected > 100, `a corpus with both outcomes (${accepted} accepted, ${rejected} rejected)`);

@@ -72,16 +72,21 @@ describe('webhookDeliveryWorkflow', () => {
   };
 
   /** Runs `fn` with a worker for the delivery workflow; emits go through the real activity. */
-  async function withWorker<T>(connectionId: string, fn: (emit: (event: WebhookEvent) => Promise<{ endpoints: number }>) => Promise<T>): Promise<T> {
+  async function withWorker<T>(
+    connectionId: string,
+    fn: (emit: (event: WebhookEvent) => Promise<{ endpoints: number }>, emitBatch: (events: WebhookEvent[]) => Promise<{ endpoints: number }>) => Promise<T>,
+  ): Promise<T> {
     const taskQueue = uniqueTaskQueue();
     // The receivers are on 127.0.0.1: opted in as an operator would (LINKFLOW_WEBHOOK_ALLOW_PRIVATE=true).
     const activities: WebhookActivities = createWebhookActivities({ client: env.client, webhookEndpoints: endpoints, webhookTargets: { allowPrivate: true } });
     // The connection workflow's worker runs emitWebhookEvent; here a mock activity context on the same task queue.
     const emit = (event: WebhookEvent): Promise<{ endpoints: number }> =>
       new MockActivityEnvironment({ taskQueue }).run(activities.emitWebhookEvent, event);
+    const emitBatch = (batch: WebhookEvent[]): Promise<{ endpoints: number }> =>
+      new MockActivityEnvironment({ taskQueue }).run(activities.emitWebhookEvents, batch);
     return runWorkerWhile(env, { taskQueue, activities }, async () => {
       try {
-        return await fn(emit);
+        return await fn(emit, emitBatch);
       } finally {
         await stop(webhooksWorkflowIdFor(connectionId));
       }
@@ -225,6 +230,20 @@ describe('webhookDeliveryWorkflow', () => {
       assert.notEqual((await handle.describe()).runId, firstRun);
     });
     assert.deepEqual(attempts.map((a) => a.eventId), many.map((e) => e.id));
+  });
+
+  it('a batch with one invalid event still queues the others, in order, and refuses that one', async () => {
+    const [tenantId, connectionId] = [await newTenant(), randomUUID()];
+    const [first, second, third] = events(tenantId, connectionId) as [WebhookEvent, WebhookEvent, WebhookEvent];
+    const ok = await receiver(() => 200);
+    await endpoints.create(tenantId, ok.url);
+    // The workflow hands over the events of one task in one call; the middle one is malformed.
+    const bad = { ...second, data: { ...second.data, state: 'nonsense' } } as unknown as WebhookEvent;
+    await withWorker(connectionId, async (_emit, emitBatch) => {
+      await assert.rejects(emitBatch([first, bad, third]), /not valid/);
+      await until('the valid events delivered', () => ok.attempts.filter((a) => a.status === 200).length >= 2);
+      assert.deepEqual(ok.attempts.filter((a) => a.status === 200).map((a) => a.eventId), [first.id, third.id]);
+    });
   });
 
   it('starts nothing for a tenant without endpoints', async () => {

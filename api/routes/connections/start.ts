@@ -151,17 +151,17 @@ export function connectionStarter(deps: ConnectionStarterDeps) {
         const same =
           view.tenant_id === tenantId && view.provider === body.provider && view.institution_id === body.institution_id && view.redirect_url === body.redirect_url;
         if (!same) throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request.');
-        if (replayed) return { view, replayed: true, pending: answered.pending };
       }
       // The institution has no channel of this mode to start with (a Powens connector whose first source has the
-      // other mechanism): refused, never served in another mode. The connection has ended `failed`.
+      // other mechanism): refused, never served in another mode. The connection has ended `failed`. A replay of
+      // the key answers the same 422 as the request that started it (also a concurrent one).
       if (view.state === 'failed' && view.reason === UNSUPPORTED_MODE) {
         const supported = modes.filter((m) => m !== body.mode);
         throw new ApiError(422, 'unsupported_mode', `${body.institution_id} at ${body.provider} starts with mode ${supported.join(' or ')}, not ${body.mode}.`, {
           supported_modes: supported,
         });
       }
-      return { view, replayed: false, pending: answered.pending };
+      return { view, replayed, pending: answered.pending };
     },
   };
 }
