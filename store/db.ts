@@ -87,16 +87,21 @@ function onPool(pool: Pool): Database {
     query: async <Row>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as Row[],
     transaction: async (fn) => {
       const client = await pool.connect();
+      // A connection whose ROLLBACK failed is broken: release(error) closes it instead of pooling it.
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await fn(onClient(client));
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK');
+        // The transaction's own error is the one the caller gets, whatever ROLLBACK does.
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
         throw err;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
     close: () => pool.end(),

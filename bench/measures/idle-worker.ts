@@ -1,7 +1,7 @@
 // The `idle` measure's worker, one process per sample so its RSS is its own: `linkflow` runs the
 // workflows/ bundle (connection and webhook workflows), `bare` the bare workflow of idle-bare.ts,
 // with the same sticky cache and concurrency settings. The provider side of a connection is a stub
-// (startAuthorization answers a redirect, emitWebhookEvent has no endpoint): the measure is the
+// (startAuthorization answers a redirect, emitWebhookEvent(s) has no endpoint): the measure is the
 // worker's cost per waiting workflow, not the provider's. Driven over IPC by bench/measures/idle.ts.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
             return { kind: 'redirect', channelId: 'redirect1', url: `https://bank.example/authorize?s=${n}`, nonce: n };
           },
           emitWebhookEvent: async () => ({ endpoints: 0 }),
+          emitWebhookEvents: async () => ({ endpoints: 0 }),
           listAccounts: notHere,
           waitForJob: notHere,
           importData: notHere,

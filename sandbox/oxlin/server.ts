@@ -29,6 +29,8 @@ export interface OxlinSandboxOptions {
   syncDelayMs?: number;
   /** How long LIST_ACCOUNTS takes for the test user `user_slow` (default 3000 ms). */
   slowListDelayMs?: number;
+  /** How long every `authorize_url` call waits before answering (default 0): a slow bank, for tests of a slow first next action. */
+  authorizeDelayMs?: number;
   /** Milliseconds since the epoch; every date the sandbox produces comes from it. */
   now?: () => number;
   /** Where browsers reach the bank page, when not where the API client reached the sandbox (e.g. behind docker-compose). */
@@ -140,6 +142,7 @@ export function createOxlinSandboxApp(options: OxlinSandboxOptions = {}): OxlinS
       throw new ApiError(400, 'invalid_request', `Channel definition "${channelDefinitionId}" is ${channelDefinition.mode}, not REDIRECT.`);
     }
     const body = validate(authorizeUrlBody, await jsonBody(ctx), 'body');
+    if (options.authorizeDelayMs) await new Promise((resolve) => setTimeout(resolve, options.authorizeDelayMs));
     // The reference's "let OXLIN create the connection" example passes redirect_uri in widget_params.
     const redirectUri = body.redirect_uri ?? widgetRedirectUri.safeParse(body.widget_params).data?.redirect_uri;
     if (redirectUri === undefined) throw new ApiError(400, 'invalid_request', 'redirect_uri: required (an http(s) URL).');

@@ -98,8 +98,8 @@ describe('POST /v1/connections answers the first next action from the workflow',
 describe('POST /v1/connections when the first next action is slow', () => {
   let lf: Linkflow;
   before(async () => {
-    // Waits 1 ms for the first next action: every start takes the slow path.
-    lf = await startLinkflow({ api: { firstActionWaitMs: 1 } });
+    // Waits 1 ms for the first next action, which the bank holds back 1.5 s: every start takes the slow path.
+    lf = await startLinkflow({ api: { firstActionWaitMs: 1 }, oxlin: { authorizeDelayMs: 1_500 } });
   });
   after(async () => {
     await lf?.stop();
