@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS } from '../../config';
-import type { ConnectionInput } from '../../contract/messages';
+import { connectionInput } from '../../test/helpers/fake-provider';
 import { devServerEnv } from '../../test/helpers/temporal';
 import type { BenchSize, Measure, Side } from '../measure';
 import type { IdleWorkerRequest, IdleWorkerSettings, IdleWorkerStatus } from './idle-worker';
@@ -135,18 +135,7 @@ export const idle: Measure = {
         await pool(n, START_CONCURRENCY, (i) => {
           const id = `${taskQueue}-${i}`;
           if (kind === 'bare') return env.client.workflow.start('bareWaitingWorkflow', { taskQueue, workflowId: id, args: [WAIT_SECONDS] });
-          const input: ConnectionInput = {
-            connectionId: id,
-            provider: 'oxlin',
-            institutionId: '87',
-            redirectUrl: 'https://client.example/done',
-            callbackUrl: 'http://localhost:3000/callbacks/oxlin',
-            mode: 'redirect',
-            syncIntervalSeconds: 86_400,
-            redirectTimeoutSeconds: WAIT_SECONDS,
-            consentTimeoutSeconds: 86_400,
-            renewalLeadSeconds: 7 * 86_400,
-          };
+          const input = connectionInput({ connectionId: id, redirectTimeoutSeconds: WAIT_SECONDS });
           return env.client.workflow.start('connectionWorkflow', { taskQueue, workflowId: `connection-${id}`, args: [input] });
         });
         const waiting = await settled(worker, n);
