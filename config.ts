@@ -30,11 +30,12 @@ const payloadKeys = text.transform((value, ctx): PayloadKey[] => {
 const origin = url.refine((value) => URL.canParse(value) && new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin (scheme://host[:port], no path)').transform((value) => new URL(value).origin);
 
 /**
- * The worker's sticky cache by default: ~0.1 GB of cached connections at the ~0.5 MB each bench
- * `idle` measures, so a worker holding 10,000 waiting connections stays near 300 MB RSS (README,
- * "Sizing a worker"); every other connection waits in Temporal, not in memory.
+ * The worker's sticky cache by default: ~65 MB of cached connections at the ~0.65 MB each bench
+ * `idle` measures (a worker with a full cache is ~0.45 MB × N over one without: the rest is
+ * garbage the heap keeps), so a worker holding 10,000 waiting connections stays under 300 MB RSS
+ * (README, "Sizing a worker"); every other connection waits in Temporal, not in memory.
  */
-export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 /** Workflow tasks a worker runs at once by default (the SDK's own default). */
 export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 40;
 

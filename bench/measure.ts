@@ -21,6 +21,8 @@ export type Side = (note: (fact: string) => void) => Promise<number>;
 export interface Sides {
   linkflow: Side;
   baseline: Side;
+  /** Facts over every sample (e.g. `0 5xx of 600 POSTs`), read once sampling is over, before `close`. */
+  summary?(): string[];
   /** Stops what `setup` started. */
   close(): Promise<void>;
 }

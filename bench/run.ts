@@ -45,19 +45,23 @@ async function runMeasure(measure: Measure): Promise<Row> {
   progress(`${measure.id}: setting up (${size})`);
   const sides = await measure.setup({ size, progress });
   const samples = { linkflow: [] as number[], baseline: [] as number[] };
-  const notes = new Set<string>();
-  const note = (fact: string): void => void notes.add(fact);
+  // Each sample's facts; the table shows those of each side's median sample.
+  const facts = { linkflow: [] as string[][], baseline: [] as string[][] };
+  let summary: string[] = [];
   try {
     await sides.linkflow(() => undefined);
     await sides.baseline(() => undefined);
     for (let rep = 0; rep < reps; rep += 1) {
       const order = rep % 2 === 0 ? (['linkflow', 'baseline'] as const) : (['baseline', 'linkflow'] as const);
       for (const side of order) {
-        const value = await sides[side](note);
+        const noted: string[] = [];
+        const value = await sides[side]((fact) => void noted.push(fact));
         samples[side].push(value);
-        progress(`${measure.id}: rep ${rep + 1}/${reps} ${side} ${value.toFixed(3)} ${measure.unit}`);
+        facts[side].push(noted);
+        progress(`${measure.id}: rep ${rep + 1}/${reps} ${side} ${value.toFixed(3)} ${measure.unit}${noted.length > 0 ? ` (${noted.join('; ')})` : ''}`);
       }
     }
+    summary = sides.summary?.() ?? [];
   } finally {
     await sides.close();
   }
@@ -65,9 +69,18 @@ async function runMeasure(measure: Measure): Promise<Row> {
   row.bare = stats(samples.baseline);
   row.ratio = row.linkflow.median / row.bare.median;
   if (measure.target) row.met = measure.target.kind === 'max' ? row.ratio <= measure.target.ratio : row.ratio >= measure.target.ratio;
-  row.notes = [...notes];
+  row.notes = (['linkflow', 'baseline'] as const).flatMap((side) => {
+    const noted = facts[side][medianIndex(samples[side])] ?? [];
+    return noted.length > 0 ? [`${side === 'linkflow' ? 'Linkflow' : 'baseline'} (median sample): ${noted.join('; ')}`] : [];
+  }).concat(summary);
   return row;
 }
+
+/** The index of the sample at the median (the lower middle one for an even count). */
+const medianIndex = (values: number[]): number => {
+  const order = values.map((value, index) => ({ value, index })).sort((a, b) => a.value - b.value);
+  return order[Math.floor((order.length - 1) / 2)]?.index ?? 0;
+};
 
 const fmt = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(n === 0 ? 0 : 3));
 

@@ -98,6 +98,8 @@ export const start: Measure = {
       );
     };
 
+    // Over every sample (the warm-up included): the table's summary.
+    const totals = { posts: 0, fivexx: 0, non2xx: 0, pending: 0 };
     const linkflow: Side = async (note) => {
       const { rate, answers } = await burst(n, concurrency, async (i) => {
         const response = await lf.call('POST', '/v1/connections', { provider: 'oxlin', institution_id: INSTITUTION, redirect_url: REDIRECT_URL, user_ref: `bench-${i}` });
@@ -108,6 +110,10 @@ export const start: Measure = {
       note(`Linkflow non-2xx: ${count((s) => s < 200 || s >= 300)} of ${n}`);
       const pending = count((s) => s === 202);
       if (pending > 0) note(`Linkflow 202 (first action later than the wait): ${pending}`);
+      totals.posts += n;
+      totals.fivexx += count((s) => s >= 500);
+      totals.non2xx += count((s) => s < 200 || s >= 300);
+      totals.pending += pending;
       await end(answers.flatMap((a) => (a.id ? [workflowIdFor(a.id)] : [])));
       return rate;
     };
@@ -135,6 +141,7 @@ export const start: Measure = {
     return {
       linkflow,
       baseline,
+      summary: () => [`all samples: ${totals.fivexx} 5xx, ${totals.non2xx} non-2xx, ${totals.pending} 202 of ${totals.posts} POSTs`],
       async close() {
         worker.shutdown();
         await running.catch(() => undefined);
