@@ -75,7 +75,7 @@ export function emitWebhookEvents(events: WebhookEvent[]): Promise<{ endpoints: 
   const types = [...new Set(events.map((e) => e.type))].join(', ');
   return proxyActivities<WebhookActivities>({ ...PROVIDER_CALL, summary: `Queue client webhook events: ${types}` }).emitWebhookEvents(events);
 }
-/** The patch under which a connection's webhook events go out in batches, by local activity. */
+/** The patch under which a connection's webhook events go out in batches, one activity call a workflow task. */
 export const BATCHED_WEBHOOK_EVENTS = 'batched-webhook-events';
 
 /**
