@@ -48,7 +48,7 @@ describe('connections in the Temporal Web UI', () => {
         .filter((e) => e.activityTaskScheduledEventAttributes && e.userMetadata?.summary)
         .map(async (e) => (await lf.env.client.options.loadedDataConverter.payloadConverter.fromPayload(e.userMetadata!.summary!)) as string),
     );
-    for (const expected of ['Start authorizing a channel at the provider', 'Queue the client webhook event connection.action_required', "List the connection's accounts at the provider", 'Import accounts and transactions into the store, page by page']) {
+    for (const expected of ['Start authorizing a channel at the provider', 'Queue client webhook events: connection.state_changed, connection.action_required', "List the connection's accounts at the provider", 'Import accounts and transactions into the store, page by page']) {
       assert.ok(summaries.includes(expected), `${expected} in ${JSON.stringify(summaries)}`);
     }
     // So do its timers: each deadline the connection waited on, in the order it waited.
