@@ -2,7 +2,6 @@
 // DATABASE_URL's (in a schema of its own, dropped after), else a throwaway cluster started here
 // the way `npm run cluster` starts one (initdb, as the `postgres` user when root). Without either
 // (no server binaries and no DATABASE_URL) setup throws and the row says why.
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { throwawayPostgres } from '../../scripts/cluster/cluster';
 import { consecutiveFreePorts } from '../../scripts/cluster/ports';
 import { supervise } from '../../scripts/cluster/processes';
 import { openDatabase } from '../../store';
+import { schemaDatabase } from '../../test/helpers/real-activities';
 import type { Measure } from '../measure';
 import { ingestRows, ingestSides } from './ingest';
 
@@ -22,18 +22,9 @@ export const ingestPg: Measure = {
   async setup(ctx) {
     const url = process.env.DATABASE_URL;
     if (url) {
-      const schema = `bench_ingest_${randomUUID().replace(/-/g, '')}`;
-      const admin = await openDatabase({ databaseUrl: url });
-      await admin.query(`CREATE SCHEMA ${schema}`);
-      const target = new URL(url);
-      target.searchParams.set('options', `-c search_path=${schema}`);
-      const db = await openDatabase({ databaseUrl: target.toString() });
+      const { db, schema, dispose } = await schemaDatabase(url, 'bench_ingest');
       ctx.progress(`ingest-pg: DATABASE_URL, schema ${schema}`);
-      return ingestSides(ctx, db, async () => {
-        await db.close();
-        await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-        await admin.close();
-      });
+      return ingestSides(ctx, db, dispose);
     }
     const dir = await mkdtemp(join(tmpdir(), 'linkflow-bench-pg-'));
     const port = await consecutiveFreePorts(1);

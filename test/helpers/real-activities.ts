@@ -66,25 +66,32 @@ export function emptyTestStores(): [name: string, open: () => Promise<{ db: Data
   if (url) {
     stores.push([
       'PostgreSQL',
-      async () => {
-        const schema = `empty_${randomUUID().replace(/-/g, '')}`;
-        const admin = await openDatabase({ databaseUrl: url });
-        await admin.query(`CREATE SCHEMA ${schema}`);
-        const target = new URL(url);
-        target.searchParams.set('options', `-c search_path=${schema}`);
-        const db = await openDatabase({ databaseUrl: target.toString() });
-        return {
-          db,
-          dispose: async () => {
-            await db.close();
-            await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-            await admin.close();
-          },
-        };
-      },
+      () => schemaDatabase(url, 'empty'),
     ]);
   }
   return stores;
+}
+
+/**
+ * A PostgreSQL database at `url` confined to a new schema of its own (`<prefix>_<uuid>`, on its
+ * search_path), empty; `dispose` closes it and drops the schema with everything in it.
+ */
+export async function schemaDatabase(url: string, prefix: string): Promise<{ db: Database; schema: string; dispose: () => Promise<void> }> {
+  const schema = `${prefix}_${randomUUID().replace(/-/g, '')}`;
+  const admin = await openDatabase({ databaseUrl: url });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const target = new URL(url);
+  target.searchParams.set('options', `-c search_path=${schema}`);
+  const db = await openDatabase({ databaseUrl: target.toString() });
+  return {
+    db,
+    schema,
+    dispose: async () => {
+      await db.close();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.close();
+    },
+  };
 }
 
 /** The provider secrets in `db`, sealed as the worker seals them. */
