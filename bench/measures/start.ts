@@ -9,6 +9,7 @@ import { type Linkflow, startLinkflow } from '../../test/helpers/linkflow';
 import { issueToken } from '../../test/helpers/oxlin';
 import { workflowIdFor } from '../../contract/messages';
 import type { BenchSize, Measure, Side } from '../measure';
+import { BENCH_RATE_LIMIT } from './lifecycle';
 import { type BareStartActivities, type BareStartInput, bareFirstAction } from '../workflows/start-bare';
 
 const SIZES: Record<BenchSize, { n: number; concurrency: number }> = { small: { n: 100, concurrency: 20 }, full: { n: 1000, concurrency: 50 } };
@@ -73,7 +74,7 @@ export const start: Measure = {
     const { n, concurrency } = SIZES[ctx.size];
     ctx.progress('start: booting Linkflow (dev server, sandboxes, PGlite, API)');
     // The tenant's rate limit (600 a minute by default) would answer part of a burst 429: out of the way.
-    const lf: Linkflow = await startLinkflow({ rateLimitPerMinute: 1_000_000 });
+    const lf: Linkflow = await startLinkflow({ rateLimitPerMinute: BENCH_RATE_LIMIT });
     const client: Client = lf.env.client;
     // The API's client is a gRPC Connection to the embedded dev server: the bare worker joins the same server.
     const address = (client.connection as Connection).options.address;

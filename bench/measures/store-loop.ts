@@ -9,6 +9,7 @@ import type { ConnectionView } from '../../contract/messages';
 import { type Linkflow, startLinkflow } from '../../test/helpers/linkflow';
 import { approveAtBank } from '../../test/helpers/oxlin';
 import { type BenchSize, type Measure, percentile } from '../measure';
+import { BENCH_RATE_LIMIT } from './lifecycle';
 
 /** Sequential requests per sample. */
 const REQUESTS: Record<BenchSize, number> = { small: 200, full: 400 };
@@ -65,7 +66,7 @@ export const storeLoop: Measure = {
   target: { kind: 'max', ratio: 1.15 },
   async setup(ctx) {
     const requests = REQUESTS[ctx.size];
-    const lf = await startLinkflow({ rateLimitPerMinute: 1_000_000 });
+    const lf = await startLinkflow({ rateLimitPerMinute: BENCH_RATE_LIMIT });
 
     const sampleP50 = async (note: (fact: string) => void, label: string, busy?: () => boolean): Promise<number> => {
       const latencies: number[] = [];
